@@ -1,0 +1,86 @@
+// The server's command line: flags to a config, or a message for the person who typed them.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import envPaths from 'env-paths';
+import { z } from 'zod';
+import { DEFAULT_PORT } from '../shared/protocol.js';
+import { defaultConfig, type ServerConfig } from './config.js';
+
+export const USAGE = `Usage: parley-server [options]
+
+  --port N             port for HTTP and WebSocket (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+  --data DIR           folder for the database and the token secret
+                       (default: ${defaultDataDir()})
+  --public-url URL     the ws:// or wss:// URL clients should open, when behind a proxy
+  --registration MODE  open (default) or closed (only an administrator creates accounts)
+  --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
+  --fsync              survive power loss, not only crashes (slower writes)
+  --help               this text`;
+
+export function defaultDataDir(): string {
+  return join(envPaths('Parley', { suffix: '' }).data, 'server');
+}
+
+const flags = z.object({
+  port: z.coerce
+    .number({ message: '--port takes a number' })
+    .int('--port takes a whole number')
+    .min(0, '--port is 0 to 65535')
+    .max(65535, '--port is 0 to 65535')
+    .optional(),
+  host: z.string().min(1).optional(),
+  data: z.string().min(1, '--data takes a folder').optional(),
+  'public-url': z
+    .string()
+    .regex(/^wss?:\/\/\S+$/, '--public-url is a ws:// or wss:// URL')
+    .optional(),
+  registration: z
+    .enum(['open', 'closed'], { message: '--registration is open or closed' })
+    .optional(),
+  'log-level': z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: '--log-level is fatal, error, warn, info, debug, trace or silent',
+    })
+    .optional(),
+  fsync: z.boolean().optional(),
+  help: z.boolean().optional(),
+});
+
+/** Turns argv into a config, or a message for the person who typed it. */
+export function parseCli(
+  argv: string[],
+): { config: ServerConfig } | { help: true } | { error: string } {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        'public-url': { type: 'string' },
+        registration: { type: 'string' },
+        'log-level': { type: 'string' },
+        fsync: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+  const parsed = flags.safeParse(values);
+  if (!parsed.success) return { error: parsed.error.issues.map((i) => i.message).join('; ') };
+  const f = parsed.data;
+  if (f.help) return { help: true };
+  const config = defaultConfig(f.data ?? defaultDataDir());
+  if (f.port !== undefined) config.port = f.port;
+  if (f.host !== undefined) config.host = f.host;
+  if (f['public-url'] !== undefined) config.publicUrl = f['public-url'];
+  if (f.registration !== undefined) config.registration = f.registration;
+  if (f['log-level'] !== undefined) config.logLevel = f['log-level'];
+  if (f.fsync) config.fsync = true;
+  return { config };
+}

@@ -1,0 +1,532 @@
+// The WebSocket side of protocol v1: upgrade checks, the auth handshake, heartbeat, per-connection
+// limits, framing, and dispatch of requests to the hub.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CloseCode,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  REALTIME_PATH,
+  type EventName,
+  type ProtocolError,
+  type RequestType,
+} from '../shared/protocol.js';
+import { authRequest, describeIssues, requestEnvelope, requestParams } from '../shared/schemas.js';
+import { TokenError, type TokenIssuer } from './auth.js';
+import type { BrokerMessage } from './broker.js';
+import type { ServerConfig } from './config.js';
+import type { Hub } from './hub.js';
+import { HubError, newCid, type HubConnection, type SessionUser } from './hub.js';
+import { SlidingWindow, TokenBucket } from './rate-limit.js';
+import type { Store } from './store/store.js';
+
+/** Frames a connection may send while its authrequest is being checked; they wait for it. */
+const MAX_QUEUED_BEFORE_AUTH = 16;
+/** After a close frame, how long a peer that never answers keeps its socket. */
+const CLOSE_GRACE_MS = 5_000;
+
+type ConnState = 'new' | 'authenticating' | 'open' | 'closed';
+
+export interface GatewayDeps {
+  hub: Hub;
+  store: Store;
+  tokens: TokenIssuer;
+  config: ServerConfig;
+  log: Logger;
+  /** Shared with the HTTP token endpoint: failures per IP. */
+  tokenFailures: SlidingWindow;
+}
+
+function hasOwn(obj: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+}
+
+function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const head = [
+    `HTTP/1.1 ${status} ${statusText(status)}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+function statusText(status: number): string {
+  switch (status) {
+    case 400:
+      return 'Bad Request';
+    case 404:
+      return 'Not Found';
+    case 429:
+      return 'Too Many Requests';
+    case 503:
+      return 'Service Unavailable';
+    default:
+      return 'Error';
+  }
+}
+
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private readonly connectRate: SlidingWindow;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly sweep: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(readonly deps: GatewayDeps) {
+    const { limits } = deps.config;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.maxFrameBytes,
+      // Off: compression lets a small frame inflate past the frame limit, and costs CPU per send.
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.connectRate = new SlidingWindow(limits.connectionsPerIpPerMinute, 60_000);
+    this.heartbeat = setInterval(() => this.beat(), deps.config.heartbeatMs);
+    this.heartbeat.unref();
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      this.connectRate.sweep(now);
+      this.deps.tokenFailures.sweep(now);
+    }, 60_000);
+    this.sweep.unref();
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== REALTIME_PATH) {
+      rejectUpgrade(socket, 404, ErrorCode.NOT_FOUND, `the WebSocket endpoint is ${REALTIME_PATH}`);
+      return;
+    }
+    if (this.closing) {
+      rejectUpgrade(socket, 503, ErrorCode.SERVER_FULL, 'the server is shutting down');
+      return;
+    }
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const now = Date.now();
+    const failures = this.deps.tokenFailures.check(ip, now);
+    if (!failures.ok) {
+      const retry = Math.ceil(failures.retryAfterMs / 1000);
+      rejectUpgrade(
+        socket,
+        429,
+        ErrorCode.RATE_LIMITED,
+        'too many failed sign-ins from this address',
+        {
+          'Retry-After': String(retry),
+        },
+      );
+      return;
+    }
+    const rate = this.connectRate.hit(ip, now);
+    if (!rate.ok) {
+      const retry = Math.ceil(rate.retryAfterMs / 1000);
+      rejectUpgrade(
+        socket,
+        429,
+        ErrorCode.RATE_LIMITED,
+        'too many new connections from this address',
+        {
+          'Retry-After': String(retry),
+        },
+      );
+      return;
+    }
+    if (this.connections.size >= this.deps.config.limits.maxConnections) {
+      rejectUpgrade(
+        socket,
+        503,
+        ErrorCode.SERVER_FULL,
+        'the server has no room for more connections',
+      );
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new Connection(ws, ip, this);
+      this.connections.add(conn);
+      ws.once('close', () => this.connections.delete(conn));
+    });
+  }
+
+  /** Sends every live connection a ping; closes those that missed two. */
+  private beat(): void {
+    for (const conn of this.connections) conn.heartbeat();
+  }
+
+  /** Closes every connection with 1001 and waits (briefly) for them to go. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    clearInterval(this.sweep);
+    const gone = [...this.connections].map(
+      (c) =>
+        new Promise<void>((resolve) =>
+          c.closeAndWait(CloseCode.GOING_AWAY, 'server going away', resolve),
+        ),
+    );
+    await Promise.race([Promise.all(gone), new Promise((r) => setTimeout(r, 2_000))]);
+    for (const c of this.connections) c.terminate();
+    this.wss.close();
+  }
+}
+
+class Connection implements HubConnection {
+  readonly cid = newCid();
+  private state: ConnState = 'new';
+  private sessionUser: SessionUser | undefined;
+  private missedPings = 0;
+  private authTimer: NodeJS.Timeout | undefined;
+  private queued: [RawData, boolean][] | undefined;
+  private bucket: TokenBucket | undefined;
+  private refusals = 0;
+  private refusalWindowStart = 0;
+  events: ReadonlySet<string> | null = null;
+  rooms: ReadonlySet<string> | null = null;
+  presenceFeed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ip: string,
+    private readonly gw: Gateway,
+  ) {
+    const { config } = gw.deps;
+    this.authTimer = setTimeout(() => {
+      this.close(CloseCode.AUTH_TIMEOUT, 'authentication timed out');
+    }, config.authTimeoutMs);
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('close', () => this.onClose());
+    // A socket error (reset, frame too large) is followed by 'close'; log it and let close clean up.
+    ws.on('error', (err) => gw.deps.log.debug({ cid: this.cid, err: err.message }, 'socket error'));
+  }
+
+  get user(): SessionUser {
+    if (!this.sessionUser) throw new Error('connection is not authenticated');
+    return this.sessionUser;
+  }
+
+  // ---- outgoing ----------------------------------------------------------------------------
+
+  deliver(message: BrokerMessage, bytes: Buffer): void {
+    if (this.state !== 'open') return;
+    if (message.cid !== undefined && message.cid !== this.cid) return;
+    if (!this.wants(message.event, message.room)) return;
+    // A `/presence` feed subscriber hears presence changes from the feed only, never twice.
+    if (message.event === 'presence:update' && Boolean(message.feed) !== this.presenceFeed) return;
+    this.sendBytes(bytes);
+  }
+
+  sendEvent(event: EventName, room: string | undefined, frame: string): void {
+    if (this.state !== 'open' || !this.wants(event, room)) return;
+    this.sendBytes(Buffer.from(frame));
+  }
+
+  private wants(event: string, room: string | undefined): boolean {
+    if (this.events && !this.events.has(event)) return false;
+    if (this.rooms && room !== undefined && !this.rooms.has(room)) return false;
+    return true;
+  }
+
+  private sendBytes(bytes: Buffer): void {
+    const { maxBufferedBytes } = this.gw.deps.config.limits;
+    // bufferedAmount is what the kernel would not take yet: the client is not reading.
+    if (this.ws.bufferedAmount + bytes.length > maxBufferedBytes) {
+      this.close(CloseCode.SLOW_CONSUMER, 'too much unsent data: the client is not reading');
+      return;
+    }
+    this.gw.deps.hub.stats.deliveries++;
+    this.ws.send(bytes, { binary: false });
+  }
+
+  private sendJson(frame: object): void {
+    if (this.state === 'closed') return;
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  private replyError(id: string | undefined, error: ProtocolError): void {
+    if (id === undefined) this.sendJson({ type: 'error', error });
+    else this.sendJson({ type: 'reply', id, ok: false, error });
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  heartbeat(): void {
+    if (this.state !== 'open') return;
+    if (this.missedPings >= 2) {
+      this.close(CloseCode.HEARTBEAT_TIMEOUT, 'no answer to two pings');
+      return;
+    }
+    this.missedPings++;
+    this.sendJson({ type: 'ping' });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.leave();
+    this.ws.close(code, reason);
+    // A dead peer never answers the close frame; do not hold its socket for ws's 30 s.
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  closeAndWait(code: number, reason: string, done: () => void): void {
+    this.ws.once('close', done);
+    this.close(code, reason);
+  }
+
+  terminate(): void {
+    this.leave();
+    this.ws.terminate();
+  }
+
+  private onClose(): void {
+    this.leave();
+  }
+
+  /** The one path out: stops timers and detaches from the hub, whatever closed the socket. */
+  private leave(): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    this.queued = undefined;
+    if (wasOpen) this.gw.deps.hub.detach(this);
+  }
+
+  // ---- incoming ----------------------------------------------------------------------------
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    // Any frame shows the peer is alive, not only a pong.
+    this.missedPings = 0;
+    if (this.state === 'authenticating') {
+      if (this.queued && this.queued.length < MAX_QUEUED_BEFORE_AUTH) {
+        this.queued.push([data, isBinary]);
+        return;
+      }
+      this.replyError(undefined, {
+        code: ErrorCode.RATE_LIMITED,
+        message: 'wait for the authresponse before sending more',
+      });
+      return;
+    }
+    if (isBinary) {
+      this.replyError(undefined, {
+        code: ErrorCode.BAD_REQUEST,
+        message: 'binary frames are not part of the protocol; send JSON text',
+      });
+      return;
+    }
+    this.onText(data.toString());
+  }
+
+  private onText(text: string): void {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      this.replyError(undefined, {
+        code: ErrorCode.BAD_REQUEST,
+        message: 'the frame is not valid JSON',
+      });
+      return;
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+      this.replyError(undefined, {
+        code: ErrorCode.BAD_REQUEST,
+        message: 'a frame is a JSON object',
+      });
+      return;
+    }
+    const obj = frame as Record<string, unknown>;
+    if (obj.type === 'pong') return;
+    if (obj.type === 'ping') {
+      this.sendJson({ type: 'pong' });
+      return;
+    }
+    const envelope = requestEnvelope.safeParse(obj);
+    if (!envelope.success) {
+      const id = typeof obj.id === 'string' && obj.id.length <= 64 && obj.id ? obj.id : undefined;
+      this.replyError(id, {
+        code: ErrorCode.BAD_REQUEST,
+        message: `a request needs a type and an id: ${describeIssues(envelope.error)}`,
+      });
+      return;
+    }
+    const { type, id } = envelope.data;
+    if (type === 'authrequest') {
+      if (this.state === 'open') {
+        this.replyError(id, {
+          code: ErrorCode.ALREADY_AUTHENTICATED,
+          message: 'already authenticated',
+        });
+        return;
+      }
+      void this.authenticate(obj);
+      return;
+    }
+    if (this.state !== 'open') {
+      this.replyError(id, {
+        code: ErrorCode.NOT_AUTHENTICATED,
+        message: 'send an authrequest before anything else',
+      });
+      return;
+    }
+    if (!this.admit(id)) return;
+    if (!hasOwn(requestParams, type)) {
+      this.replyError(id, { code: ErrorCode.BAD_REQUEST, message: `unknown request type ${type}` });
+      return;
+    }
+    const requestType = type as RequestType;
+    const parsed = requestParams[requestType].safeParse(obj);
+    if (!parsed.success) {
+      this.replyError(id, { code: ErrorCode.BAD_REQUEST, message: describeIssues(parsed.error) });
+      return;
+    }
+    try {
+      const result = this.gw.deps.hub.handle(this, requestType, parsed.data as never);
+      this.sendJson({ type: 'reply', id, ok: true, result });
+    } catch (err) {
+      if (err instanceof HubError) {
+        this.replyError(id, { code: err.code, message: err.message });
+        return;
+      }
+      this.gw.deps.log.error({ err, cid: this.cid, type }, 'request failed');
+      this.replyError(id, {
+        code: ErrorCode.INTERNAL,
+        message: 'the server failed to handle this request',
+      });
+    }
+  }
+
+  /** The per-connection rate limit; sustained abuse closes the socket with 4029. */
+  private admit(id: string): boolean {
+    const { limits } = this.gw.deps.config;
+    const now = Date.now();
+    const verdict = this.bucket!.take(now);
+    if (verdict.ok) return true;
+    if (now - this.refusalWindowStart > limits.abuseWindowMs) {
+      this.refusalWindowStart = now;
+      this.refusals = 0;
+    }
+    this.refusals++;
+    if (this.refusals > limits.abuseRefusals) {
+      this.close(CloseCode.RATE_LIMIT, 'too many requests');
+      return false;
+    }
+    this.replyError(id, {
+      code: ErrorCode.RATE_LIMITED,
+      message: 'too many requests; slow down',
+      retryAfterMs: verdict.retryAfterMs,
+    });
+    return false;
+  }
+
+  private async authenticate(frame: Record<string, unknown>): Promise<void> {
+    const { config, tokens, store, hub, log, tokenFailures } = this.gw.deps;
+    const id = String(frame.id);
+    const parsed = authRequest.safeParse(frame);
+    if (!parsed.success) {
+      this.failAuth(id, ErrorCode.BAD_REQUEST, describeIssues(parsed.error), false);
+      return;
+    }
+    const req = parsed.data;
+    if (req.version !== undefined && req.version !== PROTOCOL_VERSION) {
+      this.failAuth(
+        id,
+        ErrorCode.UNSUPPORTED_VERSION,
+        `this server speaks protocol ${PROTOCOL_VERSION}`,
+        false,
+      );
+      return;
+    }
+    this.state = 'authenticating';
+    this.queued = [];
+    let userId: string;
+    try {
+      userId = await tokens.verify(req.token);
+    } catch (err) {
+      if (this.state !== 'authenticating') return;
+      const code = err instanceof TokenError ? err.code : ErrorCode.AUTH_FAILED;
+      tokenFailures.record(this.ip, Date.now());
+      this.failAuth(
+        id,
+        code,
+        err instanceof TokenError ? err.message : 'the token is not valid',
+        true,
+      );
+      return;
+    }
+    if (this.state !== 'authenticating') return; // closed while the token was checked
+    const user = store.userById(userId);
+    if (!user) {
+      tokenFailures.record(this.ip, Date.now());
+      this.failAuth(id, ErrorCode.AUTH_FAILED, 'the account of this token no longer exists', true);
+      return;
+    }
+    if (hub.connectionsOf(userId) >= config.limits.connectionsPerUser) {
+      this.sendJson({
+        type: 'authresponse',
+        id,
+        success: false,
+        error: {
+          code: ErrorCode.TOO_MANY_CONNECTIONS,
+          message: `an account may hold ${config.limits.connectionsPerUser} connections at once`,
+        },
+      });
+      this.close(CloseCode.TOO_MANY_CONNECTIONS, 'too many connections for this account');
+      return;
+    }
+    clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+    this.sessionUser = {
+      userId: user.userId,
+      username: user.username,
+      displayName: user.displayName,
+      isAdmin: user.isAdmin,
+    };
+    this.events = req.events ? new Set(req.events) : null;
+    this.rooms = req.rooms ? new Set(req.rooms) : null;
+    this.bucket = new TokenBucket(
+      config.limits.requestsPerSecond,
+      config.limits.requestBurst,
+      Date.now(),
+    );
+    this.state = 'open';
+    this.sendJson({
+      type: 'authresponse',
+      id,
+      success: true,
+      user: { userId: user.userId, username: user.username, displayName: user.displayName },
+      cid: this.cid,
+      heartbeat: Math.max(1, Math.round(config.heartbeatMs / 1000)),
+    });
+    log.debug({ cid: this.cid, userId }, 'authenticated');
+    hub.attach(this, req.resume);
+    const waiting = this.queued;
+    this.queued = undefined;
+    for (const [data, isBinary] of waiting) {
+      if (this.state !== 'open') break;
+      this.onFrame(data, isBinary);
+    }
+  }
+
+  private failAuth(id: string, code: ErrorCode, message: string, tokenFailure: boolean): void {
+    this.sendJson({ type: 'authresponse', id, success: false, error: { code, message } });
+    this.close(CloseCode.AUTH_FAILED, tokenFailure ? 'authentication failed' : 'bad authrequest');
+  }
+}

@@ -1,0 +1,831 @@
+// Groups, conversations, presence and fan-out: what each request of protocol v1 means.
+// Transport concerns (framing, auth handshake, heartbeat, limits) live in gateway.ts.
+import { randomBytes } from 'node:crypto';
+import {
+  dmKey,
+  ErrorCode,
+  groupKey,
+  parseConversationKey,
+  type ConversationKey,
+  type EventDataMap,
+  type EventName,
+  type GroupCondition,
+  type GroupUser,
+  type PresenceStatus,
+  type RequestResultMap,
+  type RequestType,
+  type Sender,
+  type VisibleStatus,
+} from '../shared/protocol.js';
+import type { RequestParams } from '../shared/schemas.js';
+import { topics, type Broker, type BrokerMessage } from './broker.js';
+import type { Limits } from './config.js';
+import { LocalFanout, type Recipient } from './local-fanout.js';
+import { dmConvId, dmMembers, type ConvId, type Store, type UserRecord } from './store/store.js';
+
+export class HubError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SessionUser {
+  userId: string;
+  username: string;
+  displayName: string;
+  isAdmin: boolean;
+}
+
+/** What the hub needs of a live, authenticated connection (the gateway implements it). */
+export interface HubConnection extends Recipient {
+  readonly cid: string;
+  readonly user: SessionUser;
+  /** Event and room filters (`bind`); null lets everything through. */
+  events: ReadonlySet<string> | null;
+  rooms: ReadonlySet<string> | null;
+  /** Subscribed to the admin `/presence` feed: presence then comes from there only. */
+  presenceFeed: boolean;
+  /** Sends one frame to this connection alone, through its filters. */
+  sendEvent(event: EventName, room: string | undefined, frame: string): void;
+}
+
+interface ConnectionTopics {
+  /** Broker topics this connection listens to, so that detach can undo them all. */
+  topics: Set<string>;
+  /** Groups followed through `/groups/NAME/messages` rather than membership. */
+  watching: Set<string>;
+}
+
+export interface HubOptions {
+  store: Store;
+  broker: Broker;
+  limits: Pick<Limits, 'maxTextBytes'>;
+  resumeMaxEvents: number;
+  now?: () => number;
+}
+
+export interface HubStats {
+  messages: number;
+  deliveries: number;
+}
+
+const CONDITIONS: Record<GroupCondition, '>' | '>=' | '=' | '<' | '<=' | '!='> = {
+  '>': '>',
+  '>=': '>=',
+  '=': '=',
+  '<': '<',
+  '<=': '<=',
+  '!=': '!=',
+  gt: '>',
+  gte: '>=',
+  eq: '=',
+  lt: '<',
+  lte: '<=',
+  ne: '!=',
+};
+
+export function eventFrame<E extends EventName>(event: E, data: EventDataMap[E]): string {
+  return JSON.stringify({ type: 'event', event, data });
+}
+
+export function newCid(): string {
+  return `c_${randomBytes(9).toString('base64url')}`;
+}
+
+function visible(status: PresenceStatus): VisibleStatus {
+  return status === 'invisible' ? 'offline' : status;
+}
+
+/** The conversation as seen from `viewer`. */
+function keyFor(convId: ConvId, viewer: string): ConversationKey {
+  const pair = dmMembers(convId);
+  if (!pair) return convId as ConversationKey;
+  return dmKey(pair[0] === viewer ? pair[1] : pair[0]);
+}
+
+export class Hub {
+  private readonly store: Store;
+  private readonly broker: Broker;
+  private readonly fanout: LocalFanout;
+  private readonly limits: Pick<Limits, 'maxTextBytes'>;
+  private readonly resumeMaxEvents: number;
+  private readonly now: () => number;
+  private readonly byCid = new Map<string, HubConnection>();
+  private readonly byUser = new Map<string, Set<HubConnection>>();
+  private readonly subs = new WeakMap<HubConnection, ConnectionTopics>();
+  /** Counters read by the metrics module; plain numbers to keep the hot path cheap. */
+  readonly stats: HubStats = { messages: 0, deliveries: 0 };
+
+  constructor(opts: HubOptions) {
+    this.store = opts.store;
+    this.broker = opts.broker;
+    this.fanout = new LocalFanout(opts.broker);
+    this.limits = opts.limits;
+    this.resumeMaxEvents = opts.resumeMaxEvents;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get connectionCount(): number {
+    return this.byCid.size;
+  }
+
+  get userCount(): number {
+    return this.byUser.size;
+  }
+
+  connectionsOf(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  /**
+   * Registers a newly authenticated connection: its topics, the events it missed (resume), the
+   * notifications queued for it, and the user's presence if this is their first connection.
+   * Runs in one synchronous turn so no live event can slip between the replay and the subscription.
+   */
+  attach(conn: HubConnection, resume: Record<string, number> | undefined): void {
+    const { userId } = conn.user;
+    this.byCid.set(conn.cid, conn);
+    let set = this.byUser.get(userId);
+    const first = !set;
+    if (!set) {
+      set = new Set();
+      this.byUser.set(userId, set);
+    }
+    set.add(conn);
+    const state: ConnectionTopics = { topics: new Set(), watching: new Set() };
+    this.subs.set(conn, state);
+    this.listen(conn, topics.user(userId));
+    for (const group of this.store.userGroups(userId)) this.listen(conn, topics.group(group));
+
+    if (resume) this.replay(conn, resume);
+    for (const data of this.store.takeNotifications(userId)) {
+      conn.sendEvent(
+        'notification',
+        undefined,
+        eventFrame('notification', data as EventDataMap['notification']),
+      );
+    }
+    if (first) {
+      const user = this.store.userById(userId);
+      if (user && user.status !== 'invisible') {
+        this.broadcastPresence(conn, user.status, user.statusText);
+      }
+    }
+  }
+
+  detach(conn: HubConnection): void {
+    const state = this.subs.get(conn);
+    if (!state) return;
+    this.subs.delete(conn);
+    for (const topic of state.topics) this.fanout.remove(topic, conn);
+    this.byCid.delete(conn.cid);
+    const set = this.byUser.get(conn.user.userId);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) {
+      this.byUser.delete(conn.user.userId);
+      const user = this.store.userById(conn.user.userId);
+      if (user && user.status !== 'invisible') this.broadcastPresence(conn, 'invisible', null);
+    }
+  }
+
+  dispose(): void {
+    this.fanout.dispose();
+    this.byCid.clear();
+    this.byUser.clear();
+  }
+
+  /** Serves one request; throws HubError with a protocol code when it cannot. */
+  handle<T extends RequestType>(
+    conn: HubConnection,
+    type: T,
+    params: RequestParams<T>,
+  ): RequestResultMap[T] {
+    // Each case narrows `params` by hand: TypeScript cannot correlate T across the switch.
+    const p = params as never;
+    const result = ((): RequestResultMap[RequestType] => {
+      switch (type as RequestType) {
+        case 'join':
+          return this.join(conn, p);
+        case 'leave':
+          return this.leave(conn, p);
+        case 'groups':
+          return this.groups(p);
+        case 'users':
+          return this.users(p);
+        case 'post':
+          return this.post(conn, p);
+        case 'edit':
+          return this.edit(conn, p);
+        case 'remove':
+          return this.remove(conn, p);
+        case 'compose':
+          return this.compose(conn, p);
+        case 'history':
+          return this.history(conn, p);
+        case 'read':
+          return this.read(conn, p);
+        case 'bind':
+          return this.bind(conn, p);
+        case 'subscribe':
+          return this.subscribe(conn, p);
+        case 'unsubscribe':
+          return this.unsubscribe(conn, p);
+        case 'presence':
+          return this.presence(conn, p);
+        case 'rtc':
+          return this.rtc(conn, p);
+        case 'notify':
+          return this.notify(conn, p);
+        case 'conversations':
+          return this.conversations(conn);
+      }
+    })();
+    return result as RequestResultMap[T];
+  }
+
+  // ---- groups ------------------------------------------------------------------------------
+
+  private join(conn: HubConnection, p: RequestParams<'join'>): RequestResultMap['join'] {
+    const { userId } = conn.user;
+    const { changed, members } = this.store.joinGroup(p.group, userId);
+    if (changed) {
+      for (const c of this.byUser.get(userId) ?? []) this.listen(c, topics.group(p.group));
+      this.publishGroup(p.group, 'group:member', {
+        group: p.group,
+        user_id: userId,
+        cid: conn.cid,
+        action: 'joined',
+      });
+    }
+    return { group: p.group, number_of_users: members };
+  }
+
+  private leave(conn: HubConnection, p: RequestParams<'leave'>): RequestResultMap['leave'] {
+    const { userId } = conn.user;
+    if (!this.store.leaveGroup(p.group, userId)) {
+      throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
+    }
+    // Published before unsubscribing so the user's other devices learn they left.
+    this.publishGroup(p.group, 'group:member', {
+      group: p.group,
+      user_id: userId,
+      cid: conn.cid,
+      action: 'left',
+    });
+    for (const c of this.byUser.get(userId) ?? []) {
+      if (!this.subs.get(c)?.watching.has(p.group)) this.unlisten(c, topics.group(p.group));
+    }
+    return { group: p.group };
+  }
+
+  private groups(p: RequestParams<'groups'>): RequestResultMap['groups'] {
+    const limit = p.limit ?? 50;
+    const byCount = p.searchFor === 'number_of_users';
+    let value = p.value;
+    let range = p.range;
+    if (byCount) {
+      value = value === undefined ? undefined : Number(value);
+      range = range === undefined ? undefined : Number(range);
+      if (Number.isNaN(value) || Number.isNaN(range)) {
+        throw new HubError(ErrorCode.BAD_REQUEST, 'number_of_users takes a number');
+      }
+    } else if (value !== undefined) {
+      value = String(value);
+      range = range === undefined ? undefined : String(range);
+    }
+    if (range !== undefined && value === undefined) {
+      throw new HubError(ErrorCode.BAD_REQUEST, 'range needs a value to start from');
+    }
+    let after: string | undefined;
+    if (p.cursor !== undefined) {
+      after = Buffer.from(p.cursor, 'base64url').toString('utf8');
+      if (!after) throw new HubError(ErrorCode.BAD_REQUEST, 'the cursor is not valid');
+    }
+    const rows = this.store.searchGroups({
+      searchFor: byCount ? 'number_of_users' : 'group',
+      ...(value !== undefined ? { value } : {}),
+      ...(p.condition !== undefined ? { condition: CONDITIONS[p.condition] } : {}),
+      ...(range !== undefined ? { range } : {}),
+      limit: limit + 1,
+      ...(after !== undefined ? { after } : {}),
+    });
+    const endOfList = rows.length <= limit;
+    const list = rows.slice(0, limit);
+    const last = list[list.length - 1];
+    return {
+      list,
+      endOfList,
+      ...(!endOfList && last ? { cursor: Buffer.from(last.group).toString('base64url') } : {}),
+    };
+  }
+
+  private users(p: RequestParams<'users'>): RequestResultMap['users'] {
+    const members = this.store.groupMembers(p.group);
+    if (!members) throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${p.group}`);
+    const wanted = p.user_id === undefined ? members : members.filter((m) => m === p.user_id);
+    if (p.user_id !== undefined && wanted.length === 0) {
+      throw new HubError(ErrorCode.NOT_FOUND, `${p.user_id} is not a member of ${p.group}`);
+    }
+    const list: GroupUser[] = [];
+    for (const userId of wanted) {
+      const user = this.store.userById(userId);
+      if (!user) continue;
+      const conns = this.byUser.get(userId);
+      const status = visible(user.status);
+      const text = user.statusText ?? undefined;
+      if (!conns || status === 'offline') {
+        list.push({ user_id: userId, cid: null, displayName: user.displayName, status: 'offline' });
+        continue;
+      }
+      for (const c of conns) {
+        list.push({
+          user_id: userId,
+          cid: c.cid,
+          displayName: user.displayName,
+          status,
+          ...(text !== undefined ? { text } : {}),
+        });
+      }
+    }
+    return { list };
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  private checkText(body: { text: string }): void {
+    const bytes = Buffer.byteLength(body.text, 'utf8');
+    if (bytes > this.limits.maxTextBytes) {
+      throw new HubError(
+        ErrorCode.TOO_LARGE,
+        `the text is ${bytes} bytes; the limit is ${this.limits.maxTextBytes}`,
+      );
+    }
+  }
+
+  /** The conversation a `to` names, checked for the sender; throws when they may not use it. */
+  private target(
+    userId: string,
+    to: { group: string } | { user: string },
+  ): { convId: ConvId; dmPair?: [string, string]; other?: UserRecord } {
+    if ('group' in to) {
+      if (this.store.memberCount(to.group) === undefined) {
+        throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${to.group}`);
+      }
+      if (!this.store.isMember(to.group, userId)) {
+        throw new HubError(ErrorCode.NOT_JOINED, 'User has not joined to the recipient group');
+      }
+      return { convId: groupKey(to.group) };
+    }
+    const other = this.store.userById(to.user);
+    if (!other) throw new HubError(ErrorCode.NOT_FOUND, `there is no user ${to.user}`);
+    const pair: [string, string] = userId < to.user ? [userId, to.user] : [to.user, userId];
+    return { convId: dmConvId(userId, to.user), dmPair: pair, other };
+  }
+
+  /** The internal id of a conversation key as `userId` sees it, if they may read it. */
+  private readable(userId: string, key: string, missing: ErrorCode = ErrorCode.NOT_FOUND): ConvId {
+    const parsed = parseConversationKey(key);
+    if (!parsed) throw new HubError(ErrorCode.BAD_REQUEST, `${key} is not a conversation`);
+    if (parsed.kind === 'group') {
+      if (this.store.memberCount(parsed.name) === undefined) {
+        throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${parsed.name}`);
+      }
+      if (!this.store.isMember(parsed.name, userId)) {
+        throw new HubError(missing, `you are not a member of ${parsed.name}`);
+      }
+      return key;
+    }
+    if (!this.store.userById(parsed.userId)) {
+      throw new HubError(ErrorCode.NOT_FOUND, `there is no user ${parsed.userId}`);
+    }
+    return dmConvId(userId, parsed.userId);
+  }
+
+  private sender(conn: HubConnection): Sender {
+    return { user_id: conn.user.userId, cid: conn.cid, displayName: conn.user.displayName };
+  }
+
+  private post(conn: HubConnection, p: RequestParams<'post'>): RequestResultMap['post'] {
+    this.checkText(p.body);
+    const { userId } = conn.user;
+    const target = this.target(userId, p.to);
+    const ts = this.now();
+    const saved = this.store.appendMessage({
+      convId: target.convId,
+      ...(target.dmPair ? { dmPair: target.dmPair } : {}),
+      sender: this.sender(conn),
+      clientMsgId: p.clientMsgId,
+      body: p.body,
+      ...(p.notification ? { notification: p.notification } : {}),
+      ts,
+    });
+    const result = {
+      messageId: saved.messageId,
+      conversation: keyFor(saved.convId, userId),
+      seq: saved.seq,
+      ts: saved.ts,
+    };
+    if (saved.duplicate) return result;
+    this.stats.messages++;
+    this.publishConversation(saved.convId, 'message:send', (conversation) => ({
+      messageId: saved.messageId,
+      conversation,
+      seq: saved.seq,
+      ts,
+      from: this.sender(conn),
+      body: p.body,
+      clientMsgId: p.clientMsgId,
+      ...(p.notification ? { notification: p.notification } : {}),
+    }));
+    if (p.notification?.always) this.queueForOffline(conn, saved.convId, p.notification);
+    return result;
+  }
+
+  /** `always` notifications reach recipients with no live connection when they next connect. */
+  private queueForOffline(
+    conn: HubConnection,
+    convId: ConvId,
+    n: { title: string; body: string },
+  ): void {
+    const pair = dmMembers(convId);
+    const recipients = pair ?? this.store.groupMembers(convId.slice(6)) ?? [];
+    const data: EventDataMap['notification'] = {
+      from: { user_id: conn.user.userId, displayName: conn.user.displayName },
+      title: n.title,
+      body: n.body,
+      always: true,
+    };
+    for (const userId of new Set(recipients)) {
+      if (userId === conn.user.userId || this.byUser.has(userId)) continue;
+      this.store.queueNotification(userId, data, this.now());
+    }
+  }
+
+  /** The message, if the user may see it; NOT_FOUND otherwise (no hint that it exists). */
+  private ownMessage(conn: HubConnection, messageId: string) {
+    const msg = this.store.message(messageId);
+    const { userId } = conn.user;
+    const visibleToUser =
+      msg &&
+      !msg.removed &&
+      (dmMembers(msg.convId)?.includes(userId) ?? this.store.isMember(msg.convId.slice(6), userId));
+    if (!msg || !visibleToUser) throw new HubError(ErrorCode.NOT_FOUND, `no message ${messageId}`);
+    if (msg.senderId !== userId) {
+      throw new HubError(ErrorCode.FORBIDDEN, 'only the author can change a message');
+    }
+    return msg;
+  }
+
+  private edit(conn: HubConnection, p: RequestParams<'edit'>): RequestResultMap['edit'] {
+    this.checkText(p.body);
+    const msg = this.ownMessage(conn, p.messageId);
+    const ts = this.now();
+    const { seq } = this.store.editMessage(p.messageId, p.body, ts);
+    this.publishConversation(msg.convId, 'message:updated', (conversation) => ({
+      messageId: p.messageId,
+      conversation,
+      seq,
+      ts,
+      body: p.body,
+    }));
+    return { messageId: p.messageId, seq };
+  }
+
+  private remove(conn: HubConnection, p: RequestParams<'remove'>): RequestResultMap['remove'] {
+    const msg = this.ownMessage(conn, p.messageId);
+    const ts = this.now();
+    const { seq } = this.store.removeMessage(p.messageId, ts);
+    this.publishConversation(msg.convId, 'message:removed', (conversation) => ({
+      messageId: p.messageId,
+      conversation,
+      seq,
+      ts,
+    }));
+    return { messageId: p.messageId, seq };
+  }
+
+  private compose(conn: HubConnection, p: RequestParams<'compose'>): RequestResultMap['compose'] {
+    const { convId } = this.target(conn.user.userId, p.to);
+    const from = this.sender(conn);
+    const pair = dmMembers(convId);
+    if (pair) {
+      // Typing is for the other party only, not echoed to the typist's own devices.
+      const other = pair[0] === conn.user.userId ? pair[1] : pair[0];
+      const conversation = dmKey(conn.user.userId);
+      this.broker.publish(topics.user(other), {
+        event: 'message:compose',
+        room: conversation,
+        frame: eventFrame('message:compose', { conversation, from, state: p.state }),
+      });
+    } else {
+      const group = convId.slice(6);
+      this.publishGroup(group, 'message:compose', {
+        conversation: groupKey(group),
+        from,
+        state: p.state,
+      });
+    }
+    return {};
+  }
+
+  private history(conn: HubConnection, p: RequestParams<'history'>): RequestResultMap['history'] {
+    const convId = this.readable(conn.user.userId, p.conversation, ErrorCode.FORBIDDEN);
+    const limit = p.limit ?? 50;
+    const rows = this.store.history(convId, {
+      limit,
+      ...(p.before !== undefined ? { before: p.before } : {}),
+      ...(p.after !== undefined ? { after: p.after } : {}),
+    });
+    return {
+      messages: rows.map((m) => ({ ...m, conversation: p.conversation })),
+      endOfList: rows.length < limit,
+    };
+  }
+
+  private read(conn: HubConnection, p: RequestParams<'read'>): RequestResultMap['read'] {
+    const { userId } = conn.user;
+    const convId = this.readable(userId, p.conversation);
+    const seq = Math.min(p.seq, this.store.lastSeq(convId));
+    const marker = this.store.markRead(userId, convId, seq);
+    this.publishConversation(convId, 'message:read', (conversation) => ({
+      conversation,
+      user_id: userId,
+      seq: marker,
+    }));
+    return {};
+  }
+
+  private conversations(conn: HubConnection): RequestResultMap['conversations'] {
+    const { userId } = conn.user;
+    return {
+      list: this.store.conversationsOf(userId).map((c) => ({
+        conversation: keyFor(c.convId, userId),
+        lastSeq: c.lastSeq,
+        lastTs: c.lastTs,
+        readSeq: c.readSeq,
+      })),
+    };
+  }
+
+  // ---- filters and topics ------------------------------------------------------------------
+
+  private bind(conn: HubConnection, p: RequestParams<'bind'>): RequestResultMap['bind'] {
+    conn.events = p.events ? new Set(p.events) : null;
+    conn.rooms = p.rooms ? new Set(p.rooms) : null;
+    return { events: p.events ?? null, rooms: p.rooms ?? null };
+  }
+
+  private subscribe(
+    conn: HubConnection,
+    p: RequestParams<'subscribe'>,
+  ): RequestResultMap['subscribe'] {
+    const topic = this.topicOf(conn, p.topic);
+    if (topic.group !== undefined) this.subs.get(conn)?.watching.add(topic.group);
+    if (topic.broker === topics.presence) conn.presenceFeed = true;
+    this.listen(conn, topic.broker);
+    return { topic: p.topic };
+  }
+
+  private unsubscribe(
+    conn: HubConnection,
+    p: RequestParams<'unsubscribe'>,
+  ): RequestResultMap['unsubscribe'] {
+    const state = this.subs.get(conn);
+    const topic = this.topicOf(conn, p.topic);
+    if (topic.group !== undefined) {
+      if (!state?.watching.delete(topic.group)) {
+        throw new HubError(ErrorCode.NOT_FOUND, `you are not subscribed to ${p.topic}`);
+      }
+      // Members keep receiving their group's events; only the extra subscription ends.
+      if (!this.store.isMember(topic.group, conn.user.userId)) this.unlisten(conn, topic.broker);
+      return { topic: p.topic };
+    }
+    if (!state?.topics.has(topic.broker)) {
+      throw new HubError(ErrorCode.NOT_FOUND, `you are not subscribed to ${p.topic}`);
+    }
+    if (topic.broker === topics.presence) conn.presenceFeed = false;
+    this.unlisten(conn, topic.broker);
+    return { topic: p.topic };
+  }
+
+  private topicOf(conn: HubConnection, topic: string): { broker: string; group?: string } {
+    const groupTopic = /^\/groups\/([^/]+)\/messages$/.exec(topic);
+    if (groupTopic) {
+      const group = groupTopic[1]!;
+      if (this.store.memberCount(group) === undefined) {
+        throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${group}`);
+      }
+      return { broker: topics.group(group), group };
+    }
+    if (topic === '/presence' || topic === '/metrics') {
+      if (!conn.user.isAdmin) {
+        throw new HubError(ErrorCode.FORBIDDEN, `${topic} is for administrators`);
+      }
+      return { broker: topic === '/presence' ? topics.presence : topics.metrics };
+    }
+    throw new HubError(ErrorCode.NOT_FOUND, `there is no topic ${topic}`);
+  }
+
+  // ---- presence, rtc, notify ---------------------------------------------------------------
+
+  private presence(
+    conn: HubConnection,
+    p: RequestParams<'presence'>,
+  ): RequestResultMap['presence'] {
+    const { userId } = conn.user;
+    const before = this.store.userById(userId);
+    const text = p.text ?? null;
+    this.store.setPresence(userId, p.status, text);
+    const changed =
+      !before || visible(before.status) !== visible(p.status) || before.statusText !== text;
+    if (changed) this.broadcastPresence(conn, p.status, text);
+    return { status: p.status };
+  }
+
+  /**
+   * Tells everyone who shares a group or a dm with the user (and the admin `/presence` feed).
+   * One frame, published to each of their user topics: no one hears it twice.
+   */
+  private broadcastPresence(
+    conn: HubConnection,
+    status: PresenceStatus,
+    text: string | null,
+  ): void {
+    const { userId } = conn.user;
+    const data: EventDataMap['presence:update'] = {
+      user_id: userId,
+      cid: conn.cid,
+      status: visible(status),
+      ...(text !== null && status !== 'invisible' ? { text } : {}),
+    };
+    const message: BrokerMessage = {
+      event: 'presence:update',
+      frame: eventFrame('presence:update', data),
+    };
+    for (const other of this.contactsOf(userId)) this.broker.publish(topics.user(other), message);
+    this.broker.publish(topics.presence, { ...message, feed: true });
+  }
+
+  /** Everyone who shares a group or a dm with the user, the user included. */
+  private contactsOf(userId: string): Set<string> {
+    const out = new Set<string>([userId]);
+    for (const group of this.store.userGroups(userId)) {
+      for (const member of this.store.groupMembers(group) ?? []) out.add(member);
+    }
+    for (const c of this.store.conversationsOf(userId)) {
+      for (const member of dmMembers(c.convId) ?? []) out.add(member);
+    }
+    return out;
+  }
+
+  private sharesConversation(a: string, b: string): boolean {
+    if (a === b) return true;
+    if (this.store.conversationExists(dmConvId(a, b))) return true;
+    const groupsOfB = new Set(this.store.userGroups(b));
+    return this.store.userGroups(a).some((g) => groupsOfB.has(g));
+  }
+
+  private rtc(conn: HubConnection, p: RequestParams<'rtc'>): RequestResultMap['rtc'] {
+    const target = this.byCid.get(p.cid);
+    if (!target)
+      throw new HubError(ErrorCode.NOT_FOUND, `no connection ${p.cid}; it may have gone`);
+    if (!this.sharesConversation(conn.user.userId, target.user.userId)) {
+      throw new HubError(ErrorCode.FORBIDDEN, 'you share no group or conversation with that user');
+    }
+    this.broker.publish(topics.user(target.user.userId), {
+      event: 'rtc:signal',
+      cid: p.cid,
+      frame: eventFrame('rtc:signal', {
+        from: { user_id: conn.user.userId, cid: conn.cid },
+        callId: p.callId,
+        signal: p.signal,
+      }),
+    });
+    return {};
+  }
+
+  private notify(conn: HubConnection, p: RequestParams<'notify'>): RequestResultMap['notify'] {
+    const { userId } = conn.user;
+    const targets = [...new Set(p.user_ids)];
+    const mine = new Set(this.store.userGroups(userId));
+    for (const target of targets) {
+      const shares = target === userId || this.store.userGroups(target).some((g) => mine.has(g));
+      if (!shares) {
+        // One answer for unknown users and strangers, so notify cannot probe for accounts.
+        throw new HubError(ErrorCode.FORBIDDEN, `you share no group with ${target}`);
+      }
+    }
+    const data: EventDataMap['notification'] = {
+      from: { user_id: userId, displayName: conn.user.displayName },
+      title: p.title,
+      body: p.body,
+      always: false,
+    };
+    const frame = eventFrame('notification', data);
+    let queued = 0;
+    let delivered = 0;
+    for (const target of targets) {
+      if (this.byUser.has(target)) {
+        this.broker.publish(topics.user(target), { event: 'notification', frame });
+        delivered++;
+      } else {
+        this.store.queueNotification(target, data, this.now());
+        queued++;
+      }
+    }
+    return { queued, delivered };
+  }
+
+  // ---- resume ------------------------------------------------------------------------------
+
+  /** Sends the stored events after each given seq, then a `resume` event per conversation. */
+  private replay(conn: HubConnection, resume: Record<string, number>): void {
+    const { userId } = conn.user;
+    for (const [key, fromSeq] of Object.entries(resume)) {
+      let convId: ConvId;
+      try {
+        convId = this.readable(userId, key);
+      } catch {
+        continue; // a conversation the user may not read (any more) is skipped, not an error
+      }
+      const conversation = key as ConversationKey;
+      const events = this.store.eventsAfter(convId, fromSeq, this.resumeMaxEvents);
+      for (const e of events) {
+        conn.sendEvent(
+          e.event,
+          conversation,
+          JSON.stringify({
+            type: 'event',
+            event: e.event,
+            data: { ...e.data, conversation, seq: e.seq },
+          }),
+        );
+      }
+      const toSeq = events.length ? events[events.length - 1]!.seq : fromSeq;
+      conn.sendEvent(
+        'resume',
+        conversation,
+        eventFrame('resume', {
+          conversation,
+          fromSeq,
+          toSeq,
+          complete: toSeq >= this.store.lastSeq(convId),
+        }),
+      );
+    }
+  }
+
+  // ---- publishing --------------------------------------------------------------------------
+
+  private publishGroup<E extends EventName>(group: string, event: E, data: EventDataMap[E]): void {
+    this.broker.publish(topics.group(group), {
+      event,
+      room: groupKey(group),
+      frame: eventFrame(event, data),
+    });
+  }
+
+  /** Publishes a conversation event; a dm's two sides each see the other's id as the key. */
+  private publishConversation<E extends EventName>(
+    convId: ConvId,
+    event: E,
+    build: (conversation: ConversationKey) => EventDataMap[E],
+  ): void {
+    const pair = dmMembers(convId);
+    if (!pair) {
+      this.publishGroup(convId.slice(6), event, build(convId as ConversationKey));
+      return;
+    }
+    const [a, b] = pair;
+    for (const [reader, other] of a === b
+      ? [[a, b]]
+      : [
+          [a, b],
+          [b, a],
+        ]) {
+      const conversation = dmKey(other!);
+      this.broker.publish(topics.user(reader!), {
+        event,
+        room: conversation,
+        frame: eventFrame(event, build(conversation)),
+      });
+    }
+  }
+
+  private listen(conn: HubConnection, topic: string): void {
+    const state = this.subs.get(conn);
+    if (!state || state.topics.has(topic)) return;
+    state.topics.add(topic);
+    this.fanout.add(topic, conn);
+  }
+
+  private unlisten(conn: HubConnection, topic: string): void {
+    const state = this.subs.get(conn);
+    if (!state?.topics.delete(topic)) return;
+    this.fanout.remove(topic, conn);
+  }
+}

@@ -1,0 +1,84 @@
+// Server figures: Prometheus text at GET /metrics (prom-client) and the `metrics` event for
+// administrators subscribed to `/metrics`. Counters are plain numbers in the hub, read here.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ServerFigures } from '../shared/protocol.js';
+import { topics, type Broker } from './broker.js';
+import type { Gateway } from './gateway.js';
+import { eventFrame, type Hub } from './hub.js';
+
+export function createMetricsRegistry(hub: Hub, gateway: Gateway): Registry {
+  const register = new Registry();
+  collectDefaultMetrics({ register, prefix: 'parley_' });
+  new Gauge({
+    name: 'parley_connections',
+    help: 'Open WebSocket connections (authenticated or not)',
+    registers: [register],
+    collect() {
+      this.set(gateway.size);
+    },
+  });
+  new Gauge({
+    name: 'parley_authenticated_connections',
+    help: 'Authenticated WebSocket connections',
+    registers: [register],
+    collect() {
+      this.set(hub.connectionCount);
+    },
+  });
+  new Gauge({
+    name: 'parley_online_users',
+    help: 'Users with at least one authenticated connection',
+    registers: [register],
+    collect() {
+      this.set(hub.userCount);
+    },
+  });
+  let messagesSeen = 0;
+  new Counter({
+    name: 'parley_messages_total',
+    help: 'Messages stored and published',
+    registers: [register],
+    collect() {
+      this.inc(hub.stats.messages - messagesSeen);
+      messagesSeen = hub.stats.messages;
+    },
+  });
+  let deliveriesSeen = 0;
+  new Counter({
+    name: 'parley_deliveries_total',
+    help: 'Event frames handed to client sockets',
+    registers: [register],
+    collect() {
+      this.inc(hub.stats.deliveries - deliveriesSeen);
+      deliveriesSeen = hub.stats.deliveries;
+    },
+  });
+  return register;
+}
+
+/** Publishes the `metrics` event every interval; dispose with the returned function. */
+export function startMetricsFeed(
+  hub: Hub,
+  gateway: Gateway,
+  broker: Broker,
+  intervalMs: number,
+): () => void {
+  const started = Date.now();
+  let last = { at: started, messages: hub.stats.messages, deliveries: hub.stats.deliveries };
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const seconds = Math.max(0.001, (now - last.at) / 1000);
+    const figures: ServerFigures = {
+      connections: gateway.size,
+      authenticated: hub.connectionCount,
+      messagesPerSecond: Math.round((hub.stats.messages - last.messages) / seconds),
+      deliveriesPerSecond: Math.round((hub.stats.deliveries - last.deliveries) / seconds),
+      uptimeSeconds: Math.round((now - started) / 1000),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    };
+    last = { at: now, messages: hub.stats.messages, deliveries: hub.stats.deliveries };
+    broker.publish(topics.metrics, { event: 'metrics', frame: eventFrame('metrics', figures) });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,113 @@
+// Composition root of the server: store, broker, hub, gateway and HTTP on one port.
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { REALTIME_PATH } from '../shared/protocol.js';
+import { loadTokenSecret, TokenIssuer } from './auth.js';
+import { InProcessBroker, type Broker } from './broker.js';
+import type { ServerConfig } from './config.js';
+import { Gateway } from './gateway.js';
+import { createHttpHandler } from './http.js';
+import { Hub } from './hub.js';
+import { createLogger } from './log.js';
+import { createMetricsRegistry, startMetricsFeed } from './metrics.js';
+import { SlidingWindow } from './rate-limit.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+export interface RunningServer {
+  /** http://host:port */
+  url: string;
+  /** ws://host:port/v1/realtime */
+  wsUrl: string;
+  port: number;
+  config: ServerConfig;
+  hub: Hub;
+  store: Store;
+  /** Closes every socket with 1001, then the database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  broker?: Broker;
+  store?: Store;
+}
+
+const HOUR = 3600_000;
+
+export async function startServer(
+  config: ServerConfig,
+  opts: StartOptions = {},
+): Promise<RunningServer> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const store =
+    opts.store ?? openSqliteStore(join(config.dataDir, 'parley.db'), { fsync: config.fsync });
+  const broker = opts.broker ?? new InProcessBroker();
+  const tokens = new TokenIssuer(loadTokenSecret(config.dataDir), config.tokenTtlSeconds);
+  const tokenFailures = new SlidingWindow(config.limits.tokenFailuresPerIpPerMinute, 60_000);
+  const hub = new Hub({
+    store,
+    broker,
+    limits: config.limits,
+    resumeMaxEvents: config.resumeMaxEvents,
+  });
+  const gateway = new Gateway({ hub, store, tokens, config, log, tokenFailures });
+  const metrics = createMetricsRegistry(hub, gateway);
+  const stopFeed = startMetricsFeed(hub, gateway, broker, config.metricsIntervalMs);
+  const purge = () => store.purgeNotifications(Date.now() - config.notificationRetentionMs);
+  purge();
+  const purgeTimer = setInterval(purge, HOUR);
+  purgeTimer.unref();
+
+  const http: Server = createServer(
+    createHttpHandler({ store, tokens, config, log, metrics, tokenFailures }),
+  );
+  http.headersTimeout = config.headersTimeoutMs;
+  http.requestTimeout = config.headersTimeoutMs * 3;
+  http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  http.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy(err);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url, dataDir: config.dataDir }, `Parley server listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    wsUrl: `ws://${host}:${port}${REALTIME_PATH}`,
+    port,
+    config: { ...config, port },
+    hub,
+    store,
+    close() {
+      closing ??= (async () => {
+        stopFeed();
+        clearInterval(purgeTimer);
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        await gateway.close();
+        http.closeAllConnections();
+        await httpClosed;
+        hub.dispose();
+        await broker.close();
+        store.close();
+        log.info('Parley server stopped');
+      })();
+      return closing;
+    },
+  };
+}

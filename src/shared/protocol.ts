@@ -1,0 +1,259 @@
+// Wire types of Parley protocol v1 (docs/protocol.md). Runs anywhere: no node, DOM or electron.
+// Names here are the public contract: extend, never rename.
+
+export const PROTOCOL_VERSION = '1';
+export const REALTIME_PATH = '/v1/realtime';
+export const DEFAULT_PORT = 7420;
+
+/** Stable error codes, shared by HTTP answers, error replies and authresponse failures. */
+export const ErrorCode = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  NOT_AUTHENTICATED: 'NOT_AUTHENTICATED',
+  ALREADY_AUTHENTICATED: 'ALREADY_AUTHENTICATED',
+  AUTH_FAILED: 'AUTH_FAILED',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  USERNAME_TAKEN: 'USERNAME_TAKEN',
+  REGISTRATION_CLOSED: 'REGISTRATION_CLOSED',
+  NOT_JOINED: 'NOT_JOINED',
+  NOT_FOUND: 'NOT_FOUND',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_LARGE: 'TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  SERVER_FULL: 'SERVER_FULL',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const CloseCode = {
+  GOING_AWAY: 1001,
+  FRAME_TOO_LARGE: 1009,
+  AUTH_FAILED: 4001,
+  AUTH_TIMEOUT: 4008,
+  HEARTBEAT_TIMEOUT: 4009,
+  RATE_LIMIT: 4029,
+  TOO_MANY_CONNECTIONS: 4030,
+  SLOW_CONSUMER: 4031,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+  /** Only with RATE_LIMITED: how long to wait before trying again. */
+  retryAfterMs?: number;
+}
+
+// ---- conversations -------------------------------------------------------------------------
+
+/** `group:NAME` or `dm:USERID` (the other party's id, as the reader sees it). */
+export type ConversationKey = `group:${string}` | `dm:${string}`;
+
+export type Recipient = { group: string } | { user: string };
+
+export type PresenceStatus = 'online' | 'away' | 'busy' | 'invisible';
+/** What others see: `invisible` is shown to them as `offline`. */
+export type VisibleStatus = Exclude<PresenceStatus, 'invisible'> | 'offline';
+
+export interface MessageBody {
+  text: string;
+  [extra: string]: unknown;
+}
+
+export interface NotificationRequest {
+  title: string;
+  body: string;
+  always?: boolean;
+}
+
+export interface Sender {
+  user_id: string;
+  cid: string;
+  displayName: string;
+}
+
+/** A message as `history` returns it: its current state. */
+export interface HistoryMessage {
+  messageId: string;
+  conversation: ConversationKey;
+  /** The seq of the message's own `message:send` event. */
+  seq: number;
+  /** The seq of the latest event about this message (send, edit or removal). */
+  lastSeq: number;
+  ts: number;
+  editedTs?: number;
+  removed: boolean;
+  from: { user_id: string; displayName: string };
+  /** null once removed. */
+  body: MessageBody | null;
+  clientMsgId: string;
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+export interface EventDataMap {
+  'message:send': {
+    messageId: string;
+    conversation: ConversationKey;
+    seq: number;
+    ts: number;
+    from: Sender;
+    body: MessageBody;
+    clientMsgId: string;
+    notification?: NotificationRequest;
+  };
+  'message:updated': {
+    messageId: string;
+    conversation: ConversationKey;
+    seq: number;
+    ts: number;
+    body: MessageBody;
+  };
+  'message:removed': { messageId: string; conversation: ConversationKey; seq: number; ts: number };
+  'message:compose': {
+    conversation: ConversationKey;
+    from: Sender;
+    state: 'typing' | 'paused';
+  };
+  'message:read': { conversation: ConversationKey; user_id: string; seq: number };
+  'group:member': { group: string; user_id: string; cid: string; action: 'joined' | 'left' };
+  'presence:update': { user_id: string; cid: string; status: VisibleStatus; text?: string };
+  'rtc:signal': { from: { user_id: string; cid: string }; callId: string; signal: unknown };
+  notification: {
+    from: { user_id: string; displayName: string };
+    title: string;
+    body: string;
+    always: boolean;
+  };
+  resume: { conversation: ConversationKey; fromSeq: number; toSeq: number; complete: boolean };
+  metrics: ServerFigures;
+}
+export type EventName = keyof EventDataMap;
+
+export const EVENT_NAMES = [
+  'message:send',
+  'message:updated',
+  'message:removed',
+  'message:compose',
+  'message:read',
+  'group:member',
+  'presence:update',
+  'rtc:signal',
+  'notification',
+  'resume',
+  'metrics',
+] as const satisfies readonly EventName[];
+
+/** The events that are stored in a conversation's log and carry its seq. */
+export type StoredEventName = 'message:send' | 'message:updated' | 'message:removed';
+
+export interface ServerFigures {
+  connections: number;
+  authenticated: number;
+  messagesPerSecond: number;
+  deliveriesPerSecond: number;
+  uptimeSeconds: number;
+  heapUsedBytes: number;
+}
+
+export type EventFrame = {
+  [E in EventName]: { type: 'event'; event: E; data: EventDataMap[E] };
+}[EventName];
+
+// ---- requests and results ------------------------------------------------------------------
+
+export interface GroupSummary {
+  group: string;
+  number_of_users: number;
+}
+
+export interface GroupUser {
+  user_id: string;
+  /** null for a member with no visible connection. */
+  cid: string | null;
+  displayName: string;
+  status: VisibleStatus;
+  text?: string;
+}
+
+export interface ConversationSummary {
+  conversation: ConversationKey;
+  lastSeq: number;
+  lastTs: number;
+  readSeq: number;
+}
+
+export type GroupCondition =
+  '>' | '>=' | '=' | '<' | '<=' | '!=' | 'gt' | 'gte' | 'eq' | 'lt' | 'lte' | 'ne';
+
+export interface RequestResultMap {
+  join: GroupSummary;
+  leave: { group: string };
+  groups: { list: GroupSummary[]; endOfList: boolean; cursor?: string };
+  users: { list: GroupUser[] };
+  post: { messageId: string; conversation: ConversationKey; seq: number; ts: number };
+  edit: { messageId: string; seq: number };
+  remove: { messageId: string; seq: number };
+  compose: Record<string, never>;
+  history: { messages: HistoryMessage[]; endOfList: boolean };
+  read: Record<string, never>;
+  bind: { events: string[] | null; rooms: string[] | null };
+  subscribe: { topic: string };
+  unsubscribe: { topic: string };
+  presence: { status: PresenceStatus };
+  rtc: Record<string, never>;
+  notify: { queued: number; delivered: number };
+  conversations: { list: ConversationSummary[] };
+}
+export type RequestType = keyof RequestResultMap;
+
+export interface AuthUser {
+  userId: string;
+  username: string;
+  displayName: string;
+}
+
+export type AuthResponse =
+  | {
+      type: 'authresponse';
+      id: string;
+      success: true;
+      user: AuthUser;
+      cid: string;
+      heartbeat: number;
+    }
+  | { type: 'authresponse'; id: string; success: false; error: ProtocolError };
+
+export type ReplyFrame =
+  | { type: 'reply'; id: string; ok: true; result: unknown }
+  | { type: 'reply'; id: string; ok: false; error: ProtocolError };
+
+export type ServerFrame =
+  | AuthResponse
+  | ReplyFrame
+  | EventFrame
+  | { type: 'error'; id?: string; error: ProtocolError }
+  | { type: 'ping' }
+  | { type: 'pong' };
+
+// ---- helpers -------------------------------------------------------------------------------
+
+export function groupKey(name: string): ConversationKey {
+  return `group:${name}`;
+}
+
+export function dmKey(otherUserId: string): ConversationKey {
+  return `dm:${otherUserId}`;
+}
+
+/** Splits a conversation key; null when it is neither a group nor a dm key. */
+export function parseConversationKey(
+  key: string,
+): { kind: 'group'; name: string } | { kind: 'dm'; userId: string } | null {
+  if (key.startsWith('group:') && key.length > 6) return { kind: 'group', name: key.slice(6) };
+  if (key.startsWith('dm:') && key.length > 3) return { kind: 'dm', userId: key.slice(3) };
+  return null;
+}

@@ -1,0 +1,135 @@
+// Runtime validation of protocol v1, used by the server and by clients. Runs anywhere.
+import { z } from 'zod';
+import { EVENT_NAMES, type ConversationKey, type RequestType } from './protocol.js';
+
+const id = z.string().min(1).max(64);
+/** Group names: letters and digits first, then letters, digits, `_`, `.`, `-`; 1 to 64 long. */
+export const groupName = z
+  .string()
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N}_.-]{0,63}$/u, 'a group name is 1 to 64 letters, digits, _ . -');
+const userId = z.string().min(1).max(64);
+export const conversationKey = z
+  .string()
+  .max(80)
+  .refine(
+    (k) =>
+      (k.startsWith('group:') && groupName.safeParse(k.slice(6)).success) ||
+      (k.startsWith('dm:') && k.length > 3),
+    'a conversation is group:NAME or dm:USERID',
+  )
+  .transform((k) => k as ConversationKey);
+
+export const recipient = z.union([
+  z.object({ group: groupName }).strict(),
+  z.object({ user: userId }).strict(),
+]);
+export const messageBody = z.looseObject({ text: z.string() });
+export const notificationRequest = z.object({
+  title: z.string().max(200),
+  body: z.string().max(2000),
+  always: z.boolean().optional(),
+});
+const eventName = z.enum(EVENT_NAMES);
+const eventFilter = z.array(eventName).max(EVENT_NAMES.length);
+const roomFilter = z.array(conversationKey).max(1000);
+const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const condition = z.enum(['>', '>=', '=', '<', '<=', '!=', 'gt', 'gte', 'eq', 'lt', 'lte', 'ne']);
+
+/** Parameters of each request type (the frame's own fields, less `type` and `id`). */
+export const requestParams = {
+  join: z.object({ group: groupName }),
+  leave: z.object({ group: groupName }),
+  groups: z
+    .object({
+      searchFor: z.enum(['group', 'number_of_users']).optional(),
+      value: z.union([z.string().max(64), z.number().int()]).optional(),
+      condition: condition.optional(),
+      range: z.union([z.string().max(64), z.number().int()]).optional(),
+      limit: z.number().int().min(1).max(200).optional(),
+      cursor: z.string().max(200).optional(),
+    })
+    .refine((p) => !(p.range !== undefined && p.condition !== undefined), {
+      message: 'range cannot be used with condition',
+    }),
+  users: z.object({ group: groupName, user_id: userId.optional() }),
+  post: z.object({
+    to: recipient,
+    body: messageBody,
+    clientMsgId: id,
+    notification: notificationRequest.optional(),
+  }),
+  edit: z.object({ messageId: id, body: messageBody }),
+  remove: z.object({ messageId: id }),
+  compose: z.object({ to: recipient, state: z.enum(['typing', 'paused']) }),
+  history: z
+    .object({
+      conversation: conversationKey,
+      before: nonNegativeInt.optional(),
+      after: nonNegativeInt.optional(),
+      limit: z.number().int().min(1).max(200).optional(),
+    })
+    .refine((p) => !(p.before !== undefined && p.after !== undefined), {
+      message: 'use before or after, not both',
+    }),
+  read: z.object({ conversation: conversationKey, seq: nonNegativeInt }),
+  bind: z.object({ events: eventFilter.optional(), rooms: roomFilter.optional() }),
+  subscribe: z.object({ topic: z.string().min(1).max(200) }),
+  unsubscribe: z.object({ topic: z.string().min(1).max(200) }),
+  presence: z.object({
+    status: z.enum(['online', 'away', 'busy', 'invisible']),
+    text: z.string().max(140).optional(),
+  }),
+  rtc: z.object({
+    cid: id,
+    callId: id,
+    signal: z.unknown().refine((s) => s !== undefined && s !== null, 'signal is required'),
+  }),
+  notify: z.object({
+    user_ids: z.union([userId.transform((u) => [u]), z.array(userId).min(1).max(100)]),
+    title: z.string().max(200),
+    body: z.string().max(2000),
+  }),
+  conversations: z.object({}),
+} satisfies Record<RequestType, z.ZodType>;
+
+export type RequestParams<T extends RequestType> = z.output<(typeof requestParams)[T]>;
+
+export const authRequest = z.object({
+  type: z.literal('authrequest'),
+  id,
+  token: z.string().min(1).max(4096),
+  version: z.string().max(16).optional(),
+  events: eventFilter.optional(),
+  rooms: roomFilter.optional(),
+  resume: z
+    .record(z.string().max(80), nonNegativeInt)
+    .refine((r) => Object.keys(r).length <= 1000, 'resume names at most 1000 conversations')
+    .optional(),
+});
+export type AuthRequest = z.output<typeof authRequest>;
+
+/** The envelope every client frame must have before its type is known. */
+export const requestEnvelope = z.object({ type: z.string().min(1).max(32), id });
+
+// ---- HTTP ----------------------------------------------------------------------------------
+
+export const username = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{3,32}$/, 'a username is 3 to 32 letters, digits, _ . -');
+export const createUserBody = z.object({
+  username,
+  password: z.string().min(8, 'a password has at least 8 characters').max(256),
+  displayName: z.string().trim().min(1).max(64).optional(),
+});
+export const createTokenBody = z.object({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
+
+/** One line a person can read, from a zod error. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}

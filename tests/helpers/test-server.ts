@@ -1,0 +1,75 @@
+// Starts a real Parley server on port 0 with its own temporary data folder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig, withOverrides, type ConfigOverrides } from '../../src/server/config.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
+import { ProtoClient } from './proto-client.js';
+
+export interface TestServer extends RunningServer {
+  /** Registers a user over HTTP and signs in; returns the token. */
+  user(username: string, password?: string): Promise<{ userId: string; token: string }>;
+  /** A user, signed in and connected. */
+  client(username: string, extra?: Record<string, unknown>): Promise<ProtoClient>;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'parley-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestServer(
+  overrides: ConfigOverrides = {},
+  opts: StartOptions & { dataDir?: string; keepData?: boolean } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const config = withOverrides(defaultConfig(dataDir), {
+    port: 0,
+    logLevel: 'silent',
+    // A real scrypt, at a cost that keeps the suite fast.
+    scryptCost: 1024,
+    ...overrides,
+  });
+  const server = await startServer(config, opts);
+  const tokens = new Map<string, { userId: string; token: string }>();
+
+  async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+    return fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  }
+
+  async function user(username: string, password = 'correct horse battery') {
+    const known = tokens.get(username);
+    if (known) return known;
+    const created = await post('/v1/users', { username, password });
+    if (created.status !== 201) {
+      throw new Error(`creating ${username}: ${created.status} ${await created.text()}`);
+    }
+    const { userId } = (await created.json()) as { userId: string };
+    const res = await post('/v1/tokens', { username, password });
+    if (res.status !== 200)
+      throw new Error(`token for ${username}: ${res.status} ${await res.text()}`);
+    const { token } = (await res.json()) as { token: string };
+    const me = { userId, token };
+    tokens.set(username, me);
+    return me;
+  }
+
+  return {
+    ...server,
+    user,
+    post,
+    async client(username, extra = {}) {
+      const { token } = await user(username);
+      return ProtoClient.connect(server.wsUrl, token, extra);
+    },
+    async stop() {
+      await server.close();
+      if (!opts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
