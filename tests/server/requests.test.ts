@@ -525,7 +525,7 @@ describe('compose, bind, subscribe, presence', () => {
       status: 'away',
       text: 'lunch',
     });
-    const gone = bob.event<{ status: string }>(
+    const gone = bob.event<{ user_id: string; status: string }>(
       'presence:update',
       (d) => d.user_id === alice.userId && d.status === 'offline',
     );
