@@ -1,10 +1,11 @@
 // The server's command line: flags to a config, or a message for the person who typed them.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import envPaths from 'env-paths';
 import { z } from 'zod';
 import { DEFAULT_PORT } from '../shared/protocol.js';
-import { defaultConfig, type ServerConfig } from './config.js';
+import { defaultConfig, withOverrides, type ServerConfig } from './config.js';
 
 export const USAGE = `Usage: parley-server [options]
 
@@ -16,7 +17,59 @@ export const USAGE = `Usage: parley-server [options]
   --registration MODE  open (default) or closed (only an administrator creates accounts)
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --fsync              survive power loss, not only crashes (slower writes)
+  --config FILE        a JSON file of settings and limits (docs/protocol.md, "Limits");
+                       flags given on the command line win over it
   --help               this text`;
+
+const positiveInt = z.number().int().positive();
+/** What a --config file may set: every limit, and the timings. Unknown keys are refused. */
+const configFile = z
+  .object({
+    authTimeoutMs: positiveInt,
+    heartbeatMs: positiveInt,
+    tokenTtlSeconds: positiveInt,
+    resumeMaxEvents: positiveInt,
+    metricsIntervalMs: positiveInt,
+    headersTimeoutMs: positiveInt,
+    limits: z
+      .object({
+        maxFrameBytes: positiveInt,
+        maxTextBytes: positiveInt,
+        requestsPerSecond: positiveInt,
+        requestBurst: positiveInt,
+        abuseRefusals: positiveInt,
+        abuseWindowMs: positiveInt,
+        connectionsPerIpPerMinute: positiveInt,
+        connectionsPerUser: positiveInt,
+        maxConnections: positiveInt,
+        maxBufferedBytes: positiveInt,
+        tokenFailuresPerIpPerMinute: positiveInt,
+      })
+      .strict()
+      .partial(),
+  })
+  .strict()
+  .partial();
+
+function readConfigFile(
+  file: string,
+): { overrides: z.output<typeof configFile> } | { error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return {
+      error: e.code === 'ENOENT' ? `--config: no file ${file}` : `--config: ${file}: ${e.message}`,
+    };
+  }
+  const parsed = configFile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { error: `--config: ${file}: ${issue.path.join('.') || 'settings'}: ${issue.message}` };
+  }
+  return { overrides: parsed.data };
+}
 
 export function defaultDataDir(): string {
   return join(envPaths('Parley', { suffix: '' }).data, 'server');
@@ -44,6 +97,7 @@ const flags = z.object({
     })
     .optional(),
   fsync: z.boolean().optional(),
+  config: z.string().min(1, '--config takes a file').optional(),
   help: z.boolean().optional(),
 });
 
@@ -65,6 +119,7 @@ export function parseCli(
         registration: { type: 'string' },
         'log-level': { type: 'string' },
         fsync: { type: 'boolean' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -75,7 +130,12 @@ export function parseCli(
   if (!parsed.success) return { error: parsed.error.issues.map((i) => i.message).join('; ') };
   const f = parsed.data;
   if (f.help) return { help: true };
-  const config = defaultConfig(f.data ?? defaultDataDir());
+  let config = defaultConfig(f.data ?? defaultDataDir());
+  if (f.config !== undefined) {
+    const file = readConfigFile(f.config);
+    if ('error' in file) return file;
+    config = withOverrides(config, file.overrides);
+  }
   if (f.port !== undefined) config.port = f.port;
   if (f.host !== undefined) config.host = f.host;
   if (f['public-url'] !== undefined) config.publicUrl = f['public-url'];

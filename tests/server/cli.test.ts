@@ -1,6 +1,6 @@
 // The command line as a person uses it: flags, a clear refusal of bad ones, and a clean stop.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +35,38 @@ describe('parseCli', () => {
     [['--bogus'], "Unknown option '--bogus'"],
     [['stray'], 'Unexpected argument'],
     [['--port'], "Option '--port <value>' argument missing"],
+    [['--config', '/nonexistent/parley.json'], '--config: no file /nonexistent/parley.json'],
   ])('refuses %j with a clear message', (argv, message) => {
     const r = parseCli(argv);
     expect('error' in r && r.error).toContain(message);
+  });
+
+  it('reads limits from --config, refusing unknown or wrong settings', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
+    dirs.push(dir);
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ heartbeatMs: 5000, limits: { connectionsPerUser: 3 } }));
+    const r = parseCli(['--config', good, '--port', '1234']);
+    expect(r).toMatchObject({
+      config: {
+        port: 1234,
+        heartbeatMs: 5000,
+        limits: { connectionsPerUser: 3, maxTextBytes: 16384 },
+      },
+    });
+    const typo = join(dir, 'typo.json');
+    writeFileSync(typo, JSON.stringify({ limits: { conectionsPerUser: 3 } }));
+    expect(parseCli(['--config', typo])).toEqual({
+      error: expect.stringContaining('Unrecognized key'),
+    });
+    const wrong = join(dir, 'wrong.json');
+    writeFileSync(wrong, JSON.stringify({ heartbeatMs: -1 }));
+    expect(parseCli(['--config', wrong])).toEqual({
+      error: expect.stringContaining('heartbeatMs'),
+    });
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ nope');
+    expect(parseCli(['--config', broken])).toEqual({ error: expect.stringContaining('--config') });
   });
 });
 

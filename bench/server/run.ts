@@ -1,0 +1,340 @@
+// `npm run bench:server`: the server benchmarks of docs/benchmarks.md. Every server and every load
+// generator runs in its own process, on loopback; every wait is bounded. Results go to
+// bench/results/server.json and bench/results/server.md.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Job, LoadgenRequest, RunSpec } from './loadgen.js';
+import type { TargetKind, TargetRequest, TargetStats } from './target.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
+const quick = process.argv.includes('--quick');
+const scale = quick ? 0.2 : 1;
+const SUBSCRIBERS = Math.round(1000 * scale);
+const IDLE_CONNECTIONS = Math.round(10_000 * scale);
+const CONNECT_CONNECTIONS = Math.round(5_000 * scale);
+
+function child(file: string, args: string[]): ChildProcess {
+  return fork(`${HERE}${file}`, args, {
+    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** Sends a message and waits for the first answer of one of the given types. */
+function ask<T>(
+  proc: ChildProcess,
+  msg: unknown,
+  answers: string[],
+  timeoutMs: number,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.off('message', onMessage);
+      reject(new Error(`no answer to ${JSON.stringify(msg).slice(0, 80)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (m: { type: string; error?: string }) => {
+      if (m.type === 'failed') {
+        clearTimeout(timer);
+        proc.off('message', onMessage);
+        reject(new Error(m.error));
+      } else if (answers.includes(m.type)) {
+        clearTimeout(timer);
+        proc.off('message', onMessage);
+        resolve(m as T);
+      }
+    };
+    proc.on('message', onMessage);
+    if (msg !== undefined) proc.send(msg as object);
+  });
+}
+
+interface Target {
+  proc: ChildProcess;
+  port: number;
+  stats(gc?: boolean): Promise<TargetStats>;
+  resetEld(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startTarget(kind: TargetKind, heartbeatMs = 25_000): Promise<Target> {
+  const proc = child('target.ts', [kind, String(heartbeatMs)]);
+  const { port } = await ask<{ port: number }>(proc, undefined, ['ready'], 30_000);
+  return {
+    proc,
+    port,
+    stats: async (gc = false) =>
+      (
+        await ask<{ stats: TargetStats }>(
+          proc,
+          { type: 'stats', gc } satisfies TargetRequest,
+          ['stats'],
+          30_000,
+        )
+      ).stats,
+    resetEld: async () =>
+      void (await ask(proc, { type: 'reset-eld' } satisfies TargetRequest, ['reset-eld'], 10_000)),
+    stop: async () => {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.send({ type: 'stop' } satisfies TargetRequest);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      proc.kill('SIGKILL');
+    },
+  };
+}
+
+async function signUpMany(port: number, count: number, prefix: string): Promise<string[]> {
+  const base = `http://127.0.0.1:${port}`;
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i += 50) {
+    const batch = Array.from({ length: Math.min(50, count - i) }, async (_, j) => {
+      const username = `${prefix}${i + j}`;
+      const password = 'bench password';
+      const created = await post('/v1/users', { username, password });
+      if (created.status !== 201) throw new Error(`sign-up ${username}: ${created.status}`);
+      const t = (await (await post('/v1/tokens', { username, password })).json()) as {
+        token: string;
+      };
+      return t.token;
+    });
+    tokens.push(...(await Promise.all(batch)));
+  }
+  return tokens;
+}
+
+interface Loadgen {
+  connect(job: Job): Promise<{ seconds: number; rate: number }>;
+  run(spec: RunSpec, timeoutMs: number): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+function startLoadgen(): Loadgen {
+  const proc = child('loadgen.ts', []);
+  return {
+    connect: (job) =>
+      ask<{ seconds: number; rate: number }>(
+        proc,
+        { type: 'connect', job } satisfies LoadgenRequest,
+        ['connected'],
+        180_000,
+      ),
+    run: async (spec, timeoutMs) =>
+      (
+        await ask<{ result: Record<string, number> }>(
+          proc,
+          { type: 'run', spec } satisfies LoadgenRequest,
+          ['result'],
+          timeoutMs,
+        )
+      ).result,
+    close: async () => {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.send({ type: 'close' } satisfies LoadgenRequest);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      proc.kill('SIGKILL');
+    },
+  };
+}
+
+async function tokensFor(kind: TargetKind, target: Target, users: number): Promise<string[]> {
+  return kind === 'parley' ? signUpMany(target.port, users, 'bench-user-') : [];
+}
+
+// ---- scenarios ---------------------------------------------------------------------------------
+
+async function fanout(kind: TargetKind) {
+  const target = await startTarget(kind);
+  const load = startLoadgen();
+  try {
+    const tokens = await tokensFor(kind, target, SUBSCRIBERS + 1);
+    await load.connect({
+      kind,
+      base: `ws://127.0.0.1:${target.port}`,
+      tokens,
+      connections: SUBSCRIBERS,
+      concurrency: 50,
+      join: true,
+    });
+    // Let the join/presence traffic of the ramp drain before measuring.
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await target.stats();
+    const r = await load.run(
+      { scenario: 'fanout', messages: 1000, window: 20, bytes: 100, deadlineMs: 60_000 },
+      90_000,
+    );
+    const after = await target.stats();
+    return { ...r, serverCpuMicrosPerDelivery: (after.cpuMicros - before.cpuMicros) / r.received! };
+  } finally {
+    await load.close();
+    await target.stop();
+  }
+}
+
+async function latency(kind: TargetKind) {
+  const target = await startTarget(kind);
+  const load = startLoadgen();
+  try {
+    const tokens = await tokensFor(kind, target, SUBSCRIBERS + 1);
+    await load.connect({
+      kind,
+      base: `ws://127.0.0.1:${target.port}`,
+      tokens,
+      connections: SUBSCRIBERS,
+      concurrency: 50,
+      join: true,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    return await load.run({ scenario: 'latency', rate: 50, durationMs: 5000, bytes: 100 }, 60_000);
+  } finally {
+    await load.close();
+    await target.stop();
+  }
+}
+
+async function idle() {
+  // A 5 s heartbeat so that the measured window holds two full ping sweeps over every socket.
+  const target = await startTarget('parley', 5_000);
+  const load = startLoadgen();
+  try {
+    const tokens = await tokensFor('parley', target, 100);
+    const baseline = await target.stats(true);
+    const opened = await load.connect({
+      kind: 'parley',
+      base: `ws://127.0.0.1:${target.port}`,
+      tokens,
+      connections: IDLE_CONNECTIONS,
+      concurrency: 100,
+      join: false,
+    });
+    const loaded = await target.stats(true);
+    await target.resetEld();
+    const held = await load.run({ scenario: 'idle', holdMs: 12_000 }, 60_000);
+    const after = await target.stats();
+    return {
+      connections: IDLE_CONNECTIONS,
+      open: held.open!,
+      rampSeconds: opened.seconds,
+      heapBytesPerConnection: (loaded.heapUsed - baseline.heapUsed) / IDLE_CONNECTIONS,
+      rssBytesPerConnection: (loaded.rss - baseline.rss) / IDLE_CONNECTIONS,
+      eldP50Ms: after.eldP50Ms,
+      eldP99Ms: after.eldP99Ms,
+      eldMaxMs: after.eldMaxMs,
+    };
+  } finally {
+    await load.close();
+    await target.stop();
+  }
+}
+
+async function connectRate(kind: TargetKind) {
+  const target = await startTarget(kind);
+  const load = startLoadgen();
+  try {
+    const tokens = await tokensFor(kind, target, 100);
+    const r = await load.connect({
+      kind,
+      base: `ws://127.0.0.1:${target.port}`,
+      tokens,
+      connections: CONNECT_CONNECTIONS,
+      concurrency: 100,
+      join: false,
+    });
+    return { connections: CONNECT_CONNECTIONS, seconds: r.seconds, perSecond: r.rate };
+  } finally {
+    await load.close();
+    await target.stop();
+  }
+}
+
+// ---- main --------------------------------------------------------------------------------------
+
+const started = Date.now();
+const log = (s: string) =>
+  console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  command: `npm run bench:server${quick ? ' -- --quick' : ''}`,
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
+};
+
+log(`fan-out to ${SUBSCRIBERS} subscribers, 1000 messages of 100 bytes`);
+const fan: Record<string, Record<string, number>> = {};
+for (const kind of ['parley', 'ws', 'socketio'] as const) {
+  fan[kind] = await fanout(kind);
+  log(
+    `  ${kind}: ${Math.round(fan[kind].deliveriesPerSecond!)} deliveries/s, ${fan[kind].serverCpuMicrosPerDelivery!.toFixed(2)} µs server CPU each`,
+  );
+}
+results.fanout = {
+  ...fan,
+  parleyVsWs: fan.parley!.deliveriesPerSecond! / fan.ws!.deliveriesPerSecond!,
+  parleyVsSocketio: fan.parley!.deliveriesPerSecond! / fan.socketio!.deliveriesPerSecond!,
+  cpuPerDeliveryParleyVsWs:
+    fan.parley!.serverCpuMicrosPerDelivery! / fan.ws!.serverCpuMicrosPerDelivery!,
+  cpuPerDeliveryParleyVsSocketio:
+    fan.parley!.serverCpuMicrosPerDelivery! / fan.socketio!.serverCpuMicrosPerDelivery!,
+};
+
+log(`latency at ${SUBSCRIBERS} subscribers, 50 messages/s for 5 s`);
+const lat: Record<string, Record<string, number>> = {};
+for (const kind of ['parley', 'ws'] as const) {
+  lat[kind] = await latency(kind);
+  log(
+    `  ${kind}: p50 ${lat[kind].p50Ms!.toFixed(2)} ms, p99 ${lat[kind].p99Ms!.toFixed(2)} ms (${lat[kind].samples} samples)`,
+  );
+}
+results.latency = lat;
+
+log(`${IDLE_CONNECTIONS} idle authenticated connections`);
+const idl = await idle();
+log(
+  `  ${Math.round(idl.heapBytesPerConnection)} B heap/connection, event-loop delay p99 ${idl.eldP99Ms.toFixed(2)} ms`,
+);
+results.idle = idl;
+
+log(`connect + authenticate, ${CONNECT_CONNECTIONS} connections, 100 at a time`);
+const con: Record<string, Record<string, number>> = {};
+for (const kind of ['parley', 'ws'] as const) {
+  con[kind] = await connectRate(kind);
+  log(`  ${kind}: ${Math.round(con[kind].perSecond!)}/s`);
+}
+results.connect = { ...con, parleyVsWs: con.parley!.perSecond! / con.ws!.perSecond! };
+
+const f = results.fanout as {
+  parleyVsWs: number;
+  parleyVsSocketio: number;
+  cpuPerDeliveryParleyVsWs: number;
+  cpuPerDeliveryParleyVsSocketio: number;
+};
+const md = `# Server benchmark results
+
+${results.date}, \`${results.command}\`, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}.
+
+| measure | Parley | bare ws | socket.io | Parley ÷ ws | Parley ÷ socket.io | target |
+|---|---|---|---|---|---|---|
+| fan-out deliveries/s (${SUBSCRIBERS} subscribers, 100 B) | ${Math.round(fan.parley!.deliveriesPerSecond!)} | ${Math.round(fan.ws!.deliveriesPerSecond!)} | ${Math.round(fan.socketio!.deliveriesPerSecond!)} | ${f.parleyVsWs.toFixed(2)} | ${f.parleyVsSocketio.toFixed(2)} | ≥ 0.8 ws, ≥ 3 socket.io |
+| server CPU per delivery (µs) | ${fan.parley!.serverCpuMicrosPerDelivery!.toFixed(2)} | ${fan.ws!.serverCpuMicrosPerDelivery!.toFixed(2)} | ${fan.socketio!.serverCpuMicrosPerDelivery!.toFixed(2)} | ${f.cpuPerDeliveryParleyVsWs.toFixed(2)} | ${f.cpuPerDeliveryParleyVsSocketio.toFixed(2)} | (lower is better) |
+| publish→receive p50 / p99 (ms), 50 msg/s | ${lat.parley!.p50Ms!.toFixed(2)} / ${lat.parley!.p99Ms!.toFixed(2)} | ${lat.ws!.p50Ms!.toFixed(2)} / ${lat.ws!.p99Ms!.toFixed(2)} | | | | p99 < 10 ms |
+| heap per idle connection (${IDLE_CONNECTIONS}) | ${Math.round(idl.heapBytesPerConnection)} B | | | | | ≤ 8 KB |
+| RSS per idle connection | ${Math.round(idl.rssBytesPerConnection)} B | | | | | |
+| event-loop delay p99 with ${IDLE_CONNECTIONS} idle | ${idl.eldP99Ms.toFixed(2)} ms | | | | | < 20 ms |
+| connect + authenticate per second | ${Math.round(con.parley!.perSecond!)} | ${Math.round(con.ws!.perSecond!)} (connect only) | | ${(results.connect as { parleyVsWs: number }).parleyVsWs.toFixed(2)} | | ≥ 2000/s |
+`;
+mkdirSync(RESULTS, { recursive: true });
+writeFileSync(`${RESULTS}server.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${RESULTS}server.md`, md);
+console.log(`\n${md}`);
+log('written to bench/results/server.json and bench/results/server.md');

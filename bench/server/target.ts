@@ -1,0 +1,118 @@
+// A server under test, in its own process: Parley, a bare `ws` broadcast server, or a socket.io
+// room. Started by run.ts with fork(); answers stats requests over the IPC channel.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Server as SocketIoServer } from 'socket.io';
+import { WebSocketServer } from 'ws';
+import { defaultConfig, withOverrides } from '../../src/server/config.js';
+import { startServer } from '../../src/server/server.js';
+
+export type TargetKind = 'parley' | 'ws' | 'socketio';
+export type TargetRequest =
+  { type: 'stats'; gc?: boolean } | { type: 'reset-eld' } | { type: 'stop' };
+export interface TargetStats {
+  heapUsed: number;
+  rss: number;
+  cpuMicros: number;
+  eldP50Ms: number;
+  eldP99Ms: number;
+  eldMaxMs: number;
+}
+
+const kind = process.argv[2] as TargetKind;
+const heartbeatMs = Number(process.argv[3] ?? 25_000);
+// The histogram records whole sampling intervals, so the delay is each sample less the resolution.
+const ELD_RESOLUTION_MS = 1;
+const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+eld.enable();
+
+async function start(): Promise<{ port: number; stop: () => Promise<void> }> {
+  if (kind === 'parley') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+    const config = withOverrides(defaultConfig(dataDir), {
+      port: 0,
+      logLevel: 'error',
+      heartbeatMs,
+      // Sign-ups are set-up here, not what is measured.
+      scryptCost: 1024,
+      // The load comes from one address and a handful of accounts; the per-IP, per-user and
+      // per-connection limits would (rightly) refuse it.
+      limits: {
+        connectionsPerIpPerMinute: 1_000_000,
+        connectionsPerUser: 1_000,
+        requestsPerSecond: 1_000_000,
+        requestBurst: 1_000_000,
+        maxConnections: 100_000,
+        maxBufferedBytes: 64 * 1024 * 1024,
+      },
+    });
+    const server = await startServer(config);
+    return {
+      port: server.port,
+      stop: async () => {
+        await server.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const http = createServer();
+  if (kind === 'ws') {
+    // The broadcast example of the ws README: every message to every client.
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (ws) => {
+      ws.on('message', (data, isBinary) => {
+        for (const client of wss.clients) client.send(data, { binary: isBinary });
+      });
+    });
+  } else {
+    const io = new SocketIoServer(http, { transports: ['websocket'], serveClient: false });
+    io.on('connection', (socket) => {
+      void socket.join('room');
+      socket.on('post', (msg: unknown) => io.to('room').emit('message', msg));
+    });
+  }
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (http.address() as AddressInfo).port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+function stats(gc: boolean): TargetStats {
+  if (gc && global.gc) {
+    global.gc();
+    global.gc();
+  }
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return {
+    heapUsed: mem.heapUsed,
+    rss: mem.rss,
+    cpuMicros: cpu.user + cpu.system,
+    eldP50Ms: Math.max(0, eld.percentile(50) / 1e6 - ELD_RESOLUTION_MS),
+    eldP99Ms: Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS),
+    eldMaxMs: Math.max(0, eld.max / 1e6 - ELD_RESOLUTION_MS),
+  };
+}
+
+const running = await start();
+process.send!({ type: 'ready', port: running.port });
+process.on('message', (msg: TargetRequest) => {
+  if (msg.type === 'stats') process.send!({ type: 'stats', stats: stats(Boolean(msg.gc)) });
+  else if (msg.type === 'reset-eld') {
+    eld.reset();
+    process.send!({ type: 'reset-eld' });
+  } else if (msg.type === 'stop') {
+    void running.stop().then(() => process.exit(0));
+  }
+});
+// Never outlive the orchestrator.
+process.on('disconnect', () => process.exit(0));
