@@ -13,7 +13,10 @@ import { startServer } from '../../src/server/server.js';
 
 export type TargetKind = 'parley' | 'ws' | 'socketio';
 export type TargetRequest =
-  { type: 'stats'; gc?: boolean } | { type: 'reset-eld' } | { type: 'stop' };
+  | { type: 'stats'; gc?: boolean }
+  | { type: 'reset-eld' }
+  | { type: 'mint'; userIds: string[]; count: number }
+  | { type: 'stop' };
 export interface TargetStats {
   heapUsed: number;
   rss: number;
@@ -30,7 +33,14 @@ const ELD_RESOLUTION_MS = 1;
 const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
 eld.enable();
 
-async function start(): Promise<{ port: number; stop: () => Promise<void> }> {
+interface Running {
+  port: number;
+  stop: () => Promise<void>;
+  /** Parley only: `count` distinct tokens for the given users, round robin, without sign-in work. */
+  mint?: (userIds: string[], count: number) => Promise<string[]>;
+}
+
+async function start(): Promise<Running> {
   if (kind === 'parley') {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
     const config = withOverrides(defaultConfig(dataDir), {
@@ -53,6 +63,12 @@ async function start(): Promise<{ port: number; stop: () => Promise<void> }> {
     const server = await startServer(config);
     return {
       port: server.port,
+      mint: async (userIds, count) => {
+        const out: string[] = [];
+        for (let i = 0; i < count; i++)
+          out.push((await server.tokens.issue(userIds[i % userIds.length]!)).token);
+        return out;
+      },
       stop: async () => {
         await server.close();
         rmSync(dataDir, { recursive: true, force: true });
@@ -110,6 +126,10 @@ process.on('message', (msg: TargetRequest) => {
   else if (msg.type === 'reset-eld') {
     eld.reset();
     process.send!({ type: 'reset-eld' });
+  } else if (msg.type === 'mint') {
+    void running.mint!(msg.userIds, msg.count).then((tokens) =>
+      process.send!({ type: 'minted', tokens }),
+    );
   } else if (msg.type === 'stop') {
     void running.stop().then(() => process.exit(0));
   }

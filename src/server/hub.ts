@@ -91,8 +91,11 @@ export function eventFrame<E extends EventName>(event: E, data: EventDataMap[E])
   return JSON.stringify({ type: 'event', event, data });
 }
 
+/** Unique per server process and across restarts; need not be secret (rtc checks membership). */
+const cidPrefix = `c_${randomBytes(6).toString('base64url')}`;
+let cidCounter = 0;
 export function newCid(): string {
-  return `c_${randomBytes(9).toString('base64url')}`;
+  return `${cidPrefix}${(cidCounter++).toString(36)}`;
 }
 
 function visible(status: PresenceStatus): VisibleStatus {
@@ -676,9 +679,7 @@ export class Hub {
     for (const group of this.store.userGroups(userId)) {
       for (const member of this.store.groupMembers(group) ?? []) out.add(member);
     }
-    for (const c of this.store.conversationsOf(userId)) {
-      for (const member of dmMembers(c.convId) ?? []) out.add(member);
-    }
+    for (const other of this.store.dmPartners(userId)) out.add(other);
     return out;
   }
 

@@ -26,6 +26,7 @@ export interface RunningServer {
   config: ServerConfig;
   hub: Hub;
   store: Store;
+  tokens: TokenIssuer;
   /** Closes every socket with 1001, then the database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -94,6 +95,7 @@ export async function startServer(
     config: { ...config, port },
     hub,
     store,
+    tokens,
     close() {
       closing ??= (async () => {
         stopFeed();

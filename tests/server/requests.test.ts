@@ -634,3 +634,28 @@ describe('rtc and notify', () => {
     expect((await n).data).toMatchObject({ always: true, title: 'alice' });
   });
 });
+
+describe('disposal', () => {
+  it('leaves no broker subscription behind once every connection has gone', async () => {
+    const { InProcessBroker } = await import('../../src/server/broker.js');
+    const broker = new InProcessBroker();
+    const s = await startTestServer({}, { broker });
+    try {
+      const a = await s.client('disposer-a');
+      const b = await s.client('disposer-b');
+      await a.ok('join', { group: 'g1' });
+      await b.ok('join', { group: 'g1' });
+      await b.ok('join', { group: 'g2' });
+      await b.ok('subscribe', { topic: '/groups/g1/messages' });
+      expect(broker.topicCount()).toBeGreaterThan(0);
+      await Promise.all([a.close(), b.close()]);
+      const deadline = Date.now() + 2000;
+      while ((broker.topicCount() > 0 || s.hub.connectionCount > 0) && Date.now() < deadline)
+        await quiet(10);
+      expect(s.hub.connectionCount).toBe(0);
+      expect(broker.topicCount()).toBe(0);
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -236,6 +236,13 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
         WHERE m.user_id = ? AND NOT EXISTS
           (SELECT 1 FROM conversations c2 WHERE c2.conv_id = 'group:' || m.group_name)`,
     ),
+    dmPartners: db.prepare<[string, string], { other: string }>(
+      `SELECT user_b AS other FROM conversations WHERE user_a = ?
+       UNION SELECT user_a FROM conversations WHERE user_b = ?`,
+    ),
+    hasQueued: db.prepare<[string], { one: number }>(
+      'SELECT 1 AS one FROM queued_notifications WHERE user_id = ? LIMIT 1',
+    ),
     queueNotification: db.prepare(
       'INSERT INTO queued_notifications (user_id, data, ts) VALUES (?, ?, ?)',
     ),
@@ -355,11 +362,13 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
     return { seq };
   });
 
-  const takeNotifications = db.transaction((userId: string) => {
+  const takeQueued = db.transaction((userId: string) => {
     const rows = q.queuedFor.all(userId);
     if (rows.length) q.dropQueuedFor.run(userId);
     return rows.map((r) => JSON.parse(r.data) as Record<string, unknown>);
   });
+  // Every connection asks on authentication; almost always there is nothing, so look first.
+  const takeNotifications = (userId: string) => (q.hasQueued.get(userId) ? takeQueued(userId) : []);
 
   function searchGroups(query: GroupQuery): GroupSummary[] {
     const where: string[] = [];
@@ -444,6 +453,7 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
         readSeq: r.read_seq ?? 0,
       })),
 
+    dmPartners: (userId) => q.dmPartners.all(userId, userId).map((r) => r.other),
     queueNotification: (userId, data, ts) =>
       void q.queueNotification.run(userId, JSON.stringify(data), ts),
     takeNotifications,

@@ -112,9 +112,11 @@ export interface Store {
   /** Raises the user's read marker; returns the marker after the call. */
   markRead(userId: string, convId: ConvId, seq: number): number;
   conversationsOf(userId: string): ConversationRow[];
+  /** Everyone the user has a dm conversation with. */
+  dmPartners(userId: string): string[];
 
   queueNotification(userId: string, data: Record<string, unknown>, ts: number): void;
-  /** Returns and forgets the user's queued notifications, oldest first. */
+  /** Returns and forgets the user's queued notifications, oldest first (cheap when none). */
   takeNotifications(userId: string): Record<string, unknown>[];
   purgeNotifications(olderThanTs: number): number;
 
