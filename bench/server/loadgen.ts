@@ -11,7 +11,10 @@ export interface Job {
   base: string;
   /** Parley access tokens, cycled over the connections. */
   tokens: string[];
+  /** Connections to open now; a second connect adds more. */
   connections: number;
+  /** Index of the first of them (which token it takes). */
+  first?: number;
   concurrency: number;
   /** Whether subscriber connections join the group (fan-out, latency) or stay idle. */
   join: boolean;
@@ -106,12 +109,13 @@ function openClient(job: Job, index: number): Promise<Client> {
 
 async function openAll(job: Job): Promise<{ clients: Client[]; seconds: number }> {
   const clients: Client[] = new Array(job.connections);
+  const first = job.first ?? 0;
   let next = 0;
   const started = performance.now();
   async function worker() {
     while (next < job.connections) {
       const i = next++;
-      clients[i] = await openClient(job, i);
+      clients[i] = await openClient(job, first + i);
     }
   }
   await Promise.all(Array.from({ length: Math.min(job.concurrency, job.connections) }, worker));
@@ -235,9 +239,11 @@ process.on('message', (msg: LoadgenRequest) => {
       if (msg.type === 'connect') {
         job = msg.job;
         const opened = await openAll(job);
-        clients = opened.clients;
+        clients = clients.concat(opened.clients);
         // The publisher is one more member, and hears its own messages (the flow control).
-        if (job.publisher) publisher = await openClient(job, job.connections);
+        if (job.publisher && !publisher) {
+          publisher = await openClient(job, (job.first ?? 0) + job.connections);
+        }
         process.send!({
           type: 'connected',
           seconds: opened.seconds,
