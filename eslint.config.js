@@ -20,6 +20,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['src/shared/**/*.ts'],
     languageOptions: { globals: {} },
     rules: {
