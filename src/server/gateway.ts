@@ -74,6 +74,12 @@ function rejectUpgrade(
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
+function rejectTooMany(socket: Duplex, retryAfterMs: number, message: string): void {
+  rejectUpgrade(socket, 429, ErrorCode.RATE_LIMITED, message, {
+    'Retry-After': String(Math.ceil(retryAfterMs / 1000)),
+  });
+}
+
 function statusText(status: number): string {
   switch (status) {
     case 400:
@@ -135,30 +141,12 @@ export class Gateway {
     const now = Date.now();
     const failures = this.deps.tokenFailures.check(ip, now);
     if (!failures.ok) {
-      const retry = Math.ceil(failures.retryAfterMs / 1000);
-      rejectUpgrade(
-        socket,
-        429,
-        ErrorCode.RATE_LIMITED,
-        'too many failed sign-ins from this address',
-        {
-          'Retry-After': String(retry),
-        },
-      );
+      rejectTooMany(socket, failures.retryAfterMs, 'too many failed sign-ins from this address');
       return;
     }
     const rate = this.connectRate.hit(ip, now);
     if (!rate.ok) {
-      const retry = Math.ceil(rate.retryAfterMs / 1000);
-      rejectUpgrade(
-        socket,
-        429,
-        ErrorCode.RATE_LIMITED,
-        'too many new connections from this address',
-        {
-          'Retry-After': String(retry),
-        },
-      );
+      rejectTooMany(socket, rate.retryAfterMs, 'too many new connections from this address');
       return;
     }
     if (this.connections.size >= this.deps.config.limits.maxConnections) {

@@ -6,6 +6,21 @@ import { topics, type Broker } from './broker.js';
 import type { Gateway } from './gateway.js';
 import { eventFrame, type Hub } from './hub.js';
 
+/** A Prometheus counter that follows a plain running total kept elsewhere. */
+function mirrorCounter(register: Registry, name: string, help: string, total: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      const now = total();
+      this.inc(now - seen);
+      seen = now;
+    },
+  });
+}
+
 export function createMetricsRegistry(hub: Hub, gateway: Gateway): Registry {
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: 'parley_' });
@@ -33,26 +48,18 @@ export function createMetricsRegistry(hub: Hub, gateway: Gateway): Registry {
       this.set(hub.userCount);
     },
   });
-  let messagesSeen = 0;
-  new Counter({
-    name: 'parley_messages_total',
-    help: 'Messages stored and published',
-    registers: [register],
-    collect() {
-      this.inc(hub.stats.messages - messagesSeen);
-      messagesSeen = hub.stats.messages;
-    },
-  });
-  let deliveriesSeen = 0;
-  new Counter({
-    name: 'parley_deliveries_total',
-    help: 'Event frames handed to client sockets',
-    registers: [register],
-    collect() {
-      this.inc(hub.stats.deliveries - deliveriesSeen);
-      deliveriesSeen = hub.stats.deliveries;
-    },
-  });
+  mirrorCounter(
+    register,
+    'parley_messages_total',
+    'Messages stored and published',
+    () => hub.stats.messages,
+  );
+  mirrorCounter(
+    register,
+    'parley_deliveries_total',
+    'Event frames handed to client sockets',
+    () => hub.stats.deliveries,
+  );
   return register;
 }
 
