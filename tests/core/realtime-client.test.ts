@@ -1,0 +1,244 @@
+// RealtimeClient against a real Parley server: authentication, requests, reconnect after a server
+// restart with resume, a silent half-open socket detected, refusal, backoff and disposal.
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  backoffDelay,
+  RealtimeClient,
+  systemClock,
+  type ConnectionStatus,
+} from '../../src/main/core/realtime-client.js';
+import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
+import { ProtoClient } from '../helpers/proto-client.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { startTestServer, tempDir } from '../helpers/test-server.js';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function server(overrides: Parameters<typeof startTestServer>[0] = {}, dataDir?: string) {
+  const s = await startTestServer(overrides, dataDir ? { dataDir } : {});
+  cleanups.push(() => s.stop());
+  return s;
+}
+
+function client(
+  url: string,
+  token: string,
+  extra: Partial<ConstructorParameters<typeof RealtimeClient>[0]> = {},
+) {
+  const c = new RealtimeClient({
+    url,
+    token: () => token,
+    socketFactory: wsSocketFactory,
+    ...extra,
+  });
+  const statuses: ConnectionStatus[] = [];
+  c.on('status', (s) => statuses.push(s));
+  cleanups.push(() => c.dispose());
+  return { c, statuses };
+}
+
+function until<T>(
+  check: () => T | undefined | false,
+  timeoutMs = 8000,
+  what = 'condition',
+): Promise<T> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      const v = check();
+      if (v) return resolve(v);
+      if (Date.now() - started > timeoutMs)
+        return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+describe('backoffDelay', () => {
+  it('retries at once, then full jitter under a cap doubling from 0.5 s to 30 s', () => {
+    expect(backoffDelay(0, () => 0.99)).toBe(0);
+    expect(backoffDelay(1, () => 0.999)).toBe(499);
+    expect(backoffDelay(2, () => 0.999)).toBe(999);
+    expect(backoffDelay(3, () => 0.5)).toBe(1000);
+    expect(backoffDelay(7, () => 0.999)).toBe(29_970);
+    expect(backoffDelay(50, () => 0.999)).toBe(29_970);
+    expect(backoffDelay(50, () => 0)).toBe(0);
+  });
+});
+
+describe('RealtimeClient', () => {
+  it('connects, authenticates and serves requests; refuses them with NOT_CONNECTED when offline', async () => {
+    const s = await server();
+    const { token, userId } = await s.user('alice');
+    const { c, statuses } = client(s.wsUrl, token);
+    await expect(c.request('groups', {})).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    c.start();
+    await until(() => c.status.state === 'online', 5000, 'online');
+    expect(statuses.map((x) => x.state)).toEqual(['connecting', 'online']);
+    expect(c.status).toMatchObject({ state: 'online', user: { userId, username: 'alice' } });
+    expect(await c.request('join', { group: 'g' })).toEqual({ group: 'g', number_of_users: 1 });
+    await expect(c.request('leave', { group: 'nope' })).rejects.toMatchObject({
+      code: 'NOT_JOINED',
+    });
+  });
+
+  it('reconnects after a server restart and resumes the events it missed', async () => {
+    const dataDir = tempDir();
+    const first = await server({}, dataDir);
+    const alice = await first.user('alice');
+    const bob = await first.user('bob');
+    const lastSeq: Record<string, number> = {};
+    const { c, statuses } = client(first.wsUrl, alice.token, {
+      resumeFrom: () => ({ ...lastSeq }),
+    });
+    const seen: string[] = [];
+    c.on('event', (e) => {
+      if (e.event === 'message:send') {
+        lastSeq[e.data.conversation] = e.data.seq;
+        seen.push(e.data.body.text);
+      }
+    });
+    c.start();
+    await until(() => c.status.state === 'online');
+    await c.request('join', { group: 'r' });
+    const b1 = await ProtoClient.connect(first.wsUrl, bob.token);
+    await b1.ok('join', { group: 'r' });
+    await b1.ok('post', { to: { group: 'r' }, body: { text: 'before' }, clientMsgId: '1' });
+    await until(() => seen.includes('before'));
+    await b1.close();
+
+    const before = statuses.length;
+    await first.stop();
+    cleanups.pop();
+    await until(() => statuses.slice(before).some((x) => x.state === 'waiting'), 5000, 'waiting');
+    expect(statuses.find((x) => x.state === 'waiting')).toMatchObject({
+      reason: 'the server is restarting',
+    });
+    // While the server is down and when it is back: the client keeps trying, and resumes.
+    const second = await server({ port: first.port }, dataDir);
+    const b2 = await ProtoClient.connect(second.wsUrl, bob.token);
+    await b2.ok('post', { to: { group: 'r' }, body: { text: 'while away' }, clientMsgId: '2' });
+    await b2.close();
+    await until(() => c.status.state === 'online', 10_000, 'online again');
+    await until(() => seen.includes('while away'), 5000, 'the missed message');
+    expect(seen).toEqual(['before', 'while away']);
+  }, 30_000);
+
+  it('notices a socket gone silent (half-open) within two heartbeat intervals and reconnects', async () => {
+    const s = await server({ heartbeatMs: 1000 });
+    const { token } = await s.user('alice');
+    const proxy: TcpProxy = await startTcpProxy(s.port);
+    cleanups.push(() => proxy.close());
+    const { c, statuses } = client(`ws://127.0.0.1:${proxy.port}/v1/realtime`, token);
+    c.start();
+    await until(() => c.status.state === 'online');
+    proxy.freeze();
+    const frozenAt = Date.now();
+    const before = statuses.length;
+    await until(
+      () => statuses.slice(before).some((x) => x.state === 'waiting'),
+      5000,
+      'silence noticed',
+    );
+    const noticedAfter = Date.now() - frozenAt;
+    expect(statuses.find((x) => x.state === 'waiting')).toMatchObject({
+      reason: 'the connection went silent',
+    });
+    // heartbeat 1 s: silent for two intervals is 2 s.
+    expect(noticedAfter).toBeGreaterThanOrEqual(1500);
+    expect(noticedAfter).toBeLessThan(3000);
+    await until(() => c.status.state === 'online', 5000, 'online through a new connection');
+    expect(proxy.accepted()).toBe(2);
+    expect(await c.request('groups', {})).toMatchObject({ endOfList: true });
+  }, 15_000);
+
+  it('nudge() checks a frozen socket at once instead of waiting out the silence limit', async () => {
+    const s = await server();
+    const { token } = await s.user('alice');
+    const proxy = await startTcpProxy(s.port);
+    cleanups.push(() => proxy.close());
+    const { c, statuses } = client(`ws://127.0.0.1:${proxy.port}/v1/realtime`, token);
+    c.start();
+    await until(() => c.status.state === 'online');
+    proxy.freeze();
+    const frozenAt = Date.now();
+    const before = statuses.length;
+    c.nudge(); // e.g. the OS reports the machine woke up
+    await until(
+      () => statuses.slice(before).some((x) => x.state === 'waiting'),
+      8000,
+      'silence noticed',
+    );
+    // The default heartbeat is 25 s (silence limit 50 s); a nudge finds it in about 5 s.
+    expect(Date.now() - frozenAt).toBeLessThan(6500);
+  }, 15_000);
+
+  it('a refused token ends in offline with its code, and no retry storm', async () => {
+    const s = await server();
+    const { c } = client(s.wsUrl, 'not-a-valid-token');
+    c.start();
+    await until(() => c.status.state === 'offline', 5000, 'offline');
+    expect(c.status).toMatchObject({
+      state: 'offline',
+      code: 'AUTH_FAILED',
+      reason: 'the token is not valid',
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.status.state).toBe('offline');
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/^parley_connections 0$/m);
+  });
+
+  it('keeps retrying with backoff while the server is unreachable, and nudge() tries at once', async () => {
+    const dataDir = tempDir();
+    const s = await server({}, dataDir);
+    const { token } = await s.user('alice');
+    const port = s.port;
+    await s.stop();
+    cleanups.pop();
+    let attempts = 0;
+    const { c, statuses } = client(`ws://127.0.0.1:${port}/v1/realtime`, token, {
+      socketFactory: (url) => {
+        attempts++;
+        return wsSocketFactory(url);
+      },
+      backoffBaseMs: 200,
+      // No jitter for eight attempts, then the longest wait the cap allows (12.8 s after the 8th):
+      // only a nudge can bring the client back within the test.
+      clock: { ...systemClock, random: () => (attempts >= 8 ? 0.999 : 0) },
+    });
+    c.start();
+    await until(() => attempts >= 8 && c.status.state === 'waiting', 5000, 'eight attempts');
+    expect(c.status).toMatchObject({ state: 'waiting', attempt: 7 });
+    const waitMs = (c.status as { retryAt: number }).retryAt - Date.now();
+    expect(waitMs).toBeGreaterThan(10_000);
+    // The server comes back on the same port and data.
+    await server({ port }, dataDir);
+    const nudgedAt = statuses.length;
+    c.nudge();
+    await until(() => c.status.state === 'online', 1000, 'online right after the nudge');
+    expect(statuses.slice(nudgedAt).map((x) => x.state)).toEqual(['connecting', 'online']);
+  }, 20_000);
+
+  it('dispose() rejects requests in flight and removes every listener', async () => {
+    const s = await server();
+    const { token } = await s.user('alice');
+    const { c } = client(s.wsUrl, token);
+    c.start();
+    await until(() => c.status.state === 'online');
+    const inFlight = c.request('history', { conversation: 'group:none' });
+    c.dispose();
+    await expect(inFlight).rejects.toMatchObject({
+      code: expect.stringMatching(/DISCONNECTED|DISPOSED/),
+    });
+    const calls: unknown[] = [];
+    c.on('status', (x) => calls.push(x));
+    c.start();
+    expect(calls).toEqual([]);
+    await until(() => s.hub.connectionCount === 0, 2000, 'server side closed');
+  });
+});
