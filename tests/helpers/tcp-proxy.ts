@@ -9,6 +9,8 @@ export interface TcpProxy {
   accepted(): number;
   /** Stops forwarding on every current connection, without closing any. New ones still work. */
   freeze(): void;
+  /** On every current connection, drops what the server sends; the client's frames still arrive. */
+  loseReplies(): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,15 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
         client.pause();
         upstream.pause();
         // Swallow whatever arrives from now on, and keep both sockets open.
+        client.removeAllListeners('close');
+        upstream.removeAllListeners('close');
+        frozen.push([client, upstream]);
+      }
+    },
+    loseReplies() {
+      for (const [client, upstream] of pairs.splice(0)) {
+        upstream.unpipe(client);
+        upstream.on('data', () => undefined);
         client.removeAllListeners('close');
         upstream.removeAllListeners('close');
         frozen.push([client, upstream]);
