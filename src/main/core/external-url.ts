@@ -1,0 +1,34 @@
+// Which links may leave the app for the OS (shell.openExternal): http, https and mailto only.
+// Everything else — javascript:, file:, smb:, custom handlers, data: — could run code or reach
+// local files and network shares, so it is refused, however it is spelled.
+
+const ALLOWED = new Set(['http:', 'https:', 'mailto:']);
+const MAX_LENGTH = 2048;
+
+export type ExternalUrlVerdict = { ok: true; url: string } | { ok: false; reason: string };
+
+export function checkExternalUrl(raw: unknown): ExternalUrlVerdict {
+  if (typeof raw !== 'string' || raw.length === 0) return { ok: false, reason: 'not a URL' };
+  if (raw.length > MAX_LENGTH) return { ok: false, reason: 'the URL is too long' };
+  // Control characters and whitespace are how scheme lookalikes hide ("java\tscript:").
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(raw))
+    return { ok: false, reason: 'the URL has hidden characters' };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: 'not a URL' };
+  }
+  if (!ALLOWED.has(url.protocol)) {
+    return { ok: false, reason: `${url.protocol.replace(/:$/, '')} links are not opened` };
+  }
+  if (url.protocol !== 'mailto:') {
+    if (!url.hostname) return { ok: false, reason: 'the link has no host' };
+    // https://trusted.example@evil.example/ shows one host and opens another.
+    if (url.username || url.password) return { ok: false, reason: 'the link hides a user name' };
+    if (!/^https?:\/\//i.test(raw))
+      return { ok: false, reason: 'the link is not written as a web address' };
+  }
+  return { ok: true, url: url.href };
+}

@@ -1,0 +1,66 @@
+// "Should this message raise a native notification?" as a pure function of the message, what
+// the user is looking at, their settings and their status. No timers, no platform objects.
+import type { PresenceStatus } from '../../shared/protocol.js';
+
+export type NotifyLevel = 'all' | 'direct-and-mentions' | 'none';
+
+export interface IncomingMessage {
+  conversation: string;
+  kind: 'group' | 'dm';
+  fromSelf: boolean;
+  /** The text names the user (@username). */
+  mentionsMe: boolean;
+  /** The sender asked for `notification.always`. */
+  always: boolean;
+}
+
+export interface Attention {
+  /** A Parley window has the OS focus. */
+  windowFocused: boolean;
+  /** The conversation open in the focused window, if any. */
+  activeConversation?: string;
+}
+
+export interface NotifySettings {
+  level: NotifyLevel;
+  muted: ReadonlySet<string>;
+  /** Parley's own Do Not Disturb. */
+  doNotDisturb: boolean;
+  /** The OS's Do Not Disturb / Focus, where Electron can tell; undefined where it cannot. */
+  osDoNotDisturb?: boolean;
+}
+
+export type NotifyDecision = { notify: true; reason: string } | { notify: false; reason: string };
+
+export function shouldNotify(
+  msg: IncomingMessage,
+  attention: Attention,
+  settings: NotifySettings,
+  myStatus: PresenceStatus,
+): NotifyDecision {
+  if (msg.fromSelf) return { notify: false, reason: 'own message' };
+  // The user's own "leave me alone" choices win over everything, `always` included.
+  if (settings.doNotDisturb) return { notify: false, reason: 'Do Not Disturb' };
+  if (settings.osDoNotDisturb) return { notify: false, reason: 'the system is in Do Not Disturb' };
+  if (settings.muted.has(msg.conversation) && !msg.mentionsMe) {
+    return { notify: false, reason: 'muted conversation' };
+  }
+  if (msg.always) return { notify: true, reason: 'the sender asked to always notify' };
+  if (attention.windowFocused && attention.activeConversation === msg.conversation) {
+    return { notify: false, reason: 'already looking at it' };
+  }
+  const direct = msg.kind === 'dm' || msg.mentionsMe;
+  if (myStatus === 'busy' && !direct) return { notify: false, reason: 'busy' };
+  if (settings.level === 'none') return { notify: false, reason: 'notifications are off' };
+  if (direct) return { notify: true, reason: msg.kind === 'dm' ? 'direct message' : 'mention' };
+  if (settings.level === 'direct-and-mentions') {
+    return { notify: false, reason: 'only direct messages and mentions notify' };
+  }
+  return { notify: true, reason: 'new message' };
+}
+
+/** Whether `text` mentions `username` as @username (not inside a longer word or an e-mail address). */
+export function mentions(text: string, username: string): boolean {
+  const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w@.])@${escaped}(?![\\w-])`, 'i').test(text);
+}
