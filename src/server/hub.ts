@@ -570,6 +570,7 @@ export class Hub {
         lastSeq: c.lastSeq,
         lastTs: c.lastTs,
         readSeq: c.readSeq,
+        unread: c.unread,
       })),
     };
   }

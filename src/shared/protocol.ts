@@ -184,6 +184,8 @@ export interface ConversationSummary {
   lastSeq: number;
   lastTs: number;
   readSeq: number;
+  /** Messages from others after readSeq that are not removed. */
+  unread: number;
 }
 
 export type GroupCondition =

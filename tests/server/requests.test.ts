@@ -394,13 +394,31 @@ describe('post, edit, remove, history, read', () => {
     expect((await seen).data).toEqual({ conversation: 'group:chat', user_id: bob.userId, seq: 2 });
     // Markers never move back.
     await bob.ok('read', { conversation: 'group:chat', seq: 1 });
+    for (const n of ['u1', 'u2']) {
+      await alice.ok('post', { to: { group: 'chat' }, body: { text: n }, clientMsgId: n });
+    }
     const list = await bob.ok<{
-      list: { conversation: string; lastSeq: number; readSeq: number }[];
+      list: { conversation: string; lastSeq: number; readSeq: number; unread: number }[];
     }>('conversations');
     const chat = list.list.find((c) => c.conversation === 'group:chat');
     expect(chat?.readSeq).toBe(2);
     expect(chat?.lastSeq).toBeGreaterThan(2);
     expect(list.list.map((c) => c.conversation)).toContain(`dm:${alice.userId}`);
+    // Alice's messages after seq 2 that still exist; removed ones and edits do not count.
+    const hist = await bob.ok<{
+      messages: { seq: number; removed: boolean; from: { user_id: string } }[];
+    }>('history', { conversation: 'group:chat', limit: 200 });
+    const expected = hist.messages.filter(
+      (m) => m.seq > 2 && !m.removed && m.from.user_id !== bob.userId,
+    ).length;
+    expect(expected).toBe(2);
+    expect(hist.messages.some((m) => m.removed)).toBe(true);
+    expect(chat?.unread).toBe(expected);
+    await bob.ok('read', { conversation: 'group:chat', seq: chat!.lastSeq });
+    const after = await bob.ok<{ list: { conversation: string; unread: number }[] }>(
+      'conversations',
+    );
+    expect(after.list.find((c) => c.conversation === 'group:chat')?.unread).toBe(0);
     expect((await bob.fails('read', { conversation: 'group:nothing-here', seq: 1 })).code).toBe(
       'NOT_FOUND',
     );

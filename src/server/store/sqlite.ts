@@ -224,15 +224,24 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
        ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = max(seq, excluded.seq)`,
     ),
     conversationsOf: db.prepare<
-      [string, string, string, string, string],
-      { conv_id: string; last_seq: number; last_ts: number; read_seq: number | null }
+      [string, string, string, string, string, string],
+      {
+        conv_id: string;
+        last_seq: number;
+        last_ts: number;
+        read_seq: number | null;
+        unread: number;
+      }
     >(
-      `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq
+      `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
+              (SELECT count(*) FROM messages m
+                WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
+                  AND m.sender_id != ? AND m.removed = 0) AS unread
          FROM conversations c LEFT JOIN reads r ON r.user_id = ? AND r.conv_id = c.conv_id
         WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = ?)
            OR c.user_a = ? OR c.user_b = ?
        UNION ALL
-       SELECT 'group:' || m.group_name, 0, 0, NULL FROM memberships m
+       SELECT 'group:' || m.group_name, 0, 0, NULL, 0 FROM memberships m
         WHERE m.user_id = ? AND NOT EXISTS
           (SELECT 1 FROM conversations c2 WHERE c2.conv_id = 'group:' || m.group_name)`,
     ),
@@ -446,11 +455,12 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       return q.readSeq.get(userId, convId)?.seq ?? seq;
     },
     conversationsOf: (userId): ConversationRow[] =>
-      q.conversationsOf.all(userId, userId, userId, userId, userId).map((r) => ({
+      q.conversationsOf.all(userId, userId, userId, userId, userId, userId).map((r) => ({
         convId: r.conv_id,
         lastSeq: r.last_seq,
         lastTs: r.last_ts,
         readSeq: r.read_seq ?? 0,
+        unread: r.unread,
       })),
 
     dmPartners: (userId) => q.dmPartners.all(userId, userId).map((r) => r.other),

@@ -81,6 +81,8 @@ export interface ConversationRow {
   lastSeq: number;
   lastTs: number;
   readSeq: number;
+  /** Messages from others after the read marker, not removed. */
+  unread: number;
 }
 
 export interface Store {

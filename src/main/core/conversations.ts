@@ -1,0 +1,163 @@
+// What the desktop knows about each conversation: the last seq it holds (what it resumes from),
+// the user's read marker, and the unread count. One total unread count drives the tray and badge.
+import { Emitter, type Disposable } from '../../shared/emitter.js';
+import type { ConversationSummary, EventFrame } from '../../shared/protocol.js';
+
+export interface ConversationView {
+  conversation: string;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  lastTs: number;
+}
+
+interface Entry extends ConversationView {
+  /**
+   * Unread messages that arrived live, by id, with their seq: a removal or a read marker can then
+   * take exactly those off. `baseUnread` counts the ones the server reported at load, by number.
+   */
+  live: Map<string, number>;
+  baseUnread: number;
+  /** The last seq when baseUnread was reported: a read marker at or past it clears them. */
+  baseSeq: number;
+}
+
+export interface ConversationEvents extends Record<string, unknown> {
+  changed: ConversationView;
+  totalUnread: number;
+}
+
+export class ConversationState {
+  private readonly entries = new Map<string, Entry>();
+  private readonly emitter = new Emitter<ConversationEvents>();
+  private total = 0;
+
+  constructor(private readonly myUserId: string) {}
+
+  on<E extends keyof ConversationEvents>(
+    event: E,
+    listener: (v: ConversationEvents[E]) => void,
+  ): Disposable {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Takes the server's `conversations` answer as the truth, keeping any newer seq held here. */
+  load(list: readonly ConversationSummary[]): void {
+    for (const c of list) {
+      const e = this.entry(c.conversation);
+      e.lastSeq = Math.max(e.lastSeq, c.lastSeq);
+      e.lastTs = Math.max(e.lastTs, c.lastTs);
+      e.readSeq = Math.max(e.readSeq, c.readSeq);
+      e.live.clear();
+      e.baseUnread = c.unread;
+      e.baseSeq = c.lastSeq;
+      this.recount(e);
+    }
+  }
+
+  /** Applies one server event; returns whether anything changed. */
+  apply(frame: EventFrame): boolean {
+    switch (frame.event) {
+      case 'message:send': {
+        const d = frame.data;
+        const e = this.entry(d.conversation);
+        // A message seen twice (a resume overlapping live events) is counted once: keyed by id.
+        e.lastSeq = Math.max(e.lastSeq, d.seq);
+        e.lastTs = Math.max(e.lastTs, d.ts);
+        if (d.from.user_id !== this.myUserId && d.seq > e.readSeq) e.live.set(d.messageId, d.seq);
+        this.recount(e);
+        return true;
+      }
+      case 'message:updated':
+      case 'message:removed': {
+        const d = frame.data;
+        const e = this.entry(d.conversation);
+        e.lastSeq = Math.max(e.lastSeq, d.seq);
+        if (frame.event === 'message:removed') e.live.delete(d.messageId);
+        this.recount(e);
+        return true;
+      }
+      case 'message:read': {
+        const d = frame.data;
+        if (d.user_id !== this.myUserId) return false; // others' markers are for read receipts
+        this.markRead(d.conversation, d.seq);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Moves the read marker (from this device or another of the user's). */
+  markRead(conversation: string, seq: number): void {
+    const e = this.entry(conversation);
+    if (seq <= e.readSeq) return;
+    e.readSeq = seq;
+    for (const [id, s] of e.live) if (s <= seq) e.live.delete(id);
+    if (seq >= e.baseSeq) e.baseUnread = 0;
+    this.recount(e);
+  }
+
+  /** The last seq held per conversation: the `resume` of the next authrequest. */
+  lastSeqs(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const e of this.entries.values()) if (e.lastSeq > 0) out[e.conversation] = e.lastSeq;
+    return out;
+  }
+
+  get(conversation: string): ConversationView | undefined {
+    const e = this.entries.get(conversation);
+    return e ? view(e) : undefined;
+  }
+
+  list(): ConversationView[] {
+    return [...this.entries.values()].map(view).sort((a, b) => b.lastTs - a.lastTs);
+  }
+
+  get totalUnread(): number {
+    return this.total;
+  }
+
+  dispose(): void {
+    this.emitter.clear();
+  }
+
+  private entry(conversation: string): Entry {
+    let e = this.entries.get(conversation);
+    if (!e) {
+      e = {
+        conversation,
+        lastSeq: 0,
+        readSeq: 0,
+        unread: 0,
+        lastTs: 0,
+        live: new Map(),
+        baseUnread: 0,
+        baseSeq: 0,
+      };
+      this.entries.set(conversation, e);
+    }
+    return e;
+  }
+
+  private recount(e: Entry): void {
+    const unread = e.baseUnread + e.live.size;
+    const before = e.unread;
+    e.unread = unread;
+    this.emitter.emit('changed', view(e));
+    if (unread !== before) {
+      this.total += unread - before;
+      this.emitter.emit('totalUnread', this.total);
+    }
+  }
+}
+
+function view(e: Entry): ConversationView {
+  return {
+    conversation: e.conversation,
+    lastSeq: e.lastSeq,
+    readSeq: e.readSeq,
+    unread: e.unread,
+    lastTs: e.lastTs,
+  };
+}
