@@ -143,7 +143,11 @@ export function createHttpHandler(deps: HttpDeps) {
       tokenFailures.record(ip, Date.now());
       throw new HttpError(401, ErrorCode.INVALID_CREDENTIALS, 'wrong username or password');
     }
-    send(res, 200, await tokens.issue(user.userId));
+    send(res, 200, {
+      ...(await tokens.issue(user.userId)),
+      userId: user.userId,
+      username: user.username,
+    });
   }
 
   function endpoint(req: IncomingMessage, res: ServerResponse) {

@@ -102,8 +102,15 @@ describe('POST /v1/tokens', () => {
     await server.post('/v1/users', { username: 'tina', password: 'tina password' });
     const r = await server.post('/v1/tokens', { username: 'tina', password: 'tina password' });
     expect(r.status).toBe(200);
-    const body = (await r.json()) as { token: string; expiresAt: number };
+    const body = (await r.json()) as {
+      token: string;
+      expiresAt: number;
+      userId: string;
+      username: string;
+    };
     expect(body.expiresAt).toBeGreaterThan(Date.now() + 24 * 3600 * 1000);
+    expect(body.username).toBe('tina');
+    expect(body.userId).toMatch(/^u_/);
     const c = await ProtoClient.connect(server.wsUrl, body.token);
     expect(c.cid).toMatch(/^c_/);
     await c.close();
