@@ -1,19 +1,21 @@
-// Composition root of the Electron main process. Thin: windows and IPC wiring only; the logic
-// (realtime client, state, notification policy) belongs in src/main/core, without electron.
+// Composition root of the Electron main process: thin adapters around the Electron-free core
+// (src/main/core). Windows, IPC, native notifications and OS wake-ups are wired here.
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
-import type { AppInfo } from '../shared/ipc.js';
+import { app, BrowserWindow, Notification, powerMonitor, shell } from 'electron';
+import { DesktopCore } from './core/desktop-core.js';
+import { wsSocketFactory } from './core/ws-socket.js';
+import { serveIpc } from './electron/ipc.js';
+import { safeStorageSecrets } from './electron/secret-store.js';
 
 const RENDERER_URL = process.env.ELECTRON_RENDERER_URL;
+const RENDERER_FILE = join(import.meta.dirname, '../renderer/index.html');
+let mainWindow: BrowserWindow | undefined;
 
-/** The renderer is untrusted: only our own top frame may call main. */
-function fromOurWindow(event: IpcMainInvokeEvent): boolean {
-  const url = event.senderFrame?.url ?? '';
-  const ours = RENDERER_URL ? url.startsWith(RENDERER_URL) : url.startsWith('file://');
-  return ours && event.senderFrame === event.sender.mainFrame;
+function isOurPage(url: string): boolean {
+  return RENDERER_URL ? url.startsWith(RENDERER_URL) : url.startsWith('file://');
 }
 
-function createWindow(): void {
+function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
     width: 1100,
     height: 720,
@@ -31,23 +33,54 @@ function createWindow(): void {
   win.once('ready-to-show', () => win.show());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.on('closed', () => (mainWindow = undefined));
   if (RENDERER_URL) void win.loadURL(RENDERER_URL);
-  else void win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  else void win.loadFile(RENDERER_FILE);
+  return win;
 }
 
-ipcMain.handle('app:info', (event): AppInfo => {
-  if (!fromOurWindow(event)) throw new Error('FORBIDDEN: unknown sender');
-  return { name: app.getName(), version: app.getVersion(), platform: process.platform };
-});
+function focusWindow(): void {
+  mainWindow ??= createWindow();
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  const dataDir = app.getPath('userData');
+  const core = new DesktopCore({
+    dataDir,
+    secrets: safeStorageSecrets(dataDir),
+    socketFactory: wsSocketFactory,
+    appInfo: { name: app.getName(), version: app.getVersion(), platform: process.platform },
+    openExternal: (url) => shell.openExternal(url),
+    notify: (n) => {
+      if (!Notification.isSupported()) return;
+      const note = new Notification({ title: n.title, body: n.body });
+      note.on('click', () => {
+        focusWindow();
+        core.openConversation(n.accountId, n.conversation);
+      });
+      note.show();
+    },
+  });
+  serveIpc(core, () => mainWindow, isOurPage);
+  // Back from sleep or the lock screen, sockets may be dead without knowing it: check now.
+  powerMonitor.on('resume', () => core.nudge());
+  powerMonitor.on('unlock-screen', () => core.nudge());
+  mainWindow = createWindow();
+  await core.start();
+  app.on('activate', focusWindow);
+  app.on('second-instance', focusWindow);
+  app.on('before-quit', () => core.dispose());
+}
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  void app.whenReady().then(createWindow);
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
-  });
+  void main();
 }

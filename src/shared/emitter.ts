@@ -4,7 +4,7 @@ export interface Disposable {
   dispose(): void;
 }
 
-export class Emitter<Events extends Record<string, unknown>> {
+export class Emitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<(value: never) => void>>();
 
   on<E extends keyof Events>(event: E, listener: (value: Events[E]) => void): Disposable {

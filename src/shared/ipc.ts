@@ -1,6 +1,25 @@
-// The IPC contract between the renderer and the main process: every channel, its arguments and
-// its result, in one place. Served by ipcMain in Electron and, later, by the web host over a local
-// WebSocket. Runs anywhere: no node, DOM or electron.
+// The IPC contract between the renderer and the main process: every channel, its argument schema
+// and its result, in one place. Served by ipcMain in Electron and by the web host over a local
+// WebSocket. The renderer is untrusted: main parses every argument with these schemas.
+// Runs anywhere: no node, DOM or electron.
+import { z } from 'zod';
+import type {
+  AuthUser,
+  ConversationSummary,
+  EventFrame,
+  GroupSummary,
+  GroupUser,
+  HistoryMessage,
+  MessageBody,
+  PresenceStatus,
+  ProtocolError,
+  Recipient,
+} from './protocol.js';
+import type { BridgeName, IpcEventChannel, InvokeChannel } from './ipc-channels.js';
+import { groupName, recipient, requestParams } from './schemas.js';
+
+export { bridgeName, EVENT_CHANNELS, INVOKE_CHANNELS } from './ipc-channels.js';
+export type { IpcEventChannel, InvokeChannel } from './ipc-channels.js';
 
 export interface AppInfo {
   name: string;
@@ -8,13 +27,185 @@ export interface AppInfo {
   platform: string;
 }
 
-/** Request/response channels: renderer asks, main answers. */
-export interface InvokeChannels {
-  'app:info': { args: []; result: AppInfo };
-}
-export type InvokeChannel = keyof InvokeChannels;
+/** The state of one account's connection, for the banner: honest about what is happening. */
+export type ConnectionStatus =
+  | { state: 'connecting'; attempt: number }
+  /** Waiting before the next attempt: `retryAt` is a clock time (ms), for a countdown. */
+  | { state: 'waiting'; attempt: number; retryAt: number; reason: string }
+  | { state: 'online'; user: AuthUser; cid: string }
+  /** Not trying until the user acts: signed out, or the token was refused. */
+  | { state: 'offline'; reason: string; code?: string };
 
-/** What the preload exposes as `window.parley`: one function per channel, nothing raw. */
-export interface ParleyBridge {
-  appInfo(): Promise<AppInfo>;
+export interface AccountView {
+  id: string;
+  serverUrl: string;
+  username: string;
+  userId: string;
+  status: ConnectionStatus;
 }
+
+export interface OutboxItemView {
+  clientMsgId: string;
+  to: Recipient;
+  body: MessageBody;
+  createdAt: number;
+  state: 'queued' | 'failed';
+  error?: ProtocolError;
+}
+
+export interface NotifySettingsView {
+  level: 'all' | 'direct-and-mentions' | 'none';
+  muted: string[];
+  doNotDisturb: boolean;
+}
+
+const accountId = z.string().min(1).max(300);
+const messageText = z
+  .string()
+  .min(1)
+  .max(64 * 1024);
+const conversation = z.string().min(1).max(80);
+const noArgs = z.object({}).strict();
+
+/** Every invoke channel's argument. One object per call; unknown keys are refused. */
+export const invokeArgs = {
+  'app:info': noArgs,
+  'accounts:list': noArgs,
+  'accounts:signUp': z
+    .object({
+      server: z.string().max(500),
+      username: z.string().max(64),
+      password: z.string().max(256),
+      displayName: z.string().max(64).optional(),
+    })
+    .strict(),
+  'accounts:signIn': z
+    .object({
+      server: z.string().max(500),
+      username: z.string().max(64),
+      password: z.string().max(256),
+    })
+    .strict(),
+  'accounts:signOut': z.object({ accountId }).strict(),
+  'conversations:list': z.object({ accountId }).strict(),
+  'chat:post': z.object({ accountId, to: recipient, text: messageText }).strict(),
+  'chat:retry': z.object({ accountId, clientMsgId: z.string().min(1).max(64) }).strict(),
+  'chat:discard': z.object({ accountId, clientMsgId: z.string().min(1).max(64) }).strict(),
+  'chat:outbox': z.object({ accountId }).strict(),
+  'chat:history': z
+    .object({
+      accountId,
+      conversation,
+      before: z.number().int().nonnegative().optional(),
+      after: z.number().int().nonnegative().optional(),
+      limit: z.number().int().min(1).max(200).optional(),
+    })
+    .strict(),
+  'chat:edit': z
+    .object({ accountId, messageId: z.string().min(1).max(64), text: messageText })
+    .strict(),
+  'chat:remove': z.object({ accountId, messageId: z.string().min(1).max(64) }).strict(),
+  'chat:read': z.object({ accountId, conversation, seq: z.number().int().nonnegative() }).strict(),
+  'chat:compose': z
+    .object({ accountId, to: recipient, state: z.enum(['typing', 'paused']) })
+    .strict(),
+  'groups:search': requestParams.groups.and(z.object({ accountId })),
+  'groups:join': z.object({ accountId, group: groupName }).strict(),
+  'groups:leave': z.object({ accountId, group: groupName }).strict(),
+  'groups:members': z.object({ accountId, group: groupName }).strict(),
+  'presence:set': z
+    .object({
+      accountId,
+      status: z.enum(['online', 'away', 'busy', 'invisible']),
+      text: z.string().max(140).optional(),
+    })
+    .strict(),
+  'rtc:signal': z
+    .object({
+      accountId,
+      cid: z.string().min(1).max(64),
+      callId: z.string().min(1).max(64),
+      signal: z.unknown(),
+    })
+    .strict(),
+  'settings:get': noArgs,
+  'settings:set': z
+    .object({
+      level: z.enum(['all', 'direct-and-mentions', 'none']).optional(),
+      muted: z.array(conversation).max(10_000).optional(),
+      doNotDisturb: z.boolean().optional(),
+    })
+    .strict(),
+  /** What the user is looking at, for the notification policy. */
+  'ui:attention': z
+    .object({
+      focused: z.boolean(),
+      accountId: accountId.optional(),
+      conversation: conversation.optional(),
+    })
+    .strict(),
+  'shell:openExternal': z.object({ url: z.string().max(4096) }).strict(),
+} satisfies Record<InvokeChannel, z.ZodType>;
+
+export type InvokeArgs<C extends InvokeChannel> = z.input<(typeof invokeArgs)[C]>;
+
+export interface InvokeResults {
+  'app:info': AppInfo;
+  'accounts:list': AccountView[];
+  'accounts:signUp': AccountView;
+  'accounts:signIn': AccountView;
+  'accounts:signOut': Record<string, never>;
+  'conversations:list': (ConversationSummary & { unread: number })[];
+  'chat:post': OutboxItemView;
+  'chat:retry': Record<string, never>;
+  'chat:discard': Record<string, never>;
+  'chat:outbox': OutboxItemView[];
+  'chat:history': { messages: HistoryMessage[]; endOfList: boolean };
+  'chat:edit': { messageId: string; seq: number };
+  'chat:remove': { messageId: string; seq: number };
+  'chat:read': Record<string, never>;
+  'chat:compose': Record<string, never>;
+  'groups:search': { list: GroupSummary[]; endOfList: boolean; cursor?: string };
+  'groups:join': GroupSummary;
+  'groups:leave': { group: string };
+  'groups:members': { list: GroupUser[] };
+  'presence:set': { status: PresenceStatus };
+  'rtc:signal': Record<string, never>;
+  'settings:get': NotifySettingsView;
+  'settings:set': NotifySettingsView;
+  'ui:attention': Record<string, never>;
+  'shell:openExternal': { opened: boolean; reason?: string };
+}
+
+/** Main → renderer pushes. */
+export interface IpcEvents {
+  'account:status': { accountId: string; status: ConnectionStatus };
+  'server:event': { accountId: string; frame: EventFrame };
+  'outbox:changed': { accountId: string; items: OutboxItemView[] };
+  'unread:changed': { total: number };
+  /** The user clicked a notification: open that conversation. */
+  'notification:open': { accountId: string; conversation: string };
+}
+// Every event channel has a payload type, and no payload type lacks a channel.
+type _EventsCovered = [IpcEventChannel] extends [keyof IpcEvents]
+  ? [keyof IpcEvents] extends [IpcEventChannel]
+    ? true
+    : never
+  : never;
+export const EVENTS_COVERED: _EventsCovered = true;
+
+/** Every invoke is answered with one of these; errors carry stable codes. */
+export type InvokeOutcome<T> =
+  { ok: true; result: T } | { ok: false; error: { code: string; message: string } };
+
+/**
+ * What the preload exposes as `window.parley`: one function per invoke channel (`chatPost` for
+ * `chat:post`), and `on` for the listed event channels only; it returns the unsubscribe.
+ */
+export type ParleyBridge = {
+  [C in InvokeChannel as BridgeName<C>]: (
+    args: InvokeArgs<C>,
+  ) => Promise<InvokeOutcome<InvokeResults[C]>>;
+} & {
+  on<E extends IpcEventChannel>(channel: E, listener: (value: IpcEvents[E]) => void): () => void;
+};

@@ -37,6 +37,8 @@ describe('electron-vite build', () => {
     expect(preload).toMatch(/require\("electron"\)/);
     expect(preload).not.toMatch(/^import /m);
     expect(preload).toContain('exposeInMainWorld("parley"');
+    // A sandboxed preload can require electron and nothing else.
+    expect([...preload.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1])).toEqual(['electron']);
     expect(existsSync(join(OUT, 'renderer/index.html'))).toBe(true);
   });
 });

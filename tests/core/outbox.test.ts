@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonFileOutboxStore } from '../../src/main/core/json-file-store.js';
+import { jsonFileOutboxStore } from '../../src/main/core/json-file.js';
 import { Outbox } from '../../src/main/core/outbox.js';
 import { RealtimeClient } from '../../src/main/core/realtime-client.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';

@@ -3,6 +3,7 @@
 // itself (at once, then full-jitter backoff) and resume every conversation from its last seq.
 // No electron, no DOM: the socket comes from an injected factory.
 import { Emitter, type Disposable } from '../../shared/emitter.js';
+import type { ConnectionStatus } from '../../shared/ipc.js';
 import {
   CloseCode,
   PROTOCOL_VERSION,
@@ -34,6 +35,8 @@ export const ClientErrorCode = {
   DISPOSED: 'DISPOSED',
 } as const;
 
+export type { ConnectionStatus };
+
 export class RealtimeError extends Error {
   constructor(
     readonly code: string,
@@ -43,14 +46,6 @@ export class RealtimeError extends Error {
     super(message);
   }
 }
-
-export type ConnectionStatus =
-  | { state: 'connecting'; attempt: number }
-  /** Waiting before the next attempt: `retryAt` is a clock time, for a countdown. */
-  | { state: 'waiting'; attempt: number; retryAt: number; reason: string }
-  | { state: 'online'; user: AuthUser; cid: string }
-  /** Not trying any more until told to: signed out, or the token was refused. */
-  | { state: 'offline'; reason: string; code?: string };
 
 export interface Clock {
   now(): number;

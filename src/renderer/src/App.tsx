@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import type { AppInfo } from '../../shared/ipc';
+import type { AppInfo, ParleyBridge } from '../../shared/ipc';
 
 declare global {
   interface Window {
-    parley?: { appInfo(): Promise<AppInfo> };
+    parley?: ParleyBridge;
   }
 }
 
@@ -14,7 +14,10 @@ export function App() {
     window.parley ? null : 'This window has no connection to the Parley desktop app.',
   );
   useEffect(() => {
-    window.parley?.appInfo().then(setInfo, (err: Error) => setProblem(err.message));
+    window.parley?.appInfo({}).then(
+      (outcome) => (outcome.ok ? setInfo(outcome.result) : setProblem(outcome.error.message)),
+      (err: Error) => setProblem(err.message),
+    );
   }, []);
   return (
     <main className="shell">

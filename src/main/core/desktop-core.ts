@@ -1,0 +1,424 @@
+// The desktop's logic in one object, without electron: accounts side by side (several servers),
+// one Session each (connection, conversation state, outbox), settings, what the user is looking
+// at, and the notification decisions. Platform objects come in as ports; results and pushes go
+// out through the IPC contract (src/shared/ipc.ts).
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Emitter, type Disposable } from '../../shared/emitter.js';
+import type {
+  AccountView,
+  AppInfo,
+  InvokeResults,
+  IpcEvents,
+  NotifySettingsView,
+  OutboxItemView,
+} from '../../shared/ipc.js';
+import type {
+  EventFrame,
+  PresenceStatus,
+  RequestResultMap,
+  RequestType,
+} from '../../shared/protocol.js';
+import { AccountError, AccountService, type Account, type SecretStore } from './accounts.js';
+import { ConversationState } from './conversations.js';
+import { checkExternalUrl } from './external-url.js';
+import { jsonFileOutboxStore, readJson, writeJsonAtomic } from './json-file.js';
+import { mentions, shouldNotify } from './notification-policy.js';
+import { Outbox } from './outbox.js';
+import {
+  RealtimeClient,
+  RealtimeError,
+  type Clock,
+  type SocketFactory,
+} from './realtime-client.js';
+
+export interface NativeNotification {
+  accountId: string;
+  conversation: string;
+  title: string;
+  body: string;
+}
+
+export interface DesktopPorts {
+  /** Where accounts.json, settings.json and the outboxes live. */
+  dataDir: string;
+  secrets: SecretStore;
+  socketFactory: SocketFactory;
+  appInfo: AppInfo;
+  /** Opens a checked http/https/mailto URL with the OS. */
+  openExternal(url: string): Promise<void> | void;
+  /** Raises a native notification; the adapter routes its click back through openConversation. */
+  notify(n: NativeNotification): void;
+  fetch?: typeof fetch;
+  clock?: Clock;
+}
+
+/** A failure the renderer is told about, with a stable code. */
+export class CoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULT_SETTINGS: NotifySettingsView = { level: 'all', muted: [], doNotDisturb: false };
+const PREVIEW_CHARS = 200;
+
+function isAccountList(v: unknown): v is Account[] {
+  return (
+    Array.isArray(v) &&
+    v.every((a) => typeof a === 'object' && a !== null && 'id' in a && 'realtimeUrl' in a)
+  );
+}
+function isSettings(v: unknown): v is NotifySettingsView {
+  return typeof v === 'object' && v !== null && 'level' in v && 'muted' in v;
+}
+
+class Session {
+  readonly client: RealtimeClient;
+  readonly state: ConversationState;
+  readonly outbox: Outbox;
+  myStatus: PresenceStatus = 'online';
+  private readonly subs: Disposable[] = [];
+
+  constructor(
+    readonly account: Account,
+    private readonly core: DesktopCore,
+    ports: DesktopPorts,
+    token: () => Promise<string>,
+  ) {
+    this.state = new ConversationState(account.userId);
+    this.client = new RealtimeClient({
+      url: account.realtimeUrl,
+      token,
+      socketFactory: ports.socketFactory,
+      resumeFrom: () => this.state.lastSeqs(),
+      ...(ports.clock ? { clock: ports.clock } : {}),
+    });
+    const outboxFile = join(
+      ports.dataDir,
+      `outbox-${createHash('sha256').update(account.id).digest('hex').slice(0, 16)}.json`,
+    );
+    this.outbox = new Outbox(this.client, jsonFileOutboxStore(outboxFile), randomUUID);
+    this.subs.push(
+      this.client.on('status', (status) => {
+        core.push('account:status', { accountId: account.id, status });
+        if (status.state === 'online') void this.refreshConversations();
+      }),
+      this.client.on('event', (frame) => this.onEvent(frame)),
+      this.outbox.on('changed', (items) =>
+        core.push('outbox:changed', { accountId: account.id, items: [...items] }),
+      ),
+      this.state.on('totalUnread', () => core.unreadChanged()),
+    );
+  }
+
+  start(): void {
+    this.client.start();
+  }
+
+  request<T extends RequestType>(
+    type: T,
+    params: Record<string, unknown>,
+  ): Promise<RequestResultMap[T]> {
+    return this.client.request(type, params);
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+    this.outbox.dispose();
+    this.client.dispose();
+    this.state.dispose();
+  }
+
+  private async refreshConversations(): Promise<void> {
+    try {
+      this.state.load((await this.client.request('conversations', {})).list);
+    } catch {
+      // Offline again already; the next 'online' refreshes.
+    }
+  }
+
+  private onEvent(frame: EventFrame): void {
+    this.state.apply(frame);
+    this.core.push('server:event', { accountId: this.account.id, frame });
+    if (frame.event === 'message:send') this.core.considerNotifying(this, frame.data);
+  }
+}
+
+export class DesktopCore {
+  private readonly emitter = new Emitter<IpcEvents>();
+  private readonly accountService: AccountService;
+  private accounts: Account[];
+  private settings: NotifySettingsView;
+  private readonly sessions = new Map<string, Session>();
+  private attention: { focused: boolean; accountId?: string; conversation?: string } = {
+    focused: false,
+  };
+  private readonly accountsFile: string;
+  private readonly settingsFile: string;
+
+  constructor(private readonly ports: DesktopPorts) {
+    mkdirSync(ports.dataDir, { recursive: true });
+    this.accountsFile = join(ports.dataDir, 'accounts.json');
+    this.settingsFile = join(ports.dataDir, 'settings.json');
+    this.accountService = new AccountService(ports.secrets, ports.fetch);
+    this.accounts = readJson(this.accountsFile, [], isAccountList);
+    this.settings = {
+      ...DEFAULT_SETTINGS,
+      ...readJson(this.settingsFile, DEFAULT_SETTINGS, isSettings),
+    };
+  }
+
+  on<E extends keyof IpcEvents>(event: E, listener: (value: IpcEvents[E]) => void): Disposable {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Opens a session for every account that still has a token. */
+  async start(): Promise<void> {
+    for (const account of this.accounts) await this.openSession(account);
+  }
+
+  get totalUnread(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.state.totalUnread;
+    return n;
+  }
+
+  dispose(): void {
+    for (const s of this.sessions.values()) s.dispose();
+    this.sessions.clear();
+    this.emitter.clear();
+  }
+
+  // ---- called by sessions ------------------------------------------------------------------
+
+  push<E extends keyof IpcEvents>(event: E, value: IpcEvents[E]): void {
+    this.emitter.emit(event, value);
+  }
+
+  unreadChanged(): void {
+    this.push('unread:changed', { total: this.totalUnread });
+  }
+
+  considerNotifying(
+    session: Session,
+    m: Extract<EventFrame, { event: 'message:send' }>['data'],
+  ): void {
+    const { account } = session;
+    const looking =
+      this.attention.focused && this.attention.accountId === account.id
+        ? this.attention.conversation
+        : undefined;
+    const decision = shouldNotify(
+      {
+        conversation: m.conversation,
+        kind: m.conversation.startsWith('dm:') ? 'dm' : 'group',
+        fromSelf: m.from.user_id === account.userId,
+        mentionsMe: mentions(m.body.text, account.username),
+        always: m.notification?.always === true,
+      },
+      {
+        windowFocused: this.attention.focused,
+        ...(looking ? { activeConversation: looking } : {}),
+      },
+      {
+        level: this.settings.level,
+        muted: new Set(this.settings.muted),
+        doNotDisturb: this.settings.doNotDisturb,
+      },
+      session.myStatus,
+    );
+    if (!decision.notify) return;
+    const where = m.conversation.startsWith('group:') ? ` in ${m.conversation.slice(6)}` : '';
+    const text = m.notification?.body ?? m.body.text;
+    this.ports.notify({
+      accountId: account.id,
+      conversation: m.conversation,
+      title: m.notification?.title ?? `${m.from.displayName}${where}`,
+      body: text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 1)}…` : text,
+    });
+  }
+
+  /** A notification was clicked: the adapter focuses the window, the renderer opens the conversation. */
+  openConversation(accountId: string, conversation: string): void {
+    this.push('notification:open', { accountId, conversation });
+  }
+
+  // ---- the IPC channels --------------------------------------------------------------------
+
+  appInfo(): AppInfo {
+    return this.ports.appInfo;
+  }
+
+  listAccounts(): AccountView[] {
+    return this.accounts.map((a) => this.view(a));
+  }
+
+  async signUp(
+    server: string,
+    username: string,
+    password: string,
+    displayName?: string,
+  ): Promise<AccountView> {
+    return this.added(await this.accountService.signUp(server, username, password, displayName));
+  }
+
+  async signIn(server: string, username: string, password: string): Promise<AccountView> {
+    return this.added(await this.accountService.signIn(server, username, password));
+  }
+
+  async signOut(accountId: string): Promise<Record<string, never>> {
+    const account = this.account(accountId);
+    this.sessions.get(accountId)?.dispose();
+    this.sessions.delete(accountId);
+    await this.accountService.signOut(account);
+    this.accounts = this.accounts.filter((a) => a.id !== accountId);
+    writeJsonAtomic(this.accountsFile, this.accounts);
+    this.unreadChanged();
+    return {};
+  }
+
+  async conversations(accountId: string): Promise<InvokeResults['conversations:list']> {
+    const session = this.session(accountId);
+    const { list } = await session.request('conversations', {});
+    session.state.load(list);
+    return list;
+  }
+
+  post(accountId: string, to: { group: string } | { user: string }, text: string): OutboxItemView {
+    return this.session(accountId).outbox.enqueue(to, { text });
+  }
+
+  retry(accountId: string, clientMsgId: string): Record<string, never> {
+    this.session(accountId).outbox.retry(clientMsgId);
+    return {};
+  }
+
+  discard(accountId: string, clientMsgId: string): Record<string, never> {
+    this.session(accountId).outbox.discard(clientMsgId);
+    return {};
+  }
+
+  outbox(accountId: string): OutboxItemView[] {
+    return [...this.session(accountId).outbox.pending];
+  }
+
+  /** Forwards a request to the account's server as is (history, edit, join, ...). */
+  request<T extends RequestType>(
+    accountId: string,
+    type: T,
+    params: Record<string, unknown>,
+  ): Promise<RequestResultMap[T]> {
+    return this.session(accountId).request(type, params);
+  }
+
+  async read(accountId: string, conversation: string, seq: number): Promise<Record<string, never>> {
+    const session = this.session(accountId);
+    session.state.markRead(conversation, seq);
+    await session.request('read', { conversation, seq });
+    return {};
+  }
+
+  async setPresence(accountId: string, status: PresenceStatus, text?: string) {
+    const session = this.session(accountId);
+    const result = await session.request('presence', {
+      status,
+      ...(text !== undefined ? { text } : {}),
+    });
+    session.myStatus = status;
+    return result;
+  }
+
+  getSettings(): NotifySettingsView {
+    return { ...this.settings, muted: [...this.settings.muted] };
+  }
+
+  setSettings(patch: Partial<NotifySettingsView>): NotifySettingsView {
+    this.settings = { ...this.settings, ...patch };
+    writeJsonAtomic(this.settingsFile, this.settings);
+    return this.getSettings();
+  }
+
+  setAttention(a: {
+    focused: boolean;
+    accountId?: string;
+    conversation?: string;
+  }): Record<string, never> {
+    this.attention = a;
+    return {};
+  }
+
+  async openExternal(url: string): Promise<InvokeResults['shell:openExternal']> {
+    const verdict = checkExternalUrl(url);
+    if (!verdict.ok) return { opened: false, reason: verdict.reason };
+    await this.ports.openExternal(verdict.url);
+    return { opened: true };
+  }
+
+  /** The OS resumed, unlocked or changed network: every connection checks itself now. */
+  nudge(): void {
+    for (const s of this.sessions.values()) s.client.nudge();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private async added(account: Account): Promise<AccountView> {
+    this.accounts = [...this.accounts.filter((a) => a.id !== account.id), account];
+    writeJsonAtomic(this.accountsFile, this.accounts);
+    this.sessions.get(account.id)?.dispose();
+    this.sessions.delete(account.id);
+    await this.openSession(account);
+    return this.view(account);
+  }
+
+  private async openSession(account: Account): Promise<void> {
+    if (!(await this.accountService.token(account))) return; // signed out elsewhere: sign in again
+    const session = new Session(account, this, this.ports, async () => {
+      const token = await this.accountService.token(account);
+      if (!token) throw new Error('signed out');
+      return token;
+    });
+    this.sessions.set(account.id, session);
+    session.start();
+  }
+
+  private account(accountId: string): Account {
+    const account = this.accounts.find((a) => a.id === accountId);
+    if (!account)
+      throw new CoreError('NO_ACCOUNT', 'That account is not signed in on this computer.');
+    return account;
+  }
+
+  private session(accountId: string): Session {
+    this.account(accountId);
+    const session = this.sessions.get(accountId);
+    if (!session) throw new CoreError('SIGNED_OUT', 'Sign in again to use this account.');
+    return session;
+  }
+
+  private view(account: Account): AccountView {
+    const status = this.sessions.get(account.id)?.client.status ?? {
+      state: 'offline' as const,
+      reason: 'signed out',
+    };
+    return {
+      id: account.id,
+      serverUrl: account.serverUrl,
+      username: account.username,
+      userId: account.userId,
+      status,
+    };
+  }
+}
+
+/** The code and message of anything a core call throws, for the renderer. */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof CoreError || err instanceof AccountError || err instanceof RealtimeError) {
+    return { code: err.code, message: err.message };
+  }
+  return { code: 'INTERNAL', message: 'Something went wrong inside Parley.' };
+}

@@ -1,0 +1,99 @@
+// One entry point for every invoke from the renderer, whatever carries it (Electron's ipcMain,
+// the web host's WebSocket): the channel must exist, the argument must parse, and the answer is
+// an InvokeOutcome with a stable code on failure. The renderer is untrusted.
+import {
+  INVOKE_CHANNELS,
+  invokeArgs,
+  type InvokeChannel,
+  type InvokeOutcome,
+} from '../../shared/ipc.js';
+import { describeIssues } from '../../shared/schemas.js';
+import { describeError, type DesktopCore } from './desktop-core.js';
+
+const CHANNELS = new Set<string>(INVOKE_CHANNELS);
+
+export async function handleInvoke(
+  core: DesktopCore,
+  channel: unknown,
+  rawArgs: unknown,
+  onInternalError: (err: unknown, channel: string) => void = () => undefined,
+): Promise<InvokeOutcome<unknown>> {
+  if (typeof channel !== 'string' || !CHANNELS.has(channel)) {
+    return { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: 'There is no such request.' } };
+  }
+  const parsed = invokeArgs[channel as InvokeChannel].safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    return { ok: false, error: { code: 'BAD_REQUEST', message: describeIssues(parsed.error) } };
+  }
+  try {
+    return {
+      ok: true,
+      result: await dispatch(core, channel as InvokeChannel, parsed.data as never),
+    };
+  } catch (err) {
+    const described = describeError(err);
+    if (described.code === 'INTERNAL') onInternalError(err, channel);
+    return { ok: false, error: described };
+  }
+}
+
+// The arguments arrive parsed by the channel's schema; each case reads its own fields.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Promise<unknown> {
+  switch (channel) {
+    case 'app:info':
+      return core.appInfo();
+    case 'accounts:list':
+      return core.listAccounts();
+    case 'accounts:signUp':
+      return core.signUp(a.server, a.username, a.password, a.displayName);
+    case 'accounts:signIn':
+      return core.signIn(a.server, a.username, a.password);
+    case 'accounts:signOut':
+      return core.signOut(a.accountId);
+    case 'conversations:list':
+      return core.conversations(a.accountId);
+    case 'chat:post':
+      return core.post(a.accountId, a.to, a.text);
+    case 'chat:retry':
+      return core.retry(a.accountId, a.clientMsgId);
+    case 'chat:discard':
+      return core.discard(a.accountId, a.clientMsgId);
+    case 'chat:outbox':
+      return core.outbox(a.accountId);
+    case 'chat:history': {
+      const { accountId, ...params } = a;
+      return core.request(accountId, 'history', params);
+    }
+    case 'chat:edit':
+      return core.request(a.accountId, 'edit', { messageId: a.messageId, body: { text: a.text } });
+    case 'chat:remove':
+      return core.request(a.accountId, 'remove', { messageId: a.messageId });
+    case 'chat:read':
+      return core.read(a.accountId, a.conversation, a.seq);
+    case 'chat:compose':
+      return core.request(a.accountId, 'compose', { to: a.to, state: a.state });
+    case 'groups:search': {
+      const { accountId, ...params } = a;
+      return core.request(accountId, 'groups', params);
+    }
+    case 'groups:join':
+      return core.request(a.accountId, 'join', { group: a.group });
+    case 'groups:leave':
+      return core.request(a.accountId, 'leave', { group: a.group });
+    case 'groups:members':
+      return core.request(a.accountId, 'users', { group: a.group });
+    case 'presence:set':
+      return core.setPresence(a.accountId, a.status, a.text);
+    case 'rtc:signal':
+      return core.request(a.accountId, 'rtc', { cid: a.cid, callId: a.callId, signal: a.signal });
+    case 'settings:get':
+      return core.getSettings();
+    case 'settings:set':
+      return core.setSettings(a);
+    case 'ui:attention':
+      return core.setAttention(a);
+    case 'shell:openExternal':
+      return core.openExternal(a.url);
+  }
+}

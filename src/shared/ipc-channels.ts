@@ -1,0 +1,50 @@
+// The names of the IPC channels, with nothing else, so that the preload can list them without
+// bundling the schemas. src/shared/ipc.ts checks its schemas cover exactly these.
+
+export const INVOKE_CHANNELS = [
+  'app:info',
+  'accounts:list',
+  'accounts:signUp',
+  'accounts:signIn',
+  'accounts:signOut',
+  'conversations:list',
+  'chat:post',
+  'chat:retry',
+  'chat:discard',
+  'chat:outbox',
+  'chat:history',
+  'chat:edit',
+  'chat:remove',
+  'chat:read',
+  'chat:compose',
+  'groups:search',
+  'groups:join',
+  'groups:leave',
+  'groups:members',
+  'presence:set',
+  'rtc:signal',
+  'settings:get',
+  'settings:set',
+  'ui:attention',
+  'shell:openExternal',
+] as const;
+export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
+
+export const EVENT_CHANNELS = [
+  'account:status',
+  'server:event',
+  'outbox:changed',
+  'unread:changed',
+  'notification:open',
+] as const;
+export type IpcEventChannel = (typeof EVENT_CHANNELS)[number];
+
+/** `chat:post` → `chatPost`: the name of the channel's function on `window.parley`. */
+export type BridgeName<C extends string> = C extends `${infer A}:${infer B}`
+  ? `${A}${Capitalize<B>}`
+  : C;
+
+export function bridgeName<C extends InvokeChannel>(channel: C): BridgeName<C> {
+  const [a, b = ''] = channel.split(':');
+  return `${a}${b.charAt(0).toUpperCase()}${b.slice(1)}` as BridgeName<C>;
+}

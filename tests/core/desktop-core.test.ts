@@ -1,0 +1,271 @@
+// The desktop core through its IPC entry point, against a real server: what the renderer will do.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SecretStore } from '../../src/main/core/accounts.js';
+import { DesktopCore, type NativeNotification } from '../../src/main/core/desktop-core.js';
+import { handleInvoke } from '../../src/main/core/ipc-handler.js';
+import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
+import type { IpcEvents } from '../../src/shared/ipc.js';
+import { ProtoClient } from '../helpers/proto-client.js';
+import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function memorySecrets(): SecretStore {
+  const values = new Map<string, string>();
+  return {
+    get: async (k) => values.get(k) ?? null,
+    set: async (k, v) => void values.set(k, v),
+    delete: async (k) => void values.delete(k),
+  };
+}
+
+function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() - started > timeoutMs)
+        return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+function desktop(dataDir = tempDir(), secrets = memorySecrets()) {
+  const notifications: NativeNotification[] = [];
+  const opened: string[] = [];
+  const core = new DesktopCore({
+    dataDir,
+    secrets,
+    socketFactory: wsSocketFactory,
+    appInfo: { name: 'Parley', version: '0.1.0', platform: 'test' },
+    openExternal: (url) => void opened.push(url),
+    notify: (n) => void notifications.push(n),
+  });
+  cleanups.push(() => core.dispose());
+  const pushed: { [K in keyof IpcEvents]?: IpcEvents[K][] } = {};
+  for (const ch of [
+    'account:status',
+    'server:event',
+    'outbox:changed',
+    'unread:changed',
+  ] as const) {
+    core.on(ch, (v) => ((pushed[ch] ??= []) as unknown[]).push(v));
+  }
+  const invoke = async <T = unknown>(channel: string, args: unknown = {}) => {
+    const outcome = await handleInvoke(core, channel, args);
+    if (!outcome.ok) throw Object.assign(new Error(outcome.error.message), outcome.error);
+    return outcome.result as T;
+  };
+  return { core, invoke, notifications, opened, pushed, dataDir, secrets };
+}
+
+let server: TestServer;
+
+describe('handleInvoke', () => {
+  it('refuses unknown channels and malformed arguments with codes', async () => {
+    const { core } = desktop();
+    expect(await handleInvoke(core, 'fs:readFile', {})).toMatchObject({
+      ok: false,
+      error: { code: 'UNKNOWN_CHANNEL' },
+    });
+    expect(await handleInvoke(core, 42, {})).toMatchObject({
+      ok: false,
+      error: { code: 'UNKNOWN_CHANNEL' },
+    });
+    expect(
+      await handleInvoke(core, 'chat:post', { accountId: 'x', to: { group: 'g' } }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST' },
+    });
+    expect(await handleInvoke(core, 'app:info', { extra: true })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST' },
+    });
+    expect(
+      await handleInvoke(core, 'chat:post', {
+        accountId: 'nobody',
+        to: { group: 'g' },
+        text: 'hi',
+      }),
+    ).toEqual({
+      ok: false,
+      error: { code: 'NO_ACCOUNT', message: 'That account is not signed in on this computer.' },
+    });
+    expect(await handleInvoke(core, 'app:info', undefined)).toEqual({
+      ok: true,
+      result: { name: 'Parley', version: '0.1.0', platform: 'test' },
+    });
+  });
+
+  it('opens only safe external links', async () => {
+    const { invoke, opened } = desktop();
+    expect(await invoke('shell:openExternal', { url: 'javascript:alert(1)' })).toEqual({
+      opened: false,
+      reason: 'javascript links are not opened',
+    });
+    expect(await invoke('shell:openExternal', { url: 'https://example.org/a' })).toEqual({
+      opened: true,
+    });
+    expect(opened).toEqual(['https://example.org/a']);
+  });
+});
+
+describe('DesktopCore', () => {
+  it('signs up, chats both ways, counts unread, notifies only when not looking, signs out', async () => {
+    server = await startTestServer();
+    cleanups.push(() => server.stop());
+    const me = desktop();
+    const account = await me.invoke<{ id: string; userId: string }>('accounts:signUp', {
+      server: server.url,
+      username: 'desk',
+      password: 'desk password',
+    });
+    await until(() => me.core.listAccounts()[0]?.status.state === 'online', 'online');
+    expect(me.pushed['account:status']?.map((s) => s.status.state)).toContain('online');
+    await me.invoke('groups:join', { accountId: account.id, group: 'team' });
+
+    const bob = await server.client('bobby');
+    cleanups.push(() => bob.close());
+    await bob.ok('join', { group: 'team' });
+    const got = bob.event<{ body: { text: string } }>(
+      'message:send',
+      (d) => d.body.text === 'from the desktop',
+    );
+    const queued = await me.invoke<{ state: string }>('chat:post', {
+      accountId: account.id,
+      to: { group: 'team' },
+      text: 'from the desktop',
+    });
+    expect(queued.state).toBe('queued');
+    await got;
+    await until(
+      () => (me.pushed['outbox:changed']?.at(-1)?.items.length ?? 1) === 0,
+      'outbox emptied',
+    );
+
+    // Not looking: a message from bob notifies and counts as unread.
+    await bob.ok('post', {
+      to: { group: 'team' },
+      body: { text: 'hello desk' },
+      clientMsgId: 'b1',
+    });
+    await until(() => me.notifications.length === 1, 'a notification');
+    expect(me.notifications[0]).toEqual({
+      accountId: account.id,
+      conversation: 'group:team',
+      title: 'bobby in team',
+      body: 'hello desk',
+    });
+    expect(me.core.totalUnread).toBe(1);
+    expect(me.pushed['unread:changed']?.at(-1)).toEqual({ total: 1 });
+
+    // Looking at the conversation in a focused window: no notification.
+    await me.invoke('ui:attention', {
+      focused: true,
+      accountId: account.id,
+      conversation: 'group:team',
+    });
+    await bob.ok('post', { to: { group: 'team' }, body: { text: 'seen live' }, clientMsgId: 'b2' });
+    await until(() => me.core.totalUnread === 2, 'second unread');
+    expect(me.notifications).toHaveLength(1);
+
+    const list = await me.invoke<{ conversation: string; lastSeq: number; unread: number }[]>(
+      'conversations:list',
+      {
+        accountId: account.id,
+      },
+    );
+    const team = list.find((c) => c.conversation === 'group:team')!;
+    expect(team.unread).toBe(2);
+    await me.invoke('chat:read', {
+      accountId: account.id,
+      conversation: 'group:team',
+      seq: team.lastSeq,
+    });
+    expect(me.core.totalUnread).toBe(0);
+    const history = await me.invoke<{ messages: { body: { text: string } }[] }>('chat:history', {
+      accountId: account.id,
+      conversation: 'group:team',
+    });
+    expect(history.messages.map((m) => m.body.text)).toEqual([
+      'from the desktop',
+      'hello desk',
+      'seen live',
+    ]);
+
+    await me.invoke('accounts:signOut', { accountId: account.id });
+    expect(me.core.listAccounts()).toEqual([]);
+    expect(await me.secrets.get(account.id)).toBeNull();
+    await until(() => server.hub.connectionCount === 1, 'the desktop connection closed');
+  });
+
+  it('keeps accounts and settings across a restart, and reconnects by itself', async () => {
+    server = await startTestServer();
+    cleanups.push(() => server.stop());
+    const dataDir = tempDir();
+    const secrets = memorySecrets();
+    const first = desktop(dataDir, secrets);
+    const account = await first.invoke<{ id: string }>('accounts:signUp', {
+      server: server.url,
+      username: 'restarter',
+      password: 'restart password',
+    });
+    await first.invoke('settings:set', { level: 'direct-and-mentions', muted: ['group:noise'] });
+    first.core.dispose();
+
+    const second = desktop(dataDir, secrets);
+    await second.core.start();
+    expect(await second.invoke('settings:get')).toEqual({
+      level: 'direct-and-mentions',
+      muted: ['group:noise'],
+      doNotDisturb: false,
+    });
+    await until(
+      () => second.core.listAccounts()[0]?.status.state === 'online',
+      'online after restart',
+    );
+    expect(second.core.listAccounts().map((a) => a.id)).toEqual([account.id]);
+    const probe = await ProtoClient.connect(server.wsUrl, (await secrets.get(account.id))!);
+    await probe.close();
+  });
+
+  it('names the sign-in failures a person meets', async () => {
+    server = await startTestServer();
+    cleanups.push(() => server.stop());
+    const me = desktop();
+    await me.invoke('accounts:signUp', {
+      server: server.url,
+      username: 'exists',
+      password: 'exists password',
+    });
+    const outcome = await handleInvoke(me.core, 'accounts:signIn', {
+      server: server.url,
+      username: 'exists',
+      password: 'wrong password',
+    });
+    expect(outcome).toEqual({
+      ok: false,
+      error: { code: 'INVALID_CREDENTIALS', message: 'Wrong username or password.' },
+    });
+    expect(
+      await handleInvoke(me.core, 'accounts:signUp', {
+        server: server.url,
+        username: 'exists',
+        password: 'whatever pw',
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'USERNAME_TAKEN' } });
+    expect(
+      await handleInvoke(me.core, 'accounts:signIn', {
+        server: 'ftp://x',
+        username: 'a',
+        password: 'b',
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'INVALID_URL' } });
+  });
+});
