@@ -36,6 +36,7 @@ export const EVENT_CHANNELS = [
   'outbox:changed',
   'unread:changed',
   'notification:open',
+  'notification:show',
 ] as const;
 export type IpcEventChannel = (typeof EVENT_CHANNELS)[number];
 

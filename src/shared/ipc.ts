@@ -185,6 +185,8 @@ export interface IpcEvents {
   'unread:changed': { total: number };
   /** The user clicked a notification: open that conversation. */
   'notification:open': { accountId: string; conversation: string };
+  /** Web host only: the page raises this notification itself (the Notification API). */
+  'notification:show': { accountId: string; conversation: string; title: string; body: string };
 }
 // Every event channel has a payload type, and no payload type lacks a channel.
 type _EventsCovered = [IpcEventChannel] extends [keyof IpcEvents]

@@ -33,12 +33,7 @@ import {
   type SocketFactory,
 } from './realtime-client.js';
 
-export interface NativeNotification {
-  accountId: string;
-  conversation: string;
-  title: string;
-  body: string;
-}
+export type NativeNotification = IpcEvents['notification:show'];
 
 export interface DesktopPorts {
   /** Where accounts.json, settings.json and the outboxes live. */

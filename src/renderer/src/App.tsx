@@ -1,20 +1,18 @@
 import { useEffect, useState } from 'react';
-import type { AppInfo, ParleyBridge } from '../../shared/ipc';
+import type { AppInfo } from '../../shared/ipc';
+import { getBridge } from './bridge';
 
-declare global {
-  interface Window {
-    parley?: ParleyBridge;
-  }
-}
-
-/** The app shell. Chat, presence and calls arrive with the desktop core and the chat UI. */
+/** The app shell. Chat, presence and calls arrive with the chat UI (issue 4). */
 export function App() {
   const [info, setInfo] = useState<AppInfo | null>(null);
-  const [problem, setProblem] = useState<string | null>(
-    window.parley ? null : 'This window has no connection to the Parley desktop app.',
-  );
+  const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
-    window.parley?.appInfo({}).then(
+    const bridge = getBridge();
+    if ('code' in bridge) {
+      setProblem(bridge.message);
+      return;
+    }
+    bridge.appInfo({}).then(
       (outcome) => (outcome.ok ? setInfo(outcome.result) : setProblem(outcome.error.message)),
       (err: Error) => setProblem(err.message),
     );

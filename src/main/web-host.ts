@@ -1,0 +1,185 @@
+// Runs the desktop core behind the same IPC contract over a local WebSocket, and serves the built
+// renderer, so the app runs in a browser: how tests and machines without Electron run it.
+//
+// Only this machine's pages may drive it: it listens on loopback only; the HTTP Host must be the
+// loopback name and port it serves (no DNS rebinding); the WebSocket Origin must be that same
+// origin; and the first frame must carry a secret made at launch, which is written into the page
+// it serves (other sites cannot read that page: the same-origin policy).
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { EVENT_CHANNELS } from '../shared/ipc.js';
+import type { Disposable } from '../shared/emitter.js';
+import type { DesktopCore } from './core/desktop-core.js';
+import { handleInvoke } from './core/ipc-handler.js';
+
+export const WEB_HOST_IPC_PATH = '/ipc';
+const HELLO_TIMEOUT_MS = 5_000;
+const MAX_FRAME_BYTES = 256 * 1024;
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*; frame-ancestors 'none'; base-uri 'none'";
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+  '.wav': 'audio/wav',
+  '.ogg': 'audio/ogg',
+};
+
+export interface WebHost {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface WebHostOptions {
+  core: DesktopCore;
+  /** The built renderer (out/renderer). */
+  rendererDir: string;
+  port?: number;
+  log?: (message: string, err?: unknown) => void;
+}
+
+export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
+  const { core, rendererDir } = opts;
+  const log = opts.log ?? (() => undefined);
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    throw new Error(`no built renderer in ${rendererDir}: run npm run build first`);
+  }
+  const secret = randomBytes(24).toString('base64url');
+  const root = normalize(rendererDir) + sep;
+  let allowedHosts = new Set<string>();
+
+  const http = createServer((req, res) => serve(req, res));
+  function serve(req: IncomingMessage, res: ServerResponse): void {
+    if (!allowedHosts.has(req.headers.host ?? '')) {
+      res
+        .writeHead(403, { 'content-type': 'text/plain' })
+        .end('This host name is not served here.');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    const headers = {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    };
+    if (file.endsWith(`${sep}index.html`)) {
+      const html = readFileSync(file, 'utf8').replace(
+        '</head>',
+        `<meta name="parley-web-host" content="${secret}" /></head>`,
+      );
+      res.writeHead(200, headers).end(html);
+      return;
+    }
+    res.writeHead(200, headers).end(readFileSync(file));
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  http.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const origin = req.headers.origin ?? '';
+    const host = req.headers.host ?? '';
+    if (
+      url.pathname !== WEB_HOST_IPC_PATH ||
+      !allowedHosts.has(host) ||
+      origin !== `http://${host}`
+    ) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+  });
+
+  const pages = new Set<WebSocket>();
+  function attach(ws: WebSocket): void {
+    let trusted = false;
+    const hello = setTimeout(() => ws.close(4001, 'no hello'), HELLO_TIMEOUT_MS);
+    ws.on('close', () => {
+      clearTimeout(hello);
+      pages.delete(ws);
+    });
+    ws.on('error', () => undefined);
+    ws.on('message', (data) => {
+      let frame: {
+        type?: unknown;
+        id?: unknown;
+        channel?: unknown;
+        args?: unknown;
+        secret?: unknown;
+      };
+      try {
+        frame = JSON.parse(data.toString()) as typeof frame;
+      } catch {
+        return;
+      }
+      if (!trusted) {
+        const given = Buffer.from(typeof frame.secret === 'string' ? frame.secret : '');
+        const expected = Buffer.from(secret);
+        if (
+          frame.type !== 'hello' ||
+          given.length !== expected.length ||
+          !timingSafeEqual(given, expected)
+        ) {
+          ws.close(4001, 'bad secret');
+          return;
+        }
+        trusted = true;
+        clearTimeout(hello);
+        pages.add(ws);
+        ws.send(JSON.stringify({ type: 'ready' }));
+        return;
+      }
+      if (frame.type !== 'invoke' || typeof frame.id !== 'string') return;
+      const id = frame.id;
+      void handleInvoke(core, frame.channel, frame.args, (err, channel) =>
+        log(`invoke ${channel} failed`, err),
+      ).then((outcome) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'result', id, outcome }));
+      });
+    });
+  }
+
+  const subs: Disposable[] = EVENT_CHANNELS.map((channel) =>
+    core.on(channel, (value) => {
+      const frame = JSON.stringify({ type: 'event', channel, value });
+      for (const page of pages) page.send(frame);
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    async close() {
+      for (const s of subs) s.dispose();
+      for (const page of pages) page.terminate();
+      wss.close();
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+    },
+  };
+}
