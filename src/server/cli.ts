@@ -31,6 +31,12 @@ const configFile = z
     resumeMaxEvents: positiveInt,
     metricsIntervalMs: positiveInt,
     headersTimeoutMs: positiveInt,
+    /** scrypt's N: a power of two, at least 2^10. Lower is faster sign-in and weaker hashes. */
+    scryptCost: z
+      .number()
+      .int()
+      .min(1024)
+      .refine((n) => (n & (n - 1)) === 0, 'scryptCost is a power of two'),
     limits: z
       .object({
         maxFrameBytes: positiveInt,

@@ -72,6 +72,23 @@ describe('ConversationState', () => {
     expect(s.get('group:a')).toMatchObject({ lastSeq: 3, unread: 1 });
   });
 
+  it('learns groups joined (on any device) at once, and forgets groups left', () => {
+    const s = new ConversationState(ME);
+    const member = (user_id: string, action: 'joined' | 'left'): EventFrame => ({
+      type: 'event',
+      event: 'group:member',
+      data: { group: 'new', user_id, cid: 'c', action },
+    });
+    expect(s.apply(member('u_bob', 'joined'))).toBe(false);
+    s.apply(member(ME, 'joined'));
+    expect(s.lastSeqs()).toEqual({ 'group:new': 0 });
+    s.apply(sent('group:new', 1, 'u_bob'));
+    expect(s.totalUnread).toBe(1);
+    s.apply(member(ME, 'left'));
+    expect(s.lastSeqs()).toEqual({});
+    expect(s.totalUnread).toBe(0);
+  });
+
   it('load takes the server counts and keeps newer seqs; lastSeqs feeds resume', () => {
     const s = new ConversationState(ME);
     s.apply(sent('group:a', 9, 'u_bob'));
@@ -82,7 +99,8 @@ describe('ConversationState', () => {
     ]);
     expect(s.get('group:a')).toMatchObject({ lastSeq: 9, readSeq: 4, unread: 2 });
     expect(s.totalUnread).toBe(2);
-    expect(s.lastSeqs()).toEqual({ 'group:a': 9, 'dm:u_bob': 3 });
+    // An empty conversation resumes from 0, so what is posted there while away still comes.
+    expect(s.lastSeqs()).toEqual({ 'group:a': 9, 'dm:u_bob': 3, 'group:empty': 0 });
     s.markRead('group:a', 9);
     expect(s.totalUnread).toBe(0);
   });

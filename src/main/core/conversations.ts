@@ -77,6 +77,24 @@ export class ConversationState {
         this.recount(e);
         return true;
       }
+      case 'group:member': {
+        // This user joined or left on some device: resume it from now on, or stop.
+        const d = frame.data;
+        if (d.user_id !== this.myUserId) return false;
+        const key = `group:${d.group}`;
+        if (d.action === 'joined') {
+          if (this.entries.has(key)) return false;
+          this.recount(this.entry(key));
+        } else {
+          const e = this.entries.get(key);
+          if (!e) return false;
+          e.baseUnread = 0;
+          e.live.clear();
+          this.recount(e);
+          this.entries.delete(key);
+        }
+        return true;
+      }
       case 'message:read': {
         const d = frame.data;
         if (d.user_id !== this.myUserId) return false; // others' markers are for read receipts
@@ -98,10 +116,13 @@ export class ConversationState {
     this.recount(e);
   }
 
-  /** The last seq held per conversation: the `resume` of the next authrequest. */
+  /**
+   * The last seq held per conversation: the `resume` of the next authrequest. Conversations with
+   * nothing in them yet are included at 0, or what is posted there while away would never come.
+   */
   lastSeqs(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const e of this.entries.values()) if (e.lastSeq > 0) out[e.conversation] = e.lastSeq;
+    for (const e of this.entries.values()) out[e.conversation] = e.lastSeq;
     return out;
   }
 
