@@ -1,24 +1,45 @@
 // Composition root of the Electron main process: thin adapters around the Electron-free core
 // (src/main/core). Windows, IPC, native notifications and OS wake-ups are wired here.
 import { join } from 'node:path';
-import { app, BrowserWindow, Notification, powerMonitor, shell } from 'electron';
+import { app, BrowserWindow, Notification, powerMonitor, screen, session, shell } from 'electron';
 import { DesktopCore } from './core/desktop-core.js';
+import { readJson, writeJsonAtomic } from './core/json-file.js';
+import {
+  parseDeepLink,
+  permissionAllowed,
+  restoreBounds,
+  trayState,
+  type Rect,
+} from './core/shell-policy.js';
 import { wsSocketFactory } from './core/ws-socket.js';
 import { serveIpc } from './electron/ipc.js';
 import { safeStorageSecrets } from './electron/secret-store.js';
+import { createTray } from './electron/tray.js';
 
 const RENDERER_URL = process.env.ELECTRON_RENDERER_URL;
 const RENDERER_FILE = join(import.meta.dirname, '../renderer/index.html');
+const RESOURCES = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
 let mainWindow: BrowserWindow | undefined;
+let windowFile = '';
+let core: DesktopCore | undefined;
+/** Deep links that arrived before the core was ready. */
+const pendingLinks: string[] = [];
+
+const isRect = (v: unknown): v is Rect =>
+  typeof v === 'object' && v !== null && 'width' in v && 'x' in v;
 
 function isOurPage(url: string): boolean {
   return RENDERER_URL ? url.startsWith(RENDERER_URL) : url.startsWith('file://');
 }
 
 function createWindow(): BrowserWindow {
+  const saved = windowFile ? readJson<Rect | undefined>(windowFile, undefined, isRect) : undefined;
+  const bounds = restoreBounds(
+    saved,
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
   const win = new BrowserWindow({
-    width: 1100,
-    height: 720,
+    ...bounds,
     minWidth: 640,
     minHeight: 480,
     show: false,
@@ -33,6 +54,9 @@ function createWindow(): BrowserWindow {
   win.once('ready-to-show', () => win.show());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.on('close', () => {
+    if (windowFile && !win.isMinimized()) writeJsonAtomic(windowFile, win.getNormalBounds());
+  });
   win.on('closed', () => (mainWindow = undefined));
   if (RENDERER_URL) void win.loadURL(RENDERER_URL);
   else void win.loadFile(RENDERER_FILE);
@@ -46,10 +70,36 @@ function focusWindow(): void {
   mainWindow.focus();
 }
 
+/** Focuses the window and hands an accepted parley:// link to the page; others are dropped. */
+function openDeepLink(raw: string): void {
+  const link = parseDeepLink(raw);
+  if (!link || !core) {
+    if (link) pendingLinks.push(raw);
+    return;
+  }
+  focusWindow();
+  const account = core.listAccounts().find((a) => a.serverUrl === link.server);
+  if (account && link.action === 'open') core.openConversation(account.id, link.conversation);
+  if (account && link.action === 'join') {
+    void core.request(account.id, 'join', { group: link.group }).then(
+      () => core?.openConversation(account.id, `group:${link.group}`),
+      () => undefined,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   await app.whenReady();
   const dataDir = app.getPath('userData');
-  const core = new DesktopCore({
+  windowFile = join(dataDir, 'window.json');
+  // Camera, microphone and screen capture for our page, nothing else for anyone.
+  session.defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
+    callback(permissionAllowed(permission, contents.getURL(), isOurPage)),
+  );
+  session.defaultSession.setPermissionCheckHandler((_contents, permission, origin) =>
+    permissionAllowed(permission, origin, isOurPage),
+  );
+  const desktop = new DesktopCore({
     dataDir,
     secrets: safeStorageSecrets(dataDir),
     socketFactory: wsSocketFactory,
@@ -60,25 +110,58 @@ async function main(): Promise<void> {
       const note = new Notification({ title: n.title, body: n.body });
       note.on('click', () => {
         focusWindow();
-        core.openConversation(n.accountId, n.conversation);
+        desktop.openConversation(n.accountId, n.conversation);
       });
       note.show();
     },
   });
-  serveIpc(core, () => mainWindow, isOurPage);
+  core = desktop;
+  serveIpc(desktop, () => mainWindow, isOurPage);
+  const tray = createTray(RESOURCES, {
+    open: focusWindow,
+    doNotDisturb: () => desktop.getSettings().doNotDisturb,
+    setDoNotDisturb: (on) => void desktop.setSettings({ doNotDisturb: on }),
+    quit: () => app.quit(),
+  });
+  // One unread count, owned by the core, drives the tray and the badge.
+  const refreshTray = () => {
+    tray.show(
+      trayState(
+        desktop.listAccounts().map((a) => a.status),
+        desktop.totalUnread,
+      ),
+    );
+    app.setBadgeCount(desktop.totalUnread);
+  };
+  desktop.on('unread:changed', refreshTray);
+  desktop.on('account:status', refreshTray);
   // Back from sleep or the lock screen, sockets may be dead without knowing it: check now.
-  powerMonitor.on('resume', () => core.nudge());
-  powerMonitor.on('unlock-screen', () => core.nudge());
+  powerMonitor.on('resume', () => desktop.nudge());
+  powerMonitor.on('unlock-screen', () => desktop.nudge());
   mainWindow = createWindow();
-  await core.start();
+  await desktop.start();
   app.on('activate', focusWindow);
-  app.on('second-instance', focusWindow);
-  app.on('before-quit', () => core.dispose());
+  app.on('before-quit', () => {
+    tray.dispose();
+    desktop.dispose();
+  });
+  for (const link of pendingLinks.splice(0)) openDeepLink(link);
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  app.setAsDefaultProtocolClient('parley');
+  // macOS delivers links here; Windows and Linux start a second instance with the link in argv.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    openDeepLink(url);
+  });
+  app.on('second-instance', (_event, argv) => {
+    focusWindow();
+    const link = argv.find((a) => a.startsWith('parley://'));
+    if (link) openDeepLink(link);
+  });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });

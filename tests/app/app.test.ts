@@ -7,7 +7,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { _electron, chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DesktopCore } from '../../src/main/core/desktop-core.js';
@@ -242,6 +242,48 @@ describe('the web host', () => {
       await tab.screenshot({ path: join(ROOT, 'test-results/web-host-shell.png') });
       expect(errors).toEqual([]);
     });
+  });
+});
+
+/**
+ * The Electron binary, if it was ever downloaded. Requiring the `electron` package would try to
+ * download it (Electron 42+ fetch the binary lazily), so look for it on disk instead.
+ */
+function electronBinary(): string | undefined {
+  const dir = join(ROOT, 'node_modules/electron');
+  const pathFile = join(dir, 'path.txt');
+  if (!existsSync(pathFile)) return undefined;
+  const binary = join(dir, 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(binary) ? binary : undefined;
+}
+const ELECTRON = electronBinary();
+if (!ELECTRON) {
+  console.log(
+    'skipping the Electron smoke test: no Electron binary here (it downloads at first launch)',
+  );
+}
+
+describe.skipIf(!ELECTRON)('the Electron app (smoke)', () => {
+  it('opens a sandboxed window whose page has the bridge and no Node', async () => {
+    const app = await _electron.launch({
+      executablePath: ELECTRON!,
+      args: [join(OUT, 'main/index.js')],
+      env: { ...process.env, ELECTRON_DISABLE_SECURITY_WARNINGS: '1' },
+    });
+    try {
+      const win = await app.firstWindow();
+      await win.getByRole('heading', { name: 'Parley' }).waitFor();
+      const shape = await win.evaluate(() => ({
+        bridge: typeof (globalThis as unknown as { parley?: { appInfo?: unknown } }).parley
+          ?.appInfo,
+        require: typeof (globalThis as unknown as { require?: unknown }).require,
+        process: typeof (globalThis as unknown as { process?: unknown }).process,
+      }));
+      expect(shape).toEqual({ bridge: 'function', require: 'undefined', process: 'undefined' });
+      await win.screenshot({ path: join(ROOT, 'test-results/electron-shell.png') });
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { EVENT_CHANNELS, INVOKE_CHANNELS } from '../../shared/ipc.js';
 import type { DesktopCore } from '../core/desktop-core.js';
 import { handleInvoke } from '../core/ipc-handler.js';
+import { isTrustedSender } from '../core/shell-policy.js';
 
 export function serveIpc(
   core: DesktopCore,
@@ -12,11 +13,13 @@ export function serveIpc(
 ): () => void {
   const fromOurWindow = (event: IpcMainInvokeEvent) => {
     const win = window();
-    return (
-      win !== undefined &&
-      event.sender === win.webContents &&
-      event.senderFrame === event.sender.mainFrame &&
-      isOurPage(event.senderFrame?.url ?? '')
+    return isTrustedSender(
+      {
+        fromOurWindow: win !== undefined && event.sender === win.webContents,
+        isMainFrame: event.senderFrame === event.sender.mainFrame,
+        url: event.senderFrame?.url ?? '',
+      },
+      isOurPage,
     );
   };
   for (const channel of INVOKE_CHANNELS) {
