@@ -1,7 +1,16 @@
 // Composition root of the Electron main process: thin adapters around the Electron-free core
 // (src/main/core). Windows, IPC, native notifications and OS wake-ups are wired here.
 import { join } from 'node:path';
-import { app, BrowserWindow, Notification, powerMonitor, screen, session, shell } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  Notification,
+  powerMonitor,
+  powerSaveBlocker,
+  screen,
+  session,
+  shell,
+} from 'electron';
 import { DesktopCore } from './core/desktop-core.js';
 import { readJson, writeJsonAtomic } from './core/json-file.js';
 import {
@@ -22,6 +31,7 @@ const RESOURCES = app.isPackaged ? process.resourcesPath : join(app.getAppPath()
 let mainWindow: BrowserWindow | undefined;
 let windowFile = '';
 let core: DesktopCore | undefined;
+let awakeBlocker: number | undefined;
 /** Deep links that arrived before the core was ready. */
 const pendingLinks: string[] = [];
 
@@ -107,13 +117,31 @@ async function main(): Promise<void> {
     openExternal: (url) => shell.openExternal(url),
     notify: (n) => {
       if (!Notification.isSupported()) return;
-      const note = new Notification({ title: n.title, body: n.body });
+      // hasReply: an answer field in the notification where the OS has one (macOS).
+      const note = new Notification({
+        title: n.title,
+        body: n.body,
+        hasReply: true,
+        replyPlaceholder: 'Reply',
+      });
       note.on('click', () => {
         focusWindow();
         desktop.openConversation(n.accountId, n.conversation);
       });
+      note.on('reply', (_event, reply) =>
+        desktop.replyFromNotification(n.accountId, n.conversation, reply),
+      );
       note.show();
     },
+    keepAwake: (on) => {
+      if (on && awakeBlocker === undefined)
+        awakeBlocker = powerSaveBlocker.start('prevent-display-sleep');
+      if (!on && awakeBlocker !== undefined) {
+        powerSaveBlocker.stop(awakeBlocker);
+        awakeBlocker = undefined;
+      }
+    },
+    setStartAtLogin: (on) => app.setLoginItemSettings({ openAtLogin: on }),
   });
   core = desktop;
   serveIpc(desktop, () => mainWindow, isOurPage);

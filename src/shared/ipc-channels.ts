@@ -27,6 +27,8 @@ export const INVOKE_CHANNELS = [
   'settings:set',
   'ui:attention',
   'shell:openExternal',
+  'app:networkChanged',
+  'calls:keepAwake',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

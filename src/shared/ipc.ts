@@ -57,6 +57,7 @@ export interface NotifySettingsView {
   level: 'all' | 'direct-and-mentions' | 'none';
   muted: string[];
   doNotDisturb: boolean;
+  startAtLogin: boolean;
 }
 
 const accountId = z.string().min(1).max(300);
@@ -134,6 +135,7 @@ export const invokeArgs = {
       level: z.enum(['all', 'direct-and-mentions', 'none']).optional(),
       muted: z.array(conversation).max(10_000).optional(),
       doNotDisturb: z.boolean().optional(),
+      startAtLogin: z.boolean().optional(),
     })
     .strict(),
   /** What the user is looking at, for the notification policy. */
@@ -145,6 +147,10 @@ export const invokeArgs = {
     })
     .strict(),
   'shell:openExternal': z.object({ url: z.string().max(4096) }).strict(),
+  /** The page saw the network come back (the browser's online event): check connections now. */
+  'app:networkChanged': noArgs,
+  /** A call started or ended: keep the display awake meanwhile. */
+  'calls:keepAwake': z.object({ on: z.boolean() }).strict(),
 } satisfies Record<InvokeChannel, z.ZodType>;
 
 export type InvokeArgs<C extends InvokeChannel> = z.input<(typeof invokeArgs)[C]>;
@@ -175,6 +181,8 @@ export interface InvokeResults {
   'settings:set': NotifySettingsView;
   'ui:attention': Record<string, never>;
   'shell:openExternal': { opened: boolean; reason?: string };
+  'app:networkChanged': Record<string, never>;
+  'calls:keepAwake': Record<string, never>;
 }
 
 /** Main → renderer pushes. */

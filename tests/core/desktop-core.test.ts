@@ -103,6 +103,33 @@ describe('handleInvoke', () => {
     });
   });
 
+  it('passes call wake-locks and the start-at-login setting to the platform', async () => {
+    const calls: string[] = [];
+    const core = new DesktopCore({
+      dataDir: tempDir(),
+      secrets: memorySecrets(),
+      socketFactory: wsSocketFactory,
+      appInfo: { name: 'Parley', version: '0', platform: 'test' },
+      openExternal: () => undefined,
+      notify: () => undefined,
+      keepAwake: (on) => void calls.push(`awake:${on}`),
+      setStartAtLogin: (on) => void calls.push(`login:${on}`),
+    });
+    cleanups.push(() => core.dispose());
+    expect(await handleInvoke(core, 'calls:keepAwake', { on: true })).toEqual({
+      ok: true,
+      result: {},
+    });
+    expect(await handleInvoke(core, 'calls:keepAwake', { on: 'yes' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST' },
+    });
+    await handleInvoke(core, 'calls:keepAwake', { on: false });
+    await handleInvoke(core, 'settings:set', { startAtLogin: true });
+    await handleInvoke(core, 'settings:set', { doNotDisturb: true });
+    expect(calls).toEqual(['awake:true', 'awake:false', 'login:true']);
+  });
+
   it('opens only safe external links', async () => {
     const { invoke, opened } = desktop();
     expect(await invoke('shell:openExternal', { url: 'javascript:alert(1)' })).toEqual({
@@ -205,6 +232,34 @@ describe('DesktopCore', () => {
     await until(() => server.hub.connectionCount === 1, 'the desktop connection closed');
   });
 
+  it('sends a reply typed into a notification; accepts a network-change nudge', async () => {
+    server = await startTestServer();
+    cleanups.push(() => server.stop());
+    const me = desktop();
+    const account = await me.invoke<{ id: string; userId: string }>('accounts:signUp', {
+      server: server.url,
+      username: 'roamer',
+      password: 'roamer password',
+    });
+    await until(() => me.core.listAccounts()[0]?.status.state === 'online', 'online');
+    await me.invoke('groups:join', { accountId: account.id, group: 'replies' });
+    me.core.replyFromNotification(account.id, 'group:replies', 'answered from the notification');
+    const reader = await server.client('reader');
+    cleanups.push(() => reader.close());
+    await reader.ok('join', { group: 'replies' });
+    let texts: string[] = [];
+    for (let i = 0; i < 100 && texts.length === 0; i++) {
+      const h = await reader.ok<{ messages: { body: { text: string } }[] }>('history', {
+        conversation: 'group:replies',
+      });
+      texts = h.messages.map((m) => m.body.text);
+      if (texts.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(texts).toEqual(['answered from the notification']);
+    // The dispatch only: what a nudge does is proven in realtime-client.test.ts.
+    expect(await me.invoke('app:networkChanged')).toEqual({});
+  });
+
   it('keeps accounts and settings across a restart, and reconnects by itself', async () => {
     server = await startTestServer();
     cleanups.push(() => server.stop());
@@ -225,6 +280,7 @@ describe('DesktopCore', () => {
       level: 'direct-and-mentions',
       muted: ['group:noise'],
       doNotDisturb: false,
+      startAtLogin: false,
     });
     await until(
       () => second.core.listAccounts()[0]?.status.state === 'online',

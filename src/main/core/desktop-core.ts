@@ -45,6 +45,10 @@ export interface DesktopPorts {
   openExternal(url: string): Promise<void> | void;
   /** Raises a native notification; the adapter routes its click back through openConversation. */
   notify(n: NativeNotification): void;
+  /** Keeps the display awake while a call runs (Electron's powerSaveBlocker). */
+  keepAwake?(on: boolean): void;
+  /** Registers or removes the app as a login item. */
+  setStartAtLogin?(on: boolean): void;
   fetch?: typeof fetch;
   clock?: Clock;
 }
@@ -59,7 +63,12 @@ export class CoreError extends Error {
   }
 }
 
-const DEFAULT_SETTINGS: NotifySettingsView = { level: 'all', muted: [], doNotDisturb: false };
+const DEFAULT_SETTINGS: NotifySettingsView = {
+  level: 'all',
+  muted: [],
+  doNotDisturb: false,
+  startAtLogin: false,
+};
 const PREVIEW_CHARS = 200;
 
 function isAccountList(v: unknown): v is Account[] {
@@ -335,7 +344,21 @@ export class DesktopCore {
   setSettings(patch: Partial<NotifySettingsView>): NotifySettingsView {
     this.settings = { ...this.settings, ...patch };
     writeJsonAtomic(this.settingsFile, this.settings);
+    if (patch.startAtLogin !== undefined) this.ports.setStartAtLogin?.(patch.startAtLogin);
     return this.getSettings();
+  }
+
+  keepAwake(on: boolean): Record<string, never> {
+    this.ports.keepAwake?.(on);
+    return {};
+  }
+
+  /** A reply typed into a notification: sent like any message, through the outbox. */
+  replyFromNotification(accountId: string, conversation: string, text: string): void {
+    const to = conversation.startsWith('dm:')
+      ? { user: conversation.slice(3) }
+      : { group: conversation.slice(6) };
+    if (text.trim()) this.post(accountId, to, text);
   }
 
   setAttention(a: {

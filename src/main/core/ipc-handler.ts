@@ -95,5 +95,10 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
       return core.setAttention(a);
     case 'shell:openExternal':
       return core.openExternal(a.url);
+    case 'app:networkChanged':
+      core.nudge();
+      return {};
+    case 'calls:keepAwake':
+      return core.keepAwake(a.on);
   }
 }
