@@ -4,12 +4,11 @@
 // Server and clients are separate processes on loopback; every wait is bounded.
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { freePort } from '../../tests/helpers/wait.js';
 import type { StormRequest } from './storm-clients.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,14 +17,6 @@ const USERS = 200;
 const MESSAGES = 20;
 const DOWNTIME_MS = 2000;
 const GROUP = 'storm';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 function startServer(args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', ...args], {

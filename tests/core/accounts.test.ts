@@ -2,24 +2,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AccountService,
-  normalizeServerUrl,
-  type SecretStore,
-} from '../../src/main/core/accounts.js';
+import { AccountService, normalizeServerUrl } from '../../src/main/core/accounts.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-
-/** A SecretStore in memory: the test's stand-in for safeStorage, which is the app's port. */
-function memorySecrets(): SecretStore & { values: Map<string, string> } {
-  const values = new Map<string, string>();
-  return {
-    values,
-    get: async (k) => values.get(k) ?? null,
-    set: async (k, v) => void values.set(k, v),
-    delete: async (k) => void values.delete(k),
-  };
-}
+import { freePort, memorySecrets } from '../helpers/wait.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -100,11 +86,7 @@ describe('AccountService', () => {
 
   it('says when the server cannot be reached, or is not a Parley server', async () => {
     const accounts = new AccountService(memorySecrets());
-    // A port that was free a moment ago: nothing listens there.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const closedPort = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const closedPort = await freePort(); // nothing listens there
     await expect(accounts.signIn(`http://127.0.0.1:${closedPort}`, 'a', 'b')).rejects.toMatchObject(
       {
         code: 'UNREACHABLE',

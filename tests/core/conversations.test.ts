@@ -5,24 +5,12 @@ import { RealtimeClient } from '../../src/main/core/realtime-client.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer } from '../helpers/test-server.js';
+import { until } from '../helpers/wait.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > timeoutMs)
-        return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 it('unread follows posts, removals, reads on another device, and a reload from the server', async () => {
   const s = await startTestServer();

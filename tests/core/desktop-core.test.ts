@@ -1,39 +1,17 @@
 // The desktop core through its IPC entry point, against a real server: what the renderer will do.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SecretStore } from '../../src/main/core/accounts.js';
 import { DesktopCore, type NativeNotification } from '../../src/main/core/desktop-core.js';
 import { handleInvoke } from '../../src/main/core/ipc-handler.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import type { IpcEvents } from '../../src/shared/ipc.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
+import { memorySecrets, until } from '../helpers/wait.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function memorySecrets(): SecretStore {
-  const values = new Map<string, string>();
-  return {
-    get: async (k) => values.get(k) ?? null,
-    set: async (k, v) => void values.set(k, v),
-    delete: async (k) => void values.delete(k),
-  };
-}
-
-function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > timeoutMs)
-        return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 function desktop(dataDir = tempDir(), secrets = memorySecrets()) {
   const notifications: NativeNotification[] = [];

@@ -2,8 +2,6 @@
 // across a server killed with SIGKILL, an app restarted with a full outbox, and refusals.
 import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonFileOutboxStore } from '../../src/main/core/json-file.js';
@@ -14,24 +12,12 @@ import { ProtoClient } from '../helpers/proto-client.js';
 import { runServerProcess, signUp } from '../helpers/server-process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { startTestServer, tempDir } from '../helpers/test-server.js';
+import { freePort, until } from '../helpers/wait.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() - started > timeoutMs)
-        return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 function app(wsUrl: string, token: string, outboxFile: string) {
   const client = new RealtimeClient({
@@ -45,14 +31,6 @@ function app(wsUrl: string, token: string, outboxFile: string) {
     client.dispose();
   });
   return { client, outbox };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** Every message of a group, oldest first, paging back with history. */
@@ -87,14 +65,14 @@ describe('Outbox', () => {
     const alice = await signUp(first.url, 'alice');
     const { client, outbox } = app(first.wsUrl, alice.token, join(dataDir, 'outbox.json'));
     client.start();
-    await until(() => client.status.state === 'online', 5000, 'online');
+    await until(() => client.status.state === 'online', 'online', 5000);
     await client.request('join', { group: 'stream' });
 
     const total = 300;
     let sent = 0;
     outbox.on('sent', () => sent++);
     for (let i = 0; i < total; i++) outbox.enqueue({ group: 'stream' }, { text: `m${i}` });
-    await until(() => sent >= 50, 10_000, '50 acknowledged');
+    await until(() => sent >= 50, '50 acknowledged', 10_000);
     first.child.kill('SIGKILL');
     await first.exited;
     const sentAtKill = sent;
@@ -102,7 +80,7 @@ describe('Outbox', () => {
 
     const second = await runServerProcess(args);
     cleanups.push(() => second.child.kill('SIGKILL'));
-    await until(() => outbox.pending.length === 0, 20_000, 'the outbox to empty');
+    await until(() => outbox.pending.length === 0, 'the outbox to empty', 20_000);
     const reader = await ProtoClient.connect(second.wsUrl, alice.token);
     cleanups.push(() => reader.close());
     const stored = await allMessages(reader, 'stream');
@@ -127,13 +105,13 @@ describe('Outbox', () => {
       join(tempDir(), 'o.json'),
     );
     client.start();
-    await until(() => client.status.state === 'online', 5000, 'online');
+    await until(() => client.status.state === 'online', 'online', 5000);
     await client.request('join', { group: 'lossy' });
     proxy.loseReplies();
     outbox.enqueue({ group: 'lossy' }, { text: 'only once' });
     // Stored by the server, unanswered for the client: it notices the silence, reconnects and
     // sends the same clientMsgId again.
-    await until(() => outbox.pending.length === 0, 10_000, 'the outbox to empty');
+    await until(() => outbox.pending.length === 0, 'the outbox to empty', 10_000);
     expect(proxy.accepted()).toBe(2);
     const reader = await ProtoClient.connect(s.wsUrl, token);
     cleanups.push(() => reader.close());
@@ -165,7 +143,7 @@ describe('Outbox', () => {
       Array.from({ length: 30 }, (_, i) => `offline ${i}`),
     );
     again.client.start();
-    await until(() => again.outbox.pending.length === 0, 10_000, 'the outbox to empty');
+    await until(() => again.outbox.pending.length === 0, 'the outbox to empty', 10_000);
     const reader = await ProtoClient.connect(s.wsUrl, token);
     cleanups.push(() => reader.close());
     const stored = await allMessages(reader, 'later');
@@ -180,7 +158,7 @@ describe('Outbox', () => {
     const { token } = await s.user('alice');
     const { client, outbox } = app(s.wsUrl, token, join(tempDir(), 'outbox.json'));
     client.start();
-    await until(() => client.status.state === 'online', 5000, 'online');
+    await until(() => client.status.state === 'online', 'online', 5000);
     await client.request('join', { group: 'ok' });
     await client.request('join', { group: 'later' });
     await client.request('leave', { group: 'later' });
@@ -189,11 +167,11 @@ describe('Outbox', () => {
     const blocked = outbox.enqueue({ group: 'later' }, { text: 'too early' });
     outbox.enqueue({ group: 'ok' }, { text: 'x'.repeat(16_385) });
     outbox.enqueue({ group: 'ok' }, { text: 'fine' });
-    await until(() => outbox.pending.length === 2 && failed.length === 2, 5000, 'two refusals');
+    await until(() => outbox.pending.length === 2 && failed.length === 2, 'two refusals', 5000);
     expect(failed).toEqual(['too early:NOT_JOINED', `${'x'.repeat(16_385)}:TOO_LARGE`]);
     await client.request('join', { group: 'later' });
     outbox.retry(blocked.clientMsgId);
-    await until(() => outbox.pending.length === 1, 5000, 'the retried message');
+    await until(() => outbox.pending.length === 1, 'the retried message', 5000);
     expect(outbox.pending[0]!.error?.code).toBe('TOO_LARGE');
     outbox.discard(outbox.pending[0]!.clientMsgId);
     expect(outbox.pending).toEqual([]);
@@ -205,10 +183,10 @@ describe('Outbox', () => {
     const { token } = await s.user('alice');
     const { client, outbox } = app(s.wsUrl, token, join(tempDir(), 'outbox.json'));
     client.start();
-    await until(() => client.status.state === 'online', 5000, 'online');
+    await until(() => client.status.state === 'online', 'online', 5000);
     await client.request('join', { group: 'burst' });
     for (let i = 0; i < 70; i++) outbox.enqueue({ group: 'burst' }, { text: `b${i}` });
-    await until(() => outbox.pending.length === 0, 10_000, 'the outbox to empty');
+    await until(() => outbox.pending.length === 0, 'the outbox to empty', 10_000);
     const reader = await ProtoClient.connect(s.wsUrl, token);
     cleanups.push(() => reader.close());
     const stored = await allMessages(reader, 'burst');

@@ -11,6 +11,7 @@ import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startTestServer, tempDir } from '../helpers/test-server.js';
+import { until } from '../helpers/wait.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -40,24 +41,6 @@ function client(
   return { c, statuses };
 }
 
-function until<T>(
-  check: () => T | undefined | false,
-  timeoutMs = 8000,
-  what = 'condition',
-): Promise<T> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const v = check();
-      if (v) return resolve(v);
-      if (Date.now() - started > timeoutMs)
-        return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
-
 describe('backoffDelay', () => {
   it('retries at once, then full jitter under a cap doubling from 0.5 s to 30 s', () => {
     expect(backoffDelay(0, () => 0.99)).toBe(0);
@@ -77,7 +60,7 @@ describe('RealtimeClient', () => {
     const { c, statuses } = client(s.wsUrl, token);
     await expect(c.request('groups', {})).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
     c.start();
-    await until(() => c.status.state === 'online', 5000, 'online');
+    await until(() => c.status.state === 'online', 'online', 5000);
     expect(statuses.map((x) => x.state)).toEqual(['connecting', 'online']);
     expect(c.status).toMatchObject({ state: 'online', user: { userId, username: 'alice' } });
     expect(await c.request('join', { group: 'g' })).toEqual({ group: 'g', number_of_users: 1 });
@@ -114,7 +97,7 @@ describe('RealtimeClient', () => {
     const before = statuses.length;
     await first.stop();
     cleanups.pop();
-    await until(() => statuses.slice(before).some((x) => x.state === 'waiting'), 5000, 'waiting');
+    await until(() => statuses.slice(before).some((x) => x.state === 'waiting'), 'waiting', 5000);
     expect(statuses.find((x) => x.state === 'waiting')).toMatchObject({
       reason: 'the server is restarting',
     });
@@ -123,8 +106,8 @@ describe('RealtimeClient', () => {
     const b2 = await ProtoClient.connect(second.wsUrl, bob.token);
     await b2.ok('post', { to: { group: 'r' }, body: { text: 'while away' }, clientMsgId: '2' });
     await b2.close();
-    await until(() => c.status.state === 'online', 10_000, 'online again');
-    await until(() => seen.includes('while away'), 5000, 'the missed message');
+    await until(() => c.status.state === 'online', 'online again', 10_000);
+    await until(() => seen.includes('while away'), 'the missed message', 5000);
     expect(seen).toEqual(['before', 'while away']);
   }, 30_000);
 
@@ -141,8 +124,8 @@ describe('RealtimeClient', () => {
     const before = statuses.length;
     await until(
       () => statuses.slice(before).some((x) => x.state === 'waiting'),
-      5000,
       'silence noticed',
+      5000,
     );
     const noticedAfter = Date.now() - frozenAt;
     expect(statuses.find((x) => x.state === 'waiting')).toMatchObject({
@@ -151,7 +134,7 @@ describe('RealtimeClient', () => {
     // heartbeat 1 s: silent for two intervals is 2 s.
     expect(noticedAfter).toBeGreaterThanOrEqual(1500);
     expect(noticedAfter).toBeLessThan(3000);
-    await until(() => c.status.state === 'online', 5000, 'online through a new connection');
+    await until(() => c.status.state === 'online', 'online through a new connection', 5000);
     expect(proxy.accepted()).toBe(2);
     expect(await c.request('groups', {})).toMatchObject({ endOfList: true });
   }, 15_000);
@@ -170,8 +153,8 @@ describe('RealtimeClient', () => {
     c.nudge(); // e.g. the OS reports the machine woke up
     await until(
       () => statuses.slice(before).some((x) => x.state === 'waiting'),
-      8000,
       'silence noticed',
+      8000,
     );
     // The default heartbeat is 25 s (silence limit 50 s); a nudge finds it in about 5 s.
     expect(Date.now() - frozenAt).toBeLessThan(6500);
@@ -181,7 +164,7 @@ describe('RealtimeClient', () => {
     const s = await server();
     const { c } = client(s.wsUrl, 'not-a-valid-token');
     c.start();
-    await until(() => c.status.state === 'offline', 5000, 'offline');
+    await until(() => c.status.state === 'offline', 'offline', 5000);
     expect(c.status).toMatchObject({
       state: 'offline',
       code: 'AUTH_FAILED',
@@ -212,7 +195,7 @@ describe('RealtimeClient', () => {
       clock: { ...systemClock, random: () => (attempts >= 8 ? 0.999 : 0) },
     });
     c.start();
-    await until(() => attempts >= 8 && c.status.state === 'waiting', 5000, 'eight attempts');
+    await until(() => attempts >= 8 && c.status.state === 'waiting', 'eight attempts', 5000);
     expect(c.status).toMatchObject({ state: 'waiting', attempt: 7 });
     const waitMs = (c.status as { retryAt: number }).retryAt - Date.now();
     expect(waitMs).toBeGreaterThan(10_000);
@@ -220,7 +203,7 @@ describe('RealtimeClient', () => {
     await server({ port }, dataDir);
     const nudgedAt = statuses.length;
     c.nudge();
-    await until(() => c.status.state === 'online', 1000, 'online right after the nudge');
+    await until(() => c.status.state === 'online', 'online right after the nudge', 1000);
     expect(statuses.slice(nudgedAt).map((x) => x.state)).toEqual(['connecting', 'online']);
   }, 20_000);
 
@@ -239,6 +222,6 @@ describe('RealtimeClient', () => {
     c.on('status', (x) => calls.push(x));
     c.start();
     expect(calls).toEqual([]);
-    await until(() => s.hub.connectionCount === 0, 2000, 'server side closed');
+    await until(() => s.hub.connectionCount === 0, 'server side closed', 2000);
   });
 });
