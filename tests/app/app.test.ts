@@ -26,6 +26,19 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/** Debian's Chromium, with the flags this closed network needs (no background fetches). */
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
 beforeAll(() => {
   execFileSync(
     process.execPath,
@@ -74,15 +87,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built renderer in Chromium', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('renders the shell, with no console errors, and is screenshotted', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
@@ -220,15 +225,7 @@ describe('the web host', () => {
   describe.skipIf(!existsSync(CHROMIUM))('in Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     });
     afterAll(() => browser.close());
 
