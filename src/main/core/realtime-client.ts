@@ -244,6 +244,7 @@ export class RealtimeClient {
     try {
       token = await this.opts.token();
     } catch (err) {
+      if (this.socket !== socket) return; // an older attempt: the current one is not ours to drop
       this.dropSocket(1000, 'no token');
       this.setStatus({ state: 'offline', reason: `no access token: ${(err as Error).message}` });
       return;
