@@ -303,3 +303,47 @@ describe('DesktopCore', () => {
     ).toMatchObject({ ok: false, error: { code: 'INVALID_URL' } });
   });
 });
+
+describe('history in the desktop core', () => {
+  it('opens a conversation from the cache once fetched: current with live events, and offline too', async () => {
+    const s = await startTestServer();
+    cleanups.push(() => s.stop());
+    const me = desktop();
+    const account = await me.invoke<{ id: string }>('accounts:signUp', {
+      server: s.url,
+      username: 'reader2',
+      password: 'reader password',
+    });
+    await until(() => me.core.listAccounts()[0]?.status.state === 'online', 'online');
+    await me.invoke('groups:join', { accountId: account.id, group: 'lib' });
+    const bob = await s.client('bob-lib');
+    cleanups.push(() => bob.close());
+    await bob.ok('join', { group: 'lib' });
+    await bob.ok('post', { to: { group: 'lib' }, body: { text: 'first' }, clientMsgId: '1' });
+    const texts = async () =>
+      (
+        await me.invoke<{ messages: { body: { text: string } | null }[] }>('chat:history', {
+          accountId: account.id,
+          conversation: 'group:lib',
+        })
+      ).messages.map((m) => m.body?.text ?? '(removed)');
+    expect(await texts()).toEqual(['first']);
+    const second = await bob.ok<{ messageId: string }>('post', {
+      to: { group: 'lib' },
+      body: { text: 'second' },
+      clientMsgId: '2',
+    });
+    await until(() => me.core.totalUnread === 2, 'the live message');
+    await bob.ok('edit', { messageId: second.messageId, body: { text: 'second, edited' } });
+    await until(
+      () => me.pushed['server:event']?.some((e) => e.frame.event === 'message:updated'),
+      'the edit',
+    );
+    expect(await texts()).toEqual(['first', 'second, edited']);
+    // The server goes away: the conversation is still there to read.
+    await s.stop();
+    cleanups.pop();
+    await until(() => me.core.listAccounts()[0]?.status.state !== 'online', 'offline');
+    expect(await texts()).toEqual(['first', 'second, edited']);
+  });
+});

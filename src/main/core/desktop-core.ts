@@ -23,6 +23,7 @@ import type {
 import { AccountError, AccountService, type Account, type SecretStore } from './accounts.js';
 import { ConversationState } from './conversations.js';
 import { checkExternalUrl } from './external-url.js';
+import { HistoryCache } from './history-cache.js';
 import { jsonFileOutboxStore, readJson, writeJsonAtomic } from './json-file.js';
 import { mentions, shouldNotify } from './notification-policy.js';
 import { Outbox } from './outbox.js';
@@ -85,6 +86,7 @@ class Session {
   readonly client: RealtimeClient;
   readonly state: ConversationState;
   readonly outbox: Outbox;
+  readonly history = new HistoryCache();
   myStatus: PresenceStatus = 'online';
   private readonly subs: Disposable[] = [];
 
@@ -148,6 +150,14 @@ class Session {
 
   private onEvent(frame: EventFrame): void {
     this.state.apply(frame);
+    this.history.apply(frame);
+    if (
+      frame.event === 'group:member' &&
+      frame.data.user_id === this.account.userId &&
+      frame.data.action === 'left'
+    ) {
+      this.history.forget(`group:${frame.data.group}`);
+    }
     this.core.push('server:event', { accountId: this.account.id, frame });
     if (frame.event === 'message:send') this.core.considerNotifying(this, frame.data);
   }
@@ -318,6 +328,26 @@ export class DesktopCore {
     params: Record<string, unknown>,
   ): Promise<RequestResultMap[T]> {
     return this.session(accountId).request(type, params);
+  }
+
+  /**
+   * A conversation's messages. The newest page comes from the cache when it holds it (instant,
+   * and offline too); other pages, and the first open, ask the server.
+   */
+  async history(
+    accountId: string,
+    params: { conversation: string; before?: number; after?: number; limit?: number },
+  ): Promise<InvokeResults['chat:history']> {
+    const session = this.session(accountId);
+    const limit = params.limit ?? 50;
+    const newest = params.before === undefined && params.after === undefined;
+    if (newest) {
+      const cached = session.history.latest(params.conversation, limit);
+      if (cached) return cached;
+    }
+    const page = await session.request('history', { ...params, limit });
+    if (newest) session.history.seedLatest(params.conversation, page);
+    return page;
   }
 
   async read(accountId: string, conversation: string, seq: number): Promise<Record<string, never>> {

@@ -63,7 +63,7 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
       return core.outbox(a.accountId);
     case 'chat:history': {
       const { accountId, ...params } = a;
-      return core.request(accountId, 'history', params);
+      return core.history(accountId, params);
     }
     case 'chat:edit':
       return core.request(a.accountId, 'edit', { messageId: a.messageId, body: { text: a.text } });
