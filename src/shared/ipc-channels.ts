@@ -22,6 +22,7 @@ export const INVOKE_CHANNELS = [
   'groups:leave',
   'groups:members',
   'presence:set',
+  'presence:list',
   'rtc:signal',
   'settings:get',
   'settings:set',

@@ -13,6 +13,7 @@ import type {
   MessageBody,
   PresenceStatus,
   ProtocolError,
+  VisibleStatus,
   Recipient,
 } from './protocol.js';
 import type { BridgeName, IpcEventChannel, InvokeChannel } from './ipc-channels.js';
@@ -121,6 +122,7 @@ export const invokeArgs = {
       text: z.string().max(140).optional(),
     })
     .strict(),
+  'presence:list': z.object({ accountId }).strict(),
   'rtc:signal': z
     .object({
       accountId,
@@ -176,6 +178,7 @@ export interface InvokeResults {
   'groups:leave': { group: string };
   'groups:members': { list: GroupUser[] };
   'presence:set': { status: PresenceStatus };
+  'presence:list': { userId: string; status: VisibleStatus; text?: string }[];
   'rtc:signal': Record<string, never>;
   'settings:get': NotifySettingsView;
   'settings:set': NotifySettingsView;

@@ -204,6 +204,21 @@ describe('DesktopCore', () => {
       'seen live',
     ]);
 
+    // Presence: bob's members row, then his change of status.
+    await me.invoke('groups:members', { accountId: account.id, group: 'team' });
+    expect(await me.invoke('presence:list', { accountId: account.id })).toContainEqual({
+      userId: bob.userId,
+      status: 'online',
+    });
+    await bob.ok('presence', { status: 'away', text: 'lunch' });
+    await until(
+      () =>
+        me.core
+          .presenceList(account.id)
+          .some((p) => p.userId === bob.userId && p.status === 'away'),
+      'bob away',
+    );
+
     await me.invoke('accounts:signOut', { accountId: account.id });
     expect(me.core.listAccounts()).toEqual([]);
     expect(await me.secrets.get(account.id)).toBeNull();

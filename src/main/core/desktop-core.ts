@@ -24,6 +24,7 @@ import { AccountError, AccountService, type Account, type SecretStore } from './
 import { ConversationState } from './conversations.js';
 import { checkExternalUrl } from './external-url.js';
 import { HistoryCache } from './history-cache.js';
+import { PresenceState } from './presence-state.js';
 import { jsonFileOutboxStore, readJson, writeJsonAtomic } from './json-file.js';
 import { mentions, shouldNotify } from './notification-policy.js';
 import { Outbox } from './outbox.js';
@@ -87,6 +88,7 @@ class Session {
   readonly state: ConversationState;
   readonly outbox: Outbox;
   readonly history = new HistoryCache();
+  readonly presence = new PresenceState();
   myStatus: PresenceStatus = 'online';
   private readonly subs: Disposable[] = [];
 
@@ -113,6 +115,7 @@ class Session {
       this.client.on('status', (status) => {
         core.push('account:status', { accountId: account.id, status });
         if (status.state === 'online') void this.refreshConversations();
+        else this.presence.clear();
       }),
       this.client.on('event', (frame) => this.onEvent(frame)),
       this.outbox.on('changed', (items) =>
@@ -151,6 +154,7 @@ class Session {
   private onEvent(frame: EventFrame): void {
     this.state.apply(frame);
     this.history.apply(frame);
+    this.presence.apply(frame);
     if (
       frame.event === 'group:member' &&
       frame.data.user_id === this.account.userId &&
@@ -348,6 +352,18 @@ export class DesktopCore {
     const page = await session.request('history', { ...params, limit });
     if (newest) session.history.seedLatest(params.conversation, page);
     return page;
+  }
+
+  /** A group's members with their status, remembered for presence:list. */
+  async members(accountId: string, group: string): Promise<InvokeResults['groups:members']> {
+    const session = this.session(accountId);
+    const result = await session.request('users', { group });
+    session.presence.learn(result.list);
+    return result;
+  }
+
+  presenceList(accountId: string): InvokeResults['presence:list'] {
+    return this.session(accountId).presence.list();
   }
 
   async read(accountId: string, conversation: string, seq: number): Promise<Record<string, never>> {

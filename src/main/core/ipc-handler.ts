@@ -82,7 +82,9 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     case 'groups:leave':
       return core.request(a.accountId, 'leave', { group: a.group });
     case 'groups:members':
-      return core.request(a.accountId, 'users', { group: a.group });
+      return core.members(a.accountId, a.group);
+    case 'presence:list':
+      return core.presenceList(a.accountId);
     case 'presence:set':
       return core.setPresence(a.accountId, a.status, a.text);
     case 'rtc:signal':
