@@ -2,7 +2,19 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
 
 export default defineConfig({
-  main: {},
+  main: {
+    build: {
+      // Bundled, so the packaged app carries no node_modules (and none of the server's native
+      // modules, which would need a rebuild against Electron's ABI).
+      externalizeDeps: { exclude: ['ws', 'zod'] },
+      rollupOptions: {
+        // ws's optional native helpers stay real requires: absent at run time, ws catches the
+        // failure and uses its JavaScript code. Stubbed as {} they would break every client
+        // frame of 48 bytes or more (tests/app/app.test.ts checks the bundle).
+        external: ['bufferutil', 'utf-8-validate'],
+      },
+    },
+  },
   preload: {
     build: {
       rollupOptions: {

@@ -98,7 +98,11 @@ function openDeepLink(raw: string): void {
   }
 }
 
+/** The packaged app's id (electron-builder.yml): Windows ties toasts and their clicks to it. */
+const APP_ID = 'org.parley.desktop';
+
 async function main(): Promise<void> {
+  if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
   await app.whenReady();
   const dataDir = app.getPath('userData');
   windowFile = join(dataDir, 'window.json');

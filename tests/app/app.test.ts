@@ -52,7 +52,15 @@ beforeAll(() => {
 
 describe('electron-vite build', () => {
   it('emits main as an ES module and the sandboxed preload as CommonJS', () => {
-    expect(readFileSync(join(OUT, 'main/index.js'), 'utf8')).toMatch(/from "electron"/);
+    const main = readFileSync(join(OUT, 'main/index.js'), 'utf8');
+    expect(main).toMatch(/from "electron"/);
+    // ws and zod are bundled: the packaged app carries no node_modules.
+    expect(main).not.toMatch(/from "(ws|zod)"/);
+    // ws's optional native helpers must stay real (failing) requires, which ws catches; an
+    // empty stub in their place would break every client frame of 48 bytes or more.
+    expect(main).not.toContain('__vite_optional_peer_dep');
+    expect(main).toContain('__require("bufferutil")');
+    expect(main).toContain('__require("utf-8-validate")');
     const preload = readFileSync(join(OUT, 'preload/index.cjs'), 'utf8');
     expect(preload).toMatch(/require\("electron"\)/);
     expect(preload).not.toMatch(/^import /m);
