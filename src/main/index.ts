@@ -12,6 +12,7 @@ import {
   shell,
 } from 'electron';
 import { DesktopCore } from './core/desktop-core.js';
+import { checkExternalUrl } from './core/external-url.js';
 import { readJson, writeJsonAtomic } from './core/json-file.js';
 import {
   parseDeepLink,
@@ -62,7 +63,12 @@ function createWindow(): BrowserWindow {
     },
   });
   win.once('ready-to-show', () => win.show());
-  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  // No new windows, ever. A safe link (http, https, mailto) goes to the OS browser instead.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    const verdict = checkExternalUrl(url);
+    if (verdict.ok) void shell.openExternal(verdict.url);
+    return { action: 'deny' };
+  });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.on('close', () => {
     if (windowFile && !win.isMinimized()) writeJsonAtomic(windowFile, win.getNormalBounds());

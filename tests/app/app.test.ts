@@ -247,6 +247,39 @@ describe('the web host', () => {
       await tab.screenshot({ path: join(ROOT, 'test-results/web-host-shell.png') });
       expect(errors).toEqual([]);
     });
+
+    it('raises the core’s notifications with the browser Notification API', async () => {
+      const context = await browser.newContext();
+      await context.grantPermissions(['notifications'], { origin: host.url.replace(/\/$/, '') });
+      const tab = await context.newPage();
+      // Record what the page asks the Notification API to show.
+      // A string: this script runs in the page, where the DOM's Notification exists.
+      await tab.addInitScript(`
+        globalThis.shown = [];
+        const Real = globalThis.Notification;
+        globalThis.Notification = class extends Real {
+          constructor(title, options) {
+            super(title, options);
+            globalThis.shown.push({ title, body: options && options.body });
+          }
+        };
+      `);
+      await tab.goto(host.url);
+      await tab.getByText('Version 0.1.0 on web').waitFor({ timeout: 5000 });
+      core.push('notification:show', {
+        accountId: 'a',
+        conversation: 'group:g',
+        title: 'bob in g',
+        body: 'hello',
+      });
+      await tab.waitForFunction(
+        () => (globalThis as unknown as { shown: unknown[] }).shown.length > 0,
+      );
+      expect(
+        await tab.evaluate(() => (globalThis as unknown as { shown: unknown[] }).shown),
+      ).toEqual([{ title: 'bob in g', body: 'hello' }]);
+      await context.close();
+    });
   });
 });
 

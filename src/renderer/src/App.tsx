@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { AppInfo } from '../../shared/ipc';
 import { getBridge } from './bridge';
+import { showBrowserNotifications } from './features/notifications/browser-notifications';
 
 /** The app shell. Chat, presence and calls arrive with the chat UI (issue 4). */
 export function App() {
@@ -16,6 +17,8 @@ export function App() {
       (outcome) => (outcome.ok ? setInfo(outcome.result) : setProblem(outcome.error.message)),
       (err: Error) => setProblem(err.message),
     );
+    // The chat UI (issue 4) opens the conversation; until then a click just focuses the page.
+    return showBrowserNotifications(bridge, () => undefined);
   }, []);
   return (
     <main className="shell">
