@@ -23,6 +23,8 @@ import { HubError, newCid, type HubConnection, type SessionUser } from './hub.js
 import { SlidingWindow, TokenBucket } from './rate-limit.js';
 import type { Store } from './store/store.js';
 
+/** A WebSocket upgrade carries a dozen or so headers; far more is abuse. */
+const MAX_UPGRADE_HEADERS = 100;
 /** Frames a connection may send while its authrequest is being checked; they wait for it. */
 const MAX_QUEUED_BEFORE_AUTH = 16;
 /** After a close frame, how long a peer that never answers keeps its socket. */
@@ -50,6 +52,24 @@ const corkedConnections: Connection[] = [];
 
 function flushCorked(): void {
   for (const conn of corkedConnections.splice(0)) conn.uncork();
+}
+
+/**
+ * Frames deeper than this are refused: real requests need a handful of levels, and a body nested
+ * thousands deep overflows the stack of whoever validates, stores or serializes it next.
+ */
+export const MAX_FRAME_DEPTH = 32;
+
+/** Whether a parsed JSON value nests deeper than `max`; iterative, so it cannot overflow itself. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function hasOwn(obj: object, key: string): boolean {
@@ -84,6 +104,8 @@ function statusText(status: number): string {
   switch (status) {
     case 400:
       return 'Bad Request';
+    case 403:
+      return 'Forbidden';
     case 404:
       return 'Not Found';
     case 429:
@@ -131,6 +153,10 @@ export class Gateway {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== REALTIME_PATH) {
       rejectUpgrade(socket, 404, ErrorCode.NOT_FOUND, `the WebSocket endpoint is ${REALTIME_PATH}`);
+      return;
+    }
+    if (req.rawHeaders.length / 2 > MAX_UPGRADE_HEADERS) {
+      rejectUpgrade(socket, 400, ErrorCode.BAD_REQUEST, `at most ${MAX_UPGRADE_HEADERS} headers`);
       return;
     }
     if (this.closing) {
@@ -362,6 +388,13 @@ class Connection implements HubConnection {
       this.replyError(undefined, {
         code: ErrorCode.BAD_REQUEST,
         message: 'the frame is not valid JSON',
+      });
+      return;
+    }
+    if (nestedDeeperThan(frame, MAX_FRAME_DEPTH)) {
+      this.replyError(undefined, {
+        code: ErrorCode.BAD_REQUEST,
+        message: `a frame may nest at most ${MAX_FRAME_DEPTH} levels deep`,
       });
       return;
     }

@@ -65,6 +65,11 @@ export async function startServer(
   purgeTimer.unref();
 
   const http: Server = createServer(
+    {
+      // Node checks header timeouts on this interval (30 s by default); a slow-headers
+      // (slowloris) socket should not outlive headersTimeout by much more than that.
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, config.headersTimeoutMs / 4)),
+    },
     createHttpHandler({ store, tokens, config, log, metrics, tokenFailures }),
   );
   http.headersTimeout = config.headersTimeoutMs;

@@ -1,6 +1,7 @@
 // Every limit of the protocol's table, at its boundary: at the limit accepted, one past refused.
 // Defaults are used wherever a test can reach them quickly.
 import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { DEFAULT_LIMITS, defaultConfig } from '../../src/server/config.js';
 import { ProtoClient, quiet } from '../helpers/proto-client.js';
@@ -18,7 +19,7 @@ async function start(overrides: Parameters<typeof startTestServer>[0] = {}) {
   server = await startTestServer(overrides);
   return server;
 }
-async function connect(s: TestServer, name: string) {
+async function connect_(s: TestServer, name: string) {
   const c = await s.client(name);
   clients.push(c);
   return c;
@@ -44,7 +45,7 @@ it('the defaults are the protocol table', () => {
 describe('frame size', () => {
   it('a 64 KiB frame is accepted; one byte more closes 1009', async () => {
     const s = await start();
-    const c = await connect(s, 'framer');
+    const c = await connect_(s, 'framer');
     const ping = '{"type":"ping"}';
     const pong = c.waitFor((f) => f.type === 'pong');
     c.send(ping + ' '.repeat(65536 - ping.length));
@@ -57,7 +58,7 @@ describe('frame size', () => {
 describe('message text', () => {
   it('16 KiB of text (in UTF-8 bytes) is accepted; one byte more is TOO_LARGE', async () => {
     const s = await start();
-    const c = await connect(s, 'writer');
+    const c = await connect_(s, 'writer');
     await c.ok('join', { group: 'g' });
     const post = (text: string, id: string) =>
       c.request('post', { to: { group: 'g' }, body: { text }, clientMsgId: id });
@@ -80,7 +81,7 @@ describe('message text', () => {
 describe('requests per connection', () => {
   it('a burst of 50 is served; the 51st is RATE_LIMITED with retryAfterMs', async () => {
     const s = await start();
-    const c = await connect(s, 'burster');
+    const c = await connect_(s, 'burster');
     const replies = Array.from({ length: 51 }, () => c.request('groups', { limit: 1 }));
     const answered = await Promise.all(replies);
     expect(answered.slice(0, 50).every((r) => r.ok)).toBe(true);
@@ -95,8 +96,8 @@ describe('requests per connection', () => {
 
   it('sustained abuse closes 4029; other clients are unaffected', async () => {
     const s = await start();
-    const bystander = await connect(s, 'bystander');
-    const c = await connect(s, 'abuser');
+    const bystander = await connect_(s, 'bystander');
+    const c = await connect_(s, 'abuser');
     for (let i = 0; i < 50 + DEFAULT_LIMITS.abuseRefusals + 1; i++)
       c.send({ type: 'groups', id: `x${i}` });
     expect((await c.closed).code).toBe(4029);
@@ -150,8 +151,8 @@ describe('connections', () => {
 describe('slow consumers', () => {
   it('a client that stops reading is closed 4031 once 1 MiB waits for it; the sender carries on', async () => {
     const s = await start({ limits: { requestsPerSecond: 100_000, requestBurst: 100_000 } });
-    const sender = await connect(s, 'sender');
-    const reader = await connect(s, 'reader');
+    const sender = await connect_(s, 'sender');
+    const reader = await connect_(s, 'reader');
     await sender.ok('join', { group: 'firehose' });
     await reader.ok('join', { group: 'firehose' });
     // Stop reading: the kernel buffers fill, then the server's queue grows.
@@ -180,12 +181,78 @@ describe('slow consumers', () => {
   });
 });
 
+describe('abuse at the door', () => {
+  it('declines per-message deflate, so compression cannot inflate past the frame limit', async () => {
+    const s = await start();
+    const { token } = await s.user('squeezer');
+    const ws = new WebSocket(s.wsUrl, { perMessageDeflate: true });
+    await new Promise((r) => ws.once('open', r));
+    expect(ws.extensions).toBe('');
+    ws.send(JSON.stringify({ type: 'authrequest', id: 'a', token }));
+    ws.close();
+  });
+
+  it('answers an upgrade with 2,000 headers with 400, and keeps serving', async () => {
+    const s = await start();
+    const headers = Array.from({ length: 2000 }, (_, i) => `x-h${i}: v`).join('\r\n');
+    const answer = await new Promise<string>((resolve) => {
+      const sock = connect(s.port, '127.0.0.1', () => {
+        sock.write(
+          `GET /v1/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${headers}\r\n\r\n`,
+        );
+      });
+      let got = '';
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('close', () => resolve(got));
+      sock.on('error', () => resolve(got));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+  });
+
+  it('reaps 300 slowloris sockets within the header timeout while a client keeps working', async () => {
+    const s = await start({
+      headersTimeoutMs: 1000,
+      limits: { connectionsPerIpPerMinute: 10_000 },
+    });
+    const worker = await connect_(s, 'worker');
+    const started = Date.now();
+    const closes: Promise<unknown>[] = [];
+    await Promise.all(
+      Array.from(
+        { length: 300 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const sock = connect(s.port, '127.0.0.1', () => {
+              // Headers that never end.
+              sock.write('GET /v1/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+              resolve(sock);
+            });
+            // Listening from the start: the first may be reaped before the last connects.
+            closes.push(new Promise((r) => sock.once('close', r)));
+            // Read what the server answers, or the socket never sees its end (and never closes).
+            sock.resume();
+            sock.on('error', () => undefined);
+          }),
+      ),
+    );
+    const allClosed = Promise.all(closes);
+    // Meanwhile the real client is served.
+    expect((await worker.request('groups')).ok).toBe(true);
+    await allClosed;
+    const reapedAfter = Date.now() - started;
+    expect(reapedAfter).toBeLessThan(1000 + 1500);
+    expect((await worker.request('groups')).ok).toBe(true);
+  });
+});
+
 describe('heartbeat', () => {
   it('two unanswered pings close 4009; a client that answers stays', async () => {
     const s = await start({ heartbeatMs: 100 });
-    const silent = await connect(s, 'silent');
+    const silent = await connect_(s, 'silent');
     silent.autoPong = false;
-    const lively = await connect(s, 'lively');
+    const lively = await connect_(s, 'lively');
     const { code } = await silent.closed;
     expect(code).toBe(4009);
     expect(silent.frames.filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(2);
@@ -195,7 +262,7 @@ describe('heartbeat', () => {
 
   it('a client ping gets a pong', async () => {
     const s = await start();
-    const c = await connect(s, 'pinger');
+    const c = await connect_(s, 'pinger');
     const pong = c.waitFor((f) => f.type === 'pong');
     c.send({ type: 'ping' });
     expect(await pong).toEqual({ type: 'pong' });
@@ -238,6 +305,19 @@ describe('malformed frames get BAD_REQUEST and the connection stays open', () =>
         .code,
     ).toBe('BAD_REQUEST');
     expect((await c.fails('__proto__')).code).toBe('BAD_REQUEST');
+    // 32 levels are fine; a 33rd is refused before anything else looks at the frame.
+    const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const deep = (n: number) =>
+      `{"type":"post","id":"deep${n}","to":{"group":"nowhere"},"clientMsgId":"d","body":{"text":"x","v":${nest(n)}}}`;
+    // The frame is level 1 and its body level 2, so n nested arrays reach level n + 2.
+    const ok = c.waitFor((f) => f.type === 'reply' && f.id === 'deep30');
+    c.send(deep(30)); // 32 levels: served (the group does not exist)
+    expect(await ok).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    const refused = c.waitFor((f) => f.type === 'error');
+    c.send(deep(31)); // 33 levels
+    expect(await refused).toMatchObject({
+      error: { code: 'BAD_REQUEST', message: 'a frame may nest at most 32 levels deep' },
+    });
     expect((await c.fails('constructor')).code).toBe('BAD_REQUEST');
     expect((await c.request('groups')).ok).toBe(true);
   });
