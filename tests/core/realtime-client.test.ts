@@ -111,6 +111,40 @@ describe('RealtimeClient', () => {
     expect(seen).toEqual(['before', 'while away']);
   }, 30_000);
 
+  it('fills a gap longer than the server replays, paging history, and says so with a complete resume', async () => {
+    const s = await server({ resumeMaxEvents: 3 });
+    const alice = await s.user('alice');
+    const bob = await s.client('bob');
+    await bob.ok('join', { group: 'gap' });
+    const lastSeq: Record<string, number> = { 'group:gap': 0 };
+    const { c } = client(s.wsUrl, alice.token, { resumeFrom: () => ({ ...lastSeq }) });
+    const texts: string[] = [];
+    const resumes: { complete: boolean; toSeq: number }[] = [];
+    c.on('event', (e) => {
+      if (e.event === 'message:send') {
+        texts.push(e.data.body.text);
+        lastSeq[e.data.conversation] = Math.max(lastSeq[e.data.conversation] ?? 0, e.data.seq);
+      }
+      if (e.event === 'resume') resumes.push(e.data);
+    });
+    c.start();
+    await until(() => c.status.state === 'online');
+    await c.request('join', { group: 'gap' });
+    c.stop('away');
+    for (let i = 1; i <= 8; i++) {
+      await bob.ok('post', { to: { group: 'gap' }, body: { text: `m${i}` }, clientMsgId: `${i}` });
+    }
+    c.start();
+    await until(() => resumes.some((r) => r.complete), 'a complete resume');
+    // 3 replayed by the server, 5 paged from history: all 8, once each, in order.
+    expect(texts).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+    expect(resumes).toEqual([
+      { conversation: 'group:gap', fromSeq: 0, toSeq: 3, complete: false },
+      { conversation: 'group:gap', fromSeq: 0, toSeq: 8, complete: true },
+    ]);
+    await bob.close();
+  });
+
   it('notices a socket gone silent (half-open) within two heartbeat intervals and reconnects', async () => {
     const s = await server({ heartbeatMs: 1000 });
     const { token } = await s.user('alice');

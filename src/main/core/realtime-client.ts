@@ -8,6 +8,7 @@ import {
   CloseCode,
   PROTOCOL_VERSION,
   type AuthUser,
+  type ConversationKey,
   type EventFrame,
   type ProtocolError,
   type RequestResultMap,
@@ -285,12 +286,89 @@ export class RealtimeClient {
       case 'reply':
         this.onReply(frame as { id: string; ok: boolean; result?: unknown; error?: ProtocolError });
         return;
-      case 'event':
-        this.emitter.emit('event', frame as unknown as EventFrame);
+      case 'event': {
+        const event = frame as unknown as EventFrame;
+        this.emitter.emit('event', event);
+        if (event.event === 'resume' && !event.data.complete) void this.fillGap(socket, event.data);
         return;
+      }
       default:
         return; // `error` frames answer frames we never send malformed; future types are ignored
     }
+  }
+
+  /**
+   * The server replayed only part of what was missed (`resume` with `complete: false`): page the
+   * rest with `history` and hand it on as the events it stands for, then a completing `resume`.
+   * A message edited or removed since is handed on as it is now.
+   */
+  private async fillGap(
+    socket: RealtimeSocket,
+    gap: { conversation: ConversationKey; fromSeq: number; toSeq: number },
+  ): Promise<void> {
+    let after = gap.toSeq;
+    let last = gap.toSeq;
+    try {
+      for (let page = 0; page < 10_000; page++) {
+        if (this.socket !== socket) return; // reconnected: that resume starts again
+        const h = await this.request('history', {
+          conversation: gap.conversation,
+          after,
+          limit: 200,
+        });
+        for (const m of h.messages) {
+          if (m.seq > gap.toSeq) {
+            this.emitter.emit('event', {
+              type: 'event',
+              event: 'message:send',
+              data: {
+                messageId: m.messageId,
+                conversation: gap.conversation,
+                seq: m.seq,
+                ts: m.ts,
+                from: { user_id: m.from.user_id, cid: '', displayName: m.from.displayName },
+                body: m.body ?? { text: '' },
+                clientMsgId: m.clientMsgId,
+              },
+            });
+          }
+          if (m.removed) {
+            this.emitter.emit('event', {
+              type: 'event',
+              event: 'message:removed',
+              data: {
+                messageId: m.messageId,
+                conversation: gap.conversation,
+                seq: m.lastSeq,
+                ts: m.ts,
+              },
+            });
+          } else if (m.lastSeq > m.seq && m.body) {
+            this.emitter.emit('event', {
+              type: 'event',
+              event: 'message:updated',
+              data: {
+                messageId: m.messageId,
+                conversation: gap.conversation,
+                seq: m.lastSeq,
+                ts: m.editedTs ?? m.ts,
+                body: m.body,
+              },
+            });
+          }
+          last = Math.max(last, m.lastSeq);
+        }
+        if (h.endOfList || h.messages.length === 0) break;
+        after = h.messages[h.messages.length - 1]!.lastSeq;
+      }
+    } catch {
+      return; // disconnected meanwhile: the next authrequest resumes from what was received
+    }
+    this.emitter.emit('event', {
+      type: 'event',
+      event: 'resume',
+      data: { conversation: gap.conversation, fromSeq: gap.fromSeq, toSeq: last, complete: true },
+    });
   }
 
   private onAuthResponse(frame: Record<string, unknown>): void {
