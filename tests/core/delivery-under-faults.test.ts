@@ -129,7 +129,17 @@ it('1,000 messages across 200+ faults and a server SIGKILL: 0 lost, 0 duplicated
     () => clients.every((c) => c.outbox.pending.length === 0 && c.received.size === total),
     'every message sent and received by everyone',
     60_000,
-  );
+  ).catch((err: Error) => {
+    // Say where it stuck, so that a failure on CI can be read without a rerun.
+    const where = clients.map((c, i) => ({
+      client: i,
+      pending: c.outbox.pending.length,
+      failed: c.outbox.pending.filter((p) => p.state === 'failed').map((p) => p.error?.code),
+      received: c.received.size,
+      status: c.client.status.state,
+    }));
+    throw new Error(`${err.message}: ${JSON.stringify(where)}`);
+  });
 
   // What the server stored: each message once, each sender's messages in the order written.
   const reader = await ProtoClient.connect(server.wsUrl, users[0]!.token);
