@@ -46,6 +46,9 @@ it('1,000 messages across 200+ faults and a server SIGKILL: 0 lost, 0 duplicated
     config,
     JSON.stringify({
       heartbeatMs: 1000,
+      // The server replays at most 50 missed events per conversation: resumes come back
+      // incomplete in every run, and clients must page the rest (RealtimeClient fills gaps).
+      resumeMaxEvents: 50,
       scryptCost: 1024,
       limits: {
         requestsPerSecond: 100_000,
