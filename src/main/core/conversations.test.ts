@@ -72,6 +72,22 @@ describe('ConversationState', () => {
     expect(s.get('group:a')).toMatchObject({ lastSeq: 3, unread: 1 });
   });
 
+  it('resumes from the start of an open gap, even when live events ran ahead of it', () => {
+    const s = new ConversationState(ME);
+    s.apply(sent('group:a', 10, 'u_bob'));
+    const resume = (toSeq: number, complete: boolean): EventFrame => ({
+      type: 'event',
+      event: 'resume',
+      data: { conversation: 'group:a', fromSeq: 10, toSeq, complete },
+    });
+    s.apply(resume(60, false)); // the server replayed 11..60 of more
+    s.apply(sent('group:a', 900, 'u_bob')); // a live event, far ahead
+    expect(s.get('group:a')?.lastSeq).toBe(900);
+    expect(s.lastSeqs()).toEqual({ 'group:a': 60 }); // a reconnection now resumes the hole
+    s.apply(resume(900, true)); // the client paged the rest
+    expect(s.lastSeqs()).toEqual({ 'group:a': 900 });
+  });
+
   it('learns groups joined (on any device) at once, and forgets groups left', () => {
     const s = new ConversationState(ME);
     const member = (user_id: string, action: 'joined' | 'left'): EventFrame => ({

@@ -17,6 +17,12 @@ interface Entry extends ConversationView {
    * take exactly those off. `baseUnread` counts the ones the server reported at load, by number.
    */
   live: Map<string, number>;
+  /**
+   * Set while a resume gap is open (`resume` with complete: false) to the seq the gap starts
+   * after: live events may run ahead meanwhile, but the next resume must start from here, or a
+   * disconnection mid-fill would skip the hole for good.
+   */
+  gapAfter?: number;
   baseUnread: number;
   /** The last seq when baseUnread was reported: a read marker at or past it clears them. */
   baseSeq: number;
@@ -77,6 +83,14 @@ export class ConversationState {
         this.recount(e);
         return true;
       }
+      case 'resume': {
+        const d = frame.data;
+        const e = this.entry(d.conversation);
+        // A replay is contiguous from where this client asked (fromSeq) to toSeq.
+        if (!d.complete) e.gapAfter = d.toSeq;
+        else delete e.gapAfter;
+        return true;
+      }
       case 'group:member': {
         // This user joined or left on some device: resume it from now on, or stop.
         const d = frame.data;
@@ -122,7 +136,8 @@ export class ConversationState {
    */
   lastSeqs(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const e of this.entries.values()) out[e.conversation] = e.lastSeq;
+    for (const e of this.entries.values())
+      out[e.conversation] = Math.min(e.lastSeq, e.gapAfter ?? Infinity);
     return out;
   }
 
