@@ -147,18 +147,7 @@ it('1,000 messages across 200+ faults and a server SIGKILL: 0 lost, 0 duplicated
   // What the server stored: each message once, each sender's messages in the order written.
   const reader = await ProtoClient.connect(server.wsUrl, users[0]!.token);
   cleanups.push(() => reader.close());
-  const stored: { seq: number; body: { text: string } }[] = [];
-  let before: number | undefined;
-  for (let page = 0; page < 20; page++) {
-    const h = await reader.ok<{ messages: typeof stored; endOfList: boolean }>('history', {
-      conversation: `group:${GROUP}`,
-      limit: 200,
-      ...(before !== undefined ? { before } : {}),
-    });
-    stored.unshift(...h.messages);
-    if (h.endOfList) break;
-    before = h.messages[0]!.seq;
-  }
+  const stored = await reader.allHistory(`group:${GROUP}`);
   const texts = stored.map((m) => m.body.text);
   const duplicated = texts.length - new Set(texts).size;
   const lost = total - new Set(texts).size;

@@ -33,23 +33,6 @@ function app(wsUrl: string, token: string, outboxFile: string) {
   return { client, outbox };
 }
 
-/** Every message of a group, oldest first, paging back with history. */
-async function allMessages(reader: ProtoClient, group: string) {
-  const out: { seq: number; clientMsgId: string; body: { text: string } }[] = [];
-  let before: number | undefined;
-  for (let page = 0; page < 100; page++) {
-    const h = await reader.ok<{ messages: typeof out; endOfList: boolean }>('history', {
-      conversation: `group:${group}`,
-      limit: 200,
-      ...(before !== undefined ? { before } : {}),
-    });
-    out.unshift(...h.messages);
-    if (h.endOfList || h.messages.length === 0) break;
-    before = h.messages[0]!.seq;
-  }
-  return out;
-}
-
 describe('Outbox', () => {
   it('a server killed with SIGKILL mid-stream: every message delivered once, in order', async () => {
     const dataDir = tempDir();
@@ -83,7 +66,7 @@ describe('Outbox', () => {
     await until(() => outbox.pending.length === 0, 'the outbox to empty', 20_000);
     const reader = await ProtoClient.connect(second.wsUrl, alice.token);
     cleanups.push(() => reader.close());
-    const stored = await allMessages(reader, 'stream');
+    const stored = await reader.allHistory('group:stream');
     expect(stored.map((m) => m.body.text)).toEqual(
       Array.from({ length: total }, (_, i) => `m${i}`),
     );
@@ -115,7 +98,7 @@ describe('Outbox', () => {
     expect(proxy.accepted()).toBe(2);
     const reader = await ProtoClient.connect(s.wsUrl, token);
     cleanups.push(() => reader.close());
-    expect((await allMessages(reader, 'lossy')).map((m) => m.body.text)).toEqual(['only once']);
+    expect((await reader.allHistory('group:lossy')).map((m) => m.body.text)).toEqual(['only once']);
   }, 20_000);
 
   it('an app stopped with a full outbox delivers it once after it starts again', async () => {
@@ -146,7 +129,7 @@ describe('Outbox', () => {
     await until(() => again.outbox.pending.length === 0, 'the outbox to empty', 10_000);
     const reader = await ProtoClient.connect(s.wsUrl, token);
     cleanups.push(() => reader.close());
-    const stored = await allMessages(reader, 'later');
+    const stored = await reader.allHistory('group:later');
     expect(stored.map((m) => m.body.text)).toEqual(
       Array.from({ length: 30 }, (_, i) => `offline ${i}`),
     );
@@ -189,7 +172,7 @@ describe('Outbox', () => {
     await until(() => outbox.pending.length === 0, 'the outbox to empty', 10_000);
     const reader = await ProtoClient.connect(s.wsUrl, token);
     cleanups.push(() => reader.close());
-    const stored = await allMessages(reader, 'burst');
+    const stored = await reader.allHistory('group:burst');
     expect(stored.map((m) => m.body.text)).toEqual(Array.from({ length: 70 }, (_, i) => `b${i}`));
   }, 20_000);
 });

@@ -10,6 +10,16 @@ export interface Reply {
   result?: Record<string, unknown>;
   error?: { code: string; message: string; retryAfterMs?: number };
 }
+/** A `history` item, as docs/protocol.md describes it. */
+export interface HistoryItem {
+  messageId: string;
+  seq: number;
+  lastSeq: number;
+  clientMsgId: string;
+  removed: boolean;
+  from: { user_id: string; displayName: string };
+  body: { text: string };
+}
 export interface EventFrame<D = Record<string, unknown>> {
   type: 'event';
   event: string;
@@ -138,6 +148,23 @@ export class ProtoClient {
     if (reply.ok)
       throw new Error(`${type} unexpectedly succeeded: ${JSON.stringify(reply.result)}`);
     return reply.error!;
+  }
+
+  /** Every message of a conversation, oldest first, paging back with `history`. */
+  async allHistory(conversation: string): Promise<HistoryItem[]> {
+    const out: HistoryItem[] = [];
+    let before: number | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const h = await this.ok<{ messages: HistoryItem[]; endOfList: boolean }>('history', {
+        conversation,
+        limit: 200,
+        ...(before !== undefined ? { before } : {}),
+      });
+      out.unshift(...h.messages);
+      if (h.endOfList || h.messages.length === 0) return out;
+      before = h.messages[0]!.seq;
+    }
+    throw new Error(`${conversation} has more than 1000 pages`);
   }
 
   waitFor(match: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {

@@ -79,23 +79,7 @@ describe('restart durability', () => {
         if (before) expect(r).toMatchObject(before);
       }
     }
-    const seen: {
-      seq: number;
-      clientMsgId: string;
-      messageId: string;
-      from: { user_id: string };
-    }[] = [];
-    let before: number | undefined;
-    for (let page = 0; page < 200; page++) {
-      const h = await again[0]!.ok<{ messages: typeof seen; endOfList: boolean }>('history', {
-        conversation: 'group:durable',
-        limit: 200,
-        ...(before !== undefined ? { before } : {}),
-      });
-      seen.unshift(...h.messages);
-      if (h.endOfList) break;
-      before = h.messages[0]!.seq;
-    }
+    const seen = await again[0]!.allHistory('group:durable');
     // Each message exactly once, seqs contiguous from 1, acknowledged ones unchanged.
     expect(seen.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(new Set(seen.map((m) => `${m.from.user_id}/${m.clientMsgId}`)).size).toBe(total);
