@@ -7,6 +7,8 @@ export default defineConfig({
     // until it has a clean record on CI; see docs/reliability.md.
     exclude: ['**/node_modules/**', 'tests/**/*.faults.test.ts'],
     // Integration tests start real servers and sockets; two cores share them.
+    // Builds out/ once for the app and end-to-end tests.
+    globalSetup: ['tests/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 20_000,

@@ -123,7 +123,13 @@ async function main(): Promise<void> {
     dataDir,
     secrets: safeStorageSecrets(dataDir),
     socketFactory: wsSocketFactory,
-    appInfo: { name: app.getName(), version: app.getVersion(), platform: process.platform },
+    appInfo: {
+      name: app.getName(),
+      version: app.getVersion(),
+      platform: process.platform,
+      // npm start runs a local server beside the app and says where; otherwise the usual place.
+      defaultServer: process.env.PARLEY_DEFAULT_SERVER ?? 'http://127.0.0.1:7420',
+    },
     openExternal: (url) => shell.openExternal(url),
     notify: (n) => {
       if (!Notification.isSupported()) return;

@@ -4,31 +4,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import envPaths from 'env-paths';
-import { defaultDataDir } from '../server/cli.js';
-import { defaultConfig } from '../server/config.js';
-import { startServer, type RunningServer } from '../server/server.js';
-import { DEFAULT_PORT } from '../shared/protocol.js';
 import { DesktopCore } from './core/desktop-core.js';
 import { fileSecrets } from './core/file-secrets.js';
 import { wsSocketFactory } from './core/ws-socket.js';
+import { localServer } from './local-server.js';
 import { startWebHost } from './web-host.js';
 
 const USAGE = `Usage: npm run web -- [--port P] [--data DIR]
 
   --port P    where to serve the app (default 5180; 0 picks a free port)
   --data DIR  the app's own data folder (default: ${join(envPaths('Parley', { suffix: '' }).data, 'web')})`;
-
-async function localServer(): Promise<{ url: string; server?: RunningServer }> {
-  const url = `http://127.0.0.1:${DEFAULT_PORT}`;
-  try {
-    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-    if (res.ok) return { url }; // one is running already: use it
-  } catch {
-    // none: start the embedded one
-  }
-  const server = await startServer({ ...defaultConfig(defaultDataDir()), logLevel: 'warn' });
-  return { url: server.url, server };
-}
 
 async function main(): Promise<void> {
   let values;
@@ -62,6 +47,7 @@ async function main(): Promise<void> {
       name: 'Parley',
       version: process.env.npm_package_version ?? '0.0.0',
       platform: 'web',
+      defaultServer: local.url,
     },
     // A browser opens links itself; the host never launches programs on the page's behalf.
     openExternal: () => undefined,

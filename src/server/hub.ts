@@ -2,6 +2,7 @@
 // Transport concerns (framing, auth handshake, heartbeat, limits) live in gateway.ts.
 import { randomBytes } from 'node:crypto';
 import {
+  type ConversationSummary,
   dmKey,
   ErrorCode,
   groupKey,
@@ -565,13 +566,32 @@ export class Hub {
   private conversations(conn: HubConnection): RequestResultMap['conversations'] {
     const { userId } = conn.user;
     return {
-      list: this.store.conversationsOf(userId).map((c) => ({
-        conversation: keyFor(c.convId, userId),
-        lastSeq: c.lastSeq,
-        lastTs: c.lastTs,
-        readSeq: c.readSeq,
-        unread: c.unread,
-      })),
+      list: this.store.conversationsOf(userId).map((c) => {
+        const conversation = keyFor(c.convId, userId);
+        const peer = conversation.startsWith('dm:') ? this.peer(conversation.slice(3)) : undefined;
+        return {
+          conversation,
+          lastSeq: c.lastSeq,
+          lastTs: c.lastTs,
+          readSeq: c.readSeq,
+          unread: c.unread,
+          ...(peer ? { peer } : {}),
+        };
+      }),
+    };
+  }
+
+  /** A dm partner as the user sees them: offline when invisible or with no connection. */
+  private peer(userId: string): ConversationSummary['peer'] {
+    const user = this.store.userById(userId);
+    if (!user) return undefined;
+    const status = this.byUser.has(userId) ? visible(user.status) : 'offline';
+    const text = status !== 'offline' ? (user.statusText ?? undefined) : undefined;
+    return {
+      user_id: userId,
+      displayName: user.displayName,
+      status,
+      ...(text !== undefined ? { text } : {}),
     };
   }
 

@@ -38,6 +38,7 @@ export const EVENT_CHANNELS = [
   'server:event',
   'outbox:changed',
   'unread:changed',
+  'conversation:changed',
   'notification:open',
   'notification:show',
 ] as const;

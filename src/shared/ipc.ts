@@ -26,6 +26,8 @@ export interface AppInfo {
   name: string;
   version: string;
   platform: string;
+  /** The server the sign-in screen offers first: the local one this app started or found. */
+  defaultServer?: string;
 }
 
 /** The state of one account's connection, for the banner: honest about what is happening. */
@@ -194,6 +196,15 @@ export interface IpcEvents {
   'server:event': { accountId: string; frame: EventFrame };
   'outbox:changed': { accountId: string; items: OutboxItemView[] };
   'unread:changed': { total: number };
+  /** A conversation's seq, read marker or unread count moved (the sidebar follows it). */
+  'conversation:changed': {
+    accountId: string;
+    conversation: string;
+    lastSeq: number;
+    readSeq: number;
+    unread: number;
+    lastTs: number;
+  };
   /** The user clicked a notification: open that conversation. */
   'notification:open': { accountId: string; conversation: string };
   /** Web host only: the page raises this notification itself (the Notification API). */

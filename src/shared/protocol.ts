@@ -186,6 +186,8 @@ export interface ConversationSummary {
   readSeq: number;
   /** Messages from others after readSeq that are not removed. */
   unread: number;
+  /** dm only: the other party, so a client can name the conversation and show their status. */
+  peer?: { user_id: string; displayName: string; status: VisibleStatus; text?: string };
 }
 
 export type GroupCondition =

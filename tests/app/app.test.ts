@@ -1,54 +1,29 @@
 // The desktop app's toolchain: electron-vite builds main, preload and renderer without the
-// Electron binary; the built renderer renders in a real Chromium, alone and through the web host.
-// One file, because the build writes out/ and test files run in parallel.
-import { execFileSync } from 'node:child_process';
+// Electron binary (tests/global-setup.ts runs the build once); the built renderer renders in a
+// real Chromium, alone and through the web host.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { _electron, chromium, type Browser } from 'playwright-core';
+import { _electron, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DesktopCore } from '../../src/main/core/desktop-core.js';
 import { fileSecrets } from '../../src/main/core/file-secrets.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import { startWebHost, type WebHost } from '../../src/main/web-host.js';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'out');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
   '.js': 'text/javascript',
   '.css': 'text/css',
   '.svg': 'image/svg+xml',
 };
-
-/** Debian's Chromium, with the flags this closed network needs (no background fetches). */
-function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
-
-beforeAll(() => {
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'],
-    {
-      cwd: ROOT,
-      stdio: 'pipe',
-    },
-  );
-}, 120_000);
 
 describe('electron-vite build', () => {
   it('emits main as an ES module and the sandboxed preload as CommonJS', () => {
@@ -243,7 +218,7 @@ describe('the web host', () => {
       tab.on('pageerror', (e) => errors.push(e.message));
       tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       await tab.goto(host.url);
-      await tab.getByText('Version 0.1.0 on web').waitFor({ timeout: 5000 });
+      await tab.getByRole('heading', { name: 'Welcome to Parley' }).waitFor({ timeout: 5000 });
       await tab.screenshot({ path: join(ROOT, 'test-results/web-host-shell.png') });
       expect(errors).toEqual([]);
     });
@@ -265,7 +240,7 @@ describe('the web host', () => {
         };
       `);
       await tab.goto(host.url);
-      await tab.getByText('Version 0.1.0 on web').waitFor({ timeout: 5000 });
+      await tab.getByRole('heading', { name: 'Welcome to Parley' }).waitFor({ timeout: 5000 });
       core.push('notification:show', {
         accountId: 'a',
         conversation: 'group:g',

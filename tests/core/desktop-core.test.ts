@@ -31,6 +31,7 @@ function desktop(dataDir = tempDir(), secrets = memorySecrets()) {
     'server:event',
     'outbox:changed',
     'unread:changed',
+    'conversation:changed',
   ] as const) {
     core.on(ch, (v) => ((pushed[ch] ??= []) as unknown[]).push(v));
   }
@@ -169,6 +170,11 @@ describe('DesktopCore', () => {
     });
     expect(me.core.totalUnread).toBe(1);
     expect(me.pushed['unread:changed']?.at(-1)).toEqual({ total: 1 });
+    expect(me.pushed['conversation:changed']?.at(-1)).toMatchObject({
+      accountId: account.id,
+      conversation: 'group:team',
+      unread: 1,
+    });
 
     // Looking at the conversation in a focused window: no notification.
     await me.invoke('ui:attention', {

@@ -404,6 +404,13 @@ describe('post, edit, remove, history, read', () => {
     expect(chat?.readSeq).toBe(2);
     expect(chat?.lastSeq).toBeGreaterThan(2);
     expect(list.list.map((c) => c.conversation)).toContain(`dm:${alice.userId}`);
+    // A dm names the other party, with what bob may see of their status.
+    const dm = list.list.find((c) => c.conversation === `dm:${alice.userId}`) as unknown as {
+      peer?: { user_id: string; displayName: string; status: string };
+    };
+    expect(dm.peer).toMatchObject({ user_id: alice.userId, status: 'online' });
+    expect(dm.peer?.displayName).toBeTruthy();
+    expect(chat).not.toHaveProperty('peer');
     // Alice's messages after seq 2 that still exist; removed ones and edits do not count.
     const hist = await bob.ok<{
       messages: { seq: number; removed: boolean; from: { user_id: string } }[];

@@ -121,6 +121,9 @@ class Session {
       this.outbox.on('changed', (items) =>
         core.push('outbox:changed', { accountId: account.id, items: [...items] }),
       ),
+      this.state.on('changed', (view) =>
+        core.push('conversation:changed', { accountId: account.id, ...view }),
+      ),
       this.state.on('totalUnread', () => core.unreadChanged()),
     );
   }

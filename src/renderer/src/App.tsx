@@ -1,33 +1,152 @@
-import { useEffect, useState } from 'react';
-import type { AppInfo } from '../../shared/ipc';
-import { getBridge } from './bridge';
+// The app: one ChatStore over the bridge (Electron's preload or the web host), the screens, the
+// dialogs and the keyboard shortcuts.
+import { useEffect, useMemo, useState } from 'react';
+import type { ParleyBridge } from '../../shared/ipc';
+import type { BridgeProblem } from './bridge';
+import { SignIn } from './features/auth/SignIn';
+import { ChatView } from './features/chat/ChatView';
+import { GroupBrowser } from './features/groups/GroupBrowser';
 import { showBrowserNotifications } from './features/notifications/browser-notifications';
+import { SettingsDialog } from './features/settings/SettingsDialog';
+import { Sidebar, sidebarOrder } from './features/sidebar/Sidebar';
+import { QuickSwitcher } from './features/switcher/QuickSwitcher';
+import { ChatStore } from './state/chat-store';
+import { StoreContext, useChatStore, useStore } from './state/use-store';
 
-/** The app shell. Chat, presence and calls arrive with the chat UI (issue 4). */
-export function App() {
-  const [info, setInfo] = useState<AppInfo | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
+type Open = 'groups' | 'settings' | 'switcher' | null;
+
+export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
+  const store = useMemo(() => ('code' in bridge ? null : new ChatStore(bridge)), [bridge]);
   useEffect(() => {
-    const bridge = getBridge();
-    if ('code' in bridge) {
-      setProblem(bridge.message);
-      return;
-    }
-    bridge.appInfo({}).then(
-      (outcome) => (outcome.ok ? setInfo(outcome.result) : setProblem(outcome.error.message)),
-      (err: Error) => setProblem(err.message),
+    if (!store || 'code' in bridge) return;
+    void store.start();
+    const stopNotes = showBrowserNotifications(bridge, (accountId, conversation) => {
+      if (accountId !== store.getState().accountId) store.useAccount(accountId);
+      void store.open(conversation);
+    });
+    // The browser saw the network come back: every connection checks itself now.
+    const online = () => void store.call('app:networkChanged', {}).catch(() => undefined);
+    window.addEventListener('online', online);
+    return () => {
+      stopNotes();
+      window.removeEventListener('online', online);
+      store.dispose();
+    };
+  }, [store, bridge]);
+  if ('code' in bridge || !store) {
+    return (
+      <main className="fatal">
+        <h1>Parley</h1>
+        <p role="alert">{'code' in bridge ? bridge.message : 'No bridge.'}</p>
+      </main>
     );
-    // The chat UI (issue 4) opens the conversation; until then a click just focuses the page.
-    return showBrowserNotifications(bridge, () => undefined);
-  }, []);
+  }
   return (
-    <main className="shell">
-      <h1>Parley</h1>
-      {problem ? (
-        <p role="alert">{problem}</p>
-      ) : (
-        <p>{info ? `Version ${info.version} on ${info.platform}` : 'Starting…'}</p>
+    <StoreContext.Provider value={store}>
+      <Screens />
+    </StoreContext.Provider>
+  );
+}
+
+function Screens() {
+  const ready = useStore((s) => s.ready);
+  const fatal = useStore((s) => s.fatal);
+  const accountId = useStore((s) => s.accountId);
+  if (fatal) {
+    return (
+      <main className="fatal">
+        <h1>Parley</h1>
+        <p role="alert">{fatal}</p>
+      </main>
+    );
+  }
+  if (!ready)
+    return (
+      <main className="fatal" aria-busy="true">
+        Starting…
+      </main>
+    );
+  if (!accountId) return <SignIn />;
+  return <Workspace />;
+}
+
+function Workspace() {
+  const store = useChatStore();
+  const active = useStore((s) => s.active);
+  const accountId = useStore((s) => s.accountId);
+  const notice = useStore((s) => s.notice);
+  const [open, setOpen] = useState<Open>(null);
+
+  // What the user is looking at decides which messages notify.
+  useEffect(() => {
+    const tell = () =>
+      void store
+        .call('ui:attention', {
+          focused: document.hasFocus(),
+          ...(accountId ? { accountId } : {}),
+          ...(active ? { conversation: active } : {}),
+        })
+        .catch(() => undefined);
+    tell();
+    window.addEventListener('focus', tell);
+    window.addEventListener('blur', tell);
+    return () => {
+      window.removeEventListener('focus', tell);
+      window.removeEventListener('blur', tell);
+    };
+  }, [store, accountId, active]);
+
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setOpen('switcher');
+      } else if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+        e.preventDefault();
+        const order = sidebarOrder(store.getState().conversations);
+        if (order.length === 0) return;
+        const at = order.findIndex((c) => c.key === store.getState().active);
+        const step = e.key === 'ArrowUp' ? -1 : 1;
+        const next = order[(at + step + order.length) % order.length];
+        if (next) void store.open(next.key);
+      }
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+
+  return (
+    <div className="workspace">
+      <Sidebar onBrowseGroups={() => setOpen('groups')} onSettings={() => setOpen('settings')} />
+      <main className="main">
+        {active ? (
+          <ChatView conversation={active} />
+        ) : (
+          <div className="welcome">
+            <h1>Welcome to Parley</h1>
+            <p>Pick a conversation, or browse groups to join one. Press Ctrl+K to jump anywhere.</p>
+            <button type="button" className="primary" onClick={() => setOpen('groups')}>
+              Browse groups
+            </button>
+          </div>
+        )}
+      </main>
+      {notice && (
+        <div className="notice" role="alert">
+          <span>{notice.message}</span>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Dismiss"
+            onClick={() => store.dismissNotice()}
+          >
+            ×
+          </button>
+        </div>
       )}
-    </main>
+      {open === 'groups' && <GroupBrowser onClose={() => setOpen(null)} />}
+      {open === 'settings' && <SettingsDialog onClose={() => setOpen(null)} />}
+      {open === 'switcher' && <QuickSwitcher onClose={() => setOpen(null)} />}
+    </div>
   );
 }

@@ -1,9 +1,14 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { getBridge } from './bridge';
+import './styles.css';
+
+// One bridge per page, made once (outside React, whose development mode runs setup twice).
+const bridge = getBridge();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <App bridge={bridge} />
   </StrictMode>,
 );

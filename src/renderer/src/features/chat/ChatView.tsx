@@ -1,0 +1,64 @@
+// The open conversation: its header (presence, mute, leave), the messages, who is typing, and the
+// composer; the member list beside it for groups.
+import { useChatStore, useStore } from '../../state/use-store';
+import { MemberList } from '../presence/MemberList';
+import { PresenceDot } from '../presence/PresenceDot';
+import { Composer } from './Composer';
+import { MessageList } from './MessageList';
+import { TypingIndicator } from './TypingIndicator';
+
+export function ChatView({ conversation }: { conversation: string }) {
+  const store = useChatStore();
+  const item = useStore((s) => s.conversations.get(conversation));
+  const presence = useStore((s) => (item?.peerId ? s.presence.get(item.peerId) : undefined));
+  const muted = useStore((s) => s.settings?.muted.includes(conversation) ?? false);
+  const accountId = useStore((s) => s.accountId);
+  if (!item) return null;
+  const group = item.kind === 'group' ? item.name : null;
+  const title = group ? `#${group}` : item.name;
+  return (
+    <div className="chat-and-members">
+      <section className="chat" aria-label={`Conversation ${title}`}>
+        <header className="chat-header">
+          <h1>
+            {!group && <PresenceDot status={presence?.status ?? 'offline'} />} {title}
+            {!group && presence?.text && <span className="status-text"> {presence.text}</span>}
+          </h1>
+          <div className="chat-actions">
+            <button
+              type="button"
+              className="secondary"
+              aria-pressed={muted}
+              onClick={() => void store.attempt(() => store.toggleMute(conversation))}
+            >
+              {muted ? 'Unmute' : 'Mute'}
+            </button>
+            {group && (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => {
+                  if (
+                    window.confirm(`Leave #${group}? You can join it again from Browse groups.`)
+                  ) {
+                    void store.attempt(() => store.leaveGroup(group));
+                  }
+                }}
+              >
+                Leave
+              </button>
+            )}
+          </div>
+        </header>
+        <MessageList key={`list|${accountId}|${conversation}`} conversation={conversation} />
+        <TypingIndicator conversation={conversation} />
+        <Composer
+          key={`composer|${accountId}|${conversation}`}
+          conversation={conversation}
+          label={title}
+        />
+      </section>
+      {group && <MemberList group={group} />}
+    </div>
+  );
+}

@@ -1,0 +1,101 @@
+// Enter sends, Shift+Enter adds a line; the draft of each conversation is kept (across restarts
+// too); typing is announced at most every few seconds and "paused" after a quiet spell.
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { describe } from '../../state/chat-store';
+import { useChatStore, useStore } from '../../state/use-store';
+
+const TYPING_EVERY_MS = 3_000;
+const PAUSED_AFTER_MS = 4_000;
+/** The server's limit on a message's text (UTF-8 bytes). */
+const MAX_TEXT_BYTES = 16_384;
+
+function draftKey(accountId: string, conversation: string): string {
+  return `parley.draft.${accountId}.${conversation}`;
+}
+
+export function Composer({ conversation, label }: { conversation: string; label: string }) {
+  const store = useChatStore();
+  const accountId = useStore((s) => s.accountId) ?? '';
+  const [text, setText] = useState(
+    () => localStorage.getItem(draftKey(accountId, conversation)) ?? '',
+  );
+  const [error, setError] = useState<string | null>(null);
+  const lastTyping = useRef(0);
+  const pauseTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const input = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    input.current?.focus();
+    return () => clearTimeout(pauseTimer.current);
+  }, []);
+
+  function keep(next: string) {
+    setText(next);
+    setError(null);
+    if (next) localStorage.setItem(draftKey(accountId, conversation), next);
+    else localStorage.removeItem(draftKey(accountId, conversation));
+    const now = Date.now();
+    if (next && now - lastTyping.current > TYPING_EVERY_MS) {
+      lastTyping.current = now;
+      store.compose(conversation, 'typing');
+    }
+    clearTimeout(pauseTimer.current);
+    pauseTimer.current = setTimeout(() => {
+      if (lastTyping.current) store.compose(conversation, 'paused');
+      lastTyping.current = 0;
+    }, PAUSED_AFTER_MS);
+  }
+
+  async function send(e?: FormEvent) {
+    e?.preventDefault();
+    const body = text.trim();
+    if (!body) return;
+    const bytes = new TextEncoder().encode(body).length;
+    if (bytes > MAX_TEXT_BYTES) {
+      setError(
+        `This message is too long: ${bytes.toLocaleString()} bytes of ${MAX_TEXT_BYTES.toLocaleString()}. Split it in parts.`,
+      );
+      return;
+    }
+    clearTimeout(pauseTimer.current);
+    lastTyping.current = 0;
+    keep('');
+    clearTimeout(pauseTimer.current);
+    try {
+      await store.post(conversation, body);
+    } catch (err) {
+      // The outbox refused it (nothing was queued): give the text back.
+      keep(body);
+      setError(describe(err).message);
+    }
+  }
+
+  function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      void send();
+    }
+  }
+
+  return (
+    <form className="composer" onSubmit={(e) => void send(e)}>
+      <textarea
+        ref={input}
+        aria-label="Message"
+        placeholder={`Message ${label}`}
+        rows={Math.min(8, text.split('\n').length)}
+        value={text}
+        onChange={(e) => keep(e.target.value)}
+        onKeyDown={onKey}
+      />
+      <button type="submit" className="primary" aria-label="Send" disabled={!text.trim()}>
+        Send
+      </button>
+      {error && (
+        <p role="alert" className="form-error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,185 @@
+// The conversation's history, virtualized: only what is on screen is in the DOM, so 100,000
+// messages cost what 30 do. Older pages load when the top is reached, kept in place with
+// firstItemIndex (no jump); new messages are followed at the bottom and announced otherwise.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
+import { dayKey, dayLabel, EMPTY_MESSAGES, pendingOf, type UiMessage } from '../../state/messages';
+import { useChatStore, useStore } from '../../state/use-store';
+import { MessageRow } from './MessageRow';
+
+/** Virtuoso needs a positive index for the first item that only decreases as pages go in front. */
+const FIRST_INDEX = 1_000_000_000;
+const SAME_AUTHOR_MS = 5 * 60_000;
+const NO_PENDING: UiMessage[] = [];
+
+const LIST_PARTS = {
+  Header: ({ context }: { context?: { hasOlder: boolean } }) => (
+    <div className="list-edge hint">
+      {context?.hasOlder ? 'Loading older messages…' : 'This is the beginning of the conversation.'}
+    </div>
+  ),
+};
+
+export function MessageList({ conversation }: { conversation: string }) {
+  const store = useChatStore();
+  const held = useStore((s) => s.messages.get(conversation) ?? EMPTY_MESSAGES);
+  const outbox = useStore((s) => s.outbox);
+  const peerRead = useStore((s) => s.peerRead.get(conversation) ?? 0);
+  const platform = useStore((s) => s.info?.platform);
+  const me = store.me;
+  const myId = me?.user_id ?? '';
+  // Where "New" goes: the read marker when the conversation was opened.
+  const [readAtOpen] = useState(
+    () => store.getState().conversations.get(conversation)?.readSeq ?? 0,
+  );
+  const pending = useMemo(
+    () => (me ? pendingOf(outbox, conversation, held.list, me) : NO_PENDING),
+    [outbox, conversation, held.list, me?.user_id], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  const items = useMemo(
+    () => (pending.length ? [...held.list, ...pending] : held.list),
+    [held.list, pending],
+  );
+  const lastSeenMine = useMemo(() => {
+    if (!conversation.startsWith('dm:') || peerRead === 0) return -1;
+    for (let i = held.list.length - 1; i >= 0; i--) {
+      const m = held.list[i]!;
+      if (m.from.user_id === myId && m.seq <= peerRead) return m.seq;
+    }
+    return -1;
+  }, [held.list, peerRead, myId, conversation]);
+  const firstNew = useMemo(() => {
+    const marker = readAtOpen;
+    return (
+      held.list.find((m) => m.seq > marker && m.from.user_id !== myId && !m.removed)?.seq ?? -1
+    );
+  }, [held.list, myId, readAtOpen]);
+
+  const openLink = useCallback(
+    (href: string) => {
+      void store.attempt(async () => {
+        const r = await store.call('shell:openExternal', { url: href });
+        if (!r.opened) throw new Error(`That link was not opened: ${r.reason ?? 'not allowed'}.`);
+        // In a browser the web host opens nothing itself: the page does, after the same check.
+        if (platform === 'web') window.open(href, '_blank', 'noopener,noreferrer');
+      });
+    },
+    [store, platform],
+  );
+
+  // Read up to the newest message while it is on screen and the window has focus.
+  const [atBottom, setAtBottom] = useState(true);
+  const [focused, setFocused] = useState(() => document.hasFocus());
+  useEffect(() => {
+    const on = () => setFocused(true);
+    const off = () => setFocused(false);
+    window.addEventListener('focus', on);
+    window.addEventListener('blur', off);
+    return () => {
+      window.removeEventListener('focus', on);
+      window.removeEventListener('blur', off);
+    };
+  }, []);
+  const newestSeq = held.list[held.list.length - 1]?.seq ?? 0;
+  useEffect(() => {
+    if (atBottom && focused && newestSeq > 0) void store.markRead(conversation, newestSeq);
+  }, [atBottom, focused, newestSeq, conversation, store]);
+
+  // Messages that arrived below the fold: counted and announced, with a way down.
+  const [unseen, setUnseen] = useState(0);
+  const lastCount = useRef(items.length);
+  const lastKey = useRef(items[items.length - 1]?.key);
+  useEffect(() => {
+    const newestKey = items[items.length - 1]?.key;
+    if (!atBottom && newestKey !== lastKey.current && items.length > lastCount.current) {
+      setUnseen((n) => n + (items.length - lastCount.current));
+    }
+    if (atBottom) setUnseen(0);
+    lastCount.current = items.length;
+    lastKey.current = newestKey;
+  }, [items, atBottom]);
+
+  const list = useRef<VirtuosoHandle>(null);
+  const firstItemIndex = FIRST_INDEX - held.prepended;
+
+  if (held.loading && held.list.length === 0 && pending.length === 0) {
+    return (
+      <div className="messages-empty" role="status">
+        Loading messages…
+      </div>
+    );
+  }
+  if (held.error && held.list.length === 0) {
+    return (
+      <div className="messages-empty" role="alert">
+        Could not load messages: {held.error}{' '}
+        <button type="button" onClick={() => void store.open(conversation)}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (items.length === 0) {
+    return <div className="messages-empty">No messages yet. Say hello!</div>;
+  }
+
+  return (
+    <div className="messages" role="log" aria-label="Messages" aria-live="polite">
+      <Virtuoso
+        ref={list}
+        className="virtual-list"
+        data={items}
+        firstItemIndex={firstItemIndex}
+        initialTopMostItemIndex={items.length - 1}
+        alignToBottom
+        followOutput={(bottom) => (bottom ? 'auto' : false)}
+        atBottomStateChange={setAtBottom}
+        atBottomThreshold={40}
+        startReached={() => void store.loadOlder(conversation)}
+        increaseViewportBy={{ top: 400, bottom: 200 }}
+        computeItemKey={(_, m) => m.key}
+        context={{ hasOlder: held.hasOlder }}
+        components={LIST_PARTS}
+        itemContent={(index, m) => {
+          const prev = items[index - firstItemIndex - 1];
+          const newDay = !prev || dayKey(prev.ts) !== dayKey(m.ts);
+          const showAuthor =
+            newDay ||
+            !prev ||
+            prev.from.user_id !== m.from.user_id ||
+            m.ts - prev.ts > SAME_AUTHOR_MS;
+          return (
+            <div className="row">
+              {newDay && (
+                <div className="day-separator" role="separator" aria-label={dayLabel(m.ts)}>
+                  <span>{dayLabel(m.ts)}</span>
+                </div>
+              )}
+              {m.seq === firstNew && (
+                <div className="new-separator" role="separator" aria-label="New messages">
+                  <span>New</span>
+                </div>
+              )}
+              <MessageRow
+                m={m}
+                mine={m.from.user_id === myId}
+                showAuthor={showAuthor}
+                seen={m.seq === lastSeenMine}
+                openLink={openLink}
+              />
+            </div>
+          );
+        }}
+      />
+      {unseen > 0 && (
+        <button
+          type="button"
+          className="new-below"
+          onClick={() => list.current?.scrollToIndex({ index: 'LAST', behavior: 'auto' })}
+        >
+          {unseen} new {unseen === 1 ? 'message' : 'messages'} below ↓
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,126 @@
+// One message: author and time when the speaker changes, the text, its state (sending, failed
+// with retry), edit and delete for your own.
+import { memo, useState, type KeyboardEvent } from 'react';
+import type { UiMessage } from '../../state/messages';
+import { useChatStore } from '../../state/use-store';
+import { MessageText, type LinkOpener } from './MessageText';
+
+function time(ts: number): string {
+  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+export const MessageRow = memo(function MessageRow({
+  m,
+  mine,
+  showAuthor,
+  seen,
+  openLink,
+}: {
+  m: UiMessage;
+  mine: boolean;
+  showAuthor: boolean;
+  seen: boolean;
+  openLink: LinkOpener;
+}) {
+  const store = useChatStore();
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState('');
+  const stateLabel =
+    m.state === 'sending'
+      ? 'Sending…'
+      : m.state === 'failed'
+        ? `Not sent: ${m.error ?? 'refused'}`
+        : null;
+
+  function startEdit() {
+    setDraft(m.text ?? '');
+    setEditing(true);
+  }
+  function saveEdit() {
+    const text = draft.trim();
+    setEditing(false);
+    if (text && text !== m.text && m.messageId) void store.edit(m.messageId, text);
+  }
+  function onEditKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      saveEdit();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      setEditing(false);
+    }
+  }
+
+  return (
+    <article
+      className={`message ${mine ? 'mine' : ''} ${m.state !== 'sent' ? `state-${m.state}` : ''} ${showAuthor ? 'with-author' : ''}`}
+      aria-label={`${m.from.displayName} at ${time(m.ts)}`}
+      data-seq={m.seq || undefined}
+    >
+      {showAuthor && (
+        <header>
+          <strong className="author">{m.from.displayName}</strong>{' '}
+          <time dateTime={new Date(m.ts).toISOString()}>{time(m.ts)}</time>
+        </header>
+      )}
+      {m.removed ? (
+        <p className="removed">This message was deleted.</p>
+      ) : editing ? (
+        <div className="edit-box">
+          <textarea
+            aria-label="Edit message"
+            value={draft}
+            autoFocus
+            onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={onEditKey}
+          />
+          <div className="edit-actions">
+            <button type="button" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+            <button type="button" className="primary" onClick={saveEdit}>
+              Save
+            </button>
+          </div>
+        </div>
+      ) : (
+        <MessageText text={m.text ?? ''} openLink={openLink} />
+      )}
+      {m.editedTs !== undefined && !m.removed && <span className="hint"> (edited)</span>}
+      {stateLabel && (
+        <p className={`message-state ${m.state}`} role={m.state === 'failed' ? 'alert' : undefined}>
+          {stateLabel}
+          {m.state === 'failed' && (
+            <>
+              {' '}
+              <button type="button" onClick={() => void store.retry(m.clientMsgId)}>
+                Retry
+              </button>
+              <button type="button" onClick={() => void store.discard(m.clientMsgId)}>
+                Discard
+              </button>
+            </>
+          )}
+        </p>
+      )}
+      {seen && <p className="hint seen">Seen</p>}
+      {mine && m.state === 'sent' && !m.removed && !editing && (
+        <div className="message-actions">
+          <button type="button" aria-label="Edit message" onClick={startEdit}>
+            Edit
+          </button>
+          <button
+            type="button"
+            aria-label="Delete message"
+            onClick={() => {
+              if (m.messageId && window.confirm('Delete this message for everyone?'))
+                void store.remove(m.messageId);
+            }}
+          >
+            Delete
+          </button>
+        </div>
+      )}
+    </article>
+  );
+});

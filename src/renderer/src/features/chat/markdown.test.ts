@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseInline, parseMessage, type Inline } from './markdown';
+
+function plain(nodes: Inline[]): string {
+  return nodes.map((n) => ('text' in n ? n.text : plain(n.children))).join('');
+}
+
+describe('the message markdown subset', () => {
+  it('parses the supported marks', () => {
+    expect(parseInline('a **b** *c* _d_ ~~e~~ `f`')).toEqual([
+      { type: 'text', text: 'a ' },
+      { type: 'bold', children: [{ type: 'text', text: 'b' }] },
+      { type: 'text', text: ' ' },
+      { type: 'italic', children: [{ type: 'text', text: 'c' }] },
+      { type: 'text', text: ' ' },
+      { type: 'italic', children: [{ type: 'text', text: 'd' }] },
+      { type: 'text', text: ' ' },
+      { type: 'strike', children: [{ type: 'text', text: 'e' }] },
+      { type: 'text', text: ' ' },
+      { type: 'code', text: 'f' },
+    ]);
+  });
+
+  it('links http, https and mailto only; anything else stays text', () => {
+    expect(parseInline('[docs](https://example.org/a_b)')).toEqual([
+      { type: 'link', href: 'https://example.org/a_b', children: [{ type: 'text', text: 'docs' }] },
+    ]);
+    expect(parseInline('see https://example.org/x.')).toEqual([
+      { type: 'text', text: 'see ' },
+      {
+        type: 'link',
+        href: 'https://example.org/x',
+        children: [{ type: 'text', text: 'https://example.org/x' }],
+      },
+      { type: 'text', text: '.' },
+    ]);
+    for (const evil of [
+      '[x](javascript:alert(1))',
+      '[x](file:///etc/passwd)',
+      '[x](data:text/html,hi)',
+    ]) {
+      expect(parseInline(evil).some((n) => n.type === 'link')).toBe(false);
+    }
+  });
+
+  it('leaves snake_case, lone stars and HTML as text', () => {
+    expect(parseInline('a_snake_case_name')).toEqual([{ type: 'text', text: 'a_snake_case_name' }]);
+    expect(parseInline('2 * 3 * 4')).toEqual([{ type: 'text', text: '2 * 3 * 4' }]);
+    expect(parseInline('<img src=x onerror=alert(1)>')).toEqual([
+      { type: 'text', text: '<img src=x onerror=alert(1)>' },
+    ]);
+  });
+
+  it('splits fenced code blocks from paragraphs', () => {
+    expect(parseMessage('before\n```js\nconst a = 1;\n```\nafter')).toEqual([
+      { type: 'paragraph', children: [{ type: 'text', text: 'before' }] },
+      { type: 'codeblock', text: 'const a = 1;' },
+      { type: 'paragraph', children: [{ type: 'text', text: 'after' }] },
+    ]);
+  });
+
+  it('never throws, keeps every letter, and links only safe schemes (fast-check)', () => {
+    const chars = ['*', '_', '~', '`', '(', ')', 'h', 't', 'p', 's', ':', '/', 'a', ' ', '\n', '<'];
+    const text = (extra: string[]) =>
+      fc.array(fc.constantFrom(...chars, ...extra), { maxLength: 200 }).map((a) => a.join(''));
+    const letters = (s: string) => s.replace(/[^a-z<]/g, '');
+    // Without [text](url) links, marks are the only thing removed: every letter is still shown.
+    fc.assert(
+      fc.property(text([]), (t) => {
+        expect(letters(plain(parseInline(t)))).toBe(letters(t));
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
+    fc.assert(
+      fc.property(text(['[', ']', 'j', 'v', 'm', 'i', 'l']), (t) => {
+        const walk = (ns: Inline[]): void => {
+          for (const n of ns) {
+            if (n.type === 'link') expect(n.href).toMatch(/^(https?:\/\/|mailto:)/);
+            if ('children' in n) walk(n.children);
+          }
+        };
+        walk(parseInline(t));
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
+  });
+});

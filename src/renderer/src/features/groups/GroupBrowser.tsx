@@ -1,0 +1,170 @@
+// Find groups by name or by size (the protocol's `groups` query), join or open them, or create
+// one (joining a group that does not exist creates it).
+import { useEffect, useState, type FormEvent } from 'react';
+import type { GroupSummary } from '../../../../shared/protocol';
+import { describe } from '../../state/chat-store';
+import { useChatStore, useStore } from '../../state/use-store';
+import { Dialog } from '../../ui/Dialog';
+
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function GroupBrowser({ onClose }: { onClose: () => void }) {
+  const store = useChatStore();
+  const accountId = useStore((s) => s.accountId)!;
+  const joined = useStore((s) => s.conversations);
+  const [by, setBy] = useState<'name' | 'size'>('name');
+  const [query, setQuery] = useState('');
+  const [minMembers, setMinMembers] = useState(1);
+  const [results, setResults] = useState<GroupSummary[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>();
+  const [error, setError] = useState<string | null>(null);
+  const [newName, setNewName] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function search(more = false) {
+    setError(null);
+    try {
+      const params =
+        by === 'name'
+          ? { searchFor: 'group' as const, ...(query.trim() ? { value: query.trim() } : {}) }
+          : { searchFor: 'number_of_users' as const, value: minMembers, condition: '>=' as const };
+      const page = await store.call('groups:search', {
+        accountId,
+        ...params,
+        limit: 50,
+        ...(more && cursor ? { cursor } : {}),
+      });
+      setResults(more ? [...results, ...page.list] : page.list);
+      setCursor(page.endOfList ? undefined : page.cursor);
+    } catch (err) {
+      setError(describe(err).message);
+    }
+  }
+
+  useEffect(() => {
+    const t = setTimeout(() => void search(), 150);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [by, query, minMembers]);
+
+  async function join(group: string) {
+    setBusy(true);
+    setError(null);
+    try {
+      await store.joinGroup(group);
+      onClose();
+    } catch (err) {
+      setError(describe(err).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function create(e: FormEvent) {
+    e.preventDefault();
+    const name = newName.trim();
+    if (!GROUP_NAME.test(name)) {
+      setError(
+        'A group name is 1 to 64 letters, digits, _, . or -, and starts with a letter or digit.',
+      );
+      return;
+    }
+    void join(name);
+  }
+
+  return (
+    <Dialog title="Browse groups" onClose={onClose} className="group-browser">
+      <form className="search-row" role="search" onSubmit={(e) => e.preventDefault()}>
+        <fieldset>
+          <legend>Search by</legend>
+          <label>
+            <input type="radio" name="by" checked={by === 'name'} onChange={() => setBy('name')} />{' '}
+            Name
+          </label>
+          <label>
+            <input type="radio" name="by" checked={by === 'size'} onChange={() => setBy('size')} />{' '}
+            Members
+          </label>
+        </fieldset>
+        {by === 'name' ? (
+          <label>
+            Group name starts with
+            <input
+              type="search"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              data-autofocus
+            />
+          </label>
+        ) : (
+          <label>
+            At least this many members
+            <input
+              type="number"
+              min={0}
+              value={minMembers}
+              onChange={(e) => setMinMembers(Math.max(0, Math.floor(Number(e.target.value) || 0)))}
+            />
+          </label>
+        )}
+      </form>
+      {error && (
+        <p role="alert" className="form-error">
+          {error}
+        </p>
+      )}
+      <ul className="group-results" aria-label="Groups found">
+        {results.map((g) => {
+          const member = joined.has(`group:${g.group}`);
+          return (
+            <li key={g.group}>
+              <span>
+                <strong>#{g.group}</strong>{' '}
+                <span className="hint">
+                  {g.number_of_users} {g.number_of_users === 1 ? 'member' : 'members'}
+                </span>
+              </span>
+              {member ? (
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => {
+                    void store.open(`group:${g.group}`);
+                    onClose();
+                  }}
+                >
+                  Open
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  className="primary"
+                  disabled={busy}
+                  aria-label={`Join ${g.group}`}
+                  onClick={() => void join(g.group)}
+                >
+                  Join
+                </button>
+              )}
+            </li>
+          );
+        })}
+        {results.length === 0 && <li className="hint">No groups found.</li>}
+      </ul>
+      {cursor && (
+        <button type="button" className="secondary" onClick={() => void search(true)}>
+          More groups
+        </button>
+      )}
+      <form className="create-group" onSubmit={create}>
+        <label>
+          New group name
+          <input value={newName} onChange={(e) => setNewName(e.target.value)} maxLength={64} />
+        </label>
+        <button type="submit" className="primary" disabled={busy || !newName.trim()}>
+          Create group
+        </button>
+      </form>
+    </Dialog>
+  );
+}

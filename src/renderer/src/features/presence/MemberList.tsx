@@ -1,0 +1,51 @@
+// The open group's members with their status and status text; a direct message is one click.
+import type { GroupUser } from '../../../../shared/protocol';
+import { useChatStore, useStore } from '../../state/use-store';
+import { PresenceDot } from './PresenceDot';
+
+const NONE: readonly GroupUser[] = [];
+const ORDER = { online: 0, busy: 1, away: 2, offline: 3 } as const;
+
+export function MemberList({ group }: { group: string }) {
+  const store = useChatStore();
+  const rows = useStore((s) => s.members.get(group) ?? NONE);
+  const myId = store.me?.user_id;
+  // The server lists one row per connection: one per person here, the liveliest status first.
+  const people = new Map<string, GroupUser>();
+  for (const r of rows) {
+    const known = people.get(r.user_id);
+    if (!known || ORDER[r.status] < ORDER[known.status]) people.set(r.user_id, r);
+  }
+  const list = [...people.values()].sort(
+    (a, b) => ORDER[a.status] - ORDER[b.status] || a.displayName.localeCompare(b.displayName),
+  );
+  return (
+    <aside className="members" aria-label={`Members of ${group}`}>
+      <h2>
+        Members <span className="hint">({list.length})</span>
+      </h2>
+      <ul>
+        {list.map((u) => (
+          <li key={u.user_id} className="member">
+            <PresenceDot status={u.status} />
+            <span className="member-name">
+              {u.displayName}
+              {u.user_id === myId && <span className="hint"> (you)</span>}
+              {u.text && <span className="status-text">{u.text}</span>}
+            </span>
+            {u.user_id !== myId && (
+              <button
+                type="button"
+                className="secondary small"
+                aria-label={`Message ${u.displayName}`}
+                onClick={() => void store.openDirect(u.user_id, u.displayName)}
+              >
+                Message
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </aside>
+  );
+}

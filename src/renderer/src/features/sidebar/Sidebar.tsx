@@ -1,0 +1,123 @@
+// Groups and direct messages with unread counts and presence dots; the account, its status and
+// the connection state.
+import { memo } from 'react';
+import type { ConversationItem } from '../../state/chat-store';
+import { useChatStore, useStore } from '../../state/use-store';
+import { PresenceDot } from '../presence/PresenceDot';
+import { ConnectionBanner } from './ConnectionBanner';
+import { StatusPicker } from './StatusPicker';
+
+/** Groups, then direct messages, each by name: the order Alt+Up/Down follows too. */
+export function sidebarOrder(
+  conversations: ReadonlyMap<string, ConversationItem>,
+): ConversationItem[] {
+  const all = [...conversations.values()];
+  const byName = (a: ConversationItem, b: ConversationItem) => a.name.localeCompare(b.name);
+  return [
+    ...all.filter((c) => c.kind === 'group').sort(byName),
+    ...all.filter((c) => c.kind === 'dm').sort(byName),
+  ];
+}
+
+export function Sidebar({
+  onBrowseGroups,
+  onSettings,
+}: {
+  onBrowseGroups: () => void;
+  onSettings: () => void;
+}) {
+  const store = useChatStore();
+  const conversations = useStore((s) => s.conversations);
+  const active = useStore((s) => s.active);
+  const accountName = useStore((s) =>
+    s.status?.state === 'online' ? s.status.user.displayName : store.me?.username,
+  );
+  const server = useStore((s) => s.accounts.find((a) => a.id === s.accountId)?.serverUrl);
+  const ordered = sidebarOrder(conversations);
+  const groups = ordered.filter((c) => c.kind === 'group');
+  const dms = ordered.filter((c) => c.kind === 'dm');
+  return (
+    <aside className="sidebar" aria-label="Conversations">
+      <header className="account">
+        <div>
+          <strong>{accountName}</strong>
+          <div className="hint">{server}</div>
+        </div>
+      </header>
+      <ConnectionBanner />
+      <nav aria-label="Conversation list" className="conversation-list">
+        <h2 id="groups-heading">Groups</h2>
+        <ul aria-labelledby="groups-heading">
+          {groups.map((c) => (
+            <Row key={c.key} c={c} active={c.key === active} />
+          ))}
+          {groups.length === 0 && <li className="hint empty">No groups yet.</li>}
+        </ul>
+        <button type="button" className="secondary" onClick={onBrowseGroups}>
+          Browse groups
+        </button>
+        <h2 id="dms-heading">Direct messages</h2>
+        <ul aria-labelledby="dms-heading">
+          {dms.map((c) => (
+            <Row key={c.key} c={c} active={c.key === active} />
+          ))}
+          {dms.length === 0 && (
+            <li className="hint empty">Start one from a group&apos;s member list.</li>
+          )}
+        </ul>
+      </nav>
+      <footer className="sidebar-footer">
+        <StatusPicker />
+        <div className="footer-buttons">
+          <button type="button" className="secondary" onClick={onSettings}>
+            Settings
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void store.attempt(() => store.signOut())}
+          >
+            Sign out
+          </button>
+        </div>
+      </footer>
+    </aside>
+  );
+}
+
+const Row = memo(function Row({ c, active }: { c: ConversationItem; active: boolean }) {
+  const store = useChatStore();
+  const presence = useStore((s) => (c.peerId ? s.presence.get(c.peerId) : undefined));
+  const muted = useStore((s) => s.settings?.muted.includes(c.key) ?? false);
+  const label = `${c.kind === 'group' ? '#' : ''}${c.name}${c.unread > 0 ? `, ${c.unread} unread` : ''}${muted ? ', muted' : ''}`;
+  return (
+    <li>
+      <button
+        type="button"
+        className={`conversation ${active ? 'active' : ''} ${c.unread > 0 ? 'has-unread' : ''}`}
+        aria-current={active ? 'page' : undefined}
+        aria-label={label}
+        onClick={() => void store.open(c.key)}
+      >
+        {c.kind === 'dm' ? (
+          <PresenceDot status={presence?.status ?? 'offline'} />
+        ) : (
+          <span className="hash" aria-hidden>
+            #
+          </span>
+        )}
+        <span className="name">{c.name}</span>
+        {muted && (
+          <span className="muted-mark" aria-hidden>
+            🔕
+          </span>
+        )}
+        {c.unread > 0 && (
+          <span className="unread" aria-hidden>
+            {c.unread > 99 ? '99+' : c.unread}
+          </span>
+        )}
+      </button>
+    </li>
+  );
+});

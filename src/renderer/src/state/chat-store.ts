@@ -1,0 +1,746 @@
+// Everything the chat UI shows, built from the bridge's answers and pushes. React reads it through
+// useStore (use-store.ts); nothing here touches the DOM, so one store serves every component.
+// Changes are published at most once per frame: 1,000 incoming messages a second must not mean
+// 1,000 renders a second.
+import type {
+  AccountView,
+  AppInfo,
+  ConnectionStatus,
+  InvokeArgs,
+  InvokeOutcome,
+  InvokeResults,
+  NotifySettingsView,
+  OutboxItemView,
+  ParleyBridge,
+} from '../../../shared/ipc';
+import type { BridgeName, InvokeChannel } from '../../../shared/ipc-channels';
+import { bridgeName } from '../../../shared/ipc-channels';
+import type {
+  EventFrame,
+  GroupUser,
+  PresenceStatus,
+  Recipient,
+  VisibleStatus,
+} from '../../../shared/protocol';
+import {
+  EMPTY_MESSAGES,
+  fromHistory,
+  fromSend,
+  mergeMessages,
+  patchMessage,
+  type ConversationMessages,
+} from './messages';
+
+export interface ConversationItem {
+  key: string;
+  kind: 'group' | 'dm';
+  /** The group's name, or the other party's display name. */
+  name: string;
+  /** dm only. */
+  peerId?: string;
+  unread: number;
+  lastSeq: number;
+  readSeq: number;
+  lastTs: number;
+}
+
+export interface Presence {
+  status: VisibleStatus;
+  text?: string;
+}
+
+export interface Typist {
+  userId: string;
+  name: string;
+  /** Clock time after which the indicator goes (a lost "paused" must not leave it forever). */
+  until: number;
+}
+
+export interface ChatState {
+  info?: AppInfo;
+  /** Set when the page has no bridge at all (a plain browser tab). */
+  fatal?: string;
+  /** False until accounts:list answered: avoids flashing the sign-in screen. */
+  ready: boolean;
+  accounts: AccountView[];
+  accountId?: string;
+  status?: ConnectionStatus;
+  conversations: ReadonlyMap<string, ConversationItem>;
+  active?: string;
+  messages: ReadonlyMap<string, ConversationMessages>;
+  outbox: readonly OutboxItemView[];
+  typing: ReadonlyMap<string, readonly Typist[]>;
+  presence: ReadonlyMap<string, Presence>;
+  /** Members of groups whose list was opened, by group name. */
+  members: ReadonlyMap<string, readonly GroupUser[]>;
+  /** The other party's read marker in dms (for "Seen"). */
+  peerRead: ReadonlyMap<string, number>;
+  settings?: NotifySettingsView;
+  myStatus: PresenceStatus;
+  myStatusText: string;
+  /** The last failure of an action the user took, shown until dismissed. */
+  notice?: { code: string; message: string };
+}
+
+/** A failed call, with its stable code: components show `message`. */
+export class ActionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TYPING_SHOWN_MS = 6_000;
+const HISTORY_PAGE = 50;
+
+type Listener = () => void;
+type Scheduler = (flush: () => void) => void;
+
+export class ChatStore {
+  private state: ChatState = {
+    ready: false,
+    accounts: [],
+    conversations: new Map(),
+    messages: new Map(),
+    outbox: [],
+    typing: new Map(),
+    presence: new Map(),
+    members: new Map(),
+    peerRead: new Map(),
+    myStatus: 'online',
+    myStatusText: '',
+  };
+  private readonly listeners = new Set<Listener>();
+  private scheduled = false;
+  private readonly unsubscribes: (() => void)[] = [];
+  private readonly loadingOlder = new Set<string>();
+
+  constructor(
+    private readonly bridge: ParleyBridge,
+    /** How a change is published: the next animation frame by default. */
+    private readonly schedule: Scheduler = defaultScheduler,
+  ) {}
+
+  // ---- React's side ------------------------------------------------------------------------
+
+  readonly subscribe = (listener: Listener): (() => void) => {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  };
+
+  readonly getState = (): ChatState => this.state;
+
+  private set(patch: Partial<ChatState>): void {
+    this.state = { ...this.state, ...patch };
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.schedule(() => {
+      this.scheduled = false;
+      for (const l of [...this.listeners]) l();
+    });
+  }
+
+  // ---- calls -------------------------------------------------------------------------------
+
+  /** Invokes a channel; a refusal becomes an ActionError with the core's code and sentence. */
+  async call<C extends InvokeChannel>(channel: C, args: InvokeArgs<C>): Promise<InvokeResults[C]> {
+    const fn = this.bridge[bridgeName(channel) as BridgeName<C>] as unknown as (
+      a: InvokeArgs<C>,
+    ) => Promise<InvokeOutcome<InvokeResults[C]>>;
+    const outcome = await fn(args);
+    if (!outcome.ok) throw new ActionError(outcome.error.code, outcome.error.message);
+    return outcome.result;
+  }
+
+  /** Runs a user's action; a failure is shown as the notice instead of thrown. */
+  async attempt<T>(what: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await what();
+    } catch (err) {
+      this.set({ notice: describe(err) });
+      return undefined;
+    }
+  }
+
+  dismissNotice(): void {
+    this.set({ notice: undefined });
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    const b = this.bridge;
+    this.unsubscribes.push(
+      b.on('account:status', ({ accountId, status }) => this.onStatus(accountId, status)),
+      b.on('server:event', ({ accountId, frame }) => {
+        if (accountId === this.state.accountId) this.onEvent(frame);
+      }),
+      b.on('outbox:changed', ({ accountId, items }) => {
+        if (accountId === this.state.accountId) this.set({ outbox: items });
+      }),
+      b.on('conversation:changed', (c) => {
+        if (c.accountId === this.state.accountId) this.onConversationChanged(c);
+      }),
+      b.on('notification:open', ({ accountId, conversation }) => {
+        if (accountId !== this.state.accountId) this.useAccount(accountId);
+        void this.open(conversation);
+      }),
+    );
+    try {
+      const [info, accounts, settings] = await Promise.all([
+        this.call('app:info', {}),
+        this.call('accounts:list', {}),
+        this.call('settings:get', {}),
+      ]);
+      this.set({ info, accounts, settings, ready: true });
+      if (accounts[0]) this.useAccount(accounts[0].id);
+    } catch (err) {
+      this.set({ fatal: describe(err).message, ready: true });
+    }
+  }
+
+  /** Stops following the bridge. React's own subscriptions end with its components. */
+  dispose(): void {
+    for (const u of this.unsubscribes.splice(0)) u();
+  }
+
+  // ---- accounts ----------------------------------------------------------------------------
+
+  async signIn(
+    mode: 'signIn' | 'signUp',
+    form: { server: string; username: string; password: string; displayName?: string },
+  ): Promise<void> {
+    const account =
+      mode === 'signUp'
+        ? await this.call('accounts:signUp', form)
+        : await this.call('accounts:signIn', {
+            server: form.server,
+            username: form.username,
+            password: form.password,
+          });
+    const accounts = [...this.state.accounts.filter((a) => a.id !== account.id), account];
+    this.set({ accounts });
+    this.useAccount(account.id);
+  }
+
+  async signOut(): Promise<void> {
+    const { accountId } = this.state;
+    if (!accountId) return;
+    await this.call('accounts:signOut', { accountId });
+    const accounts = this.state.accounts.filter((a) => a.id !== accountId);
+    this.set({ accounts, accountId: undefined });
+    if (accounts[0]) this.useAccount(accounts[0].id);
+  }
+
+  /** Shows another account (or, with none, the sign-in screen). */
+  addAccount(): void {
+    this.set({ accountId: undefined, status: undefined });
+  }
+
+  useAccount(accountId: string): void {
+    const account = this.state.accounts.find((a) => a.id === accountId);
+    if (!account) return;
+    this.set({
+      accountId,
+      status: account.status,
+      conversations: new Map(),
+      messages: new Map(),
+      outbox: [],
+      typing: new Map(),
+      presence: new Map(),
+      members: new Map(),
+      peerRead: new Map(),
+      active: undefined,
+    });
+    void this.refresh();
+  }
+
+  get me(): { user_id: string; displayName: string; username: string } | undefined {
+    const a = this.state.accounts.find((x) => x.id === this.state.accountId);
+    if (!a) return undefined;
+    const displayName =
+      this.state.status?.state === 'online' ? this.state.status.user.displayName : a.username;
+    return { user_id: a.userId, displayName, username: a.username };
+  }
+
+  /** Loads the conversation list, the outbox and the presence known so far. */
+  async refresh(): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    const outbox = await this.call('chat:outbox', { accountId }).catch(() => undefined);
+    if (outbox && accountId === this.state.accountId) this.set({ outbox });
+    if (this.state.status?.state !== 'online') return;
+    try {
+      const list = await this.call('conversations:list', { accountId });
+      if (accountId !== this.state.accountId) return;
+      const conversations = new Map(this.state.conversations);
+      const presence = new Map(this.state.presence);
+      for (const c of list) {
+        const old = conversations.get(c.conversation);
+        const dm = c.conversation.startsWith('dm:');
+        const peerId = dm ? c.conversation.slice(3) : undefined;
+        conversations.set(c.conversation, {
+          key: c.conversation,
+          kind: dm ? 'dm' : 'group',
+          name: dm ? (c.peer?.displayName ?? old?.name ?? 'Someone') : c.conversation.slice(6),
+          ...(peerId ? { peerId } : {}),
+          unread: c.unread,
+          lastSeq: c.lastSeq,
+          readSeq: c.readSeq,
+          lastTs: c.lastTs,
+        });
+        if (c.peer) {
+          presence.set(c.peer.user_id, {
+            status: c.peer.status,
+            ...(c.peer.text ? { text: c.peer.text } : {}),
+          });
+        }
+      }
+      this.set({ conversations, presence });
+    } catch (err) {
+      this.set({ notice: describe(err) });
+    }
+  }
+
+  // ---- conversations -----------------------------------------------------------------------
+
+  /** Opens a conversation and loads its newest page (from the core's cache when it has it). */
+  async open(conversation: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    this.set({ active: conversation });
+    this.ensureConversation(conversation);
+    if (conversation.startsWith('group:')) void this.loadMembers(conversation.slice(6));
+    const held = this.state.messages.get(conversation);
+    if (held && held.list.length > 0) return;
+    this.putMessages(conversation, {
+      ...(held ?? EMPTY_MESSAGES),
+      loading: true,
+      error: undefined,
+    });
+    try {
+      const page = await this.call('chat:history', {
+        accountId,
+        conversation,
+        limit: HISTORY_PAGE,
+      });
+      const current = this.state.messages.get(conversation) ?? EMPTY_MESSAGES;
+      this.putMessages(conversation, {
+        ...current,
+        list: mergeMessages(current.list, page.messages.map(fromHistory)),
+        hasOlder: !page.endOfList,
+        loading: false,
+      });
+    } catch (err) {
+      const current = this.state.messages.get(conversation) ?? EMPTY_MESSAGES;
+      this.putMessages(conversation, { ...current, loading: false, error: describe(err).message });
+    }
+  }
+
+  /** Pages back from the oldest message held. */
+  async loadOlder(conversation: string): Promise<void> {
+    const accountId = this.state.accountId;
+    const held = this.state.messages.get(conversation);
+    if (!accountId || !held || !held.hasOlder || this.loadingOlder.has(conversation)) return;
+    const first = held.list[0];
+    if (!first) return;
+    this.loadingOlder.add(conversation);
+    try {
+      const page = await this.call('chat:history', {
+        accountId,
+        conversation,
+        before: first.seq,
+        limit: HISTORY_PAGE,
+      });
+      const current = this.state.messages.get(conversation) ?? EMPTY_MESSAGES;
+      const older = page.messages
+        .map(fromHistory)
+        .filter((m) => m.seq < (current.list[0]?.seq ?? Infinity));
+      this.putMessages(conversation, {
+        ...current,
+        list: mergeMessages(current.list, older),
+        hasOlder: !page.endOfList,
+        prepended: current.prepended + older.length,
+      });
+    } catch (err) {
+      this.set({ notice: describe(err) });
+    } finally {
+      this.loadingOlder.delete(conversation);
+    }
+  }
+
+  /** Starts (or opens) a dm with a user met in a member list. */
+  async openDirect(userId: string, displayName: string): Promise<void> {
+    const key = `dm:${userId}`;
+    if (!this.state.conversations.has(key)) {
+      const conversations = new Map(this.state.conversations);
+      conversations.set(key, {
+        key,
+        kind: 'dm',
+        name: displayName,
+        peerId: userId,
+        unread: 0,
+        lastSeq: 0,
+        readSeq: 0,
+        lastTs: Date.now(),
+      });
+      this.set({ conversations });
+    }
+    await this.open(key);
+  }
+
+  /** Marks everything up to `seq` read, when it moves the marker. */
+  async markRead(conversation: string, seq: number): Promise<void> {
+    const accountId = this.state.accountId;
+    const c = this.state.conversations.get(conversation);
+    if (!accountId || !c || seq <= c.readSeq) return;
+    const conversations = new Map(this.state.conversations);
+    conversations.set(conversation, { ...c, readSeq: seq, unread: 0 });
+    this.set({ conversations });
+    await this.call('chat:read', { accountId, conversation, seq }).catch(() => undefined);
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  async post(conversation: string, text: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    const item = await this.call('chat:post', { accountId, to: recipientOf(conversation), text });
+    // Shown at once as "sending"; the outbox:changed push says the same a moment later.
+    if (!this.state.outbox.some((o) => o.clientMsgId === item.clientMsgId)) {
+      this.set({ outbox: [...this.state.outbox, item] });
+    }
+  }
+
+  retry(clientMsgId: string): Promise<unknown> {
+    return this.attempt(() =>
+      this.call('chat:retry', { accountId: this.state.accountId!, clientMsgId }),
+    );
+  }
+
+  discard(clientMsgId: string): Promise<unknown> {
+    return this.attempt(() =>
+      this.call('chat:discard', { accountId: this.state.accountId!, clientMsgId }),
+    );
+  }
+
+  edit(messageId: string, text: string): Promise<unknown> {
+    return this.attempt(() =>
+      this.call('chat:edit', { accountId: this.state.accountId!, messageId, text }),
+    );
+  }
+
+  remove(messageId: string): Promise<unknown> {
+    return this.attempt(() =>
+      this.call('chat:remove', { accountId: this.state.accountId!, messageId }),
+    );
+  }
+
+  compose(conversation: string, state: 'typing' | 'paused'): void {
+    const accountId = this.state.accountId;
+    if (!accountId || this.state.status?.state !== 'online') return;
+    // Typing is a hint: a refusal (rate limit, offline) is not worth telling anyone about.
+    void this.call('chat:compose', { accountId, to: recipientOf(conversation), state }).catch(
+      () => undefined,
+    );
+  }
+
+  // ---- groups and presence -----------------------------------------------------------------
+
+  async joinGroup(group: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    await this.call('groups:join', { accountId, group });
+    this.ensureConversation(`group:${group}`);
+    await this.open(`group:${group}`);
+  }
+
+  async leaveGroup(group: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    await this.call('groups:leave', { accountId, group });
+    this.dropConversation(`group:${group}`);
+  }
+
+  async loadMembers(group: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    try {
+      const { list } = await this.call('groups:members', { accountId, group });
+      const members = new Map(this.state.members);
+      members.set(group, list);
+      const presence = new Map(this.state.presence);
+      for (const u of list) {
+        // One row per connection: any live one decides what the dot shows.
+        const known = presence.get(u.user_id);
+        if (!known || u.status !== 'offline' || known.status === 'offline') {
+          presence.set(u.user_id, { status: u.status, ...(u.text ? { text: u.text } : {}) });
+        }
+      }
+      this.set({ members, presence });
+    } catch {
+      // Shown as an empty list; the next membership event loads it again.
+    }
+  }
+
+  async setMyStatus(status: PresenceStatus, text: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    // No text clears it.
+    await this.call('presence:set', { accountId, status, ...(text ? { text } : {}) });
+    this.set({ myStatus: status, myStatusText: text });
+  }
+
+  async updateSettings(patch: Partial<NotifySettingsView>): Promise<void> {
+    const settings = await this.call('settings:set', patch);
+    this.set({ settings });
+  }
+
+  async toggleMute(conversation: string): Promise<void> {
+    const muted = new Set(this.state.settings?.muted ?? []);
+    if (muted.has(conversation)) muted.delete(conversation);
+    else muted.add(conversation);
+    await this.updateSettings({ muted: [...muted] });
+  }
+
+  // ---- pushes ------------------------------------------------------------------------------
+
+  private onStatus(accountId: string, status: ConnectionStatus): void {
+    const accounts = this.state.accounts.map((a) => (a.id === accountId ? { ...a, status } : a));
+    if (accountId !== this.state.accountId) {
+      this.set({ accounts });
+      return;
+    }
+    const wasOnline = this.state.status?.state === 'online';
+    this.set({ accounts, status });
+    if (status.state === 'online' && !wasOnline) {
+      void this.refresh();
+      const group = this.state.active?.startsWith('group:') ? this.state.active.slice(6) : null;
+      if (group) void this.loadMembers(group);
+    }
+    if (status.state !== 'online' && wasOnline) this.set({ typing: new Map() });
+  }
+
+  private onConversationChanged(c: {
+    conversation: string;
+    lastSeq: number;
+    readSeq: number;
+    unread: number;
+    lastTs: number;
+  }): void {
+    const old = this.state.conversations.get(c.conversation);
+    if (!old) {
+      this.ensureConversation(c.conversation);
+      return this.onConversationChanged(c);
+    }
+    if (
+      old.unread === c.unread &&
+      old.lastSeq === c.lastSeq &&
+      old.readSeq === c.readSeq &&
+      old.lastTs === c.lastTs
+    ) {
+      return;
+    }
+    const conversations = new Map(this.state.conversations);
+    conversations.set(c.conversation, {
+      ...old,
+      unread: c.unread,
+      lastSeq: c.lastSeq,
+      readSeq: Math.max(old.readSeq, c.readSeq),
+      lastTs: c.lastTs || old.lastTs,
+    });
+    this.set({ conversations });
+  }
+
+  private onEvent(frame: EventFrame): void {
+    switch (frame.event) {
+      case 'message:send': {
+        const d = frame.data;
+        if (d.conversation.startsWith('dm:')) this.nameDm(d.conversation, d.from);
+        this.clearTypist(d.conversation, d.from.user_id);
+        const held = this.state.messages.get(d.conversation);
+        if (held)
+          this.putMessages(d.conversation, {
+            ...held,
+            list: mergeMessages(held.list, [fromSend(d)]),
+          });
+        return;
+      }
+      case 'message:updated': {
+        const d = frame.data;
+        const held = this.state.messages.get(d.conversation);
+        if (held) {
+          this.putMessages(d.conversation, {
+            ...held,
+            list: patchMessage(held.list, d.messageId, { text: d.body.text, editedTs: d.ts }),
+          });
+        }
+        return;
+      }
+      case 'message:removed': {
+        const d = frame.data;
+        const held = this.state.messages.get(d.conversation);
+        if (held) {
+          this.putMessages(d.conversation, {
+            ...held,
+            list: patchMessage(held.list, d.messageId, { removed: true, text: null }),
+          });
+        }
+        return;
+      }
+      case 'message:compose': {
+        const d = frame.data;
+        if (d.from.user_id === this.me?.user_id) return;
+        if (d.state === 'paused') return this.clearTypist(d.conversation, d.from.user_id);
+        const list = (this.state.typing.get(d.conversation) ?? []).filter(
+          (t) => t.userId !== d.from.user_id && t.until > Date.now(),
+        );
+        list.push({
+          userId: d.from.user_id,
+          name: d.from.displayName,
+          until: Date.now() + TYPING_SHOWN_MS,
+        });
+        const typing = new Map(this.state.typing);
+        typing.set(d.conversation, list);
+        this.set({ typing });
+        return;
+      }
+      case 'message:read': {
+        const d = frame.data;
+        if (d.user_id === this.me?.user_id) {
+          // Read on another device: the core recounts; keep the local marker in step.
+          const c = this.state.conversations.get(d.conversation);
+          if (c && d.seq > c.readSeq) {
+            const conversations = new Map(this.state.conversations);
+            conversations.set(d.conversation, { ...c, readSeq: d.seq });
+            this.set({ conversations });
+          }
+          return;
+        }
+        if (!d.conversation.startsWith('dm:')) return;
+        const peerRead = new Map(this.state.peerRead);
+        peerRead.set(d.conversation, Math.max(peerRead.get(d.conversation) ?? 0, d.seq));
+        this.set({ peerRead });
+        return;
+      }
+      case 'group:member': {
+        const d = frame.data;
+        if (d.user_id === this.me?.user_id) {
+          if (d.action === 'left') this.dropConversation(`group:${d.group}`);
+          else this.ensureConversation(`group:${d.group}`);
+        }
+        if (this.state.members.has(d.group)) void this.loadMembers(d.group);
+        return;
+      }
+      case 'presence:update': {
+        const d = frame.data;
+        const presence = new Map(this.state.presence);
+        presence.set(d.user_id, { status: d.status, ...(d.text ? { text: d.text } : {}) });
+        let members = this.state.members;
+        for (const [group, list] of members) {
+          if (!list.some((u) => u.user_id === d.user_id)) continue;
+          if (members === this.state.members) members = new Map(members);
+          (members as Map<string, readonly GroupUser[]>).set(
+            group,
+            list.map((u) =>
+              u.user_id === d.user_id
+                ? { ...u, status: d.status, ...(d.text ? { text: d.text } : { text: undefined }) }
+                : u,
+            ),
+          );
+        }
+        const patch: Partial<ChatState> = { presence, members };
+        if (d.user_id === this.me?.user_id && d.status !== 'offline') {
+          patch.myStatus = d.status;
+          patch.myStatusText = d.text ?? '';
+        }
+        this.set(patch);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private putMessages(conversation: string, value: ConversationMessages): void {
+    const messages = new Map(this.state.messages);
+    messages.set(conversation, value);
+    this.set({ messages });
+  }
+
+  private ensureConversation(key: string): void {
+    if (this.state.conversations.has(key)) return;
+    const dm = key.startsWith('dm:');
+    const conversations = new Map(this.state.conversations);
+    conversations.set(key, {
+      key,
+      kind: dm ? 'dm' : 'group',
+      name: dm ? 'Someone' : key.slice(6),
+      ...(dm ? { peerId: key.slice(3) } : {}),
+      unread: 0,
+      lastSeq: 0,
+      readSeq: 0,
+      lastTs: Date.now(),
+    });
+    this.set({ conversations });
+    // A dm we knew nothing about: the server's list names the other party.
+    if (dm) void this.refresh();
+  }
+
+  private dropConversation(key: string): void {
+    if (!this.state.conversations.has(key)) return;
+    const conversations = new Map(this.state.conversations);
+    conversations.delete(key);
+    const messages = new Map(this.state.messages);
+    messages.delete(key);
+    this.set({
+      conversations,
+      messages,
+      ...(this.state.active === key ? { active: undefined } : {}),
+    });
+  }
+
+  private nameDm(conversation: string, from: { user_id: string; displayName: string }): void {
+    if (conversation !== `dm:${from.user_id}`) return;
+    const c = this.state.conversations.get(conversation);
+    if (!c || c.name === from.displayName) return;
+    const conversations = new Map(this.state.conversations);
+    conversations.set(conversation, { ...c, name: from.displayName });
+    this.set({ conversations });
+  }
+
+  private clearTypist(conversation: string, userId: string): void {
+    const list = this.state.typing.get(conversation);
+    if (!list?.some((t) => t.userId === userId)) return;
+    const typing = new Map(this.state.typing);
+    typing.set(
+      conversation,
+      list.filter((t) => t.userId !== userId),
+    );
+    this.set({ typing });
+  }
+}
+
+export function recipientOf(conversation: string): Recipient {
+  return conversation.startsWith('dm:')
+    ? { user: conversation.slice(3) }
+    : { group: conversation.slice(6) };
+}
+
+export function describe(err: unknown): { code: string; message: string } {
+  if (err instanceof ActionError) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+function defaultScheduler(flush: () => void): void {
+  // A hidden page gets no animation frames; a timer still publishes there (slower, which is fine).
+  if (typeof document !== 'undefined' && document.visibilityState === 'visible') {
+    requestAnimationFrame(flush);
+  } else {
+    setTimeout(flush, 50);
+  }
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { OutboxItemView } from '../../../shared/ipc';
+import { dayLabel, mergeMessages, patchMessage, pendingOf, type UiMessage } from './messages';
+
+const me = { user_id: 'u-me', displayName: 'Me' };
+function stored(seq: number, from = me, clientMsgId = `c${seq}`): UiMessage {
+  return {
+    key: `${from.user_id}:${clientMsgId}`,
+    messageId: `m${seq}`,
+    clientMsgId,
+    seq,
+    ts: seq * 1000,
+    removed: false,
+    from,
+    text: `text ${seq}`,
+    state: 'sent',
+  };
+}
+
+describe('a conversation’s messages', () => {
+  it('merges pages in seq order, once each, whatever order they come in', () => {
+    const newest = [stored(5), stored(6)];
+    const older = [stored(2), stored(3), stored(5)];
+    expect(mergeMessages(newest, older).map((m) => m.seq)).toEqual([2, 3, 5, 6]);
+    expect(mergeMessages(newest, [stored(7)]).map((m) => m.seq)).toEqual([5, 6, 7]);
+    // A replayed event already held replaces it, never doubles it.
+    expect(mergeMessages(newest, [stored(6)]).map((m) => m.seq)).toEqual([5, 6]);
+  });
+
+  it('patches the message an edit or removal names, and nothing when it is not held', () => {
+    const list = [stored(1), stored(2)];
+    expect(patchMessage(list, 'm2', { removed: true, text: null })[1]).toMatchObject({
+      removed: true,
+      text: null,
+    });
+    expect(patchMessage(list, 'm9', { text: 'x' })).toBe(list);
+  });
+
+  it('shows outbox items of this conversation until the server’s copy arrives', () => {
+    const outbox: OutboxItemView[] = [
+      {
+        clientMsgId: 'c9',
+        to: { group: 'team' },
+        body: { text: 'queued' },
+        createdAt: 1,
+        state: 'queued',
+      },
+      {
+        clientMsgId: 'c10',
+        to: { group: 'team' },
+        body: { text: 'refused' },
+        createdAt: 2,
+        state: 'failed',
+        error: { code: 'TOO_LARGE', message: 'too long' },
+      },
+      {
+        clientMsgId: 'c11',
+        to: { user: 'u-bob' },
+        body: { text: 'elsewhere' },
+        createdAt: 3,
+        state: 'queued',
+      },
+    ];
+    const pending = pendingOf(outbox, 'group:team', [stored(1)], me);
+    expect(pending.map((p) => [p.text, p.state, p.error])).toEqual([
+      ['queued', 'sending', undefined],
+      ['refused', 'failed', 'too long'],
+    ]);
+    // Stored now (same sender and clientMsgId): no longer pending, and the same key (no re-mount).
+    const arrived = stored(2, me, 'c9');
+    expect(pendingOf(outbox, 'group:team', [arrived], me).map((p) => p.clientMsgId)).toEqual([
+      'c10',
+    ]);
+    expect(arrived.key).toBe(pending[0]!.key);
+    // Someone else's message with the same clientMsgId does not hide ours.
+    const theirs = stored(3, { user_id: 'u-bob', displayName: 'Bob' }, 'c9');
+    expect(pendingOf(outbox, 'group:team', [theirs], me)).toHaveLength(2);
+  });
+
+  it('labels days', () => {
+    const now = new Date(2026, 10, 24, 12).getTime();
+    expect(dayLabel(now - 3_600_000, now)).toBe('Today');
+    expect(dayLabel(now - 86_400_000, now)).toBe('Yesterday');
+    expect(dayLabel(now - 5 * 86_400_000, now)).toMatch(/2026/);
+  });
+});

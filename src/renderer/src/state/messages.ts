@@ -1,0 +1,152 @@
+// A conversation's messages as the chat view shows them: pure functions over plain data, so that
+// they are tested without a browser. Server messages are ordered by seq; messages still in the
+// outbox follow them, as "sending" or "failed", until the server's copy arrives.
+import type { OutboxItemView } from '../../../shared/ipc';
+import type { EventDataMap, HistoryMessage, Recipient } from '../../../shared/protocol';
+
+export interface UiMessage {
+  /** Sender and clientMsgId: the same while in the outbox and once stored (no re-mount). */
+  key: string;
+  messageId?: string;
+  clientMsgId: string;
+  /** 0 while in the outbox. */
+  seq: number;
+  ts: number;
+  editedTs?: number;
+  removed: boolean;
+  from: { user_id: string; displayName: string };
+  /** null once removed. */
+  text: string | null;
+  state: 'sent' | 'sending' | 'failed';
+  error?: string;
+}
+
+export interface ConversationMessages {
+  /** Stored messages, oldest first, by seq. */
+  list: UiMessage[];
+  /** False once the first message of the conversation is loaded. */
+  hasOlder: boolean;
+  loading: boolean;
+  error?: string;
+  /** How many messages were put in front so far: the virtual list's index of the first one. */
+  prepended: number;
+}
+
+export const EMPTY_MESSAGES: ConversationMessages = {
+  list: [],
+  hasOlder: true,
+  loading: false,
+  prepended: 0,
+};
+
+export function fromHistory(m: HistoryMessage): UiMessage {
+  return {
+    key: m.clientMsgId ? `${m.from.user_id}:${m.clientMsgId}` : m.messageId,
+    messageId: m.messageId,
+    clientMsgId: m.clientMsgId,
+    seq: m.seq,
+    ts: m.ts,
+    ...(m.editedTs !== undefined ? { editedTs: m.editedTs } : {}),
+    removed: m.removed,
+    from: m.from,
+    text: m.body?.text ?? null,
+    state: 'sent',
+  };
+}
+
+export function fromSend(d: EventDataMap['message:send']): UiMessage {
+  return {
+    key: d.clientMsgId ? `${d.from.user_id}:${d.clientMsgId}` : d.messageId,
+    messageId: d.messageId,
+    clientMsgId: d.clientMsgId,
+    seq: d.seq,
+    ts: d.ts,
+    removed: false,
+    from: { user_id: d.from.user_id, displayName: d.from.displayName },
+    text: d.body.text,
+    state: 'sent',
+  };
+}
+
+/** Adds a page of stored messages (older, newer or overlapping) and keeps seq order, once each. */
+export function mergeMessages(
+  current: readonly UiMessage[],
+  incoming: readonly UiMessage[],
+): UiMessage[] {
+  if (incoming.length === 0) return current as UiMessage[];
+  const last = current[current.length - 1];
+  // The common case, a live message after everything held: append.
+  if (incoming.length === 1 && (!last || incoming[0]!.seq > last.seq)) {
+    return [...current, incoming[0]!];
+  }
+  const bySeq = new Map<number, UiMessage>();
+  for (const m of current) bySeq.set(m.seq, m);
+  for (const m of incoming) bySeq.set(m.seq, m);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Applies an edit or removal to the message it names, if held. */
+export function patchMessage(
+  list: readonly UiMessage[],
+  messageId: string,
+  patch: Partial<UiMessage>,
+): UiMessage[] {
+  const i = list.findIndex((m) => m.messageId === messageId);
+  if (i < 0) return list as UiMessage[];
+  const next = list.slice();
+  next[i] = { ...list[i]!, ...patch };
+  return next;
+}
+
+export function conversationOf(to: Recipient): string {
+  return 'group' in to ? `group:${to.group}` : `dm:${to.user}`;
+}
+
+/** Outbox items of one conversation not yet stored (their clientMsgId is not in `stored`). */
+export function pendingOf(
+  outbox: readonly OutboxItemView[],
+  conversation: string,
+  stored: readonly UiMessage[],
+  me: { user_id: string; displayName: string },
+): UiMessage[] {
+  const mine = outbox.filter((o) => conversationOf(o.to) === conversation);
+  if (mine.length === 0) return [];
+  const storedIds = new Set(
+    stored
+      .slice(-500)
+      .filter((m) => m.from.user_id === me.user_id)
+      .map((m) => m.clientMsgId),
+  );
+  return mine
+    .filter((o) => !storedIds.has(o.clientMsgId))
+    .map((o) => ({
+      key: `${me.user_id}:${o.clientMsgId}`,
+      clientMsgId: o.clientMsgId,
+      seq: 0,
+      ts: o.createdAt,
+      removed: false,
+      from: me,
+      text: o.body.text,
+      state: o.state === 'failed' ? 'failed' : 'sending',
+      ...(o.error ? { error: o.error.message } : {}),
+    }));
+}
+
+/** The local calendar day of a timestamp, for day separators. */
+export function dayKey(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+/** "Today", "Yesterday" or the date, for a separator. */
+export function dayLabel(ts: number, now = Date.now()): string {
+  const key = dayKey(ts);
+  if (key === dayKey(now)) return 'Today';
+  if (key === dayKey(now - 86_400_000)) return 'Yesterday';
+  return new Date(ts).toLocaleDateString(undefined, {
+    weekday: 'long',
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+  });
+}

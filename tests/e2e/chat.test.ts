@@ -1,0 +1,319 @@
+// The chat app end to end: two people, each with their own desktop core behind the web host and
+// their own Chromium context, talking through a real server (SQLite on disk). Everything is done
+// through the UI, the way a user does it; screenshots of the main screens go to test-results/.
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import {
+  blurWindow,
+  focusWindow,
+  openDesktop,
+  screenshotPath,
+  type DesktopPage,
+} from '../helpers/desktop-page.js';
+import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
+import { freePort } from '../helpers/wait.js';
+
+const PASSWORD = 'correct horse battery';
+const SEEN_MS = 10_000;
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+if (!HAVE_CHROMIUM) {
+  console.log(
+    `skipping the end-to-end chat tests: no browser at ${CHROMIUM} (apt-get install chromium)`,
+  );
+}
+
+/** Waits until the locator is visible (Playwright's own wait), with a readable failure. */
+async function seen(locator: Locator, timeout = SEEN_MS): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+function composer(page: Page): Locator {
+  return page.getByRole('textbox', { name: 'Message' });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+}
+
+function message(page: Page, text: string): Locator {
+  return page.getByRole('log', { name: 'Messages' }).getByRole('article').filter({ hasText: text });
+}
+
+async function signUp(page: Page, username: string, displayName: string): Promise<void> {
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Display name').fill(displayName);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+/** axe-core's serious and critical findings on the page as it is now. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  // page.evaluate is not subject to the page's CSP, which forbids injected scripts.
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(ctx: unknown): Promise<{
+            violations: {
+              id: string;
+              impact: string;
+              help: string;
+              nodes: { target: string[] }[];
+            }[];
+          }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document);
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map(
+        (v) =>
+          `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+      );
+  });
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => {
+  let server: TestServer;
+  let port: number;
+  const dataDir = tempDir('parley-e2e-server-');
+  let browser: Browser;
+  let alice: DesktopPage;
+  let bob: DesktopPage;
+
+  beforeAll(async () => {
+    mkdirSync(screenshotPath('x').replace(/x\.png$/, ''), { recursive: true });
+    port = await freePort();
+    server = await startTestServer({ port }, { dataDir, keepData: true });
+    browser = await launchChromium();
+    alice = await openDesktop(browser, server.url);
+    bob = await openDesktop(browser, server.url, { recordNotifications: true });
+  }, 30_000);
+
+  afterAll(async () => {
+    await alice?.close();
+    await bob?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('first run offers the local server and says what went wrong, in words', async () => {
+    const a = alice.page;
+    await seen(a.getByRole('heading', { name: 'Sign in to Parley' }));
+    expect(await a.getByLabel('Server').inputValue()).toBe(server.url);
+
+    await a.getByLabel('Username').fill('nobody');
+    await a.getByLabel('Password').fill('not the password');
+    await a.getByRole('button', { name: 'Sign in' }).click();
+    await seen(a.getByRole('alert').filter({ hasText: 'Wrong username or password.' }));
+
+    const closed = await freePort();
+    await a.getByLabel('Server').fill(`http://127.0.0.1:${closed}`);
+    await a.getByRole('button', { name: 'Sign in' }).click();
+    await seen(a.getByRole('alert').filter({ hasText: `Cannot reach http://127.0.0.1:${closed}` }));
+    await a.screenshot({ path: screenshotPath('sign-in-unreachable') });
+
+    await a.getByLabel('Server').fill(server.url);
+    await signUp(a, 'alice', 'Alice');
+    await seen(a.getByRole('heading', { name: 'Welcome to Parley' }));
+
+    const b = bob.page;
+    await signUp(b, 'alice', 'Bob');
+    await seen(b.getByRole('alert').filter({ hasText: 'That username is taken; try another.' }));
+    await b.getByLabel('Username').fill('bob');
+    await b.getByRole('button', { name: 'Create account' }).click();
+    await seen(b.getByRole('heading', { name: 'Welcome to Parley' }));
+  }, 60_000);
+
+  it('a group created by one and found by the other; messages both ways', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await a.getByRole('button', { name: 'Browse groups' }).first().click();
+    const dialog = a.getByRole('dialog', { name: 'Browse groups' });
+    await dialog.getByLabel('New group name').fill('team');
+    await dialog.getByRole('button', { name: 'Create group' }).click();
+    await seen(a.getByRole('heading', { name: '#team' }));
+
+    await b.getByRole('button', { name: 'Browse groups' }).first().click();
+    const browse = b.getByRole('dialog', { name: 'Browse groups' });
+    await browse.getByLabel('Group name starts with').fill('te');
+    await seen(
+      browse.getByRole('listitem').filter({ hasText: '#team' }).filter({ hasText: '1 member' }),
+    );
+    await browse.screenshot({ path: screenshotPath('group-browser') });
+    await browse.getByRole('button', { name: 'Join team' }).click();
+    await seen(b.getByRole('heading', { name: '#team' }));
+
+    await send(a, 'hello **bob**, see https://example.org/docs');
+    await seen(message(b, 'hello bob'));
+    expect(await message(b, 'hello bob').locator('.message-text strong').textContent()).toBe('bob');
+    expect(await message(b, 'hello bob').getByRole('link').getAttribute('href')).toBe(
+      'https://example.org/docs',
+    );
+
+    // Shift+Enter adds a line; Enter sends.
+    await composer(b).fill('hi alice');
+    await composer(b).press('Shift+Enter');
+    await composer(b).pressSequentially('second line');
+    await composer(b).press('Enter');
+    await seen(message(a, 'second line'));
+    expect(await message(a, 'second line').locator('p').first().textContent()).toBe(
+      'hi alice\nsecond line',
+    );
+    // Both members listed, each with a presence dot.
+    const members = a.getByRole('complementary', { name: 'Members of team' });
+    await seen(
+      members.getByRole('listitem').filter({ hasText: 'Bob' }).getByRole('img', { name: 'online' }),
+    );
+    await a.screenshot({ path: screenshotPath('chat-group') });
+  }, 60_000);
+
+  it('typing, a status change, an edit and a deletion are seen by the other page', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await composer(b).fill('thinking');
+    await seen(a.getByRole('status').filter({ hasText: 'Bob is typing…' }));
+    await composer(b).fill('');
+
+    await b.getByLabel('Status', { exact: true }).selectOption('busy');
+    const members = a.getByRole('complementary', { name: 'Members of team' });
+    await seen(
+      members.getByRole('listitem').filter({ hasText: 'Bob' }).getByRole('img', { name: 'busy' }),
+    );
+
+    const mine = message(a, 'hello bob');
+    await mine.hover();
+    await mine.getByRole('button', { name: 'Edit message' }).click();
+    const editor = a.getByRole('textbox', { name: 'Edit message' });
+    await editor.fill('hello **bob** (fixed)');
+    await editor.press('Enter');
+    await seen(message(b, '(fixed)').filter({ hasText: '(edited)' }));
+
+    a.once('dialog', (d) => void d.accept());
+    await message(a, '(fixed)').hover();
+    await message(a, '(fixed)').getByRole('button', { name: 'Delete message' }).click();
+    await seen(message(b, 'This message was deleted.'));
+    expect(await message(b, '(fixed)').count()).toBe(0);
+  }, 60_000);
+
+  it('a direct message: the unread count and a notification while the window is elsewhere', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await b.getByLabel('Status', { exact: true }).selectOption('online');
+    await blurWindow(b);
+    await a
+      .getByRole('complementary', { name: 'Members of team' })
+      .getByRole('button', { name: 'Message Bob' })
+      .click();
+    await seen(a.getByRole('heading', { name: 'Bob' }));
+    await send(a, 'psst, a secret');
+
+    await seen(b.getByRole('button', { name: 'Alice, 1 unread' }));
+    await b.waitForFunction(() => (globalThis as unknown as { shown: unknown[] }).shown.length > 0);
+    expect(await b.evaluate(() => (globalThis as unknown as { shown: unknown[] }).shown)).toEqual([
+      { title: 'Alice', body: 'psst, a secret' },
+    ]);
+    await b.screenshot({ path: screenshotPath('unread-dm') });
+
+    await focusWindow(b);
+    await b.getByRole('button', { name: 'Alice, 1 unread' }).click();
+    await seen(message(b, 'psst, a secret'));
+    await seen(b.getByRole('button', { name: 'Alice', exact: true }));
+    // Bob read it: Alice's page says so under her message.
+    await seen(message(a, 'psst, a secret').getByText('Seen'));
+    await a.screenshot({ path: screenshotPath('chat-dm') });
+  }, 60_000);
+
+  it('shows the offline banner when the server stops; what was written meanwhile arrives once', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await server.close();
+    await seen(a.getByRole('status').filter({ hasText: 'Offline' }));
+    await seen(b.getByRole('status').filter({ hasText: 'Offline' }));
+    await send(a, 'written while offline');
+    await seen(message(a, 'written while offline').getByText('Sending…'));
+    await a.screenshot({ path: screenshotPath('offline') });
+
+    server = await startTestServer({ port }, { dataDir, keepData: true });
+    // The page's "Try now" skips the rest of the back-off.
+    await a
+      .getByRole('button', { name: 'Try now' })
+      .click()
+      .catch(() => undefined);
+    await b
+      .getByRole('button', { name: 'Try now' })
+      .click()
+      .catch(() => undefined);
+    await seen(message(b, 'written while offline'), 40_000);
+    await message(a, 'written while offline')
+      .getByText('Sending…')
+      .waitFor({ state: 'detached', timeout: SEEN_MS });
+    expect(await a.getByRole('status').filter({ hasText: 'Offline' }).count()).toBe(0);
+    // Once on each page, and once on the server.
+    expect(await message(a, 'written while offline').count()).toBe(1);
+    expect(await message(b, 'written while offline').count()).toBe(1);
+    const accountId = alice.core.listAccounts()[0]!.id;
+    const dm = await alice.core.history(accountId, {
+      conversation: `dm:${bob.core.listAccounts()[0]!.userId}`,
+      limit: 200,
+    });
+    expect(dm.messages.filter((m) => m.body?.text === 'written while offline')).toHaveLength(1);
+  }, 90_000);
+
+  it('keyboard: Ctrl+K jumps, Alt+Up/Down moves between conversations, Escape closes', async () => {
+    const a = alice.page;
+    await a.keyboard.press('Control+K');
+    const switcher = a.getByRole('dialog', { name: 'Go to conversation' });
+    await seen(switcher);
+    await a.keyboard.type('tea');
+    await a.keyboard.press('Enter');
+    await seen(a.getByRole('heading', { name: '#team' }));
+    // One conversation on screen at a time: #team's messages, none of the dm's.
+    expect(await a.getByRole('log').count()).toBe(1);
+    expect(await message(a, 'psst, a secret').count()).toBe(0);
+    await a.keyboard.press('Alt+ArrowDown');
+    await seen(a.getByRole('heading', { name: 'Bob' }));
+    await seen(message(a, 'psst, a secret'));
+    expect(await a.getByRole('log').count()).toBe(1);
+    await a.keyboard.press('Alt+ArrowUp');
+    await seen(a.getByRole('heading', { name: '#team' }));
+    await a.keyboard.press('Control+K');
+    await seen(switcher);
+    await a.keyboard.press('Escape');
+    await switcher.waitFor({ state: 'detached' });
+  }, 60_000);
+
+  it('passes axe-core on the main screens, light and dark, with no console errors', async () => {
+    const a = alice.page;
+    const problems: string[] = [];
+    problems.push(...(await accessibilityProblems(a)));
+    await a.getByRole('button', { name: 'Settings' }).click();
+    await seen(a.getByRole('dialog', { name: 'Settings' }));
+    problems.push(...(await accessibilityProblems(a)));
+    await a.screenshot({ path: screenshotPath('settings') });
+    await a.keyboard.press('Escape');
+    await a.emulateMedia({ colorScheme: 'dark' });
+    problems.push(...(await accessibilityProblems(a)));
+    await a.screenshot({ path: screenshotPath('chat-dark') });
+
+    const fresh = await openDesktop(browser, server.url);
+    try {
+      await seen(fresh.page.getByRole('heading', { name: 'Sign in to Parley' }));
+      problems.push(...(await accessibilityProblems(fresh.page)));
+    } finally {
+      await fresh.close();
+    }
+    expect(problems).toEqual([]);
+    expect(alice.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,86 @@
+// One "desktop" for the end-to-end tests: the real desktop core with its own data folder, served
+// by the web host, opened in its own Chromium context (its own storage). What `npm run web` runs.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DesktopCore } from '../../src/main/core/desktop-core.js';
+import { fileSecrets } from '../../src/main/core/file-secrets.js';
+import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
+import { startWebHost, type WebHost } from '../../src/main/web-host.js';
+import { tempDir } from './test-server.js';
+
+const RENDERER = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+
+export interface DesktopPage {
+  core: DesktopCore;
+  host: WebHost;
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions of the page. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function openDesktop(
+  browser: Browser,
+  serverUrl: string,
+  opts: { recordNotifications?: boolean } = {},
+): Promise<DesktopPage> {
+  const dataDir = tempDir('parley-desktop-');
+  const core = new DesktopCore({
+    dataDir,
+    secrets: fileSecrets(dataDir),
+    socketFactory: wsSocketFactory,
+    appInfo: { name: 'Parley', version: '0.1.0', platform: 'web', defaultServer: serverUrl },
+    openExternal: () => undefined,
+    notify: (n) => core.push('notification:show', n),
+  });
+  await core.start();
+  const host = await startWebHost({ core, rendererDir: RENDERER, port: 0 });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+  await context.grantPermissions(['notifications'], { origin: host.url.replace(/\/$/, '') });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  if (opts.recordNotifications) {
+    // Records what the page asks the Notification API to show (a string: it runs in the page).
+    await page.addInitScript(`
+      globalThis.shown = [];
+      const Real = globalThis.Notification;
+      globalThis.Notification = class extends Real {
+        constructor(title, options) {
+          super(title, options);
+          globalThis.shown.push({ title, body: options && options.body });
+        }
+      };
+    `);
+  }
+  await page.goto(host.url);
+  return {
+    core,
+    host,
+    context,
+    page,
+    errors,
+    async close() {
+      await context.close();
+      await host.close();
+      core.dispose();
+    },
+  };
+}
+
+/** Makes the page believe its window lost focus, as when the user switches to another app. */
+export async function blurWindow(page: Page): Promise<void> {
+  // Headless Chromium reports every page focused; this is the OS taking focus away.
+  await page.evaluate('document.hasFocus = () => false; window.dispatchEvent(new Event("blur"));');
+}
+
+export async function focusWindow(page: Page): Promise<void> {
+  await page.evaluate('document.hasFocus = () => true; window.dispatchEvent(new Event("focus"));');
+}
+
+export function screenshotPath(name: string): string {
+  return join(fileURLToPath(new URL('../..', import.meta.url)), 'test-results', `${name}.png`);
+}
