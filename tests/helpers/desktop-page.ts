@@ -24,7 +24,7 @@ export interface DesktopPage {
 export async function openDesktop(
   browser: Browser,
   serverUrl: string,
-  opts: { recordNotifications?: boolean } = {},
+  opts: { recordNotifications?: boolean; initScript?: string } = {},
 ): Promise<DesktopPage> {
   const dataDir = tempDir('parley-desktop-');
   const core = new DesktopCore({
@@ -56,6 +56,7 @@ export async function openDesktop(
       };
     `);
   }
+  if (opts.initScript) await page.addInitScript(opts.initScript);
   await page.goto(host.url);
   return {
     core,

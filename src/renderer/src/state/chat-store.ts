@@ -1,7 +1,7 @@
 // Everything the chat UI shows, built from the bridge's answers and pushes. React reads it through
 // useStore (use-store.ts); nothing here touches the DOM, so one store serves every component.
-// Changes are published at most once per frame: 1,000 incoming messages a second must not mean
-// 1,000 renders a second.
+// Changes are published about once per frame at most: 1,000 incoming messages a second must not
+// mean 1,000 renders a second.
 import type {
   AccountView,
   AppInfo,
@@ -93,7 +93,10 @@ export class ActionError extends Error {
 }
 
 const TYPING_SHOWN_MS = 6_000;
+const FRAME_MS = 16;
 const HISTORY_PAGE = 50;
+/** Scrolling back asks for more at a time: fewer round trips while the wheel spins. */
+const OLDER_PAGE = 100;
 
 type Listener = () => void;
 type Scheduler = (flush: () => void) => void;
@@ -119,8 +122,8 @@ export class ChatStore {
 
   constructor(
     private readonly bridge: ParleyBridge,
-    /** How a change is published: the next animation frame by default. */
-    private readonly schedule: Scheduler = defaultScheduler,
+    /** How a change is published (frameScheduler by default). */
+    private readonly schedule: Scheduler = frameScheduler(),
   ) {}
 
   // ---- React's side ------------------------------------------------------------------------
@@ -352,7 +355,7 @@ export class ChatStore {
         accountId,
         conversation,
         before: first.seq,
-        limit: HISTORY_PAGE,
+        limit: OLDER_PAGE,
       });
       const current = this.state.messages.get(conversation) ?? EMPTY_MESSAGES;
       const older = page.messages
@@ -736,11 +739,21 @@ export function describe(err: unknown): { code: string; message: string } {
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
-function defaultScheduler(flush: () => void): void {
-  // A hidden page gets no animation frames; a timer still publishes there (slower, which is fine).
-  if (typeof document !== 'undefined' && document.visibilityState === 'visible') {
-    requestAnimationFrame(flush);
-  } else {
-    setTimeout(flush, 50);
-  }
+/**
+ * Publishes at once (after the current task) when nothing was published for a frame, so a lone
+ * message shows without waiting; otherwise on the next frame, so a flood costs one render a
+ * frame, not one per message.
+ */
+function frameScheduler(): Scheduler {
+  let last = -Infinity;
+  return (flush) => {
+    const run = () => {
+      last = performance.now();
+      flush();
+    };
+    if (performance.now() - last >= FRAME_MS) queueMicrotask(run);
+    // A hidden page gets no animation frames; a timer still publishes there.
+    else if (document.visibilityState === 'visible') requestAnimationFrame(run);
+    else setTimeout(run, 50);
+  };
 }

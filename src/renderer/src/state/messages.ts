@@ -138,15 +138,17 @@ export function dayKey(ts: number): string {
   return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
 }
 
+const DATE = new Intl.DateTimeFormat(undefined, {
+  weekday: 'long',
+  year: 'numeric',
+  month: 'long',
+  day: 'numeric',
+});
+
 /** "Today", "Yesterday" or the date, for a separator. */
 export function dayLabel(ts: number, now = Date.now()): string {
   const key = dayKey(ts);
   if (key === dayKey(now)) return 'Today';
   if (key === dayKey(now - 86_400_000)) return 'Yesterday';
-  return new Date(ts).toLocaleDateString(undefined, {
-    weekday: 'long',
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-  });
+  return DATE.format(ts);
 }

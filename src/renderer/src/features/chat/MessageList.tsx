@@ -69,6 +69,17 @@ export function MessageList({ conversation }: { conversation: string }) {
 
   // Read up to the newest message while it is on screen and the window has focus.
   const [atBottom, setAtBottom] = useState(true);
+  // Following the newest message is the user's choice, not a measurement: when messages pour in
+  // faster than the list scrolls, "at the bottom" is briefly false, and following must go on.
+  // Only the user scrolling up stops it; reaching the bottom again resumes it.
+  const follow = useRef(true);
+  const onBottom = useCallback((bottom: boolean) => {
+    if (bottom) follow.current = true;
+    setAtBottom(bottom);
+  }, []);
+  const stopFollowing = useCallback(() => {
+    follow.current = false;
+  }, []);
   const [focused, setFocused] = useState(() => document.hasFocus());
   useEffect(() => {
     const on = () => setFocused(true);
@@ -124,7 +135,18 @@ export function MessageList({ conversation }: { conversation: string }) {
   }
 
   return (
-    <div className="messages" role="log" aria-label="Messages" aria-live="polite">
+    <div
+      className="messages"
+      role="log"
+      aria-label="Messages"
+      aria-live="polite"
+      onWheel={(e) => e.deltaY < 0 && stopFollowing()}
+      onTouchMove={stopFollowing}
+      onKeyDown={(e) => ['PageUp', 'ArrowUp', 'Home'].includes(e.key) && stopFollowing()}
+      onMouseDown={(e) =>
+        e.target === e.currentTarget.querySelector('.virtual-list') && stopFollowing()
+      }
+    >
       <Virtuoso
         ref={list}
         className="virtual-list"
@@ -132,8 +154,8 @@ export function MessageList({ conversation }: { conversation: string }) {
         firstItemIndex={firstItemIndex}
         initialTopMostItemIndex={items.length - 1}
         alignToBottom
-        followOutput={(bottom) => (bottom ? 'auto' : false)}
-        atBottomStateChange={setAtBottom}
+        followOutput={() => (follow.current ? 'auto' : false)}
+        atBottomStateChange={onBottom}
         atBottomThreshold={40}
         startReached={() => void store.loadOlder(conversation)}
         increaseViewportBy={{ top: 400, bottom: 200 }}

@@ -5,8 +5,11 @@ import type { UiMessage } from '../../state/messages';
 import { useChatStore } from '../../state/use-store';
 import { MessageText, type LinkOpener } from './MessageText';
 
+// One formatter for every row: toLocaleTimeString builds a new one per call, and was the
+// costliest function of the page under a flood of messages (bench/ui).
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 function time(ts: number): string {
-  return new Date(ts).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return TIME.format(ts);
 }
 
 export const MessageRow = memo(function MessageRow({
