@@ -25,6 +25,7 @@ const LATENCY_SAMPLES = quick ? 50 : 300;
 const BIG = quick ? 20_000 : 100_000;
 const SCROLL_BACK = quick ? 1_000 : 5_000;
 const FLOOD_RATE = 1_000;
+const OPENS = 6;
 const FLOOD_SECONDS = quick ? 3 : 10;
 const PASSWORD = 'bench password';
 
@@ -48,6 +49,30 @@ async function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<
     clearTimeout(timer);
   }
 }
+
+/**
+ * Notes when bridge frames reach the page, before any of the app's code sees them: latency
+ * samples by number (__bridgeAt) and the latest page of the big conversation (__historyAt).
+ */
+const BRIDGE_CLOCK = `(() => {
+  const got = (globalThis.__bridgeAt = new Map());
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, fn, o) {
+    if (type === 'message' && !this.__timed) {
+      this.__timed = true;
+      add.call(this, 'message', (e) => {
+        const data = String(e.data);
+        const t = performance.timeOrigin + performance.now();
+        const m = /"text":"lat-(\\d+)"/.exec(data);
+        if (m && !got.has(m[1])) got.set(m[1], t);
+        if (data.includes('"endOfList"') && data.includes('big-')) {
+          globalThis.__historyAt = performance.now();
+        }
+      });
+    }
+    return add.call(this, type, fn, o);
+  };
+})()`;
 
 async function signIn(d: DesktopPage, server: TestServer, username: string, name: string) {
   const account = await d.core.signUp(server.url, username, PASSWORD, name);
@@ -247,19 +272,24 @@ async function openBig(page: Page, lastSeq: number) {
         if (!document.querySelector('article[data-seq="${lastSeq}"]')) return;
         mo.disconnect();
         // Painted: the frame after the DOM holds the newest message.
-        requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0));
+        const inDom = performance.now();
+        requestAnimationFrame(() =>
+          setTimeout(() => resolve({ total: performance.now() - t0, history: globalThis.__historyAt - t0, inDom: inDom - t0 }), 0),
+        );
       });
       mo.observe(document.body, { childList: true, subtree: true });
     });
   })()`);
   await page.getByRole('button', { name: /^#big(,|$)/ }).click();
-  return r2(
-    await withTimeout(
-      'the big conversation painted',
-      20_000,
-      page.evaluate<number>('globalThis.__open'),
-    ),
+  const t = await withTimeout(
+    'the big conversation painted',
+    20_000,
+    page.evaluate<{ total: number; history: number; inDom: number }>('globalThis.__open'),
   );
+  console.log(
+    `open: history page at ${r2(t.history)} ms, newest message in the DOM at ${r2(t.inDom)} ms`,
+  );
+  return r2(t.total);
 }
 
 async function scrollBack(page: Page, lastSeq: number) {
@@ -299,6 +329,15 @@ async function flood(sender: ProtoClient, desk: DesktopPage) {
   await watchArrivals(page, 'flood');
   const heapBefore = await heapUsed(page);
   await startJankMeter(page);
+  if (process.env.TRACE) {
+    await page
+      .context()
+      .browser()!
+      .startTracing(page, {
+        path: process.env.TRACE,
+        categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'],
+      });
+  }
   const cdp = process.env.PROFILE ? await page.context().newCDPSession(page) : undefined;
   if (cdp) {
     await cdp.send('Profiler.enable');
@@ -343,6 +382,7 @@ async function flood(sender: ProtoClient, desk: DesktopPage) {
     ),
   );
   clearInterval(progress);
+  if (process.env.TRACE) await page.context().browser()!.stopTracing();
   if (cdp) {
     const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
     writeFileSync(process.env.PROFILE!, JSON.stringify(profile));
@@ -392,24 +432,8 @@ async function main(): Promise<void> {
     limits: { requestsPerSecond: 5_000, requestBurst: 5_000, abuseRefusals: 1_000_000 },
   });
   const browser = await launchChromium(['--enable-precise-memory-info']);
-  const a = await openDesktop(browser, server.url);
-  // When each bridge frame about a latency sample reaches the page (before any of our code).
-  const b = await openDesktop(browser, server.url, {
-    initScript: `(() => {
-      const got = (globalThis.__bridgeAt = new Map());
-      const add = WebSocket.prototype.addEventListener;
-      WebSocket.prototype.addEventListener = function (type, fn, o) {
-        if (type === 'message' && !this.__timed) {
-          this.__timed = true;
-          add.call(this, 'message', (e) => {
-            const m = /"text":"lat-(\\d+)"/.exec(String(e.data));
-            if (m && !got.has(m[1])) got.set(m[1], performance.timeOrigin + performance.now());
-          });
-        }
-        return add.call(this, type, fn, o);
-      };
-    })()`,
-  });
+  const a = await openDesktop(browser, server.url, { initScript: BRIDGE_CLOCK });
+  const b = await openDesktop(browser, server.url, { initScript: BRIDGE_CLOCK });
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
     quick,
@@ -423,14 +447,15 @@ async function main(): Promise<void> {
       [alice, a],
       [bob, b],
     ] as const) {
-      for (const g of ['lat', 'big', 'flood']) await d.core.request(acc.id, 'join', { group: g });
+      for (const g of ['lat', 'big']) await d.core.request(acc.id, 'join', { group: g });
     }
+    // The flood has one receiver, the page measured: Bob.
+    await b.core.request(bob.id, 'join', { group: 'flood' });
     const carol = await server.client('carol');
     const dave = await server.client('dave');
-    for (const g of ['lat', 'flood']) {
-      await carol.ok('join', { group: g });
-      await dave.ok('join', { group: g });
-    }
+    await carol.ok('join', { group: 'lat' });
+    await dave.ok('join', { group: 'lat' });
+    await carol.ok('join', { group: 'flood' });
 
     // 1
     await openGroup(a.page, 'lat');
@@ -443,12 +468,24 @@ async function main(): Promise<void> {
     // 2
     const seeded = seedBig(server, bob.userId);
     console.log(`seeded ${BIG} messages in ${Math.round(seeded.seedMs)} ms`);
-    await a.page.reload();
-    await a.page.getByRole('heading', { name: 'Welcome to Parley' }).waitFor({ timeout: 10_000 });
-    await a.page.getByRole('button', { name: /^#big(,|$)/ }).waitFor({ timeout: 10_000 });
-    const firstPaintMs = await openBig(a.page, seeded.lastSeq);
+    // The first open asks the server; after a reload of the page, the desktop core answers from
+    // its cache of the newest page (as after switching windows or restarting the renderer).
+    const opens: number[] = [];
+    for (let i = 0; i < OPENS; i++) {
+      await a.page.reload();
+      await a.page.getByRole('heading', { name: 'Welcome to Parley' }).waitFor({ timeout: 10_000 });
+      await a.page.getByRole('button', { name: /^#big(,|$)/ }).waitFor({ timeout: 10_000 });
+      opens.push(await openBig(a.page, seeded.lastSeq));
+    }
+    const cached = opens.slice(1).sort((x, y) => x - y);
     const scrolled = await scrollBack(a.page, seeded.lastSeq);
-    results.bigConversation = { messages: BIG, firstPaintMs, scrollBack: scrolled };
+    results.bigConversation = {
+      messages: BIG,
+      firstPaintMs: opens[0],
+      cachedOpenMedianMs: pct(cached, 50),
+      cachedOpensMs: opens.slice(1),
+      scrollBack: scrolled,
+    };
     console.log('100k conversation', results.bigConversation);
 
     // 3
@@ -478,6 +515,7 @@ async function main(): Promise<void> {
   };
   const big = results.bigConversation as {
     firstPaintMs: number;
+    cachedOpenMedianMs: number;
     scrollBack: { longestTaskMs: number; longTasks: number; maxFrameMs: number; seconds: number };
   };
   const f = results.flood as {
@@ -495,7 +533,7 @@ Chromium (headless) pages through the web host, a real server on loopback; \`npm
 | figure | result | target |
 | --- | --- | --- |
 | send in one page → rendered in the other | p50 ${s.ui.p50} ms, p99 ${s.ui.p99} ms (bare protocol clients, same run: p50 ${s.bareProtocol.p50} ms, p99 ${s.bareProtocol.p99} ms) | p99 < 20 ms |
-| open a conversation of ${BIG.toLocaleString('en')} messages, click → newest painted | ${big.firstPaintMs} ms | < 200 ms |
+| open a conversation of ${BIG.toLocaleString('en')} messages, click → newest painted | first open (from the server) ${big.firstPaintMs} ms; after a page reload (the core's cache) median ${big.cachedOpenMedianMs} ms of ${OPENS - 1} | < 200 ms |
 | scroll back through ${SCROLL_BACK.toLocaleString('en')} | ${big.scrollBack.longTasks} tasks ≥ 50 ms (longest ${big.scrollBack.longestTaskMs} ms), longest frame ${r2(big.scrollBack.maxFrameMs)} ms, ${big.scrollBack.seconds} s | longest task < 50 ms |
 | ${FLOOD_RATE}/s incoming for ${FLOOD_SECONDS} s | ${f.longTasks} tasks ≥ 50 ms (longest ${f.longestTaskMs} ms), longest frame ${r2(f.maxFrameMs)} ms; all rendered after ${f.renderedAllAfterSeconds} s; JS heap ${f.heapBeforeMB} → ${f.heapAfterMB} MB | longest task < 50 ms |
 | initial JavaScript | ${bundle.gzipKB} KB gzipped (${bundle.rawKB} KB raw) | < 250 KB gzipped |

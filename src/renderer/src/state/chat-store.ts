@@ -29,6 +29,7 @@ import {
   mergeMessages,
   patchMessage,
   type ConversationMessages,
+  type UiMessage,
 } from './messages';
 
 export interface ConversationItem {
@@ -94,6 +95,7 @@ export class ActionError extends Error {
 
 const TYPING_SHOWN_MS = 6_000;
 const FRAME_MS = 16;
+const READ_EVERY_MS = 1_000;
 const HISTORY_PAGE = 50;
 /** Scrolling back asks for more at a time: fewer round trips while the wheel spins. */
 const OLDER_PAGE = 100;
@@ -119,6 +121,11 @@ export class ChatStore {
   private scheduled = false;
   private readonly unsubscribes: (() => void)[] = [];
   private readonly loadingOlder = new Set<string>();
+  /** Live messages waiting for the next publish, by conversation: one list copy a frame. */
+  private appends = new Map<string, UiMessage[]>();
+  /** Read markers waiting to be sent, by conversation (at most one request per READ_EVERY_MS). */
+  private readonly readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly readWanted = new Map<string, number>();
 
   constructor(
     private readonly bridge: ParleyBridge,
@@ -141,6 +148,7 @@ export class ChatStore {
     this.scheduled = true;
     this.schedule(() => {
       this.scheduled = false;
+      this.applyAppends();
       for (const l of [...this.listeners]) l();
     });
   }
@@ -207,6 +215,8 @@ export class ChatStore {
   /** Stops following the bridge. React's own subscriptions end with its components. */
   dispose(): void {
     for (const u of this.unsubscribes.splice(0)) u();
+    for (const t of this.readTimers.values()) clearTimeout(t);
+    this.readTimers.clear();
   }
 
   // ---- accounts ----------------------------------------------------------------------------
@@ -402,7 +412,24 @@ export class ChatStore {
     const conversations = new Map(this.state.conversations);
     conversations.set(conversation, { ...c, readSeq: seq, unread: 0 });
     this.set({ conversations });
-    await this.call('chat:read', { accountId, conversation, seq }).catch(() => undefined);
+    // Reading along a busy conversation would send a marker every frame: send the latest one at
+    // most every READ_EVERY_MS.
+    this.readWanted.set(conversation, seq);
+    if (this.readTimers.has(conversation)) return;
+    const send = async () => {
+      const wanted = this.readWanted.get(conversation);
+      this.readWanted.delete(conversation);
+      if (wanted === undefined) {
+        this.readTimers.delete(conversation);
+        return;
+      }
+      this.readTimers.set(
+        conversation,
+        setTimeout(() => void send(), READ_EVERY_MS),
+      );
+      await this.call('chat:read', { accountId, conversation, seq: wanted }).catch(() => undefined);
+    };
+    await send();
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -563,12 +590,12 @@ export class ChatStore {
         const d = frame.data;
         if (d.conversation.startsWith('dm:')) this.nameDm(d.conversation, d.from);
         this.clearTypist(d.conversation, d.from.user_id);
-        const held = this.state.messages.get(d.conversation);
-        if (held)
-          this.putMessages(d.conversation, {
-            ...held,
-            list: mergeMessages(held.list, [fromSend(d)]),
-          });
+        if (this.state.messages.has(d.conversation)) {
+          const batch = this.appends.get(d.conversation);
+          if (batch) batch.push(fromSend(d));
+          else this.appends.set(d.conversation, [fromSend(d)]);
+          this.set({});
+        }
         return;
       }
       case 'message:updated': {
@@ -668,6 +695,17 @@ export class ChatStore {
   }
 
   // ---- helpers -----------------------------------------------------------------------------
+
+  private applyAppends(): void {
+    if (this.appends.size === 0) return;
+    const messages = new Map(this.state.messages);
+    for (const [conversation, batch] of this.appends) {
+      const held = messages.get(conversation);
+      if (held) messages.set(conversation, { ...held, list: mergeMessages(held.list, batch) });
+    }
+    this.appends = new Map();
+    this.state = { ...this.state, messages };
+  }
 
   private putMessages(conversation: string, value: ConversationMessages): void {
     const messages = new Map(this.state.messages);

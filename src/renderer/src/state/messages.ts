@@ -75,9 +75,12 @@ export function mergeMessages(
 ): UiMessage[] {
   if (incoming.length === 0) return current as UiMessage[];
   const last = current[current.length - 1];
-  // The common case, a live message after everything held: append.
-  if (incoming.length === 1 && (!last || incoming[0]!.seq > last.seq)) {
-    return [...current, incoming[0]!];
+  // The common case, live messages after everything held, in order: append.
+  if (
+    (!last || incoming[0]!.seq > last.seq) &&
+    incoming.every((m, i) => i === 0 || m.seq > incoming[i - 1]!.seq)
+  ) {
+    return current.concat(incoming);
   }
   const bySeq = new Map<number, UiMessage>();
   for (const m of current) bySeq.set(m.seq, m);

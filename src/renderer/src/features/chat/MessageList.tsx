@@ -152,7 +152,8 @@ export function MessageList({ conversation }: { conversation: string }) {
         className="virtual-list"
         data={items}
         firstItemIndex={firstItemIndex}
-        initialTopMostItemIndex={items.length - 1}
+        initialTopMostItemIndex={{ index: 'LAST', align: 'end' }}
+        defaultItemHeight={44}
         alignToBottom
         followOutput={() => (follow.current ? 'auto' : false)}
         atBottomStateChange={onBottom}
