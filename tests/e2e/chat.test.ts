@@ -280,12 +280,17 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     // One conversation on screen at a time: #team's messages, none of the dm's.
     expect(await a.getByRole('log').count()).toBe(1);
     expect(await message(a, 'psst, a secret').count()).toBe(0);
+    // A draft stays with its conversation.
+    await composer(a).fill('half a thought');
     await a.keyboard.press('Alt+ArrowDown');
     await seen(a.getByRole('heading', { name: 'Bob' }));
     await seen(message(a, 'psst, a secret'));
     expect(await a.getByRole('log').count()).toBe(1);
+    expect(await composer(a).inputValue()).toBe('');
     await a.keyboard.press('Alt+ArrowUp');
     await seen(a.getByRole('heading', { name: '#team' }));
+    expect(await composer(a).inputValue()).toBe('half a thought');
+    await composer(a).fill('');
     await a.keyboard.press('Control+K');
     await seen(switcher);
     await a.keyboard.press('Escape');
