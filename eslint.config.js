@@ -2,10 +2,21 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
+import electronSecurity from 'eslint-plugin-electron-security';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'dist/', 'bench/results/', 'coverage/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'out/',
+      'dist/',
+      'bench/results/',
+      'coverage/',
+      // Deliberately insecure code that electronegativity must flag; never built.
+      'tests/security/fixtures/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,6 +29,22 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
       eqeqeq: ['error', 'always'],
+    },
+  },
+  // Electron's security checklist, every rule an error (the strict preset): a finding fails
+  // `npm test` unless fixed, or disabled on its line with the reason beside it.
+  {
+    ...electronSecurity.configs.strict,
+    files: ['src/main/**/*.ts', 'src/preload/**/*.ts'],
+  },
+  {
+    files: ['src/main/**/*.ts'],
+    rules: {
+      // src/main/core/external-url.ts: http, https and mailto only, no lookalikes.
+      'electron-security/no-open-external-with-dynamic-url': [
+        'error',
+        { urlValidators: ['openableExternalUrl'] },
+      ],
     },
   },
   {

@@ -12,7 +12,7 @@ import {
   shell,
 } from 'electron';
 import { DesktopCore } from './core/desktop-core.js';
-import { checkExternalUrl } from './core/external-url.js';
+import { openableExternalUrl } from './core/external-url.js';
 import { readJson, writeJsonAtomic } from './core/json-file.js';
 import {
   parseDeepLink,
@@ -49,6 +49,8 @@ function createWindow(): BrowserWindow {
     saved,
     screen.getAllDisplays().map((d) => d.workArea),
   );
+  // electronegativity-justified AUXCLICK_JS_CHECK: middle-clicks and window.open both reach
+  // setWindowOpenHandler below, which denies every new window; will-navigate is prevented.
   const win = new BrowserWindow({
     ...bounds,
     minWidth: 640,
@@ -56,6 +58,8 @@ function createWindow(): BrowserWindow {
     show: false,
     title: 'Parley',
     webPreferences: {
+      // electronegativity-justified PRELOAD_JS_CHECK: the preload (src/preload/index.ts) runs
+      // sandboxed and exposes one named function per IPC channel; no ipcRenderer, no Node.
       preload: join(import.meta.dirname, '../preload/index.cjs'),
       sandbox: true,
       contextIsolation: true,
@@ -65,8 +69,7 @@ function createWindow(): BrowserWindow {
   win.once('ready-to-show', () => win.show());
   // No new windows, ever. A safe link (http, https, mailto) goes to the OS browser instead.
   win.webContents.setWindowOpenHandler(({ url }) => {
-    const verdict = checkExternalUrl(url);
-    if (verdict.ok) void shell.openExternal(verdict.url);
+    void openOutside(url);
     return { action: 'deny' };
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
@@ -104,6 +107,15 @@ function openDeepLink(raw: string): void {
   }
 }
 
+/** The one door to the OS's URL handlers: only what checkExternalUrl accepts gets through. */
+async function openOutside(raw: string): Promise<void> {
+  const url = openableExternalUrl(raw);
+  if (url === null) return;
+  // electronegativity-justified OPEN_EXTERNAL_JS_CHECK: url passed openableExternalUrl (http,
+  // https, mailto; no lookalikes or hidden user names), the only way here.
+  await shell.openExternal(url);
+}
+
 /** The packaged app's id (electron-builder.yml): Windows ties toasts and their clicks to it. */
 const APP_ID = 'org.parley.desktop';
 
@@ -130,7 +142,7 @@ async function main(): Promise<void> {
       // npm start runs a local server beside the app and says where; otherwise the usual place.
       defaultServer: process.env.PARLEY_DEFAULT_SERVER ?? 'http://127.0.0.1:7420',
     },
-    openExternal: (url) => shell.openExternal(url),
+    openExternal: openOutside,
     notify: (n) => {
       if (!Notification.isSupported()) return;
       // hasReply: an answer field in the notification where the OS has one (macOS).
@@ -195,6 +207,8 @@ async function main(): Promise<void> {
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  // electronegativity-justified PROTOCOL_HANDLER_JS_CHECK: parley:// links only open a
+  // conversation or join a group, parsed against a schema (parseDeepLink); nothing else runs.
   app.setAsDefaultProtocolClient('parley');
   // macOS delivers links here; Windows and Linux start a second instance with the link in argv.
   app.on('open-url', (event, url) => {

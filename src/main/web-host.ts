@@ -19,9 +19,13 @@ import { handleInvoke } from './core/ipc-handler.js';
 export const WEB_HOST_IPC_PATH = '/ipc';
 const HELLO_TIMEOUT_MS = 5_000;
 const MAX_FRAME_BYTES = 256 * 1024;
+// The page's own meta CSP (src/renderer/index.html) and, in a header, what a meta cannot say:
+// frame-ancestors. Styles are files only; React and the virtual list set styles through the
+// CSSOM, which style-src does not govern.
 const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "media-src 'self' blob: mediastream:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; " +
+  "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

@@ -422,6 +422,7 @@ export class DesktopCore {
   async openExternal(url: string): Promise<InvokeResults['shell:openExternal']> {
     const verdict = checkExternalUrl(url);
     if (!verdict.ok) return { opened: false, reason: verdict.reason };
+    // electronegativity-justified OPEN_EXTERNAL_JS_CHECK: a port, called with a checked URL only.
     await this.ports.openExternal(verdict.url);
     return { opened: true };
   }

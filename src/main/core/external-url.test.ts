@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkExternalUrl } from './external-url.js';
+import { checkExternalUrl, openableExternalUrl } from './external-url.js';
 
 describe('checkExternalUrl', () => {
   it.each([
@@ -52,5 +52,11 @@ describe('checkExternalUrl', () => {
       ok: false,
       reason: 'the link hides a user name',
     });
+  });
+
+  it('gives the Electron adapter the checked URL or null (openableExternalUrl)', () => {
+    expect(openableExternalUrl('https://example.org/a b')).toBe(null);
+    expect(openableExternalUrl('https://example.org/x')).toBe('https://example.org/x');
+    expect(openableExternalUrl('javascript:alert(1)')).toBe(null);
   });
 });

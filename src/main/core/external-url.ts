@@ -32,3 +32,9 @@ export function checkExternalUrl(raw: unknown): ExternalUrlVerdict {
   }
   return { ok: true, url: url.href };
 }
+
+/** The checked URL, or null when it may not leave the app: the form the Electron adapter uses. */
+export function openableExternalUrl(raw: unknown): string | null {
+  const verdict = checkExternalUrl(raw);
+  return verdict.ok ? verdict.url : null;
+}

@@ -96,6 +96,7 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     case 'ui:attention':
       return core.setAttention(a);
     case 'shell:openExternal':
+      // electronegativity-justified OPEN_EXTERNAL_JS_CHECK: DesktopCore.openExternal checks it.
       return core.openExternal(a.url);
     case 'app:networkChanged':
       core.nudge();

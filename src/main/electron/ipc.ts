@@ -11,11 +11,11 @@ export function serveIpc(
   window: () => BrowserWindow | undefined,
   isOurPage: (url: string) => boolean,
 ): () => void {
-  const fromOurWindow = (event: IpcMainInvokeEvent) => {
+  const isFromOurWindow = (event: IpcMainInvokeEvent) => {
     const win = window();
     return isTrustedSender(
       {
-        fromOurWindow: win !== undefined && event.sender === win.webContents,
+        isFromOurWindow: win !== undefined && event.sender === win.webContents,
         isMainFrame: event.senderFrame === event.sender.mainFrame,
         url: event.senderFrame?.url ?? '',
       },
@@ -24,7 +24,7 @@ export function serveIpc(
   };
   for (const channel of INVOKE_CHANNELS) {
     ipcMain.handle(channel, (event, args: unknown) =>
-      fromOurWindow(event)
+      isFromOurWindow(event)
         ? handleInvoke(core, channel, args, (err) => console.error(`ipc ${channel} failed`, err))
         : { ok: false, error: { code: 'FORBIDDEN', message: 'unknown sender' } },
     );
