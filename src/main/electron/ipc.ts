@@ -15,7 +15,7 @@ export function serveIpc(
     const win = window();
     return isTrustedSender(
       {
-        isFromOurWindow: win !== undefined && event.sender === win.webContents,
+        fromOurWindow: win !== undefined && event.sender === win.webContents,
         isMainFrame: event.senderFrame === event.sender.mainFrame,
         url: event.senderFrame?.url ?? '',
       },
