@@ -269,6 +269,47 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     expect(dm.messages.filter((m) => m.body?.text === 'written while offline')).toHaveLength(1);
   }, 90_000);
 
+  it('scrolling up loads older messages without moving what is on screen', async () => {
+    const a = alice.page;
+    const accountId = alice.core.listAccounts()[0]!.id;
+    await alice.core.request(accountId, 'join', { group: 'archive' });
+    // 300 stored messages, older than today (straight into the store: the rate limit would
+    // make posting them take a while).
+    const start = Date.now() - 3 * 86_400_000;
+    for (let i = 0; i < 300; i++) {
+      server.store.appendMessage({
+        convId: 'group:archive',
+        sender: { user_id: 'archivist', cid: 'seed', displayName: 'Archivist' },
+        clientMsgId: `old-${i}`,
+        body: { text: `old message ${i}` },
+        ts: start + i * 60_000,
+      });
+    }
+    await a.getByRole('button', { name: /^#archive/ }).click();
+    await seen(message(a, 'old message 299'));
+    // The newest page (50) is shown. Scrolling to its top asks for the page before it.
+    await a.evaluate(`(() => {
+      const list = document.querySelector('.virtual-list');
+      list.dispatchEvent(new WheelEvent('wheel', { deltaY: -500, bubbles: true }));
+      list.scrollTop = 0;
+    })()`);
+    // The older page arrives above (rendered just out of sight)...
+    await message(a, 'old message 249').waitFor({ state: 'attached', timeout: SEEN_MS });
+    await a.waitForTimeout(300);
+    // ...and the message that was at the top is still at the top: had the list jumped, the
+    // oldest loaded message would be there and this one 100 messages further down.
+    const offset = await a.evaluate<number | null>(`(() => {
+      const list = document.querySelector('.virtual-list').getBoundingClientRect();
+      const el = [...document.querySelectorAll('article')].find((x) => x.textContent.includes('old message 250'));
+      return el ? Math.round(el.getBoundingClientRect().top - list.top) : null;
+    })()`);
+    expect(offset).not.toBeNull();
+    expect(offset!).toBeGreaterThanOrEqual(0);
+    expect(offset!).toBeLessThan(250);
+    expect(await message(a, 'old message 150').isVisible()).toBe(false);
+    await a.screenshot({ path: screenshotPath('older-messages') });
+  }, 60_000);
+
   it('keyboard: Ctrl+K jumps, Alt+Up/Down moves between conversations, Escape closes', async () => {
     const a = alice.page;
     await a.keyboard.press('Control+K');
