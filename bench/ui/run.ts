@@ -8,6 +8,8 @@
 //      the page's JavaScript heap before and after;
 //   4. the renderer's initial JavaScript, gzipped.
 // Results: bench/results/ui.json and ui.md. Every wait is bounded.
+// To look inside the flood: PROFILE=/tmp/flood.cpuprofile writes the page's CPU profile, and
+// TRACE=/tmp/flood.json a Chrome trace (both open in Chrome's DevTools).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
