@@ -712,15 +712,28 @@ export class Hub {
   }
 
   private rtc(conn: HubConnection, p: RequestParams<'rtc'>): RequestResultMap['rtc'] {
-    const target = this.byCid.get(p.cid);
-    if (!target)
-      throw new HubError(ErrorCode.NOT_FOUND, `no connection ${p.cid}; it may have gone`);
-    if (!this.sharesConversation(conn.user.userId, target.user.userId)) {
+    let targetUser: string;
+    if (p.cid !== undefined) {
+      const target = this.byCid.get(p.cid);
+      if (!target)
+        throw new HubError(ErrorCode.NOT_FOUND, `no connection ${p.cid}; it may have gone`);
+      targetUser = target.user.userId;
+    } else {
+      targetUser = p.user_id!;
+    }
+    if (!this.sharesConversation(conn.user.userId, targetUser)) {
       throw new HubError(ErrorCode.FORBIDDEN, 'you share no group or conversation with that user');
     }
-    this.broker.publish(topics.user(target.user.userId), {
+    // A user with no live connection (or invisible) is offline to a caller: one answer for both.
+    if (
+      p.cid === undefined &&
+      (!this.byUser.has(targetUser) || this.store.userById(targetUser)?.status === 'invisible')
+    ) {
+      throw new HubError(ErrorCode.NOT_FOUND, 'that user is offline');
+    }
+    this.broker.publish(topics.user(targetUser), {
       event: 'rtc:signal',
-      cid: p.cid,
+      ...(p.cid !== undefined ? { cid: p.cid } : {}),
       frame: eventFrame('rtc:signal', {
         from: { user_id: conn.user.userId, cid: conn.cid },
         callId: p.callId,

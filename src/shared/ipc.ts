@@ -125,14 +125,19 @@ export const invokeArgs = {
     })
     .strict(),
   'presence:list': z.object({ accountId }).strict(),
+  /** To one connection (`cid`), or to every connection of a user (`user`: ringing). */
   'rtc:signal': z
     .object({
       accountId,
-      cid: z.string().min(1).max(64),
+      cid: z.string().min(1).max(64).optional(),
+      user: z.string().min(1).max(64).optional(),
       callId: z.string().min(1).max(64),
       signal: z.unknown(),
     })
-    .strict(),
+    .strict()
+    .refine((a) => (a.cid === undefined) !== (a.user === undefined), {
+      message: 'give cid or user, not both',
+    }),
   'settings:get': noArgs,
   'settings:set': z
     .object({

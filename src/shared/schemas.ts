@@ -79,11 +79,17 @@ export const requestParams = {
     status: z.enum(['online', 'away', 'busy', 'invisible']),
     text: z.string().max(140).optional(),
   }),
-  rtc: z.object({
-    cid: id,
-    callId: id,
-    signal: z.unknown().refine((s) => s !== undefined && s !== null, 'signal is required'),
-  }),
+  rtc: z
+    .object({
+      /** One connection; or, with `user_id` instead, every connection of that user (ringing). */
+      cid: id.optional(),
+      user_id: userId.optional(),
+      callId: id,
+      signal: z.unknown().refine((s) => s !== undefined && s !== null, 'signal is required'),
+    })
+    .refine((p) => (p.cid === undefined) !== (p.user_id === undefined), {
+      message: 'rtc needs exactly one of cid and user_id',
+    }),
   notify: z.object({
     user_ids: z.union([userId.transform((u) => [u]), z.array(userId).min(1).max(100)]),
     title: z.string().max(200),

@@ -38,7 +38,9 @@ export async function openDesktop(
   await core.start();
   const host = await startWebHost({ core, rendererDir: RENDERER, port: 0 });
   const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
-  await context.grantPermissions(['notifications'], { origin: host.url.replace(/\/$/, '') });
+  await context.grantPermissions(['notifications', 'camera', 'microphone'], {
+    origin: host.url.replace(/\/$/, ''),
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

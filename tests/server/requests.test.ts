@@ -613,6 +613,31 @@ describe('rtc and notify', () => {
     expect((await alice.fails('rtc', { cid: bob.cid, callId: 'call-3' })).code).toBe('BAD_REQUEST');
   });
 
+  it('rtc with user_id rings every connection of that user; an offline user is NOT_FOUND', async () => {
+    const bob2 = await ProtoClient.connect(server.wsUrl, (await server.user('bob')).token);
+    const signal = { kind: 'ring', media: { audio: true, video: false } };
+    const first = bob.event<{ callId: string }>('rtc:signal', (d) => d.callId === 'ring-1');
+    const second = bob2.event<{ callId: string }>('rtc:signal', (d) => d.callId === 'ring-1');
+    expect(await alice.ok('rtc', { user_id: bob.userId, callId: 'ring-1', signal })).toEqual({});
+    expect((await first).data).toMatchObject({ from: { user_id: alice.userId, cid: alice.cid } });
+    expect((await second).data).toMatchObject({ callId: 'ring-1', signal });
+    await bob2.close();
+    expect(
+      (await alice.fails('rtc', { cid: bob.cid, user_id: bob.userId, callId: 'x', signal })).code,
+    ).toBe('BAD_REQUEST');
+    const gone = await server.user('gone-user');
+    const g = await ProtoClient.connect(server.wsUrl, gone.token);
+    await g.ok('join', { group: 'general' });
+    await g.close();
+    expect(
+      (await alice.fails('rtc', { user_id: gone.userId, callId: 'ring-2', signal })).code,
+    ).toBe('NOT_FOUND');
+    const stranger = await connect('stranger-2');
+    expect(
+      (await stranger.fails('rtc', { user_id: bob.userId, callId: 'ring-3', signal })).code,
+    ).toBe('FORBIDDEN');
+  });
+
   it('notify delivers to online users and queues for offline ones until they connect', async () => {
     const frank = await server.user('frank');
     const f1 = await ProtoClient.connect(server.wsUrl, frank.token);

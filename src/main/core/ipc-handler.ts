@@ -88,7 +88,11 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     case 'presence:set':
       return core.setPresence(a.accountId, a.status, a.text);
     case 'rtc:signal':
-      return core.request(a.accountId, 'rtc', { cid: a.cid, callId: a.callId, signal: a.signal });
+      return core.request(a.accountId, 'rtc', {
+        ...(a.cid !== undefined ? { cid: a.cid } : { user_id: a.user }),
+        callId: a.callId,
+        signal: a.signal,
+      });
     case 'settings:get':
       return core.getSettings();
     case 'settings:set':

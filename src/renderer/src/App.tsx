@@ -4,6 +4,9 @@ import { useEffect, useMemo, useState } from 'react';
 import type { ParleyBridge } from '../../shared/ipc';
 import type { BridgeProblem } from './bridge';
 import { SignIn } from './features/auth/SignIn';
+import { CallStore } from './features/call/call-store';
+import { CallPanel } from './features/call/CallPanel';
+import { CallContext } from './features/call/use-call';
 import { ChatView } from './features/chat/ChatView';
 import { GroupBrowser } from './features/groups/GroupBrowser';
 import { showBrowserNotifications } from './features/notifications/browser-notifications';
@@ -17,6 +20,14 @@ type Open = 'groups' | 'settings' | 'switcher' | null;
 
 export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
   const store = useMemo(() => ('code' in bridge ? null : new ChatStore(bridge)), [bridge]);
+  const calls = useMemo(
+    () => (store && !('code' in bridge) ? new CallStore(store, bridge) : null),
+    [store, bridge],
+  );
+  useEffect(() => {
+    calls?.listen();
+    return () => calls?.dispose();
+  }, [calls]);
   useEffect(() => {
     if (!store || 'code' in bridge) return;
     void store.start();
@@ -33,7 +44,7 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
       store.dispose();
     };
   }, [store, bridge]);
-  if ('code' in bridge || !store) {
+  if ('code' in bridge || !store || !calls) {
     return (
       <main className="fatal">
         <h1>Parley</h1>
@@ -43,7 +54,9 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
   }
   return (
     <StoreContext.Provider value={store}>
-      <Screens />
+      <CallContext.Provider value={calls}>
+        <Screens />
+      </CallContext.Provider>
     </StoreContext.Provider>
   );
 }
@@ -119,6 +132,7 @@ function Workspace() {
     <div className="workspace">
       <Sidebar onBrowseGroups={() => setOpen('groups')} onSettings={() => setOpen('settings')} />
       <main className="main">
+        <CallPanel />
         {active ? (
           <ChatView conversation={active} />
         ) : (

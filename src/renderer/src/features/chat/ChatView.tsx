@@ -1,6 +1,7 @@
 // The open conversation: its header (presence, mute, leave), the messages, who is typing, and the
 // composer; the member list beside it for groups.
 import { useChatStore, useStore } from '../../state/use-store';
+import { useCall, useCallStore } from '../call/use-call';
 import { MemberList } from '../presence/MemberList';
 import { PresenceDot } from '../presence/PresenceDot';
 import { Composer } from './Composer';
@@ -25,6 +26,7 @@ export function ChatView({ conversation }: { conversation: string }) {
             {!group && presence?.text && <span className="status-text"> {presence.text}</span>}
           </h1>
           <div className="chat-actions">
+            {!group && item.peerId && <CallButtons userId={item.peerId} name={item.name} />}
             <button
               type="button"
               className="secondary"
@@ -60,5 +62,31 @@ export function ChatView({ conversation }: { conversation: string }) {
       </section>
       {group && <MemberList group={group} />}
     </div>
+  );
+}
+
+function CallButtons({ userId, name }: { userId: string; name: string }) {
+  const calls = useCallStore();
+  const phase = useCall().state.phase;
+  const busy = phase !== 'idle' && phase !== 'ended';
+  return (
+    <>
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy}
+        onClick={() => void calls.start(userId, name, false)}
+      >
+        Call
+      </button>
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy}
+        onClick={() => void calls.start(userId, name, true)}
+      >
+        Video call
+      </button>
+    </>
   );
 }

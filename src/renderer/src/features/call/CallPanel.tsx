@@ -1,0 +1,174 @@
+// The call on screen: who, its state and timer, both videos, and the controls. An incoming call
+// is a dialog with Accept and Decline, and rings.
+import { useEffect, useRef, useState } from 'react';
+import type { CallView, EndReason } from './call-store';
+import { CallStats } from './CallStats';
+import { useCall, useCallStore } from './use-call';
+
+const ENDED: Record<EndReason, string> = {
+  'hung up': 'Call ended.',
+  declined: 'They declined the call.',
+  busy: 'They are in another call.',
+  'no answer': 'No answer.',
+  offline: 'They are offline.',
+  failed: 'The call failed.',
+  cancelled: 'The call was cancelled.',
+  'the other side hung up': 'They hung up.',
+  'no camera or microphone': 'No camera or microphone was found.',
+  'permission denied': 'Parley is not allowed to use the camera or microphone.',
+};
+
+function Video({ stream, muted, label }: { stream?: MediaStream; muted: boolean; label: string }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    if (ref.current && ref.current.srcObject !== (stream ?? null))
+      ref.current.srcObject = stream ?? null;
+  }, [stream]);
+  return (
+    <video ref={ref} autoPlay playsInline muted={muted} aria-label={label} className="call-video" />
+  );
+}
+
+function Timer({ since }: { since: number }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  const s = Math.max(0, Math.floor((now - since) / 1000));
+  return (
+    <span className="call-timer" role="timer">
+      {Math.floor(s / 60)}:{String(s % 60).padStart(2, '0')}
+    </span>
+  );
+}
+
+function statusText(v: CallView): string {
+  const name = v.peer?.name ?? 'Someone';
+  switch (v.state.phase) {
+    case 'outgoing':
+      return `Calling ${name}…`;
+    case 'incoming':
+      return `${name} is calling`;
+    case 'connecting':
+      return `Connecting to ${name}…`;
+    case 'connected':
+      return `In a call with ${name}`;
+    case 'reconnecting':
+      return `Reconnecting to ${name}…`;
+    case 'ended':
+      return `${ENDED[v.state.reason]}${v.state.detail ? ` (${v.state.detail})` : ''}`;
+    default:
+      return '';
+  }
+}
+
+/** A short ring while a call comes in: WebAudio, no sound file to ship. */
+function useRingtone(on: boolean): void {
+  useEffect(() => {
+    if (!on || typeof AudioContext === 'undefined') return;
+    const ctx = new AudioContext();
+    const beep = () => {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      gain.gain.value = 0.05;
+      osc.frequency.value = 620;
+      osc.connect(gain).connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.4);
+    };
+    beep();
+    const t = setInterval(beep, 2000);
+    return () => {
+      clearInterval(t);
+      void ctx.close();
+    };
+  }, [on]);
+}
+
+export function CallPanel() {
+  const store = useCallStore();
+  const v = useCall();
+  const phase = v.state.phase;
+  useRingtone(phase === 'incoming');
+  if (phase === 'idle') return null;
+  if (phase === 'incoming') {
+    return (
+      <div
+        className="incoming-call"
+        role="alertdialog"
+        aria-label="Incoming call"
+        aria-describedby="incoming-text"
+      >
+        <p id="incoming-text">
+          <strong>{v.peer?.name}</strong> is calling{v.video ? ' (video)' : ''}.
+        </p>
+        <div className="call-controls">
+          <button type="button" className="primary" onClick={() => void store.accept()}>
+            Accept
+          </button>
+          <button type="button" className="danger" onClick={() => store.decline()}>
+            Decline
+          </button>
+        </div>
+      </div>
+    );
+  }
+  const live = phase === 'connected' || phase === 'reconnecting' || phase === 'connecting';
+  return <LiveCall v={v} live={live} />;
+}
+
+function LiveCall({ v, live }: { v: CallView; live: boolean }) {
+  const store = useCallStore();
+  const phase = v.state.phase;
+  const [showStats, setShowStats] = useState(false);
+  return (
+    <section className={`call-panel phase-${phase}`} aria-label="Call">
+      <header>
+        <span role="status" aria-live="polite" className="call-status">
+          {statusText(v)}
+        </span>
+        {phase === 'connected' && v.connectedAt !== undefined && <Timer since={v.connectedAt} />}
+      </header>
+      {phase !== 'ended' && (
+        <div className="call-videos">
+          <Video stream={v.remote} muted={false} label={`${v.peer?.name ?? 'Their'} video`} />
+          {v.video && <Video stream={v.local} muted label="Your video" />}
+        </div>
+      )}
+      <div className="call-controls">
+        {live && (
+          <>
+            <button type="button" aria-pressed={v.muted} onClick={() => store.setMuted(!v.muted)}>
+              {v.muted ? 'Unmute microphone' : 'Mute microphone'}
+            </button>
+            {v.video && (
+              <button
+                type="button"
+                aria-pressed={v.cameraOff}
+                onClick={() => store.setCameraOff(!v.cameraOff)}
+              >
+                {v.cameraOff ? 'Camera on' : 'Camera off'}
+              </button>
+            )}
+          </>
+        )}
+        {live && (
+          <button type="button" aria-pressed={showStats} onClick={() => setShowStats(!showStats)}>
+            Stats
+          </button>
+        )}
+        {phase === 'ended' ? (
+          <button type="button" onClick={() => store.dismiss()}>
+            Close
+          </button>
+        ) : (
+          <button type="button" className="danger" onClick={() => store.hangUp()}>
+            {phase === 'outgoing' ? 'Cancel' : 'Hang up'}
+          </button>
+        )}
+      </div>
+      {live && showStats && <CallStats />}
+    </section>
+  );
+}

@@ -1,0 +1,386 @@
+// One call at a time, 1:1: its state machine, its signalling over the server's rtc relay (through
+// the IPC contract), its media, and a clear reason whenever it ends. Signals are
+// `{callId, signal: CallSignal}`; a call rings every device of the callee (`rtc` by user) and then
+// goes on between the two connections that took part.
+import type { ParleyBridge } from '../../../../shared/ipc';
+import { ActionError, type ChatStore } from '../../state/chat-store';
+import type { Peer } from './peer';
+
+export type CallSignal =
+  | { kind: 'ring'; video: boolean; name: string }
+  | { kind: 'accept' }
+  | { kind: 'decline'; reason: 'declined' | 'busy' }
+  | { kind: 'cancel' }
+  | { kind: 'hangup' }
+  | { kind: 'sdp'; data: unknown };
+
+export type EndReason =
+  | 'hung up'
+  | 'declined'
+  | 'busy'
+  | 'no answer'
+  | 'offline'
+  | 'failed'
+  | 'cancelled'
+  | 'the other side hung up'
+  | 'no camera or microphone'
+  | 'permission denied';
+
+export type CallState =
+  | { phase: 'idle' }
+  | { phase: 'outgoing' | 'incoming' | 'connecting' | 'connected' | 'reconnecting' }
+  | { phase: 'ended'; reason: EndReason; detail?: string };
+
+export interface CallView {
+  state: CallState;
+  callId?: string;
+  peer?: { userId: string; name: string; cid?: string };
+  video: boolean;
+  muted: boolean;
+  cameraOff: boolean;
+  /** Clock time the call connected, for the timer. */
+  connectedAt?: number;
+  local?: MediaStream;
+  remote?: MediaStream;
+}
+
+/** How long each state may last before the call ends with a reason. */
+export const CALL_TIMEOUTS = {
+  ringingMs: 30_000,
+  connectingMs: 20_000,
+  reconnectingMs: 15_000,
+  /** An ended call stays on screen this long, with its reason. */
+  endedShownMs: 4_000,
+};
+
+const CLOSE_GRACE_MS = 1_500;
+
+const IDLE: CallView = { state: { phase: 'idle' }, video: false, muted: false, cameraOff: false };
+
+export class CallStore {
+  private view: CallView = IDLE;
+  private readonly listeners = new Set<() => void>();
+  private peer: Peer | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  /** Signals that came before the peer existed (the answer's first ICE candidates). */
+  private early: unknown[] = [];
+
+  constructor(
+    private readonly chat: ChatStore,
+    private readonly bridge: ParleyBridge,
+    private readonly media: Pick<MediaDevices, 'getUserMedia'> = navigator.mediaDevices,
+  ) {}
+
+  /** Starts listening for call signals; dispose() stops. */
+  listen(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = this.bridge.on('server:event', ({ accountId, frame }) => {
+      if (frame.event !== 'rtc:signal' || accountId !== this.chat.getState().accountId) return;
+      const { from, callId, signal } = frame.data;
+      void this.onSignal(from, callId, signal as CallSignal);
+    });
+  }
+
+  readonly subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => void this.listeners.delete(l);
+  };
+
+  readonly getView = (): CallView => this.view;
+
+  dispose(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.teardown();
+  }
+
+  // ---- the user's actions --------------------------------------------------------------------
+
+  /** Calls a user: rings all their devices. */
+  async start(userId: string, name: string, video: boolean): Promise<void> {
+    if (this.busy()) return;
+    const callId = `call-${crypto.randomUUID()}`;
+    this.set({
+      ...IDLE,
+      state: { phase: 'outgoing' },
+      callId,
+      peer: { userId, name },
+      video,
+    });
+    const local = await this.openMedia(video);
+    if (!local || this.view.callId !== callId) return;
+    this.set({ local });
+    const me = this.chat.me;
+    try {
+      await this.send(
+        { user: userId },
+        { kind: 'ring', video, name: me?.displayName ?? 'Someone' },
+      );
+    } catch (err) {
+      this.end(err instanceof ActionError && err.code === 'NOT_FOUND' ? 'offline' : 'failed');
+      return;
+    }
+    this.after(CALL_TIMEOUTS.ringingMs, () => {
+      void this.send({ user: userId }, { kind: 'cancel' }).catch(() => undefined);
+      this.end('no answer');
+    });
+  }
+
+  async accept(): Promise<void> {
+    const { callId, peer, video } = this.view;
+    if (this.view.state.phase !== 'incoming' || !callId || !peer?.cid) return;
+    this.set({ state: { phase: 'connecting' } });
+    // After crossed calls, the media opened for our own call is used for this one.
+    const local = this.view.local ?? (await this.openMedia(video));
+    if (!local || this.view.callId !== callId) {
+      void this.send({ cid: peer.cid }, { kind: 'decline', reason: 'declined' }).catch(
+        () => undefined,
+      );
+      return;
+    }
+    this.set({ local });
+    void this.connect(false, local);
+    await this.send({ cid: peer.cid }, { kind: 'accept' }).catch(() => this.end('failed'));
+  }
+
+  decline(): void {
+    const { peer } = this.view;
+    if (this.view.state.phase !== 'incoming' || !peer?.cid) return;
+    void this.send({ cid: peer.cid }, { kind: 'decline', reason: 'declined' }).catch(
+      () => undefined,
+    );
+    this.end('declined');
+  }
+
+  hangUp(): void {
+    const { peer, state } = this.view;
+    if (state.phase === 'idle' || state.phase === 'ended') return;
+    const to = peer?.cid ? { cid: peer.cid } : peer ? { user: peer.userId } : undefined;
+    if (to) {
+      const signal: CallSignal =
+        state.phase === 'outgoing' ? { kind: 'cancel' } : { kind: 'hangup' };
+      void this.send(to, signal).catch(() => undefined);
+    }
+    this.end(state.phase === 'outgoing' ? 'cancelled' : 'hung up');
+  }
+
+  setMuted(muted: boolean): void {
+    this.peer?.setSending('audio', !muted);
+    for (const t of this.view.local?.getAudioTracks() ?? []) t.enabled = !muted;
+    this.set({ muted });
+  }
+
+  setCameraOff(off: boolean): void {
+    this.peer?.setSending('video', !off);
+    for (const t of this.view.local?.getVideoTracks() ?? []) t.enabled = !off;
+    this.set({ cameraOff: off });
+  }
+
+  dismiss(): void {
+    if (this.view.state.phase === 'ended') this.reset();
+  }
+
+  stats(): Promise<RTCStatsReport> | undefined {
+    return this.peer?.stats();
+  }
+
+  // ---- signals from the other side -----------------------------------------------------------
+
+  private async onSignal(
+    from: { user_id: string; cid: string },
+    callId: string,
+    signal: CallSignal,
+  ): Promise<void> {
+    const v = this.view;
+    const phase = v.state.phase;
+    if (signal.kind === 'ring') {
+      if (v.callId === callId) return;
+      // Both called each other at once: one call survives, the same one on both sides (the
+      // smaller id); the other side's ring is dropped there, ours is taken here.
+      if (phase === 'outgoing' && v.peer?.userId === from.user_id) {
+        if (callId < v.callId!) {
+          this.clearTimer();
+          this.set({
+            callId,
+            peer: { userId: from.user_id, name: v.peer.name, cid: from.cid },
+            state: { phase: 'incoming' },
+          });
+          await this.accept();
+        }
+        return;
+      }
+      if (this.busy()) {
+        void this.send({ cid: from.cid }, { kind: 'decline', reason: 'busy' }, callId).catch(
+          () => undefined,
+        );
+        return;
+      }
+      this.set({
+        ...IDLE,
+        state: { phase: 'incoming' },
+        callId,
+        peer: { userId: from.user_id, name: signal.name, cid: from.cid },
+        video: signal.video,
+      });
+      this.after(CALL_TIMEOUTS.ringingMs, () => this.end('no answer'));
+      return;
+    }
+    if (callId !== v.callId) return;
+    switch (signal.kind) {
+      case 'accept':
+        if (phase !== 'outgoing' || !v.local) return;
+        // The device that answered; the call goes on with it alone.
+        this.set({ peer: { ...v.peer!, cid: from.cid }, state: { phase: 'connecting' } });
+        void this.connect(true, v.local);
+        return;
+      case 'decline':
+        if (phase === 'outgoing') this.end(signal.reason);
+        return;
+      case 'cancel':
+        if (phase === 'incoming') this.end('cancelled');
+        return;
+      case 'hangup':
+        if (phase !== 'ended') this.end('the other side hung up');
+        return;
+      case 'sdp':
+        if (from.cid !== v.peer?.cid) return;
+        if (this.peer) this.peer.signal(signal.data);
+        else this.early.push(signal.data);
+        return;
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private async connect(initiator: boolean, local: MediaStream): Promise<void> {
+    const callId = this.view.callId!;
+    this.after(CALL_TIMEOUTS.connectingMs, () =>
+      this.end('failed', 'the connection could not be made'),
+    );
+    // WebRTC's code loads with the first call, not with the app (it is a third of the bundle).
+    const { createPeer } = await import('./peer');
+    if (this.view.callId !== callId || this.view.state.phase === 'ended') return;
+    this.peer = createPeer({
+      initiator,
+      stream: local,
+      // With no ICE servers, host candidates alone: a LAN or one machine.
+      iceServers: [],
+      on: {
+        signal: (data) => {
+          const cid = this.view.peer?.cid;
+          if (cid && this.view.callId === callId) {
+            void this.send({ cid }, { kind: 'sdp', data }).catch(() => undefined);
+          }
+        },
+        remoteStream: (remote) => this.set({ remote }),
+        state: (s) => {
+          if (this.view.callId !== callId) return;
+          if (s === 'connected') {
+            this.clearTimer();
+            this.set({
+              state: { phase: 'connected' },
+              connectedAt: this.view.connectedAt ?? Date.now(),
+            });
+          } else if (s === 'reconnecting') {
+            this.set({ state: { phase: 'reconnecting' } });
+            this.after(CALL_TIMEOUTS.reconnectingMs, () =>
+              this.end('failed', 'the network dropped and did not come back'),
+            );
+          } else {
+            this.end('failed', 'the connection failed');
+          }
+        },
+        closed: (reason) => {
+          // The other side's "hangup" usually explains a closing connection; it travels through
+          // the server and may land a moment after the connection noticed: wait for it briefly.
+          setTimeout(() => {
+            if (this.view.callId !== callId || this.view.state.phase === 'ended') return;
+            this.end(reason ? 'failed' : 'the other side hung up', reason);
+          }, CLOSE_GRACE_MS);
+        },
+      },
+    });
+    for (const data of this.early.splice(0)) this.peer.signal(data);
+  }
+
+  private async openMedia(video: boolean): Promise<MediaStream | undefined> {
+    try {
+      return await this.media.getUserMedia({ audio: true, video });
+    } catch (err) {
+      const name = (err as DOMException).name;
+      if (name === 'NotFoundError' || name === 'OverconstrainedError') {
+        this.end(
+          'no camera or microphone',
+          video ? 'no camera or microphone was found' : 'no microphone was found',
+        );
+      } else if (name === 'NotAllowedError' || name === 'SecurityError') {
+        this.end('permission denied', 'Parley may not use the camera or microphone');
+      } else {
+        this.end('failed', (err as Error).message);
+      }
+      return undefined;
+    }
+  }
+
+  private send(
+    to: { cid: string } | { user: string },
+    signal: CallSignal,
+    callId = this.view.callId!,
+  ): Promise<unknown> {
+    const accountId = this.chat.getState().accountId!;
+    return this.chat.call('rtc:signal', { accountId, ...to, callId, signal });
+  }
+
+  private busy(): boolean {
+    const p = this.view.state.phase;
+    return p !== 'idle' && p !== 'ended';
+  }
+
+  private end(reason: EndReason, detail?: string): void {
+    this.teardown();
+    this.set({
+      state: { phase: 'ended', reason, ...(detail ? { detail } : {}) },
+      remote: undefined,
+    });
+    void this.chat.call('calls:keepAwake', { on: false }).catch(() => undefined);
+    this.after(CALL_TIMEOUTS.endedShownMs, () => this.reset());
+  }
+
+  private reset(): void {
+    this.teardown();
+    this.view = IDLE;
+    this.emit();
+  }
+
+  private teardown(): void {
+    this.clearTimer();
+    this.peer?.close();
+    this.peer = undefined;
+    this.early = [];
+    for (const t of this.view.local?.getTracks() ?? []) t.stop();
+  }
+
+  private after(ms: number, fn: () => void): void {
+    this.clearTimer();
+    this.timer = setTimeout(fn, ms);
+  }
+
+  private clearTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private set(patch: Partial<CallView>): void {
+    const wasLive = this.view.state.phase === 'connected';
+    this.view = { ...this.view, ...patch };
+    if (!wasLive && this.view.state.phase === 'connected') {
+      void this.chat.call('calls:keepAwake', { on: true }).catch(() => undefined);
+    }
+    this.emit();
+  }
+
+  private emit(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}

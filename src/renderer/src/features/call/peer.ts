@@ -1,0 +1,84 @@
+// The only module that knows simple-peer: one WebRTC connection with our media, its signals
+// handed to the caller (who sends them through the server's rtc relay), and the connection's
+// state in plain words. Media never passes through the main process or the server.
+import SimplePeer from 'simple-peer/simplepeer.min.js';
+
+export interface PeerEvents {
+  signal(data: unknown): void;
+  remoteStream(stream: MediaStream): void;
+  /** 'connected', 'reconnecting' (the network dropped, ICE is trying again) or 'failed'. */
+  state(state: 'connected' | 'reconnecting' | 'failed'): void;
+  closed(reason?: string): void;
+}
+
+export interface Peer {
+  signal(data: unknown): void;
+  /** Stops or resumes sending a kind of track (muting sends nothing at all, not silence). */
+  setSending(kind: 'audio' | 'video', on: boolean): void;
+  stats(): Promise<RTCStatsReport>;
+  close(): void;
+}
+
+export function createPeer(opts: {
+  initiator: boolean;
+  stream: MediaStream;
+  iceServers: RTCIceServer[];
+  relayOnly?: boolean;
+  on: PeerEvents;
+}): Peer {
+  const peer = new SimplePeer({
+    initiator: opts.initiator,
+    stream: opts.stream,
+    config: {
+      iceServers: opts.iceServers,
+      ...(opts.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
+    },
+  });
+  let closed = false;
+  peer.on('signal', (data) => opts.on.signal(data));
+  peer.on('stream', (stream) => opts.on.remoteStream(stream));
+  peer.on('connect', () => opts.on.state('connected'));
+  peer.on('error', (err) => {
+    if (closed) return;
+    closed = true;
+    opts.on.closed(
+      err.code === 'ERR_ICE_CONNECTION_FAILURE' ? 'the connection failed' : err.message,
+    );
+  });
+  peer.on('close', () => {
+    if (closed) return;
+    closed = true;
+    opts.on.closed();
+  });
+  const pc = peer._pc;
+  pc.addEventListener('connectionstatechange', () => {
+    if (pc.connectionState === 'disconnected') opts.on.state('reconnecting');
+    else if (pc.connectionState === 'connected') opts.on.state('connected');
+    else if (pc.connectionState === 'failed') opts.on.state('failed');
+  });
+  const sent = new Map<string, MediaStreamTrack>();
+  const senders = new Map<string, RTCRtpSender>();
+  for (const t of opts.stream.getTracks()) sent.set(t.kind, t);
+  return {
+    signal: (data) => {
+      if (!closed) peer.signal(data);
+    },
+    setSending(kind, on) {
+      const track = sent.get(kind);
+      if (!track) return;
+      track.enabled = on;
+      // The sender is found by its track once, and remembered: muted, it holds none.
+      const sender = senders.get(kind) ?? pc.getSenders().find((x) => x.track === track);
+      if (!sender) return;
+      senders.set(kind, sender);
+      // replaceTrack(null) stops the packets; unmuting puts the same track back.
+      void sender.replaceTrack(on ? track : null).catch(() => undefined);
+    },
+    stats: () => pc.getStats(),
+    close() {
+      if (closed) return;
+      closed = true;
+      peer.destroy();
+    },
+  };
+}

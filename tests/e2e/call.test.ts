@@ -1,0 +1,162 @@
+// Calls end to end: three people, each with their own core, web host and Chromium context, with
+// Chromium's fake camera and microphone, signalling through a real server; media goes page to
+// page. A calls B, B accepts, both decode video frames, muting stops audio packets, hanging up
+// ends both sides; decline, busy and offline each end with their reason.
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { openDesktop, screenshotPath, type DesktopPage } from '../helpers/desktop-page.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { until } from '../helpers/wait.js';
+
+const SEEN_MS = 15_000;
+
+if (!HAVE_CHROMIUM) {
+  console.log(`skipping the end-to-end call tests: no browser at ${CHROMIUM}`);
+}
+
+async function seen(locator: Locator, timeout = SEEN_MS): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+function callStatus(page: Page): Locator {
+  return page.getByRole('region', { name: 'Call' }).getByRole('status');
+}
+
+/** Frames the page's video element for the other side has shown so far. */
+function framesShown(page: Page, label: string): Promise<number> {
+  return page.evaluate(
+    `(() => { const v = document.querySelector('video[aria-label=${JSON.stringify(label)}]');
+      return v ? v.getVideoPlaybackQuality().totalVideoFrames : -1; })()`,
+  );
+}
+
+async function stat(page: Page, name: string): Promise<string> {
+  return (await page.locator(`[data-stat="${name}"]`).textContent()) ?? '';
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const d: Record<'ann' | 'ben' | 'cat', DesktopPage> = {} as never;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchChromium([
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ]);
+    for (const [name, display] of [
+      ['ann', 'Ann'],
+      ['ben', 'Ben'],
+      ['cat', 'Cat'],
+    ] as const) {
+      const desk = await openDesktop(browser, server.url);
+      const account = await desk.core.signUp(server.url, name, 'call password ok', display);
+      await until(() => desk.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
+      await desk.core.request(account.id, 'join', { group: 'calls' });
+      await desk.page.reload();
+      await seen(desk.page.getByRole('heading', { name: 'Welcome to Parley' }));
+      d[name] = desk;
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const desk of Object.values(d)) await desk.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function openDm(from: DesktopPage, to: string): Promise<void> {
+    const p = from.page;
+    await p.getByRole('button', { name: /^#calls/ }).click();
+    await p
+      .getByRole('complementary', { name: 'Members of calls' })
+      .getByRole('button', { name: `Message ${to}` })
+      .click();
+    await seen(p.getByRole('heading', { name: to }));
+  }
+
+  it('A calls B with video, B accepts: both decode frames; mute stops audio; hang up ends both', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    await openDm(d.ann, 'Ben');
+    await a.getByRole('button', { name: 'Video call' }).click();
+    await seen(callStatus(a).filter({ hasText: 'Calling Ben…' }));
+    const incoming = b.getByRole('alertdialog', { name: 'Incoming call' });
+    await seen(incoming.filter({ hasText: 'Ann is calling (video)' }));
+    await b.screenshot({ path: screenshotPath('call-incoming') });
+    await incoming.getByRole('button', { name: 'Accept' }).click();
+    await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
+    await seen(callStatus(b).filter({ hasText: 'In a call with Ann' }));
+
+    // Remote video frames keep arriving on both sides.
+    await expect.poll(() => framesShown(a, 'Ben video'), { timeout: SEEN_MS }).toBeGreaterThan(10);
+    const a1 = await framesShown(a, 'Ben video');
+    const b1 = await framesShown(b, 'Ann video');
+    await a.waitForTimeout(1500);
+    expect(await framesShown(a, 'Ben video')).toBeGreaterThan(a1);
+    expect(await framesShown(b, 'Ann video')).toBeGreaterThan(b1);
+    await seen(a.getByRole('timer'));
+
+    // Muting: the audio packets sent stop growing (nothing is sent, not even silence).
+    await a.getByRole('button', { name: 'Stats' }).click();
+    await expect
+      .poll(async () => Number(await stat(a, 'Audio packets sent')), { timeout: SEEN_MS })
+      .toBeGreaterThan(0);
+    expect(Number(await stat(a, 'Frames decoded'))).toBeGreaterThan(0);
+    await a.screenshot({ path: screenshotPath('call-connected') });
+    await a.getByRole('button', { name: 'Mute microphone' }).click();
+    await a.waitForTimeout(1500);
+    const mutedAt = Number(await stat(a, 'Audio packets sent'));
+    await a.waitForTimeout(2500);
+    expect(Number(await stat(a, 'Audio packets sent'))).toBeLessThanOrEqual(mutedAt + 2);
+    await a.getByRole('button', { name: 'Unmute microphone' }).click();
+    await expect
+      .poll(async () => Number(await stat(a, 'Audio packets sent')), { timeout: SEEN_MS })
+      .toBeGreaterThan(mutedAt + 20);
+
+    await a.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(a).filter({ hasText: 'Call ended.' }));
+    await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
+    await a.getByRole('button', { name: 'Close' }).click();
+    await b.getByRole('button', { name: 'Close' }).click();
+  }, 90_000);
+
+  it('a declined call says so', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    await a.getByRole('button', { name: 'Call', exact: true }).click();
+    const incoming = b.getByRole('alertdialog', { name: 'Incoming call' });
+    await seen(incoming.filter({ hasText: 'Ann is calling.' }));
+    await incoming.getByRole('button', { name: 'Decline' }).click();
+    await seen(callStatus(a).filter({ hasText: 'They declined the call.' }));
+    await a.getByRole('button', { name: 'Close' }).click();
+  }, 60_000);
+
+  it('someone already in a call is busy; someone not connected is offline', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    const c = d.cat.page;
+    await a.getByRole('button', { name: 'Call', exact: true }).click();
+    await b
+      .getByRole('alertdialog', { name: 'Incoming call' })
+      .getByRole('button', { name: 'Accept' })
+      .click();
+    await seen(callStatus(b).filter({ hasText: 'In a call with Ann' }));
+    await openDm(d.cat, 'Ben');
+    await c.getByRole('button', { name: 'Call', exact: true }).click();
+    await seen(callStatus(c).filter({ hasText: 'They are in another call.' }));
+    await c.getByRole('button', { name: 'Close' }).click();
+    await a.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
+
+    // Ben's app goes away entirely: calling him now is "offline".
+    await d.ben.close();
+    await c.getByRole('button', { name: 'Call', exact: true }).click();
+    await seen(callStatus(c).filter({ hasText: 'They are offline.' }));
+    expect(d.ann.errors).toEqual([]);
+    expect(d.cat.errors).toEqual([]);
+  }, 60_000);
+});
