@@ -2,11 +2,14 @@
 // Chromium's fake camera and microphone, signalling through a real server; media goes page to
 // page. A calls B, B accepts, both decode video frames, muting stops audio packets, hanging up
 // ends both sides; decline, busy and offline each end with their reason.
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { openDesktop, screenshotPath, type DesktopPage } from '../helpers/desktop-page.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
 import { until } from '../helpers/wait.js';
 
 const SEEN_MS = 15_000;
@@ -61,6 +64,17 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       d[name] = desk;
     }
   }, 60_000);
+
+  // A test that failed mid-call must not leave the next one calling someone who is busy.
+  afterEach(async () => {
+    for (const desk of Object.values(d)) {
+      for (const name of ['Hang up', 'Cancel', 'Decline', 'Close']) {
+        const button = desk.page.getByRole('button', { name, exact: true });
+        if (await button.isVisible().catch(() => false))
+          await button.click().catch(() => undefined);
+      }
+    }
+  });
 
   afterAll(async () => {
     for (const desk of Object.values(d)) await desk.close();
@@ -123,6 +137,39 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await a.getByRole('button', { name: 'Close' }).click();
     await b.getByRole('button', { name: 'Close' }).click();
   }, 90_000);
+
+  it('a 64 MB file crosses the file-transfer channel with the same SHA-256; chat in the call', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    await a.getByRole('button', { name: 'Call', exact: true }).click();
+    await b
+      .getByRole('alertdialog', { name: 'Incoming call' })
+      .getByRole('button', { name: 'Accept' })
+      .click();
+    await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
+
+    await a.getByRole('textbox', { name: 'Message in call' }).fill('sending the file now');
+    await a.getByRole('button', { name: 'Say' }).click();
+    await seen(
+      b.getByRole('list', { name: 'Chat in this call' }).getByText('Them: sending the file now'),
+    );
+
+    const file = randomBytes(64 * 1024 * 1024);
+    const expected = createHash('sha256').update(file).digest('hex');
+    const started = Date.now();
+    const path = join(tempDir('parley-call-file-'), 'big.bin');
+    writeFileSync(path, file);
+    await a.getByLabel('Send a file').setInputFiles(path);
+    const verified = b.getByText('SHA-256 verified');
+    await seen(verified, 60_000);
+    const seconds = (Date.now() - started) / 1000;
+    expect(await verified.getAttribute('data-sha256')).toBe(expected);
+    await seen(a.getByRole('listitem', { name: 'Sending big.bin' }).getByText('Sent'));
+    console.log(`64 MB over the file-transfer channel in ${seconds.toFixed(1)} s, SHA-256 matched`);
+    await b.screenshot({ path: screenshotPath('call-file-received') });
+    await a.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
+  }, 120_000);
 
   it('a declined call says so', async () => {
     const a = d.ann.page;

@@ -2,6 +2,7 @@
 // is a dialog with Accept and Decline, and rings.
 import { useEffect, useRef, useState } from 'react';
 import type { CallView, EndReason } from './call-store';
+import { CallExtras } from './CallExtras';
 import { CallStats } from './CallStats';
 import { useCall, useCallStore } from './use-call';
 
@@ -169,6 +170,7 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
         )}
       </div>
       {live && showStats && <CallStats />}
+      {live && <CallExtras />}
     </section>
   );
 }

@@ -4,6 +4,7 @@
 // goes on between the two connections that took part.
 import type { ParleyBridge } from '../../../../shared/ipc';
 import { ActionError, type ChatStore } from '../../state/chat-store';
+import { FileTransfers, type Transfer } from './file-transfer';
 import type { Peer } from './peer';
 
 export type CallSignal =
@@ -42,6 +43,10 @@ export interface CallView {
   connectedAt?: number;
   local?: MediaStream;
   remote?: MediaStream;
+  /** Files sent and received in this call. */
+  transfers: Transfer[];
+  /** The call's own chat (the text-chat channel): not stored anywhere. */
+  chat: { mine: boolean; text: string; ts: number }[];
 }
 
 /** How long each state may last before the call ends with a reason. */
@@ -55,12 +60,20 @@ export const CALL_TIMEOUTS = {
 
 const CLOSE_GRACE_MS = 1_500;
 
-const IDLE: CallView = { state: { phase: 'idle' }, video: false, muted: false, cameraOff: false };
+const IDLE: CallView = {
+  state: { phase: 'idle' },
+  video: false,
+  muted: false,
+  cameraOff: false,
+  transfers: [],
+  chat: [],
+};
 
 export class CallStore {
   private view: CallView = IDLE;
   private readonly listeners = new Set<() => void>();
   private peer: Peer | undefined;
+  private files: FileTransfers | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private unsubscribe: (() => void) | undefined;
   /** Signals that came before the peer existed (the answer's first ICE candidates). */
@@ -185,6 +198,29 @@ export class CallStore {
     return this.peer?.stats();
   }
 
+  /** Sends a file to the other side over the file-transfer channel. */
+  async sendFile(file: File): Promise<void> {
+    if (!this.files) throw new Error('files can be sent once the call is connected');
+    await this.files.send(file);
+  }
+
+  cancelTransfer(id: string): void {
+    this.files?.cancel(id);
+  }
+
+  /** A line in the call's chat (text-chat channel). */
+  say(text: string): void {
+    const ch = this.peer?.channel('text-chat');
+    if (!ch || ch.readyState !== 'open' || !text.trim()) return;
+    ch.send(JSON.stringify({ text }));
+    this.set({ chat: [...this.view.chat, { mine: true, text, ts: Date.now() }] });
+  }
+
+  /** The unordered, no-retransmit channel for game data; the app decides what to send. */
+  gameChannel(): RTCDataChannel | undefined {
+    return this.peer?.channel('gaming');
+  }
+
   // ---- signals from the other side -----------------------------------------------------------
 
   private async onSignal(
@@ -302,6 +338,19 @@ export class CallStore {
       },
     });
     for (const data of this.early.splice(0)) this.peer.signal(data);
+    this.files = new FileTransfers(this.peer.channel('file-transfer'), (transfers) =>
+      this.set({ transfers }),
+    );
+    this.peer.channel('text-chat').addEventListener('message', (e: MessageEvent) => {
+      try {
+        const { text } = JSON.parse(String(e.data)) as { text: unknown };
+        if (typeof text === 'string' && text.length <= 4000) {
+          this.set({ chat: [...this.view.chat, { mine: false, text, ts: Date.now() }] });
+        }
+      } catch {
+        // not ours: ignored
+      }
+    });
   }
 
   private async openMedia(video: boolean): Promise<MediaStream | undefined> {
@@ -349,6 +398,7 @@ export class CallStore {
 
   private reset(): void {
     this.teardown();
+    for (const t of this.view.transfers) if (t.url) URL.revokeObjectURL(t.url);
     this.view = IDLE;
     this.emit();
   }
@@ -357,6 +407,8 @@ export class CallStore {
     this.clearTimer();
     this.peer?.close();
     this.peer = undefined;
+    // Received files stay downloadable until the call panel is closed (reset).
+    this.files = undefined;
     this.early = [];
     for (const t of this.view.local?.getTracks() ?? []) t.stop();
   }

@@ -11,8 +11,27 @@ export interface PeerEvents {
   closed(reason?: string): void;
 }
 
+/**
+ * The data channel presets of the seed's connectRTC, negotiated out of band (same id on both
+ * sides, no extra signalling): chat inside the call, files, and game data that must be fresh
+ * rather than complete. Custom channels take ids from 200 up, agreed the same way.
+ */
+export const CHANNEL_PRESETS = {
+  'text-chat': { id: 100, ordered: true },
+  'file-transfer': { id: 101, ordered: true },
+  gaming: { id: 102, ordered: false, maxRetransmits: 0 },
+} as const;
+export type ChannelPreset = keyof typeof CHANNEL_PRESETS;
+
 export interface Peer {
   signal(data: unknown): void;
+  /** A preset data channel, open once the call connects. */
+  channel(preset: ChannelPreset): RTCDataChannel;
+  /** A custom channel; both sides must open it with the same id (200 or more). */
+  customChannel(
+    label: string,
+    init: { id: number; ordered?: boolean; maxRetransmits?: number },
+  ): RTCDataChannel;
   /** Stops or resumes sending a kind of track (muting sends nothing at all, not silence). */
   setSending(kind: 'audio' | 'video', on: boolean): void;
   stats(): Promise<RTCStatsReport>;
@@ -56,6 +75,15 @@ export function createPeer(opts: {
     else if (pc.connectionState === 'connected') opts.on.state('connected');
     else if (pc.connectionState === 'failed') opts.on.state('failed');
   });
+  const channels = new Map<ChannelPreset, RTCDataChannel>();
+  for (const [label, init] of Object.entries(CHANNEL_PRESETS) as [
+    ChannelPreset,
+    RTCDataChannelInit,
+  ][]) {
+    const ch = pc.createDataChannel(label, { ...init, negotiated: true });
+    ch.binaryType = 'arraybuffer';
+    channels.set(label, ch);
+  }
   const sent = new Map<string, MediaStreamTrack>();
   const senders = new Map<string, RTCRtpSender>();
   for (const t of opts.stream.getTracks()) sent.set(t.kind, t);
@@ -73,6 +101,14 @@ export function createPeer(opts: {
       senders.set(kind, sender);
       // replaceTrack(null) stops the packets; unmuting puts the same track back.
       void sender.replaceTrack(on ? track : null).catch(() => undefined);
+    },
+    channel: (preset) => channels.get(preset)!,
+    customChannel(label, init) {
+      if (init.id < 200 || init.id > 1000)
+        throw new RangeError('custom channel ids are 200 to 1000');
+      const ch = pc.createDataChannel(label, { ...init, negotiated: true });
+      ch.binaryType = 'arraybuffer';
+      return ch;
     },
     stats: () => pc.getStats(),
     close() {

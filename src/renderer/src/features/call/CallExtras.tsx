@@ -1,0 +1,116 @@
+// What travels over the call's data channels: files (progress, cancel, SHA-256 checked on
+// arrival) and the call's own chat.
+import { useState, type FormEvent } from 'react';
+import type { Transfer } from './file-transfer';
+import { useCall, useCallStore } from './use-call';
+
+function size(bytes: number): string {
+  return bytes >= 1024 * 1024
+    ? `${(bytes / 1024 / 1024).toFixed(1)} MB`
+    : `${Math.ceil(bytes / 1024)} KB`;
+}
+
+function TransferRow({ t }: { t: Transfer }) {
+  const store = useCallStore();
+  const active = t.state === 'sending' || t.state === 'receiving';
+  const label = `${t.direction === 'out' ? 'Sending' : 'Receiving'} ${t.name}`;
+  return (
+    <li className={`transfer transfer-${t.state}`} aria-label={label}>
+      <span className="transfer-name">
+        {t.direction === 'out' ? '↑' : '↓'} {t.name} <span className="hint">{size(t.size)}</span>
+      </span>
+      {active && (
+        <>
+          <progress max={t.size} value={t.done} aria-label={`${label}: progress`} />
+          <button type="button" className="small" onClick={() => store.cancelTransfer(t.id)}>
+            Cancel
+          </button>
+        </>
+      )}
+      {t.state === 'verifying' && <span className="hint">Checking…</span>}
+      {t.state === 'done' && t.direction === 'in' && t.url && (
+        <>
+          <span className="ok" data-sha256={t.sha256}>
+            SHA-256 verified
+          </span>
+          <a href={t.url} download={t.name}>
+            Save
+          </a>
+        </>
+      )}
+      {t.state === 'done' && t.direction === 'out' && <span className="ok">Sent</span>}
+      {t.state === 'cancelled' && <span className="hint">Cancelled</span>}
+      {t.state === 'failed' && (
+        <span className="form-error">The call ended before it was sent.</span>
+      )}
+      {t.state === 'corrupt' && (
+        <span className="form-error" role="alert">
+          It arrived damaged (SHA-256 differs) and was discarded.
+        </span>
+      )}
+    </li>
+  );
+}
+
+export function CallExtras() {
+  const store = useCallStore();
+  const { transfers, chat, state } = useCall();
+  const [text, setText] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const connected = state.phase === 'connected' || state.phase === 'reconnecting';
+  function say(e: FormEvent) {
+    e.preventDefault();
+    store.say(text);
+    setText('');
+  }
+  return (
+    <div className="call-extras">
+      <label className="file-pick">
+        Send a file
+        <input
+          type="file"
+          disabled={!connected}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = '';
+            if (file) {
+              setProblem(null);
+              store.sendFile(file).catch((err: Error) => setProblem(err.message));
+            }
+          }}
+        />
+      </label>
+      {problem && (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      )}
+      {transfers.length > 0 && (
+        <ul className="transfers" aria-label="Files in this call">
+          {transfers.map((t) => (
+            <TransferRow key={t.id} t={t} />
+          ))}
+        </ul>
+      )}
+      <ul className="call-chat" aria-label="Chat in this call">
+        {chat.map((m, i) => (
+          <li key={i} className={m.mine ? 'mine' : ''}>
+            {m.mine ? 'You' : 'Them'}: {m.text}
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={say} className="call-chat-form">
+        <input
+          aria-label="Message in call"
+          value={text}
+          disabled={!connected}
+          maxLength={4000}
+          onChange={(e) => setText(e.target.value)}
+        />
+        <button type="submit" disabled={!connected || !text.trim()}>
+          Say
+        </button>
+      </form>
+    </div>
+  );
+}
