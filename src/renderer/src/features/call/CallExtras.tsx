@@ -15,7 +15,13 @@ function TransferRow({ t }: { t: Transfer }) {
   const active = t.state === 'sending' || t.state === 'receiving';
   const label = `${t.direction === 'out' ? 'Sending' : 'Receiving'} ${t.name}`;
   return (
-    <li className={`transfer transfer-${t.state}`} aria-label={label}>
+    <li
+      className={`transfer transfer-${t.state}`}
+      aria-label={label}
+      data-started={t.startedAt}
+      data-finished={t.finishedAt}
+      data-max-buffered={t.maxBuffered}
+    >
       <span className="transfer-name">
         {t.direction === 'out' ? '↑' : '↓'} {t.name} <span className="hint">{size(t.size)}</span>
       </span>

@@ -60,6 +60,10 @@ export const CALL_TIMEOUTS = {
 
 const CLOSE_GRACE_MS = 1_500;
 
+// WebRTC's code loads with the first call, not with the app (it is a third of the bundle); a
+// ringing call starts loading it on both sides.
+const loadPeer = () => import('./peer');
+
 const IDLE: CallView = {
   state: { phase: 'idle' },
   video: false,
@@ -121,9 +125,9 @@ export class CallStore {
       peer: { userId, name },
       video,
     });
-    const local = await this.openMedia(video);
-    if (!local || this.view.callId !== callId) return;
-    this.set({ local });
+    void loadPeer();
+    // Ring at once, and open the camera and microphone meanwhile (the first open takes a while).
+    const media = this.openMedia(video);
     const me = this.chat.me;
     try {
       await this.send(
@@ -131,9 +135,24 @@ export class CallStore {
         { kind: 'ring', video, name: me?.displayName ?? 'Someone' },
       );
     } catch (err) {
-      this.end(err instanceof ActionError && err.code === 'NOT_FOUND' ? 'offline' : 'failed');
+      if (this.view.callId === callId) {
+        this.end(err instanceof ActionError && err.code === 'NOT_FOUND' ? 'offline' : 'failed');
+      }
+      void media.then((s) => s?.getTracks().forEach((t) => t.stop()));
       return;
     }
+    const local = await media;
+    if (!local) {
+      // The media error ended the call here; the other side stops ringing.
+      void this.send({ user: userId }, { kind: 'cancel' }, callId).catch(() => undefined);
+      return;
+    }
+    if (this.view.callId !== callId) {
+      for (const t of local.getTracks()) t.stop();
+      return;
+    }
+    this.set({ local });
+    if (this.view.state.phase !== 'outgoing') return; // answered while the camera was opening
     this.after(CALL_TIMEOUTS.ringingMs, () => {
       void this.send({ user: userId }, { kind: 'cancel' }).catch(() => undefined);
       this.end('no answer');
@@ -153,7 +172,8 @@ export class CallStore {
       return;
     }
     this.set({ local });
-    void this.connect(false, local);
+    // The callee makes the offer: it goes right behind the accept, one trip fewer.
+    void this.connect(true, local);
     await this.send({ cid: peer.cid }, { kind: 'accept' }).catch(() => this.end('failed'));
   }
 
@@ -260,15 +280,16 @@ export class CallStore {
         video: signal.video,
       });
       this.after(CALL_TIMEOUTS.ringingMs, () => this.end('no answer'));
+      void loadPeer();
       return;
     }
     if (callId !== v.callId) return;
     switch (signal.kind) {
       case 'accept':
-        if (phase !== 'outgoing' || !v.local) return;
+        if (phase !== 'outgoing') return;
         // The device that answered; the call goes on with it alone.
         this.set({ peer: { ...v.peer!, cid: from.cid }, state: { phase: 'connecting' } });
-        void this.connect(true, v.local);
+        void this.whenLocal(callId).then((local) => local && this.connect(false, local));
         return;
       case 'decline':
         if (phase === 'outgoing') this.end(signal.reason);
@@ -289,13 +310,21 @@ export class CallStore {
 
   // ---- internals -----------------------------------------------------------------------------
 
+  /** Our media for this call, once open (an answer can come while the camera is opening). */
+  private async whenLocal(callId: string): Promise<MediaStream | undefined> {
+    for (let i = 0; i < 200 && this.view.callId === callId && !this.view.local; i++) {
+      if (this.view.state.phase === 'ended') return undefined;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return this.view.callId === callId ? this.view.local : undefined;
+  }
+
   private async connect(initiator: boolean, local: MediaStream): Promise<void> {
     const callId = this.view.callId!;
     this.after(CALL_TIMEOUTS.connectingMs, () =>
       this.end('failed', 'the connection could not be made'),
     );
-    // WebRTC's code loads with the first call, not with the app (it is a third of the bundle).
-    const { createPeer } = await import('./peer');
+    const { createPeer } = await loadPeer();
     if (this.view.callId !== callId || this.view.state.phase === 'ended') return;
     this.peer = createPeer({
       initiator,

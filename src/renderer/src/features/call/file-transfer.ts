@@ -3,10 +3,10 @@
 // for `bufferedamountlow`), so a big file costs no more memory than that on the way out. The
 // receiver checks the SHA-256 of what arrived before offering it. Either side can cancel.
 
-export const CHUNK_BYTES = 64 * 1024;
+export const CHUNK_BYTES = 256 * 1024 - 1024;
 const READ_BYTES = 4 * 1024 * 1024;
-export const HIGH_WATER = 4 * 1024 * 1024;
-export const LOW_WATER = 1024 * 1024;
+export const HIGH_WATER = 8 * 1024 * 1024;
+export const LOW_WATER = 2 * 1024 * 1024;
 /** Receiving keeps the file in memory until it is saved: a limit says so up front. */
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 
@@ -26,6 +26,9 @@ export interface Transfer {
   url?: string;
   /** The largest amount queued in the channel while sending (bytes). */
   maxBuffered?: number;
+  /** performance.now() when the first chunk went (after hashing) and when the last did. */
+  startedAt?: number;
+  finishedAt?: number;
 }
 
 export async function sha256Hex(data: ArrayBuffer | Blob): Promise<string> {
@@ -79,6 +82,7 @@ export class FileTransfers {
     this.channel.send(
       JSON.stringify({ t: 'file', id, name, size: file.size, sha256 } satisfies Header),
     );
+    const startedAt = performance.now();
     let offset = 0;
     let block: Uint8Array<ArrayBuffer> | undefined;
     let blockStart = 0;
@@ -113,7 +117,14 @@ export class FileTransfers {
         this.put({ ...this.transfers.get(id)!, done: offset, maxBuffered });
       }
     }
-    this.put({ ...this.transfers.get(id)!, done: offset, maxBuffered, state: 'done' });
+    this.put({
+      ...this.transfers.get(id)!,
+      done: offset,
+      maxBuffered,
+      state: 'done',
+      startedAt,
+      finishedAt: performance.now(),
+    });
   }
 
   cancel(id: string): void {
@@ -150,6 +161,7 @@ export class FileTransfers {
           done: 0,
           state: 'receiving',
           sha256: h.sha256,
+          startedAt: performance.now(),
         });
         if (h.size === 0) await this.finish();
       } else if (h.t === 'cancel') {
@@ -175,7 +187,7 @@ export class FileTransfers {
   private async finish(): Promise<void> {
     const inc = this.incoming!;
     this.incoming = undefined;
-    const t = this.transfers.get(inc.id)!;
+    const t = { ...this.transfers.get(inc.id)!, finishedAt: performance.now() };
     this.put({ ...t, state: 'verifying' });
     const blob = new Blob(inc.chunks);
     const actual = await sha256Hex(blob);
