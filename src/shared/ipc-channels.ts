@@ -30,6 +30,7 @@ export const INVOKE_CHANNELS = [
   'shell:openExternal',
   'app:networkChanged',
   'calls:keepAwake',
+  'calls:ringing',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

@@ -160,6 +160,15 @@ export const invokeArgs = {
   'app:networkChanged': noArgs,
   /** A call started or ended: keep the display awake meanwhile. */
   'calls:keepAwake': z.object({ on: z.boolean() }).strict(),
+  /** A call is ringing here: a native notification, unless Do Not Disturb is on. */
+  'calls:ringing': z
+    .object({
+      accountId,
+      userId: z.string().min(1).max(64),
+      name: z.string().max(64),
+      video: z.boolean(),
+    })
+    .strict(),
 } satisfies Record<InvokeChannel, z.ZodType>;
 
 export type InvokeArgs<C extends InvokeChannel> = z.input<(typeof invokeArgs)[C]>;
@@ -193,6 +202,7 @@ export interface InvokeResults {
   'shell:openExternal': { opened: boolean; reason?: string };
   'app:networkChanged': Record<string, never>;
   'calls:keepAwake': Record<string, never>;
+  'calls:ringing': { notified: boolean };
 }
 
 /** Main → renderer pushes. */

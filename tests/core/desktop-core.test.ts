@@ -257,6 +257,20 @@ describe('DesktopCore', () => {
     expect(texts).toEqual(['answered from the notification']);
     // The dispatch only: what a nudge does is proven in realtime-client.test.ts.
     expect(await me.invoke('app:networkChanged')).toEqual({});
+
+    // A ringing call notifies natively, except under Do Not Disturb.
+    const ring = { accountId: account.id, userId: 'u_caller', name: 'Caller', video: true };
+    expect(await me.invoke('calls:ringing', ring)).toEqual({ notified: true });
+    expect(me.notifications.at(-1)).toEqual({
+      accountId: account.id,
+      conversation: 'dm:u_caller',
+      title: 'Caller is calling',
+      body: 'Video call: open Parley to answer.',
+    });
+    await me.invoke('settings:set', { doNotDisturb: true });
+    const before = me.notifications.length;
+    expect(await me.invoke('calls:ringing', ring)).toEqual({ notified: false });
+    expect(me.notifications).toHaveLength(before);
   });
 
   it('keeps accounts and settings across a restart, and reconnects by itself', async () => {

@@ -55,7 +55,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       ['ben', 'Ben'],
       ['cat', 'Cat'],
     ] as const) {
-      const desk = await openDesktop(browser, server.url);
+      const desk = await openDesktop(browser, server.url, { recordNotifications: true });
       const account = await desk.core.signUp(server.url, name, 'call password ok', display);
       await until(() => desk.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
       await desk.core.request(account.id, 'join', { group: 'calls' });
@@ -101,6 +101,10 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     const incoming = b.getByRole('alertdialog', { name: 'Incoming call' });
     await seen(incoming.filter({ hasText: 'Ann is calling (video)' }));
     await b.screenshot({ path: screenshotPath('call-incoming') });
+    // ...with a native notification (here, the browser's).
+    await expect
+      .poll(() => b.evaluate('globalThis.shown'), { timeout: SEEN_MS })
+      .toContainEqual({ title: 'Ann is calling', body: 'Video call: open Parley to answer.' });
     await incoming.getByRole('button', { name: 'Accept' }).click();
     await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
     await seen(callStatus(b).filter({ hasText: 'In a call with Ann' }));

@@ -397,6 +397,19 @@ export class DesktopCore {
     return this.getSettings();
   }
 
+  /** An incoming call: a native notification (its click opens the dm), unless Do Not Disturb. */
+  ringing(accountId: string, userId: string, name: string, video: boolean): { notified: boolean } {
+    this.account(accountId);
+    if (this.settings.doNotDisturb) return { notified: false };
+    this.ports.notify({
+      accountId,
+      conversation: `dm:${userId}`,
+      title: `${name || 'Someone'} is calling`,
+      body: video ? 'Video call: open Parley to answer.' : 'Call: open Parley to answer.',
+    });
+    return { notified: true };
+  }
+
   keepAwake(on: boolean): Record<string, never> {
     this.ports.keepAwake?.(on);
     return {};

@@ -281,6 +281,15 @@ export class CallStore {
       });
       this.after(CALL_TIMEOUTS.ringingMs, () => this.end('no answer'));
       void loadPeer();
+      const accountId = this.chat.getState().accountId!;
+      void this.chat
+        .call('calls:ringing', {
+          accountId,
+          userId: from.user_id,
+          name: signal.name,
+          video: signal.video,
+        })
+        .catch(() => undefined);
       return;
     }
     if (callId !== v.callId) return;
