@@ -135,6 +135,22 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       .poll(async () => Number(await stat(a, 'Audio packets sent')), { timeout: SEEN_MS })
       .toBeGreaterThan(mutedAt + 20);
 
+    // Another microphone mid-call: remembered, and audio keeps flowing from the new one.
+    await a.getByRole('button', { name: 'Devices' }).click();
+    const mic = a.getByLabel('Microphone');
+    await seen(mic);
+    const options = await mic.locator('option').allTextContents();
+    expect(options.length).toBeGreaterThan(0);
+    const chosen = options.at(-1)!;
+    await mic.selectOption({ label: chosen });
+    const switchedAt = Number(await stat(a, 'Audio packets sent'));
+    await expect
+      .poll(async () => Number(await stat(a, 'Audio packets sent')), { timeout: SEEN_MS })
+      .toBeGreaterThan(switchedAt + 20);
+    expect(await a.evaluate(`JSON.parse(localStorage.getItem('parley.devices')).audioinput`)).toBe(
+      await mic.inputValue(),
+    );
+
     await a.getByRole('button', { name: 'Hang up' }).click();
     await seen(callStatus(a).filter({ hasText: 'Call ended.' }));
     await seen(callStatus(b).filter({ hasText: 'They hung up.' }));

@@ -4,6 +4,8 @@ import { useEffect, useRef, useState } from 'react';
 import type { CallView, EndReason } from './call-store';
 import { CallExtras } from './CallExtras';
 import { CallStats } from './CallStats';
+import { DevicePicker } from './DevicePicker';
+import { loadDevicePrefs } from './devices';
 import { useCall, useCallStore } from './use-call';
 
 const ENDED: Record<EndReason, string> = {
@@ -19,8 +21,23 @@ const ENDED: Record<EndReason, string> = {
   'permission denied': 'Parley is not allowed to use the camera or microphone.',
 };
 
-function Video({ stream, muted, label }: { stream?: MediaStream; muted: boolean; label: string }) {
+function Video({
+  stream,
+  muted,
+  label,
+  sinkId,
+}: {
+  stream?: MediaStream;
+  muted: boolean;
+  label: string;
+  sinkId?: string;
+}) {
   const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    const el = ref.current as
+      (HTMLVideoElement & { setSinkId?: (id: string) => Promise<void> }) | null;
+    if (sinkId && el?.setSinkId) void el.setSinkId(sinkId).catch(() => undefined);
+  }, [sinkId]);
   useEffect(() => {
     if (ref.current && ref.current.srcObject !== (stream ?? null))
       ref.current.srcObject = stream ?? null;
@@ -123,6 +140,8 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
   const store = useCallStore();
   const phase = v.state.phase;
   const [showStats, setShowStats] = useState(false);
+  const [showDevices, setShowDevices] = useState(false);
+  const [sinkId, setSinkId] = useState(() => loadDevicePrefs().audiooutput);
   return (
     <section className={`call-panel phase-${phase}`} aria-label="Call">
       <header>
@@ -133,7 +152,12 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
       </header>
       {phase !== 'ended' && (
         <div className="call-videos">
-          <Video stream={v.remote} muted={false} label={`${v.peer?.name ?? 'Their'} video`} />
+          <Video
+            stream={v.remote}
+            muted={false}
+            label={`${v.peer?.name ?? 'Their'} video`}
+            {...(sinkId ? { sinkId } : {})}
+          />
           {v.video && <Video stream={v.local} muted label="Your video" />}
         </div>
       )}
@@ -155,9 +179,18 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
           </>
         )}
         {live && (
-          <button type="button" aria-pressed={showStats} onClick={() => setShowStats(!showStats)}>
-            Stats
-          </button>
+          <>
+            <button
+              type="button"
+              aria-pressed={showDevices}
+              onClick={() => setShowDevices(!showDevices)}
+            >
+              Devices
+            </button>
+            <button type="button" aria-pressed={showStats} onClick={() => setShowStats(!showStats)}>
+              Stats
+            </button>
+          </>
         )}
         {phase === 'ended' ? (
           <button type="button" onClick={() => store.dismiss()}>
@@ -169,6 +202,7 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
           </button>
         )}
       </div>
+      {live && showDevices && <DevicePicker onSpeaker={setSinkId} />}
       {live && showStats && <CallStats />}
       {live && <CallExtras />}
     </section>

@@ -5,6 +5,7 @@
 import type { ParleyBridge } from '../../../../shared/ipc';
 import { ActionError, type ChatStore } from '../../state/chat-store';
 import { FileTransfers, type Transfer } from './file-transfer';
+import { mediaConstraints, saveDevicePref, type DeviceKind } from './devices';
 import type { Peer } from './peer';
 
 export type CallSignal =
@@ -210,6 +211,29 @@ export class CallStore {
     this.set({ cameraOff: off });
   }
 
+  /**
+   * Uses another microphone or camera (remembered for next time); during a call the new track
+   * replaces the old one without renegotiating. Speakers are the view's business (setSinkId).
+   */
+  async chooseDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    saveDevicePref(kind, deviceId);
+    const local = this.view.local;
+    if (kind === 'audiooutput' || !local || this.view.state.phase === 'ended') return;
+    const media = kind === 'audioinput' ? 'audio' : 'video';
+    const fresh = await this.media.getUserMedia(
+      media === 'audio'
+        ? { audio: { deviceId: { exact: deviceId } } }
+        : { video: { deviceId: { exact: deviceId } } },
+    );
+    const track = fresh.getTracks()[0]!;
+    const old = media === 'audio' ? local.getAudioTracks()[0] : local.getVideoTracks()[0];
+    track.enabled = media === 'audio' ? !this.view.muted : !this.view.cameraOff;
+    await this.peer?.replaceTrack(media, track);
+    const next = new MediaStream([...local.getTracks().filter((t) => t !== old), track]);
+    old?.stop();
+    this.set({ local: next });
+  }
+
   dismiss(): void {
     if (this.view.state.phase === 'ended') this.reset();
   }
@@ -393,7 +417,7 @@ export class CallStore {
 
   private async openMedia(video: boolean): Promise<MediaStream | undefined> {
     try {
-      return await this.media.getUserMedia({ audio: true, video });
+      return await this.media.getUserMedia(mediaConstraints(video));
     } catch (err) {
       const name = (err as DOMException).name;
       if (name === 'NotFoundError' || name === 'OverconstrainedError') {

@@ -34,6 +34,8 @@ export interface Peer {
   ): RTCDataChannel;
   /** Stops or resumes sending a kind of track (muting sends nothing at all, not silence). */
   setSending(kind: 'audio' | 'video', on: boolean): void;
+  /** Sends another track of that kind from now on (another microphone or camera). */
+  replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void>;
   stats(): Promise<RTCStatsReport>;
   close(): void;
 }
@@ -101,6 +103,14 @@ export function createPeer(opts: {
       senders.set(kind, sender);
       // replaceTrack(null) stops the packets; unmuting puts the same track back.
       void sender.replaceTrack(on ? track : null).catch(() => undefined);
+    },
+    async replaceTrack(kind, track) {
+      const old = sent.get(kind);
+      const sender = senders.get(kind) ?? pc.getSenders().find((x) => x.track === old);
+      if (!sender) return;
+      senders.set(kind, sender);
+      sent.set(kind, track);
+      await sender.replaceTrack(track.enabled ? track : null);
     },
     channel: (preset) => channels.get(preset)!,
     customChannel(label, init) {
