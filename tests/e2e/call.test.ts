@@ -49,13 +49,22 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
       '--autoplay-policy=no-user-gesture-required',
+      '--auto-accept-this-tab-capture',
     ]);
     for (const [name, display] of [
       ['ann', 'Ann'],
       ['ben', 'Ben'],
       ['cat', 'Cat'],
     ] as const) {
-      const desk = await openDesktop(browser, server.url, { recordNotifications: true });
+      const desk = await openDesktop(browser, server.url, {
+        recordNotifications: true,
+        // Headless Chromium has no screen or picker: "choose this tab" stands in for the
+        // person's choice in the picker (with --auto-accept-this-tab-capture).
+        initScript: `(() => {
+          const real = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
+          navigator.mediaDevices.getDisplayMedia = (c) => real({ ...c, preferCurrentTab: true });
+        })()`,
+      });
       const account = await desk.core.signUp(server.url, name, 'call password ok', display);
       await until(() => desk.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
       await desk.core.request(account.id, 'join', { group: 'calls' });
@@ -190,6 +199,26 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await a.getByRole('button', { name: 'Hang up' }).click();
     await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
   }, 120_000);
+
+  it('a screen shared in an audio call reaches the other side (the call renegotiates)', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    await a.getByRole('button', { name: 'Call', exact: true }).click();
+    await b
+      .getByRole('alertdialog', { name: 'Incoming call' })
+      .getByRole('button', { name: 'Accept' })
+      .click();
+    await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
+    expect(await framesShown(b, 'Ann video')).toBeLessThanOrEqual(0);
+    await a.getByRole('button', { name: 'Share screen' }).click();
+    await seen(a.getByRole('button', { name: 'Stop sharing' }));
+    await expect.poll(() => framesShown(b, 'Ann video'), { timeout: SEEN_MS }).toBeGreaterThan(5);
+    await b.screenshot({ path: screenshotPath('call-screen-shared') });
+    await a.getByRole('button', { name: 'Stop sharing' }).click();
+    await seen(a.getByRole('button', { name: 'Share screen' }));
+    await a.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
+  }, 60_000);
 
   it('a declined call says so', async () => {
     const a = d.ann.page;

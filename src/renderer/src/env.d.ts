@@ -12,6 +12,8 @@ declare module 'simple-peer/simplepeer.min.js' {
     on(event: 'connect' | 'close', listener: () => void): this;
     on(event: 'error', listener: (err: Error & { code?: string }) => void): this;
     replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack | null, stream: MediaStream): void;
+    addTrack(track: MediaStreamTrack, stream: MediaStream): void;
+    removeTrack(track: MediaStreamTrack, stream: MediaStream): void;
     _pc: RTCPeerConnection;
   }
   const SimplePeer: new (opts: {

@@ -141,6 +141,7 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
   const phase = v.state.phase;
   const [showStats, setShowStats] = useState(false);
   const [showDevices, setShowDevices] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
   const [sinkId, setSinkId] = useState(() => loadDevicePrefs().audiooutput);
   return (
     <section className={`call-panel phase-${phase}`} aria-label="Call">
@@ -158,7 +159,13 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
             label={`${v.peer?.name ?? 'Their'} video`}
             {...(sinkId ? { sinkId } : {})}
           />
-          {v.video && <Video stream={v.local} muted label="Your video" />}
+          {(v.video || v.screen) && (
+            <Video
+              stream={v.screen ?? v.local}
+              muted
+              label={v.screen ? 'Your screen' : 'Your video'}
+            />
+          )}
         </div>
       )}
       <div className="call-controls">
@@ -182,6 +189,18 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
           <>
             <button
               type="button"
+              aria-pressed={v.screen !== undefined}
+              disabled={phase !== 'connected'}
+              onClick={() =>
+                void store
+                  .shareScreen(v.screen === undefined)
+                  .catch((err: Error) => setProblem(err.message))
+              }
+            >
+              {v.screen ? 'Stop sharing' : 'Share screen'}
+            </button>
+            <button
+              type="button"
               aria-pressed={showDevices}
               onClick={() => setShowDevices(!showDevices)}
             >
@@ -202,6 +221,11 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
           </button>
         )}
       </div>
+      {problem && (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      )}
       {live && showDevices && <DevicePicker onSpeaker={setSinkId} />}
       {live && showStats && <CallStats />}
       {live && <CallExtras />}

@@ -40,6 +40,8 @@ export interface CallView {
   video: boolean;
   muted: boolean;
   cameraOff: boolean;
+  /** The screen being shared, if any. */
+  screen?: MediaStream;
   /** Clock time the call connected, for the timer. */
   connectedAt?: number;
   local?: MediaStream;
@@ -232,6 +234,30 @@ export class CallStore {
     const next = new MediaStream([...local.getTracks().filter((t) => t !== old), track]);
     old?.stop();
     this.set({ local: next });
+  }
+
+  /** Shares a screen or window (the browser's or the OS's picker chooses), or stops sharing. */
+  async shareScreen(on: boolean): Promise<void> {
+    if (!this.peer) return;
+    if (!on) {
+      for (const t of this.view.screen?.getTracks() ?? []) t.stop();
+      await this.peer.shareScreen(null);
+      this.set({ screen: undefined });
+      return;
+    }
+    let screen: MediaStream;
+    try {
+      screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (err) {
+      // The person closed the picker: nothing to say. Anything else is worth a sentence.
+      if ((err as DOMException).name === 'NotAllowedError') return;
+      throw new Error(`The screen could not be shared: ${(err as Error).message}`, { cause: err });
+    }
+    const track = screen.getVideoTracks()[0]!;
+    // The browser's own "Stop sharing" ends the track: stop on our side too.
+    track.addEventListener('ended', () => void this.shareScreen(false));
+    await this.peer.shareScreen(track);
+    this.set({ screen });
   }
 
   dismiss(): void {
@@ -473,6 +499,7 @@ export class CallStore {
     this.files = undefined;
     this.early = [];
     for (const t of this.view.local?.getTracks() ?? []) t.stop();
+    for (const t of this.view.screen?.getTracks() ?? []) t.stop();
   }
 
   private after(ms: number, fn: () => void): void {

@@ -34,6 +34,11 @@ export interface Peer {
   ): RTCDataChannel;
   /** Stops or resumes sending a kind of track (muting sends nothing at all, not silence). */
   setSending(kind: 'audio' | 'video', on: boolean): void;
+  /**
+   * Shares a screen: in a video call it takes the camera's place; in an audio call it is added
+   * (the connection renegotiates through the same signals). null stops sharing.
+   */
+  shareScreen(track: MediaStreamTrack | null): Promise<void>;
   /** Sends another track of that kind from now on (another microphone or camera). */
   replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void>;
   stats(): Promise<RTCStatsReport>;
@@ -88,6 +93,8 @@ export function createPeer(opts: {
   }
   const sent = new Map<string, MediaStreamTrack>();
   const senders = new Map<string, RTCRtpSender>();
+  /** A screen added to an audio call (no camera track to stand in for). */
+  let shared: MediaStreamTrack | undefined;
   for (const t of opts.stream.getTracks()) sent.set(t.kind, t);
   return {
     signal: (data) => {
@@ -103,6 +110,23 @@ export function createPeer(opts: {
       senders.set(kind, sender);
       // replaceTrack(null) stops the packets; unmuting puts the same track back.
       void sender.replaceTrack(on ? track : null).catch(() => undefined);
+    },
+    async shareScreen(track) {
+      const camera = sent.get('video');
+      if (camera) {
+        const sender = senders.get('video') ?? pc.getSenders().find((x) => x.track === camera);
+        if (!sender) return;
+        senders.set('video', sender);
+        await sender.replaceTrack(track ?? (camera.enabled ? camera : null));
+        return;
+      }
+      if (track) {
+        shared = track;
+        peer.addTrack(track, opts.stream);
+      } else if (shared) {
+        peer.removeTrack(shared, opts.stream);
+        shared = undefined;
+      }
     },
     async replaceTrack(kind, track) {
       const old = sent.get(kind);
