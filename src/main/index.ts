@@ -23,6 +23,7 @@ import {
 } from './core/shell-policy.js';
 import { wsSocketFactory } from './core/ws-socket.js';
 import { serveIpc } from './electron/ipc.js';
+import { serveScreenPicker } from './electron/screen-picker.js';
 import { safeStorageSecrets } from './electron/secret-store.js';
 import { createTray } from './electron/tray.js';
 
@@ -131,7 +132,9 @@ async function main(): Promise<void> {
   session.defaultSession.setPermissionCheckHandler((_contents, permission, origin) =>
     permissionAllowed(permission, origin, isOurPage),
   );
+  const answerScreenRequest = serveScreenPicker(session.defaultSession, () => core);
   const desktop = new DesktopCore({
+    screenChosen: answerScreenRequest,
     dataDir,
     secrets: safeStorageSecrets(dataDir),
     socketFactory: wsSocketFactory,

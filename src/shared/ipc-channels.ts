@@ -31,6 +31,7 @@ export const INVOKE_CHANNELS = [
   'app:networkChanged',
   'calls:keepAwake',
   'calls:ringing',
+  'screen:chosen',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 
@@ -42,6 +43,7 @@ export const EVENT_CHANNELS = [
   'conversation:changed',
   'notification:open',
   'notification:show',
+  'screen:choose',
 ] as const;
 export type IpcEventChannel = (typeof EVENT_CHANNELS)[number];
 

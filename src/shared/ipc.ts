@@ -160,6 +160,10 @@ export const invokeArgs = {
   'app:networkChanged': noArgs,
   /** A call started or ended: keep the display awake meanwhile. */
   'calls:keepAwake': z.object({ on: z.boolean() }).strict(),
+  /** The screen or window picked for a share request (`screen:choose`); null cancels. */
+  'screen:chosen': z
+    .object({ requestId: z.string().min(1).max(64), sourceId: z.string().max(200).nullable() })
+    .strict(),
   /** A call is ringing here: a native notification, unless Do Not Disturb is on. */
   'calls:ringing': z
     .object({
@@ -203,6 +207,7 @@ export interface InvokeResults {
   'app:networkChanged': Record<string, never>;
   'calls:keepAwake': Record<string, never>;
   'calls:ringing': { notified: boolean };
+  'screen:chosen': { shared: boolean };
 }
 
 /** Main → renderer pushes. */
@@ -222,6 +227,14 @@ export interface IpcEvents {
   };
   /** The user clicked a notification: open that conversation. */
   'notification:open': { accountId: string; conversation: string };
+  /**
+   * Electron only: the page asked to share a screen; these are the screens and windows it may
+   * choose from (thumbnails as data URLs). The answer is `screen:chosen`.
+   */
+  'screen:choose': {
+    requestId: string;
+    sources: { id: string; name: string; kind: 'screen' | 'window'; thumbnail: string }[];
+  };
   /** Web host only: the page raises this notification itself (the Notification API). */
   'notification:show': { accountId: string; conversation: string; title: string; body: string };
 }

@@ -93,6 +93,10 @@ describe('handleInvoke', () => {
       notify: () => undefined,
       keepAwake: (on) => void calls.push(`awake:${on}`),
       setStartAtLogin: (on) => void calls.push(`login:${on}`),
+      screenChosen: (requestId, sourceId) => {
+        calls.push(`screen:${requestId}:${sourceId}`);
+        return sourceId !== null;
+      },
     });
     cleanups.push(() => core.dispose());
     expect(await handleInvoke(core, 'calls:keepAwake', { on: true })).toEqual({
@@ -106,7 +110,20 @@ describe('handleInvoke', () => {
     await handleInvoke(core, 'calls:keepAwake', { on: false });
     await handleInvoke(core, 'settings:set', { startAtLogin: true });
     await handleInvoke(core, 'settings:set', { doNotDisturb: true });
-    expect(calls).toEqual(['awake:true', 'awake:false', 'login:true']);
+    expect(
+      await handleInvoke(core, 'screen:chosen', { requestId: 'r1', sourceId: 'screen:1' }),
+    ).toEqual({ ok: true, result: { shared: true } });
+    expect(await handleInvoke(core, 'screen:chosen', { requestId: 'r2', sourceId: null })).toEqual({
+      ok: true,
+      result: { shared: false },
+    });
+    expect(calls).toEqual([
+      'awake:true',
+      'awake:false',
+      'login:true',
+      'screen:r1:screen:1',
+      'screen:r2:null',
+    ]);
   });
 
   it('opens only safe external links', async () => {

@@ -49,6 +49,8 @@ export interface DesktopPorts {
   notify(n: NativeNotification): void;
   /** Keeps the display awake while a call runs (Electron's powerSaveBlocker). */
   keepAwake?(on: boolean): void;
+  /** Answers a screen-share request (`screen:choose`) with the source picked, or null. */
+  screenChosen?(requestId: string, sourceId: string | null): boolean;
   /** Registers or removes the app as a login item. */
   setStartAtLogin?(on: boolean): void;
   fetch?: typeof fetch;
@@ -408,6 +410,10 @@ export class DesktopCore {
       body: video ? 'Video call: open Parley to answer.' : 'Call: open Parley to answer.',
     });
     return { notified: true };
+  }
+
+  screenChosen(requestId: string, sourceId: string | null): { shared: boolean } {
+    return { shared: this.ports.screenChosen?.(requestId, sourceId) ?? false };
   }
 
   keepAwake(on: boolean): Record<string, never> {

@@ -105,6 +105,8 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     case 'app:networkChanged':
       core.nudge();
       return {};
+    case 'screen:chosen':
+      return core.screenChosen(a.requestId, a.sourceId);
     case 'calls:ringing':
       return core.ringing(a.accountId, a.userId, a.name, a.video);
     case 'calls:keepAwake':

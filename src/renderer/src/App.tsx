@@ -6,6 +6,7 @@ import type { BridgeProblem } from './bridge';
 import { SignIn } from './features/auth/SignIn';
 import { CallStore } from './features/call/call-store';
 import { CallPanel } from './features/call/CallPanel';
+import { ScreenPicker } from './features/call/ScreenPicker';
 import { CallContext } from './features/call/use-call';
 import { ChatView } from './features/chat/ChatView';
 import { GroupBrowser } from './features/groups/GroupBrowser';
@@ -133,6 +134,7 @@ function Workspace() {
       <Sidebar onBrowseGroups={() => setOpen('groups')} onSettings={() => setOpen('settings')} />
       <main className="main">
         <CallPanel />
+        <ScreenPicker />
         {active ? (
           <ChatView conversation={active} />
         ) : (

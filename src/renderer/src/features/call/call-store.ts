@@ -2,7 +2,7 @@
 // the IPC contract), its media, and a clear reason whenever it ends. Signals are
 // `{callId, signal: CallSignal}`; a call rings every device of the callee (`rtc` by user) and then
 // goes on between the two connections that took part.
-import type { ParleyBridge } from '../../../../shared/ipc';
+import type { IpcEvents, ParleyBridge } from '../../../../shared/ipc';
 import { ActionError, type ChatStore } from '../../state/chat-store';
 import { FileTransfers, type Transfer } from './file-transfer';
 import { mediaConstraints, saveDevicePref, type DeviceKind } from './devices';
@@ -42,6 +42,8 @@ export interface CallView {
   cameraOff: boolean;
   /** The screen being shared, if any. */
   screen?: MediaStream;
+  /** Electron asks which screen or window to share (the browser has its own picker). */
+  screenChoice?: IpcEvents['screen:choose'];
   /** Clock time the call connected, for the timer. */
   connectedAt?: number;
   local?: MediaStream;
@@ -95,11 +97,28 @@ export class CallStore {
   /** Starts listening for call signals; dispose() stops. */
   listen(): void {
     this.unsubscribe?.();
-    this.unsubscribe = this.bridge.on('server:event', ({ accountId, frame }) => {
+    const offSignals = this.bridge.on('server:event', ({ accountId, frame }) => {
       if (frame.event !== 'rtc:signal' || accountId !== this.chat.getState().accountId) return;
       const { from, callId, signal } = frame.data;
       void this.onSignal(from, callId, signal as CallSignal);
     });
+    const offScreens = this.bridge.on('screen:choose', (choice) =>
+      this.set({ screenChoice: choice }),
+    );
+    this.unsubscribe = () => {
+      offSignals();
+      offScreens();
+    };
+  }
+
+  /** Answers Electron's screen-share request: a source from its list, or null to cancel. */
+  chooseScreen(sourceId: string | null): void {
+    const choice = this.view.screenChoice;
+    if (!choice) return;
+    this.set({ screenChoice: undefined });
+    void this.chat
+      .call('screen:chosen', { requestId: choice.requestId, sourceId })
+      .catch(() => undefined);
   }
 
   readonly subscribe = (l: () => void): (() => void) => {
