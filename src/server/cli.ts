@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import envPaths from 'env-paths';
 import { z } from 'zod';
+import { iceServer } from '../shared/schemas.js';
 import { DEFAULT_PORT } from '../shared/protocol.js';
 import { defaultConfig, withOverrides, type ServerConfig } from './config.js';
 
@@ -30,6 +31,8 @@ const configFile = z
     tokenTtlSeconds: positiveInt,
     resumeMaxEvents: positiveInt,
     metricsIntervalMs: positiveInt,
+    /** STUN/TURN servers for calls, e.g. [{"urls": "turn:turn.example.org", "username": ..., "credential": ...}]. */
+    iceServers: z.array(iceServer).max(10),
     headersTimeoutMs: positiveInt,
     /** scrypt's N: a power of two, at least 2^10. Lower is faster sign-in and weaker hashes. */
     scryptCost: z

@@ -1,4 +1,4 @@
-import { DEFAULT_PORT } from '../shared/protocol.js';
+import { DEFAULT_PORT, type IceServer } from '../shared/protocol.js';
 
 /** Every limit of protocol v1's table, with its default. All are configurable. */
 export interface Limits {
@@ -39,6 +39,8 @@ export interface ServerConfig {
   scryptCost: number;
   /** Events replayed per conversation on resume before `complete: false`. */
   resumeMaxEvents: number;
+  /** STUN/TURN servers handed to signed-in clients for calls (`ice` request). */
+  iceServers: IceServer[];
   metricsIntervalMs: number;
   /** Queued notifications older than this are dropped. */
   notificationRetentionMs: number;
@@ -75,6 +77,7 @@ export function defaultConfig(dataDir: string): ServerConfig {
     tokenTtlSeconds: 30 * 24 * 3600,
     scryptCost: 1 << 15,
     resumeMaxEvents: 500,
+    iceServers: [],
     metricsIntervalMs: 5_000,
     notificationRetentionMs: 7 * 24 * 3600 * 1000,
     headersTimeoutMs: 10_000,

@@ -12,6 +12,7 @@ import {
   type EventName,
   type GroupCondition,
   type GroupUser,
+  type IceServer,
   type PresenceStatus,
   type RequestResultMap,
   type RequestType,
@@ -65,6 +66,8 @@ export interface HubOptions {
   broker: Broker;
   limits: Pick<Limits, 'maxTextBytes'>;
   resumeMaxEvents: number;
+  /** STUN/TURN servers for calls, given to signed-in users only (TURN credentials). */
+  iceServers?: IceServer[];
   now?: () => number;
 }
 
@@ -116,6 +119,7 @@ export class Hub {
   private readonly fanout: LocalFanout;
   private readonly limits: Pick<Limits, 'maxTextBytes'>;
   private readonly resumeMaxEvents: number;
+  private readonly iceServers: IceServer[];
   private readonly now: () => number;
   private readonly byCid = new Map<string, HubConnection>();
   private readonly byUser = new Map<string, Set<HubConnection>>();
@@ -129,6 +133,7 @@ export class Hub {
     this.fanout = new LocalFanout(opts.broker);
     this.limits = opts.limits;
     this.resumeMaxEvents = opts.resumeMaxEvents;
+    this.iceServers = opts.iceServers ?? [];
     this.now = opts.now ?? Date.now;
   }
 
@@ -246,6 +251,8 @@ export class Hub {
           return this.notify(conn, p);
         case 'conversations':
           return this.conversations(conn);
+        case 'ice':
+          return { iceServers: this.iceServers };
       }
     })();
     return result as RequestResultMap[T];

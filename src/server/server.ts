@@ -55,6 +55,7 @@ export async function startServer(
     broker,
     limits: config.limits,
     resumeMaxEvents: config.resumeMaxEvents,
+    iceServers: config.iceServers,
   });
   const gateway = new Gateway({ hub, store, tokens, config, log, tokenFailures });
   const metrics = createMetricsRegistry(hub, gateway);

@@ -32,6 +32,7 @@ export const INVOKE_CHANNELS = [
   'calls:keepAwake',
   'calls:ringing',
   'screen:chosen',
+  'calls:ice',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

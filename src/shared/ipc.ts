@@ -7,6 +7,7 @@ import type {
   AuthUser,
   ConversationSummary,
   EventFrame,
+  IceServer,
   GroupSummary,
   GroupUser,
   HistoryMessage,
@@ -17,7 +18,7 @@ import type {
   Recipient,
 } from './protocol.js';
 import type { BridgeName, IpcEventChannel, InvokeChannel } from './ipc-channels.js';
-import { groupName, recipient, requestParams } from './schemas.js';
+import { groupName, iceServer, recipient, requestParams } from './schemas.js';
 
 export { bridgeName, EVENT_CHANNELS, INVOKE_CHANNELS } from './ipc-channels.js';
 export type { IpcEventChannel, InvokeChannel } from './ipc-channels.js';
@@ -61,6 +62,10 @@ export interface NotifySettingsView {
   muted: string[];
   doNotDisturb: boolean;
   startAtLogin: boolean;
+  /** Calls: STUN/TURN servers of the user's own (they win over the server's). */
+  iceServers: IceServer[];
+  /** Calls: relay through TURN only, never reveal this computer's addresses. */
+  relayOnly: boolean;
 }
 
 const accountId = z.string().min(1).max(300);
@@ -145,6 +150,8 @@ export const invokeArgs = {
       muted: z.array(conversation).max(10_000).optional(),
       doNotDisturb: z.boolean().optional(),
       startAtLogin: z.boolean().optional(),
+      iceServers: z.array(iceServer).max(10).optional(),
+      relayOnly: z.boolean().optional(),
     })
     .strict(),
   /** What the user is looking at, for the notification policy. */
@@ -160,6 +167,8 @@ export const invokeArgs = {
   'app:networkChanged': noArgs,
   /** A call started or ended: keep the display awake meanwhile. */
   'calls:keepAwake': z.object({ on: z.boolean() }).strict(),
+  /** The ICE servers and relay policy a call should use: the user's own, else the server's. */
+  'calls:ice': z.object({ accountId }).strict(),
   /** The screen or window picked for a share request (`screen:choose`); null cancels. */
   'screen:chosen': z
     .object({ requestId: z.string().min(1).max(64), sourceId: z.string().max(200).nullable() })
@@ -208,6 +217,7 @@ export interface InvokeResults {
   'calls:keepAwake': Record<string, never>;
   'calls:ringing': { notified: boolean };
   'screen:chosen': { shared: boolean };
+  'calls:ice': { iceServers: IceServer[]; relayOnly: boolean };
 }
 
 /** Main → renderer pushes. */

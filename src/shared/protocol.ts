@@ -211,8 +211,16 @@ export interface RequestResultMap {
   rtc: Record<string, never>;
   notify: { queued: number; delivered: number };
   conversations: { list: ConversationSummary[] };
+  ice: { iceServers: IceServer[] };
 }
 export type RequestType = keyof RequestResultMap;
+
+/** A STUN or TURN server for calls, as RTCPeerConnection takes it. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
 
 export interface AuthUser {
   userId: string;

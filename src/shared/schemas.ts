@@ -35,6 +35,29 @@ const roomFilter = z.array(conversationKey).max(1000);
 const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const condition = z.enum(['>', '>=', '=', '<', '<=', '!=', 'gt', 'gte', 'eq', 'lt', 'lte', 'ne']);
 
+/** A STUN or TURN server (the server's config file and the app's settings take this shape). */
+export const iceServer = z
+  .object({
+    urls: z.union([
+      z
+        .string()
+        .regex(/^(stun|stuns|turn|turns):/)
+        .max(300),
+      z
+        .array(
+          z
+            .string()
+            .regex(/^(stun|stuns|turn|turns):/)
+            .max(300),
+        )
+        .min(1)
+        .max(10),
+    ]),
+    username: z.string().max(200).optional(),
+    credential: z.string().max(500).optional(),
+  })
+  .strict();
+
 /** Parameters of each request type (the frame's own fields, less `type` and `id`). */
 export const requestParams = {
   join: z.object({ group: groupName }),
@@ -96,6 +119,7 @@ export const requestParams = {
     body: z.string().max(2000),
   }),
   conversations: z.object({}),
+  ice: z.object({}),
 } satisfies Record<RequestType, z.ZodType>;
 
 export type RequestParams<T extends RequestType> = z.output<(typeof requestParams)[T]>;

@@ -220,6 +220,23 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
   }, 60_000);
 
+  it('relay-only with no TURN server fails with that reason, and the other side is told', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    d.ben.core.setSettings({ relayOnly: true });
+    try {
+      await a.getByRole('button', { name: 'Call', exact: true }).click();
+      await b
+        .getByRole('alertdialog', { name: 'Incoming call' })
+        .getByRole('button', { name: 'Accept' })
+        .click();
+      await seen(callStatus(b).filter({ hasText: 'relay-only calls need a TURN server' }));
+      await seen(callStatus(a).filter({ hasText: 'the other side could not connect' }));
+    } finally {
+      d.ben.core.setSettings({ relayOnly: false });
+    }
+  }, 60_000);
+
   it('a declined call says so', async () => {
     const a = d.ann.page;
     const b = d.ben.page;

@@ -24,6 +24,7 @@ const REQUEST_TYPES = [
   'rtc',
   'notify',
   'conversations',
+  'ice',
   'authrequest',
 ];
 /** Close codes the protocol documents for bad input (1007: invalid UTF-8, 1009: too large). */

@@ -638,6 +638,29 @@ describe('rtc and notify', () => {
     ).toBe('FORBIDDEN');
   });
 
+  it('ice answers the configured STUN/TURN servers to a signed-in user', async () => {
+    const configured = await startTestServer({
+      iceServers: [
+        { urls: 'stun:stun.example.org:3478' },
+        { urls: ['turn:turn.example.org'], username: 'u', credential: 'secret' },
+      ],
+    });
+    try {
+      const c = await configured.client('ice-user');
+      expect(await c.ok('ice')).toEqual({
+        iceServers: [
+          { urls: 'stun:stun.example.org:3478' },
+          { urls: ['turn:turn.example.org'], username: 'u', credential: 'secret' },
+        ],
+      });
+      await c.close();
+    } finally {
+      await configured.stop();
+    }
+    // None configured: an empty list (calls then use host candidates: a LAN or one machine).
+    expect(await alice.ok('ice')).toEqual({ iceServers: [] });
+  });
+
   it('notify delivers to online users and queues for offline ones until they connect', async () => {
     const frank = await server.user('frank');
     const f1 = await ProtoClient.connect(server.wsUrl, frank.token);

@@ -72,6 +72,8 @@ const DEFAULT_SETTINGS: NotifySettingsView = {
   muted: [],
   doNotDisturb: false,
   startAtLogin: false,
+  iceServers: [],
+  relayOnly: false,
 };
 const PREVIEW_CHARS = 200;
 
@@ -389,7 +391,11 @@ export class DesktopCore {
   }
 
   getSettings(): NotifySettingsView {
-    return { ...this.settings, muted: [...this.settings.muted] };
+    return {
+      ...this.settings,
+      muted: [...this.settings.muted],
+      iceServers: [...this.settings.iceServers],
+    };
   }
 
   setSettings(patch: Partial<NotifySettingsView>): NotifySettingsView {
@@ -410,6 +416,16 @@ export class DesktopCore {
       body: video ? 'Video call: open Parley to answer.' : 'Call: open Parley to answer.',
     });
     return { notified: true };
+  }
+
+  /** The user's own ICE servers if set, else the server's (asked each call: they may rotate). */
+  async callIce(accountId: string): Promise<InvokeResults['calls:ice']> {
+    const { relayOnly } = this.settings;
+    if (this.settings.iceServers.length > 0) {
+      return { iceServers: this.settings.iceServers, relayOnly };
+    }
+    const { iceServers } = await this.session(accountId).request('ice', {});
+    return { iceServers, relayOnly };
   }
 
   screenChosen(requestId: string, sourceId: string | null): { shared: boolean } {

@@ -105,6 +105,8 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     case 'app:networkChanged':
       core.nudge();
       return {};
+    case 'calls:ice':
+      return core.callIce(a.accountId);
     case 'screen:chosen':
       return core.screenChosen(a.requestId, a.sourceId);
     case 'calls:ringing':

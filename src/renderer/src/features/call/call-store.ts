@@ -13,7 +13,8 @@ export type CallSignal =
   | { kind: 'accept' }
   | { kind: 'decline'; reason: 'declined' | 'busy' }
   | { kind: 'cancel' }
-  | { kind: 'hangup' }
+  /** `failed`: the other side gave up on the connection (its own reason stays there). */
+  | { kind: 'hangup'; failed?: boolean }
   | { kind: 'sdp'; data: unknown };
 
 export type EndReason =
@@ -376,7 +377,9 @@ export class CallStore {
         if (phase === 'incoming') this.end('cancelled');
         return;
       case 'hangup':
-        if (phase !== 'ended') this.end('the other side hung up');
+        if (phase === 'ended') return;
+        if (signal.failed) this.end('failed', 'the other side could not connect', false);
+        else this.end('the other side hung up', undefined, false);
         return;
       case 'sdp':
         if (from.cid !== v.peer?.cid) return;
@@ -402,13 +405,30 @@ export class CallStore {
     this.after(CALL_TIMEOUTS.connectingMs, () =>
       this.end('failed', 'the connection could not be made'),
     );
-    const { createPeer } = await loadPeer();
+    const accountId = this.chat.getState().accountId!;
+    const [{ createPeer }, ice] = await Promise.all([
+      loadPeer(),
+      this.chat
+        .call('calls:ice', { accountId })
+        .catch(() => ({ iceServers: [], relayOnly: false })),
+    ]);
     if (this.view.callId !== callId || this.view.state.phase === 'ended') return;
+    const hasTurn = ice.iceServers.some((s) =>
+      (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => u.startsWith('turn')),
+    );
+    if (ice.relayOnly && !hasTurn) {
+      this.end(
+        'failed',
+        'relay-only calls need a TURN server: add one in Settings, or turn relay-only off',
+      );
+      return;
+    }
     this.peer = createPeer({
       initiator,
       stream: local,
       // With no ICE servers, host candidates alone: a LAN or one machine.
-      iceServers: [],
+      iceServers: ice.iceServers,
+      relayOnly: ice.relayOnly,
       on: {
         signal: (data) => {
           const cid = this.view.peer?.cid;
@@ -493,7 +513,14 @@ export class CallStore {
     return p !== 'idle' && p !== 'ended';
   }
 
-  private end(reason: EndReason, detail?: string): void {
+  /** Ends the call here; a failure mid-call is also told to the other side (`tell`). */
+  private end(reason: EndReason, detail?: string, tell = true): void {
+    const { peer, state } = this.view;
+    const midCall = ['connecting', 'connected', 'reconnecting'].includes(state.phase);
+    const ourFailure = ['failed', 'no camera or microphone', 'permission denied'].includes(reason);
+    if (tell && midCall && ourFailure && peer?.cid) {
+      void this.send({ cid: peer.cid }, { kind: 'hangup', failed: true }).catch(() => undefined);
+    }
     this.teardown();
     this.set({
       state: { phase: 'ended', reason, ...(detail ? { detail } : {}) },
