@@ -301,7 +301,12 @@ describe('DesktopCore', () => {
       username: 'restarter',
       password: 'restart password',
     });
-    await first.invoke('settings:set', { level: 'direct-and-mentions', muted: ['group:noise'] });
+    await first.invoke('settings:set', {
+      level: 'direct-and-mentions',
+      muted: ['group:noise'],
+      relayOnly: true,
+      iceServers: [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }],
+    });
     first.core.dispose();
 
     const second = desktop(dataDir, secrets);
@@ -311,6 +316,8 @@ describe('DesktopCore', () => {
       muted: ['group:noise'],
       doNotDisturb: false,
       startAtLogin: false,
+      iceServers: [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }],
+      relayOnly: true,
     });
     await until(
       () => second.core.listAccounts()[0]?.status.state === 'online',
