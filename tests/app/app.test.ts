@@ -14,6 +14,7 @@ import { fileSecrets } from '../../src/main/core/file-secrets.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import { startWebHost, type WebHost } from '../../src/main/web-host.js';
 import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { RECORD_NOTIFICATIONS } from '../helpers/desktop-page.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -227,18 +228,7 @@ describe('the web host', () => {
       const context = await browser.newContext();
       await context.grantPermissions(['notifications'], { origin: host.url.replace(/\/$/, '') });
       const tab = await context.newPage();
-      // Record what the page asks the Notification API to show.
-      // A string: this script runs in the page, where the DOM's Notification exists.
-      await tab.addInitScript(`
-        globalThis.shown = [];
-        const Real = globalThis.Notification;
-        globalThis.Notification = class extends Real {
-          constructor(title, options) {
-            super(title, options);
-            globalThis.shown.push({ title, body: options && options.body });
-          }
-        };
-      `);
+      await tab.addInitScript(RECORD_NOTIFICATIONS);
       await tab.goto(host.url);
       await tab.getByRole('heading', { name: 'Welcome to Parley' }).waitFor({ timeout: 5000 });
       core.push('notification:show', {

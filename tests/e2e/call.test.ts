@@ -38,6 +38,15 @@ async function stat(page: Page, name: string): Promise<string> {
   return (await page.locator(`[data-stat="${name}"]`).textContent()) ?? '';
 }
 
+/** A audio-calls B (their dm is open in A's page), and B accepts. */
+async function callAndAccept(a: Page, b: Page): Promise<void> {
+  await a.getByRole('button', { name: 'Call', exact: true }).click();
+  await b
+    .getByRole('alertdialog', { name: 'Incoming call' })
+    .getByRole('button', { name: 'Accept' })
+    .click();
+}
+
 describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
   let server: TestServer;
   let browser: Browser;
@@ -170,11 +179,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
   it('a 64 MB file crosses the file-transfer channel with the same SHA-256; chat in the call', async () => {
     const a = d.ann.page;
     const b = d.ben.page;
-    await a.getByRole('button', { name: 'Call', exact: true }).click();
-    await b
-      .getByRole('alertdialog', { name: 'Incoming call' })
-      .getByRole('button', { name: 'Accept' })
-      .click();
+    await callAndAccept(a, b);
     await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
 
     await a.getByRole('textbox', { name: 'Message in call' }).fill('sending the file now');
@@ -203,11 +208,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
   it('a screen shared in an audio call reaches the other side (the call renegotiates)', async () => {
     const a = d.ann.page;
     const b = d.ben.page;
-    await a.getByRole('button', { name: 'Call', exact: true }).click();
-    await b
-      .getByRole('alertdialog', { name: 'Incoming call' })
-      .getByRole('button', { name: 'Accept' })
-      .click();
+    await callAndAccept(a, b);
     await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
     expect(await framesShown(b, 'Ann video')).toBeLessThanOrEqual(0);
     await a.getByRole('button', { name: 'Share screen' }).click();
@@ -225,11 +226,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     const b = d.ben.page;
     d.ben.core.setSettings({ relayOnly: true });
     try {
-      await a.getByRole('button', { name: 'Call', exact: true }).click();
-      await b
-        .getByRole('alertdialog', { name: 'Incoming call' })
-        .getByRole('button', { name: 'Accept' })
-        .click();
+      await callAndAccept(a, b);
       await seen(callStatus(b).filter({ hasText: 'relay-only calls need a TURN server' }));
       await seen(callStatus(a).filter({ hasText: 'the other side could not connect' }));
     } finally {
@@ -252,11 +249,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     const a = d.ann.page;
     const b = d.ben.page;
     const c = d.cat.page;
-    await a.getByRole('button', { name: 'Call', exact: true }).click();
-    await b
-      .getByRole('alertdialog', { name: 'Incoming call' })
-      .getByRole('button', { name: 'Accept' })
-      .click();
+    await callAndAccept(a, b);
     await seen(callStatus(b).filter({ hasText: 'In a call with Ann' }));
     await openDm(d.cat, 'Ben');
     await c.getByRole('button', { name: 'Call', exact: true }).click();

@@ -11,6 +11,18 @@ import { tempDir } from './test-server.js';
 
 const RENDERER = fileURLToPath(new URL('../../out/renderer', import.meta.url));
 
+/** Records what the page asks the Notification API to show (a string: it runs in the page). */
+export const RECORD_NOTIFICATIONS = `
+  globalThis.shown = [];
+  const Real = globalThis.Notification;
+  globalThis.Notification = class extends Real {
+    constructor(title, options) {
+      super(title, options);
+      globalThis.shown.push({ title, body: options && options.body });
+    }
+  };
+`;
+
 export interface DesktopPage {
   core: DesktopCore;
   host: WebHost;
@@ -45,19 +57,7 @@ export async function openDesktop(
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  if (opts.recordNotifications) {
-    // Records what the page asks the Notification API to show (a string: it runs in the page).
-    await page.addInitScript(`
-      globalThis.shown = [];
-      const Real = globalThis.Notification;
-      globalThis.Notification = class extends Real {
-        constructor(title, options) {
-          super(title, options);
-          globalThis.shown.push({ title, body: options && options.body });
-        }
-      };
-    `);
-  }
+  if (opts.recordNotifications) await page.addInitScript(RECORD_NOTIFICATIONS);
   if (opts.initScript) await page.addInitScript(opts.initScript);
   await page.goto(host.url);
   return {
