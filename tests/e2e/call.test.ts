@@ -234,6 +234,21 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     }
   }, 60_000);
 
+  it('two people calling each other at once end up in one call', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    await openDm(d.ben, 'Ann');
+    // Both press Call within a few milliseconds, before either ring arrives (about 30 ms here).
+    const press = `[...document.querySelectorAll('button')].find((x) => x.textContent === 'Call').click()`;
+    await Promise.all([a.evaluate(press), b.evaluate(press)]);
+    await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
+    await seen(callStatus(b).filter({ hasText: 'In a call with Ann' }));
+    expect(await a.getByRole('alertdialog', { name: 'Incoming call' }).count()).toBe(0);
+    expect(await b.getByRole('alertdialog', { name: 'Incoming call' }).count()).toBe(0);
+    await a.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
+  }, 60_000);
+
   it('a declined call says so', async () => {
     const a = d.ann.page;
     const b = d.ben.page;
