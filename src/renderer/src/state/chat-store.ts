@@ -600,24 +600,12 @@ export class ChatStore {
       }
       case 'message:updated': {
         const d = frame.data;
-        const held = this.state.messages.get(d.conversation);
-        if (held) {
-          this.putMessages(d.conversation, {
-            ...held,
-            list: patchMessage(held.list, d.messageId, { text: d.body.text, editedTs: d.ts }),
-          });
-        }
+        this.patchHeld(d.conversation, d.messageId, { text: d.body.text, editedTs: d.ts });
         return;
       }
       case 'message:removed': {
         const d = frame.data;
-        const held = this.state.messages.get(d.conversation);
-        if (held) {
-          this.putMessages(d.conversation, {
-            ...held,
-            list: patchMessage(held.list, d.messageId, { removed: true, text: null }),
-          });
-        }
+        this.patchHeld(d.conversation, d.messageId, { removed: true, text: null });
         return;
       }
       case 'message:compose': {
@@ -695,6 +683,18 @@ export class ChatStore {
   }
 
   // ---- helpers -----------------------------------------------------------------------------
+
+  /**
+   * Applies an edit or removal to a held message. Live messages still waiting for the frame are
+   * applied first: an edit may follow its message within the same frame.
+   */
+  private patchHeld(conversation: string, messageId: string, patch: Partial<UiMessage>): void {
+    this.applyAppends();
+    const held = this.state.messages.get(conversation);
+    if (held) {
+      this.putMessages(conversation, { ...held, list: patchMessage(held.list, messageId, patch) });
+    }
+  }
 
   private applyAppends(): void {
     if (this.appends.size === 0) return;

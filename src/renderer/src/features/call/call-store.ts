@@ -84,6 +84,8 @@ export class CallStore {
   private readonly listeners = new Set<() => void>();
   private peer: Peer | undefined;
   private files: FileTransfers | undefined;
+  /** The caller's camera and microphone while they open (ringing goes on meanwhile). */
+  private opening: Promise<MediaStream | undefined> = Promise.resolve(undefined);
   private timer: ReturnType<typeof setTimeout> | undefined;
   private unsubscribe: (() => void) | undefined;
   /** Signals that came before the peer existed (the answer's first ICE candidates). */
@@ -151,6 +153,7 @@ export class CallStore {
     void loadPeer();
     // Ring at once, and open the camera and microphone meanwhile (the first open takes a while).
     const media = this.openMedia(video);
+    this.opening = media;
     const me = this.chat.me;
     try {
       await this.send(
@@ -368,7 +371,12 @@ export class CallStore {
         if (phase !== 'outgoing') return;
         // The device that answered; the call goes on with it alone.
         this.set({ peer: { ...v.peer!, cid: from.cid }, state: { phase: 'connecting' } });
-        void this.whenLocal(callId).then((local) => local && this.connect(false, local));
+        // An answer can come while our camera is still opening: wait for that same opening.
+        void (v.local ? Promise.resolve(v.local) : this.opening).then((local) => {
+          if (local && this.view.callId === callId && this.view.state.phase === 'connecting') {
+            void this.connect(false, local);
+          }
+        });
         return;
       case 'decline':
         if (phase === 'outgoing') this.end(signal.reason);
@@ -390,15 +398,6 @@ export class CallStore {
   }
 
   // ---- internals -----------------------------------------------------------------------------
-
-  /** Our media for this call, once open (an answer can come while the camera is opening). */
-  private async whenLocal(callId: string): Promise<MediaStream | undefined> {
-    for (let i = 0; i < 200 && this.view.callId === callId && !this.view.local; i++) {
-      if (this.view.state.phase === 'ended') return undefined;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return this.view.callId === callId ? this.view.local : undefined;
-  }
 
   private async connect(initiator: boolean, local: MediaStream): Promise<void> {
     const callId = this.view.callId!;
