@@ -180,6 +180,8 @@ export const invokeArgs = {
       userId: z.string().min(1).max(64),
       name: z.string().max(64),
       video: z.boolean(),
+      /** A group call: the notification names the group and opens it. */
+      group: groupName.optional(),
     })
     .strict(),
 } satisfies Record<InvokeChannel, z.ZodType>;

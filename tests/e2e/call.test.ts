@@ -9,13 +9,20 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { openDesktop, screenshotPath, type DesktopPage } from '../helpers/desktop-page.js';
+import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
+import { HAVE_TURN, startTurnServer, TURNSERVER } from '../helpers/turn-server.js';
 import { until } from '../helpers/wait.js';
 
 const SEEN_MS = 15_000;
 
 if (!HAVE_CHROMIUM) {
   console.log(`skipping the end-to-end call tests: no browser at ${CHROMIUM}`);
+}
+if (!HAVE_TURN) {
+  console.log(
+    `skipping the relayed call test: no TURN server at ${TURNSERVER} (apt-get install coturn)`,
+  );
 }
 
 async function seen(locator: Locator, timeout = SEEN_MS): Promise<void> {
@@ -185,7 +192,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await a.getByRole('textbox', { name: 'Message in call' }).fill('sending the file now');
     await a.getByRole('button', { name: 'Say' }).click();
     await seen(
-      b.getByRole('list', { name: 'Chat in this call' }).getByText('Them: sending the file now'),
+      b.getByRole('list', { name: 'Chat in this call' }).getByText('Ann: sending the file now'),
     );
 
     const file = randomBytes(64 * 1024 * 1024);
@@ -260,10 +267,189 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await a.getByRole('button', { name: 'Close' }).click();
   }, 60_000);
 
+  it('a group call of three: everyone decodes the other two; one leaving keeps the rest in', async () => {
+    const [a, b, c] = [d.ann.page, d.ben.page, d.cat.page];
+    await a.getByRole('button', { name: /^#calls/ }).click();
+    const members = a.getByRole('complementary', { name: 'Members of calls' });
+    await seen(members.getByRole('button', { name: 'Message Cat' }));
+    await seen(members.getByRole('button', { name: 'Message Ben' }));
+    await a.getByRole('button', { name: 'Video call' }).click();
+    await seen(callStatus(a).filter({ hasText: 'Calling #calls…' }));
+    for (const p of [b, c]) {
+      const incoming = p.getByRole('alertdialog', { name: 'Incoming call' });
+      await seen(incoming.filter({ hasText: 'Ann is calling #calls (video).' }));
+      await incoming.getByRole('button', { name: 'Accept' }).click();
+    }
+    await seen(callStatus(a).filter({ hasText: /In a call with (Ben and Cat|Cat and Ben)$/ }));
+    await seen(callStatus(b).filter({ hasText: /In a call with (Ann and Cat|Cat and Ann)$/ }));
+    await seen(callStatus(c).filter({ hasText: /In a call with (Ann and Ben|Ben and Ann)$/ }));
+
+    // Each page shows two remote videos, and frames keep arriving in both.
+    const remote: [Page, string[]][] = [
+      [a, ['Ben video', 'Cat video']],
+      [b, ['Ann video', 'Cat video']],
+      [c, ['Ann video', 'Ben video']],
+    ];
+    for (const [page, labels] of remote) {
+      for (const label of labels) {
+        await expect.poll(() => framesShown(page, label), { timeout: SEEN_MS }).toBeGreaterThan(5);
+      }
+    }
+    const before = await Promise.all(
+      remote.flatMap(([page, labels]) => labels.map((l) => framesShown(page, l))),
+    );
+    await a.waitForTimeout(1500);
+    const after = await Promise.all(
+      remote.flatMap(([page, labels]) => labels.map((l) => framesShown(page, l))),
+    );
+    after.forEach((n, i) => expect(n).toBeGreaterThan(before[i]!));
+    await a.screenshot({ path: screenshotPath('call-group') });
+
+    // The call's chat reaches everyone, named.
+    await b.getByRole('textbox', { name: 'Message in call' }).fill('hello both');
+    await b.getByRole('button', { name: 'Say' }).click();
+    for (const p of [a, c]) {
+      await seen(p.getByRole('list', { name: 'Chat in this call' }).getByText('Ben: hello both'));
+    }
+
+    // Cat leaves: Ann and Ben go on, still decoding each other.
+    await c.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(c).filter({ hasText: 'Call ended.' }));
+    await seen(callStatus(a).filter({ hasText: /^In a call with Ben$/ }));
+    await seen(callStatus(b).filter({ hasText: /^In a call with Ann$/ }));
+    expect(await a.locator('video[aria-label="Cat video"]').count()).toBe(0);
+    const stillA = await framesShown(a, 'Ben video');
+    await a.waitForTimeout(1000);
+    expect(await framesShown(a, 'Ben video')).toBeGreaterThan(stillA);
+
+    // The last one to stay hears that everyone else left.
+    await a.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(b).filter({ hasText: 'Everyone else left the call.' }));
+    for (const desk of [d.ann, d.ben, d.cat]) expect(desk.errors).toEqual([]);
+  }, 90_000);
+
+  it('a group call past four people is refused before anyone rings, with the reason', async () => {
+    const a = d.ann.page;
+    const others = await Promise.all(['dan', 'eve', 'fay', 'gus'].map((n) => server.client(n)));
+    try {
+      for (const o of others) await o.ok('join', { group: 'crowd' });
+      const account = d.ann.core.listAccounts()[0]!;
+      await d.ann.core.request(account.id, 'join', { group: 'crowd' });
+      await a.reload();
+      await a.getByRole('button', { name: /^#crowd/ }).click();
+      await seen(
+        a
+          .getByRole('complementary', { name: 'Members of crowd' })
+          .getByRole('button', { name: 'Message gus' }),
+      );
+      await a.getByRole('button', { name: 'Call', exact: true }).click();
+      await seen(
+        callStatus(a).filter({
+          hasText:
+            'Too many people for a group call. (5 people of #crowd are online; a group call takes 4 at most)',
+        }),
+      );
+      await a.waitForTimeout(300);
+      for (const o of others) {
+        expect(o.frames.filter((f) => f.event === 'rtc:signal')).toEqual([]);
+      }
+      await a.getByRole('button', { name: 'Close' }).click();
+    } finally {
+      for (const o of others) o.ws.close();
+    }
+  }, 60_000);
+
+  it('a call answered on one device stops ringing on the others', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    // Ben's second device: a bare protocol connection signed in as Ben.
+    const res = await server.post('/v1/tokens', { username: 'ben', password: 'call password ok' });
+    const { token } = (await res.json()) as { token: string };
+    const phone = await ProtoClient.connect(server.wsUrl, token);
+    try {
+      await openDm(d.ann, 'Ben');
+      const signals = () =>
+        phone.frames
+          .filter((f) => f.event === 'rtc:signal')
+          .map((f) => (f.data as { signal: { kind: string; answered?: boolean } }).signal);
+      await callAndAccept(a, b);
+      await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
+      await until(() => signals().some((s) => s.kind === 'cancel'), 'the cancel', 5_000);
+      expect(signals().map((s) => s.kind)).toEqual(['ring', 'cancel']);
+      expect(signals()[1]).toEqual({ kind: 'cancel', answered: true });
+      await a.getByRole('button', { name: 'Hang up' }).click();
+      await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
+    } finally {
+      phone.ws.close();
+    }
+  }, 60_000);
+
+  it('a call nobody answers ends after 30 s: "No answer." here, a missed call there', async () => {
+    const a = d.ann.page;
+    const c = d.cat.page;
+    await openDm(d.ann, 'Cat');
+    const started = Date.now();
+    await a.getByRole('button', { name: 'Call', exact: true }).click();
+    await seen(c.getByRole('alertdialog', { name: 'Incoming call' }));
+    await seen(callStatus(a).filter({ hasText: 'No answer.' }), 40_000);
+    const waited = Date.now() - started;
+    await seen(callStatus(c).filter({ hasText: 'You missed a call from Ann.' }), 5_000);
+    expect(waited).toBeGreaterThanOrEqual(29_000);
+    expect(await c.getByRole('alertdialog', { name: 'Incoming call' }).count()).toBe(0);
+  }, 60_000);
+
+  it.skipIf(!HAVE_TURN)(
+    'relayed through TURN: the network drops, ICE restarts, and the call goes on',
+    async () => {
+      const a = d.ann.page;
+      const c = d.cat.page;
+      const turn = await startTurnServer();
+      try {
+        for (const desk of [d.ann, d.cat]) {
+          desk.core.setSettings({ iceServers: [turn.iceServer], relayOnly: true });
+        }
+        await openDm(d.cat, 'Ann');
+        // Cat calls, Ann answers: Ann made the offer, so Ann is the side that restarts ICE.
+        await c.getByRole('button', { name: 'Video call' }).click();
+        await a
+          .getByRole('alertdialog', { name: 'Incoming call' })
+          .getByRole('button', { name: 'Accept' })
+          .click();
+        await seen(callStatus(a).filter({ hasText: 'In a call with Cat' }));
+        await a.getByRole('button', { name: 'Stats' }).click();
+        await expect.poll(() => stat(a, 'Route'), { timeout: SEEN_MS }).toBe('relayed (TURN)');
+        await expect
+          .poll(() => framesShown(a, 'Cat video'), { timeout: SEEN_MS })
+          .toBeGreaterThan(5);
+
+        // Every relayed packet stops: the connection notices, and Ann asks for new candidates.
+        turn.pause();
+        await seen(callStatus(a).filter({ hasText: 'Reconnecting to Cat…' }), 20_000);
+        await expect.poll(() => stat(a, 'ICE restarts'), { timeout: 10_000 }).not.toBe('0');
+        const frozen = await framesShown(a, 'Cat video');
+        turn.resume();
+        await seen(callStatus(a).filter({ hasText: /^In a call with Cat$/ }), 15_000);
+        await seen(callStatus(c).filter({ hasText: /^In a call with Ann$/ }), 15_000);
+        await expect
+          .poll(() => framesShown(a, 'Cat video'), { timeout: SEEN_MS })
+          .toBeGreaterThan(frozen + 10);
+        expect(await stat(a, 'Route')).toBe('relayed (TURN)');
+        await a.getByRole('button', { name: 'Hang up' }).click();
+        await seen(callStatus(c).filter({ hasText: 'They hung up.' }));
+      } finally {
+        for (const desk of [d.ann, d.cat])
+          desk.core.setSettings({ iceServers: [], relayOnly: false });
+        await turn.stop();
+      }
+    },
+    90_000,
+  );
+
   it('someone already in a call is busy; someone not connected is offline', async () => {
     const a = d.ann.page;
     const b = d.ben.page;
     const c = d.cat.page;
+    await openDm(d.ann, 'Ben');
     await callAndAccept(a, b);
     await seen(callStatus(b).filter({ hasText: 'In a call with Ann' }));
     await openDm(d.cat, 'Ben');
@@ -280,4 +466,29 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     expect(d.ann.errors).toEqual([]);
     expect(d.cat.errors).toEqual([]);
   }, 60_000);
+
+  it('the network dropping mid-call: reconnecting, ICE restarts, then ended with the reason', async () => {
+    const a = d.ann.page;
+    const c = d.cat.page;
+    await openDm(d.cat, 'Ann');
+    // Cat calls, Ann answers: Ann made the offer, so Ann is the side that restarts ICE.
+    await callAndAccept(c, a);
+    await seen(callStatus(a).filter({ hasText: 'In a call with Cat' }));
+    await a.getByRole('button', { name: 'Stats' }).click();
+    expect(await stat(a, 'ICE restarts')).toBe('0');
+    // Cat's page dies with no goodbye (its renderer crashes): no hangup, no DTLS close, the
+    // packets just stop, as when a network goes away. Cat's core stays signed in.
+    const cdp = await d.cat.context.newCDPSession(c);
+    // (Its answer never comes: the page is gone.)
+    void cdp.send('Page.crash').catch(() => undefined);
+    await seen(callStatus(a).filter({ hasText: 'Reconnecting to Cat…' }), 20_000);
+    await expect.poll(() => stat(a, 'ICE restarts'), { timeout: 10_000 }).not.toBe('0');
+    await seen(
+      callStatus(a).filter({
+        hasText: 'The call failed. (the network dropped and did not come back)',
+      }),
+      25_000,
+    );
+    expect(d.ann.errors).toEqual([]);
+  }, 90_000);
 });

@@ -405,14 +405,23 @@ export class DesktopCore {
     return this.getSettings();
   }
 
-  /** An incoming call: a native notification (its click opens the dm), unless Do Not Disturb. */
-  ringing(accountId: string, userId: string, name: string, video: boolean): { notified: boolean } {
+  /**
+   * An incoming call: a native notification (its click opens the dm, or the group of a group
+   * call), unless Do Not Disturb.
+   */
+  ringing(
+    accountId: string,
+    userId: string,
+    name: string,
+    video: boolean,
+    group?: string,
+  ): { notified: boolean } {
     this.account(accountId);
     if (this.settings.doNotDisturb) return { notified: false };
     this.ports.notify({
       accountId,
-      conversation: `dm:${userId}`,
-      title: `${name || 'Someone'} is calling`,
+      conversation: group ? `group:${group}` : `dm:${userId}`,
+      title: `${name || 'Someone'} is calling${group ? ` #${group}` : ''}`,
       body: video ? 'Video call: open Parley to answer.' : 'Call: open Parley to answer.',
     });
     return { notified: true };

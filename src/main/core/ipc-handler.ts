@@ -110,7 +110,7 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     case 'screen:chosen':
       return core.screenChosen(a.requestId, a.sourceId);
     case 'calls:ringing':
-      return core.ringing(a.accountId, a.userId, a.name, a.video);
+      return core.ringing(a.accountId, a.userId, a.name, a.video, a.group);
     case 'calls:keepAwake':
       return core.keepAwake(a.on);
   }

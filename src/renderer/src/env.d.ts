@@ -14,6 +14,8 @@ declare module 'simple-peer/simplepeer.min.js' {
     replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack | null, stream: MediaStream): void;
     addTrack(track: MediaStreamTrack, stream: MediaStream): void;
     removeTrack(track: MediaStreamTrack, stream: MediaStream): void;
+    /** Renegotiates (the initiator makes a new offer; the other side asks it to). */
+    negotiate(): void;
     _pc: RTCPeerConnection;
   }
   const SimplePeer: new (opts: {

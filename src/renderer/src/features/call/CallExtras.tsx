@@ -10,10 +10,12 @@ function size(bytes: number): string {
     : `${Math.ceil(bytes / 1024)} KB`;
 }
 
-function TransferRow({ t }: { t: Transfer }) {
+function TransferRow({ t, group }: { t: Transfer & { with: string }; group: boolean }) {
   const store = useCallStore();
   const active = t.state === 'sending' || t.state === 'receiving';
-  const label = `${t.direction === 'out' ? 'Sending' : 'Receiving'} ${t.name}`;
+  // In a group call a file goes to each person separately: say to or from whom.
+  const whom = group ? ` ${t.direction === 'out' ? 'to' : 'from'} ${t.with}` : '';
+  const label = `${t.direction === 'out' ? 'Sending' : 'Receiving'} ${t.name}${whom}`;
   return (
     <li
       className={`transfer transfer-${t.state}`}
@@ -23,7 +25,8 @@ function TransferRow({ t }: { t: Transfer }) {
       data-max-buffered={t.maxBuffered}
     >
       <span className="transfer-name">
-        {t.direction === 'out' ? '↑' : '↓'} {t.name} <span className="hint">{size(t.size)}</span>
+        {t.direction === 'out' ? '↑' : '↓'} {t.name}
+        {whom} <span className="hint">{size(t.size)}</span>
       </span>
       {active && (
         <>
@@ -60,7 +63,7 @@ function TransferRow({ t }: { t: Transfer }) {
 
 export function CallExtras() {
   const store = useCallStore();
-  const { transfers, chat, state } = useCall();
+  const { transfers, chat, state, group } = useCall();
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const connected = state.phase === 'connected' || state.phase === 'reconnecting';
@@ -94,14 +97,14 @@ export function CallExtras() {
       {transfers.length > 0 && (
         <ul className="transfers" aria-label="Files in this call">
           {transfers.map((t) => (
-            <TransferRow key={t.id} t={t} />
+            <TransferRow key={`${t.with}|${t.id}`} t={t} group={group !== undefined} />
           ))}
         </ul>
       )}
       <ul className="call-chat" aria-label="Chat in this call">
         {chat.map((m, i) => (
           <li key={i} className={m.mine ? 'mine' : ''}>
-            {m.mine ? 'You' : 'Them'}: {m.text}
+            {m.mine ? 'You' : (m.from ?? 'Them')}: {m.text}
           </li>
         ))}
       </ul>

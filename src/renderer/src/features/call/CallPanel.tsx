@@ -1,7 +1,7 @@
 // The call on screen: who, its state and timer, both videos, and the controls. An incoming call
 // is a dialog with Accept and Decline, and rings.
 import { useEffect, useRef, useState } from 'react';
-import type { CallView, EndReason } from './call-store';
+import type { CallView, EndReason, Participant } from './call-store';
 import { CallExtras } from './CallExtras';
 import { CallStats } from './CallStats';
 import { DevicePicker } from './DevicePicker';
@@ -16,7 +16,10 @@ const ENDED: Record<EndReason, string> = {
   offline: 'They are offline.',
   failed: 'The call failed.',
   cancelled: 'The call was cancelled.',
+  'answered elsewhere': 'Answered on another device.',
   'the other side hung up': 'They hung up.',
+  'everyone left': 'Everyone else left the call.',
+  'too many people': 'Too many people for a group call.',
   'no camera or microphone': 'No camera or microphone was found.',
   'permission denied': 'Parley is not allowed to use the camera or microphone.',
 };
@@ -26,11 +29,13 @@ function Video({
   muted,
   label,
   sinkId,
+  self = false,
 }: {
   stream?: MediaStream;
   muted: boolean;
   label: string;
   sinkId?: string;
+  self?: boolean;
 }) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
@@ -43,7 +48,14 @@ function Video({
       ref.current.srcObject = stream ?? null;
   }, [stream]);
   return (
-    <video ref={ref} autoPlay playsInline muted={muted} aria-label={label} className="call-video" />
+    <video
+      ref={ref}
+      autoPlay
+      playsInline
+      muted={muted}
+      aria-label={label}
+      className={self ? 'call-video self' : 'call-video'}
+    />
   );
 }
 
@@ -61,25 +73,43 @@ function Timer({ since }: { since: number }) {
   );
 }
 
+/** "Ben", "Ben and Cat", "Ben, Cat and Dan". */
+function names(list: string[]): string {
+  if (list.length <= 1) return list[0] ?? 'no one';
+  return `${list.slice(0, -1).join(', ')} and ${list.at(-1)!}`;
+}
+
 function statusText(v: CallView): string {
-  const name = v.peer?.name ?? 'Someone';
+  const everyone = names(v.participants.map((p) => p.name));
+  const inCall = names(v.participants.filter((p) => p.phase === 'connected').map((p) => p.name));
   switch (v.state.phase) {
     case 'outgoing':
-      return `Calling ${name}…`;
+      return `Calling ${v.group ? `#${v.group}` : everyone}…`;
     case 'incoming':
-      return `${name} is calling`;
+      return `${v.from?.name ?? 'Someone'} is calling`;
     case 'connecting':
-      return `Connecting to ${name}…`;
+      return `Connecting to ${everyone}…`;
     case 'connected':
-      return `In a call with ${name}`;
+      return `In a call with ${inCall}`;
     case 'reconnecting':
-      return `Reconnecting to ${name}…`;
+      return `Reconnecting to ${everyone}…`;
     case 'ended':
+      // A call that rang here unanswered is a missed call, not "no answer".
+      if (v.state.reason === 'no answer' && v.from && v.participants.length === 0) {
+        return `You missed a call from ${v.from.name}.`;
+      }
       return `${ENDED[v.state.reason]}${v.state.detail ? ` (${v.state.detail})` : ''}`;
     default:
       return '';
   }
 }
+
+const PERSON_PHASE: Record<Participant['phase'], string> = {
+  ringing: 'ringing',
+  connecting: 'connecting',
+  connected: 'in the call',
+  reconnecting: 'reconnecting',
+};
 
 /** A short ring while a call comes in: WebAudio, no sound file to ship. */
 function useRingtone(on: boolean): void {
@@ -119,7 +149,8 @@ export function CallPanel() {
         aria-describedby="incoming-text"
       >
         <p id="incoming-text">
-          <strong>{v.peer?.name}</strong> is calling{v.video ? ' (video)' : ''}.
+          <strong>{v.from?.name}</strong> is calling{v.group ? ` #${v.group}` : ''}
+          {v.video ? ' (video)' : ''}.
         </p>
         <div className="call-controls">
           <button type="button" className="primary" onClick={() => void store.accept()}>
@@ -152,19 +183,40 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
         {phase === 'connected' && v.connectedAt !== undefined && <Timer since={v.connectedAt} />}
       </header>
       {phase !== 'ended' && (
-        <div className="call-videos">
-          <Video
-            stream={v.remote}
-            muted={false}
-            label={`${v.peer?.name ?? 'Their'} video`}
-            {...(sinkId ? { sinkId } : {})}
-          />
-          {(v.video || v.screen) && (
+        <div className={v.group ? 'call-videos group' : 'call-videos'}>
+          {v.participants.map((p) => (
+            <figure key={p.userId} className={`call-person ${p.phase}`}>
+              <Video
+                stream={p.remote}
+                muted={false}
+                label={`${p.name} video`}
+                {...(sinkId ? { sinkId } : {})}
+              />
+              {v.group && (
+                <figcaption>
+                  {p.name}
+                  {p.phase === 'connected' ? '' : ` (${PERSON_PHASE[p.phase]})`}
+                </figcaption>
+              )}
+            </figure>
+          ))}
+          {(v.video || v.screen) && !v.group && (
             <Video
               stream={v.screen ?? v.local}
               muted
+              self
               label={v.screen ? 'Your screen' : 'Your video'}
             />
+          )}
+          {(v.video || v.screen) && v.group && (
+            <figure className="call-person">
+              <Video
+                stream={v.screen ?? v.local}
+                muted
+                label={v.screen ? 'Your screen' : 'Your video'}
+              />
+              <figcaption>{v.screen ? 'Your screen' : 'You'}</figcaption>
+            </figure>
           )}
         </div>
       )}

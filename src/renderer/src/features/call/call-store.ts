@@ -1,21 +1,36 @@
-// One call at a time, 1:1: its state machine, its signalling over the server's rtc relay (through
-// the IPC contract), its media, and a clear reason whenever it ends. Signals are
-// `{callId, signal: CallSignal}`; a call rings every device of the callee (`rtc` by user) and then
-// goes on between the two connections that took part.
+// One call at a time: its state machine, its signalling over the server's rtc relay (through the
+// IPC contract), its media, and a clear reason whenever it ends. Signals are
+// `{callId, signal: CallSignal}`; a call rings every device of each person called (`rtc` by
+// user) and then goes on between the connections that answered.
+//
+// A group call is a mesh of at most MAX_CALL_SIZE people, every pair with its own connection.
+// The caller rings the group's online members and keeps the roster: each time someone answers,
+// the caller tells them who is already in (`roster` with `offer: true`: they make the offers) and
+// tells everyone already in about them (`offer: false`: they wait for the offer). So each pair
+// connects exactly once, and the caller's single thread decides the order.
 import type { IpcEvents, ParleyBridge } from '../../../../shared/ipc';
 import { ActionError, type ChatStore } from '../../state/chat-store';
 import { FileTransfers, type Transfer } from './file-transfer';
 import { mediaConstraints, saveDevicePref, type DeviceKind } from './devices';
 import type { Peer } from './peer';
 
+export interface RosterEntry {
+  user_id: string;
+  cid: string;
+  name: string;
+}
+
 export type CallSignal =
-  | { kind: 'ring'; video: boolean; name: string }
+  | { kind: 'ring'; video: boolean; name: string; group?: string }
   | { kind: 'accept' }
   | { kind: 'decline'; reason: 'declined' | 'busy' }
-  | { kind: 'cancel' }
+  /** `answered`: another device of the same person took the call; `timedOut`: no one did. */
+  | { kind: 'cancel'; answered?: boolean; timedOut?: boolean }
   /** `failed`: the other side gave up on the connection (its own reason stays there). */
   | { kind: 'hangup'; failed?: boolean }
-  | { kind: 'sdp'; data: unknown };
+  | { kind: 'sdp'; data: unknown }
+  /** Group calls, from the caller: connect to these people (`offer`: you make the offer). */
+  | { kind: 'roster'; members: RosterEntry[]; offer: boolean };
 
 export type EndReason =
   | 'hung up'
@@ -25,7 +40,10 @@ export type EndReason =
   | 'offline'
   | 'failed'
   | 'cancelled'
+  | 'answered elsewhere'
   | 'the other side hung up'
+  | 'everyone left'
+  | 'too many people'
   | 'no camera or microphone'
   | 'permission denied';
 
@@ -34,10 +52,25 @@ export type CallState =
   | { phase: 'outgoing' | 'incoming' | 'connecting' | 'connected' | 'reconnecting' }
   | { phase: 'ended'; reason: EndReason; detail?: string };
 
+/** Someone else in the call (or being rung for it). */
+export interface Participant {
+  userId: string;
+  name: string;
+  /** Their device in this call, once known (the one that answered, or the caller's). */
+  cid?: string;
+  phase: 'ringing' | 'connecting' | 'connected' | 'reconnecting';
+  remote?: MediaStream;
+}
+
 export interface CallView {
   state: CallState;
   callId?: string;
-  peer?: { userId: string; name: string; cid?: string };
+  /** Who rang us (an incoming call). */
+  from?: { userId: string; name: string; cid: string };
+  /** The group this call is for; absent for a 1:1 call. */
+  group?: string;
+  /** Everyone else in the call, in the order they came. */
+  participants: Participant[];
   video: boolean;
   muted: boolean;
   cameraOff: boolean;
@@ -48,14 +81,16 @@ export interface CallView {
   /** Clock time the call connected, for the timer. */
   connectedAt?: number;
   local?: MediaStream;
-  remote?: MediaStream;
-  /** Files sent and received in this call. */
-  transfers: Transfer[];
+  /** Files sent and received in this call, with whom. */
+  transfers: (Transfer & { with: string })[];
   /** The call's own chat (the text-chat channel): not stored anywhere. */
-  chat: { mine: boolean; text: string; ts: number }[];
+  chat: { mine: boolean; from?: string; text: string; ts: number }[];
 }
 
-/** How long each state may last before the call ends with a reason. */
+/** A mesh sends everyone's media to everyone: past four people it costs more than it gives. */
+export const MAX_CALL_SIZE = 4;
+
+/** How long each state may last before the call (or one connection in it) ends with a reason. */
 export const CALL_TIMEOUTS = {
   ringingMs: 30_000,
   connectingMs: 20_000,
@@ -65,6 +100,8 @@ export const CALL_TIMEOUTS = {
 };
 
 const CLOSE_GRACE_MS = 1_500;
+/** Signals from a connection we do not know yet (the roster is on its way): a bounded wait. */
+const EARLY_SIGNALS_MAX = 200;
 
 // WebRTC's code loads with the first call, not with the app (it is a third of the bundle); a
 // ringing call starts loading it on both sides.
@@ -72,6 +109,7 @@ const loadPeer = () => import('./peer');
 
 const IDLE: CallView = {
   state: { phase: 'idle' },
+  participants: [],
   video: false,
   muted: false,
   cameraOff: false,
@@ -79,17 +117,30 @@ const IDLE: CallView = {
   chat: [],
 };
 
+/** The connection to one other person. */
+interface Link {
+  userId: string;
+  peer?: Peer;
+  files?: FileTransfers;
+  timer?: ReturnType<typeof setTimeout>;
+  /** Connected at least once: the screen and mute state have been applied to it. */
+  joined: boolean;
+}
+
 export class CallStore {
   private view: CallView = IDLE;
   private readonly listeners = new Set<() => void>();
-  private peer: Peer | undefined;
-  private files: FileTransfers | undefined;
+  /** Connections by the other side's cid. */
+  private readonly links = new Map<string, Link>();
+  /** Signals from connections not linked yet, by cid (the answer's first ICE candidates). */
+  private readonly early = new Map<string, unknown[]>();
+  /** Transfer lists by cid; kept after a connection closes (received files stay savable). */
+  private readonly transferLists = new Map<string, { name: string; list: Transfer[] }>();
   /** The caller's camera and microphone while they open (ringing goes on meanwhile). */
   private opening: Promise<MediaStream | undefined> = Promise.resolve(undefined);
+  /** Ringing (either side), then the ended call's time on screen. */
   private timer: ReturnType<typeof setTimeout> | undefined;
   private unsubscribe: (() => void) | undefined;
-  /** Signals that came before the peer existed (the answer's first ICE candidates). */
-  private early: unknown[] = [];
 
   constructor(
     private readonly chat: ChatStore,
@@ -140,98 +191,83 @@ export class CallStore {
   // ---- the user's actions --------------------------------------------------------------------
 
   /** Calls a user: rings all their devices. */
-  async start(userId: string, name: string, video: boolean): Promise<void> {
-    if (this.busy()) return;
-    const callId = `call-${crypto.randomUUID()}`;
-    this.set({
-      ...IDLE,
-      state: { phase: 'outgoing' },
-      callId,
-      peer: { userId, name },
-      video,
-    });
-    void loadPeer();
-    // Ring at once, and open the camera and microphone meanwhile (the first open takes a while).
-    const media = this.openMedia(video);
-    this.opening = media;
-    const me = this.chat.me;
-    try {
-      await this.send(
-        { user: userId },
-        { kind: 'ring', video, name: me?.displayName ?? 'Someone' },
-      );
-    } catch (err) {
-      if (this.view.callId === callId) {
-        this.end(err instanceof ActionError && err.code === 'NOT_FOUND' ? 'offline' : 'failed');
+  start(userId: string, name: string, video: boolean): Promise<void> {
+    return this.ring([{ userId, name }], video);
+  }
+
+  /**
+   * Calls a group: rings its members who are online (`others`, without us). More than
+   * MAX_CALL_SIZE people in all is refused up front with the reason, before anyone rings.
+   */
+  startGroup(group: string, others: { userId: string; name: string }[], video: boolean) {
+    if (this.busy()) return Promise.resolve();
+    if (others.length === 0 || others.length + 1 > MAX_CALL_SIZE) {
+      this.set({ ...IDLE, group, video });
+      if (others.length === 0) this.end('offline', `no one else in #${group} is online`);
+      else {
+        this.end(
+          'too many people',
+          `${String(others.length + 1)} people of #${group} are online; a group call takes ${String(MAX_CALL_SIZE)} at most`,
+        );
       }
-      void media.then((s) => s?.getTracks().forEach((t) => t.stop()));
-      return;
+      return Promise.resolve();
     }
-    const local = await media;
-    if (!local) {
-      // The media error ended the call here; the other side stops ringing.
-      void this.send({ user: userId }, { kind: 'cancel' }, callId).catch(() => undefined);
-      return;
-    }
-    if (this.view.callId !== callId) {
-      for (const t of local.getTracks()) t.stop();
-      return;
-    }
-    this.set({ local });
-    if (this.view.state.phase !== 'outgoing') return; // answered while the camera was opening
-    this.after(CALL_TIMEOUTS.ringingMs, () => {
-      void this.send({ user: userId }, { kind: 'cancel' }).catch(() => undefined);
-      this.end('no answer');
-    });
+    return this.ring(others, video, group);
   }
 
   async accept(): Promise<void> {
-    const { callId, peer, video } = this.view;
-    if (this.view.state.phase !== 'incoming' || !callId || !peer?.cid) return;
-    this.set({ state: { phase: 'connecting' } });
+    const { callId, from, video } = this.view;
+    if (this.view.state.phase !== 'incoming' || !callId || !from) return;
+    this.clearTimer();
+    this.set({
+      state: { phase: 'connecting' },
+      participants: [{ userId: from.userId, name: from.name, cid: from.cid, phase: 'connecting' }],
+    });
     // After crossed calls, the media opened for our own call is used for this one.
     const local = this.view.local ?? (await this.openMedia(video));
     if (!local || this.view.callId !== callId) {
-      void this.send({ cid: peer.cid }, { kind: 'decline', reason: 'declined' }).catch(
+      void this.send({ cid: from.cid }, { kind: 'decline', reason: 'declined' }, callId).catch(
         () => undefined,
       );
       return;
     }
     this.set({ local });
     // The callee makes the offer: it goes right behind the accept, one trip fewer.
-    void this.connect(true, local);
-    await this.send({ cid: peer.cid }, { kind: 'accept' }).catch(() => this.end('failed'));
+    this.link(from.userId, from.cid, true, local);
+    await this.send({ cid: from.cid }, { kind: 'accept' }).catch(() => this.end('failed'));
   }
 
   decline(): void {
-    const { peer } = this.view;
-    if (this.view.state.phase !== 'incoming' || !peer?.cid) return;
-    void this.send({ cid: peer.cid }, { kind: 'decline', reason: 'declined' }).catch(
+    const { from } = this.view;
+    if (this.view.state.phase !== 'incoming' || !from) return;
+    void this.send({ cid: from.cid }, { kind: 'decline', reason: 'declined' }).catch(
       () => undefined,
     );
     this.end('declined');
   }
 
+  /** Leaves the call: those still ringing stop, everyone in it is told. */
   hangUp(): void {
-    const { peer, state } = this.view;
-    if (state.phase === 'idle' || state.phase === 'ended') return;
-    const to = peer?.cid ? { cid: peer.cid } : peer ? { user: peer.userId } : undefined;
-    if (to) {
-      const signal: CallSignal =
-        state.phase === 'outgoing' ? { kind: 'cancel' } : { kind: 'hangup' };
-      void this.send(to, signal).catch(() => undefined);
+    const { state, participants } = this.view;
+    if (state.phase === 'idle' || state.phase === 'ended' || state.phase === 'incoming') return;
+    for (const p of participants) {
+      const [to, signal]: [{ user: string } | { cid: string }, CallSignal] =
+        p.phase === 'ringing'
+          ? [{ user: p.userId }, { kind: 'cancel' }]
+          : [{ cid: p.cid! }, { kind: 'hangup' }];
+      if (p.phase === 'ringing' || p.cid) void this.send(to, signal).catch(() => undefined);
     }
-    this.end(state.phase === 'outgoing' ? 'cancelled' : 'hung up');
+    this.end(state.phase === 'outgoing' ? 'cancelled' : 'hung up', undefined, false);
   }
 
   setMuted(muted: boolean): void {
-    this.peer?.setSending('audio', !muted);
+    for (const l of this.links.values()) l.peer?.setSending('audio', !muted);
     for (const t of this.view.local?.getAudioTracks() ?? []) t.enabled = !muted;
     this.set({ muted });
   }
 
   setCameraOff(off: boolean): void {
-    this.peer?.setSending('video', !off);
+    for (const l of this.links.values()) l.peer?.setSending('video', !off);
     for (const t of this.view.local?.getVideoTracks() ?? []) t.enabled = !off;
     this.set({ cameraOff: off });
   }
@@ -253,7 +289,7 @@ export class CallStore {
     const track = fresh.getTracks()[0]!;
     const old = media === 'audio' ? local.getAudioTracks()[0] : local.getVideoTracks()[0];
     track.enabled = media === 'audio' ? !this.view.muted : !this.view.cameraOff;
-    await this.peer?.replaceTrack(media, track);
+    await Promise.all([...this.links.values()].map((l) => l.peer?.replaceTrack(media, track)));
     const next = new MediaStream([...local.getTracks().filter((t) => t !== old), track]);
     old?.stop();
     this.set({ local: next });
@@ -261,13 +297,14 @@ export class CallStore {
 
   /** Shares a screen or window (the browser's or the OS's picker chooses), or stops sharing. */
   async shareScreen(on: boolean): Promise<void> {
-    if (!this.peer) return;
+    const peers = [...this.links.values()].flatMap((l) => (l.peer && l.joined ? [l.peer] : []));
     if (!on) {
       for (const t of this.view.screen?.getTracks() ?? []) t.stop();
-      await this.peer.shareScreen(null);
+      await Promise.all(peers.map((p) => p.shareScreen(null)));
       this.set({ screen: undefined });
       return;
     }
+    if (peers.length === 0) return;
     let screen: MediaStream;
     try {
       screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
@@ -279,7 +316,7 @@ export class CallStore {
     const track = screen.getVideoTracks()[0]!;
     // The browser's own "Stop sharing" ends the track: stop on our side too.
     track.addEventListener('ended', () => void this.shareScreen(false));
-    await this.peer.shareScreen(track);
+    await Promise.all(peers.map((p) => p.shareScreen(track)));
     this.set({ screen });
   }
 
@@ -287,31 +324,43 @@ export class CallStore {
     if (this.view.state.phase === 'ended') this.reset();
   }
 
-  stats(): Promise<RTCStatsReport> | undefined {
-    return this.peer?.stats();
+  /** getStats of the connection to one person (the first one in the call by default). */
+  stats(userId?: string): Promise<RTCStatsReport> | undefined {
+    return this.linkOf(userId)?.peer?.stats();
   }
 
-  /** Sends a file to the other side over the file-transfer channel. */
+  /** ICE restarts asked for on the connection to one person (the first by default). */
+  restarts(userId?: string): number {
+    return this.linkOf(userId)?.peer?.restarts() ?? 0;
+  }
+
+  /** Sends a file to everyone connected, over each connection's file-transfer channel. */
   async sendFile(file: File): Promise<void> {
-    if (!this.files) throw new Error('files can be sent once the call is connected');
-    await this.files.send(file);
+    const files = [...this.links.values()].flatMap((l) => (l.files && l.joined ? [l.files] : []));
+    if (files.length === 0) throw new Error('files can be sent once the call is connected');
+    await Promise.all(files.map((f) => f.send(file)));
   }
 
   cancelTransfer(id: string): void {
-    this.files?.cancel(id);
+    for (const l of this.links.values()) l.files?.cancel(id);
   }
 
-  /** A line in the call's chat (text-chat channel). */
+  /** A line in the call's chat (text-chat channel), to everyone connected. */
   say(text: string): void {
-    const ch = this.peer?.channel('text-chat');
-    if (!ch || ch.readyState !== 'open' || !text.trim()) return;
-    ch.send(JSON.stringify({ text }));
-    this.set({ chat: [...this.view.chat, { mine: true, text, ts: Date.now() }] });
+    if (!text.trim()) return;
+    let sent = false;
+    for (const l of this.links.values()) {
+      const ch = l.peer?.channel('text-chat');
+      if (ch?.readyState !== 'open') continue;
+      ch.send(JSON.stringify({ text }));
+      sent = true;
+    }
+    if (sent) this.set({ chat: [...this.view.chat, { mine: true, text, ts: Date.now() }] });
   }
 
-  /** The unordered, no-retransmit channel for game data; the app decides what to send. */
-  gameChannel(): RTCDataChannel | undefined {
-    return this.peer?.channel('gaming');
+  /** The unordered, no-retransmit channel for game data to one person (the first by default). */
+  gameChannel(userId?: string): RTCDataChannel | undefined {
+    return this.linkOf(userId)?.peer?.channel('gaming');
   }
 
   // ---- signals from the other side -----------------------------------------------------------
@@ -327,12 +376,20 @@ export class CallStore {
       if (v.callId === callId) return;
       // Both called each other at once: one call survives, the same one on both sides (the
       // smaller id); the other side's ring is dropped there, ours is taken here.
-      if (phase === 'outgoing' && v.peer?.userId === from.user_id) {
+      const callee = v.participants[0];
+      if (
+        phase === 'outgoing' &&
+        !v.group &&
+        !signal.group &&
+        v.participants.length === 1 &&
+        callee?.userId === from.user_id
+      ) {
         if (callId < v.callId!) {
           this.clearTimer();
           this.set({
             callId,
-            peer: { userId: from.user_id, name: v.peer.name, cid: from.cid },
+            from: { userId: from.user_id, name: callee.name, cid: from.cid },
+            participants: [],
             state: { phase: 'incoming' },
           });
           await this.accept();
@@ -349,7 +406,8 @@ export class CallStore {
         ...IDLE,
         state: { phase: 'incoming' },
         callId,
-        peer: { userId: from.user_id, name: signal.name, cid: from.cid },
+        from: { userId: from.user_id, name: signal.name, cid: from.cid },
+        ...(signal.group ? { group: signal.group } : {}),
         video: signal.video,
       });
       this.after(CALL_TIMEOUTS.ringingMs, () => this.end('no answer'));
@@ -361,49 +419,164 @@ export class CallStore {
           userId: from.user_id,
           name: signal.name,
           video: signal.video,
+          ...(signal.group ? { group: signal.group } : {}),
         })
         .catch(() => undefined);
       return;
     }
-    if (callId !== v.callId) return;
+    if (callId !== v.callId || phase === 'ended' || phase === 'idle') return;
+    const who = v.participants.find((p) => p.userId === from.user_id);
     switch (signal.kind) {
       case 'accept':
-        if (phase !== 'outgoing') return;
-        // The device that answered; the call goes on with it alone.
-        this.set({ peer: { ...v.peer!, cid: from.cid }, state: { phase: 'connecting' } });
-        // An answer can come while our camera is still opening: wait for that same opening.
-        void (v.local ? Promise.resolve(v.local) : this.opening).then((local) => {
-          if (local && this.view.callId === callId && this.view.state.phase === 'connecting') {
-            void this.connect(false, local);
-          }
-        });
-        return;
+        return this.onAccept(from, who);
       case 'decline':
-        if (phase === 'outgoing') this.end(signal.reason);
+        if (who?.phase === 'ringing') this.leave(who.userId, signal.reason);
         return;
       case 'cancel':
-        if (phase === 'incoming') this.end('cancelled');
+        if (phase !== 'incoming') return;
+        if (signal.answered) this.end('answered elsewhere');
+        else this.end(signal.timedOut ? 'no answer' : 'cancelled');
         return;
       case 'hangup':
-        if (phase === 'ended') return;
-        if (signal.failed) this.end('failed', 'the other side could not connect', false);
-        else this.end('the other side hung up', undefined, false);
+        if (!who || (who.cid && who.cid !== from.cid)) return;
+        if (signal.failed) this.leave(who.userId, 'failed', 'the other side could not connect');
+        else this.leave(who.userId, v.group ? 'everyone left' : 'the other side hung up');
         return;
-      case 'sdp':
-        if (from.cid !== v.peer?.cid) return;
-        if (this.peer) this.peer.signal(signal.data);
-        else this.early.push(signal.data);
+      case 'roster':
+        return this.onRoster(from.cid, signal);
+      case 'sdp': {
+        const link = this.links.get(from.cid);
+        if (link?.peer) {
+          link.peer.signal(signal.data);
+        } else if (link || this.early.has(from.cid) || this.early.size < MAX_CALL_SIZE) {
+          // Not ready yet (the camera is opening, WebRTC's code is loading, or the roster that
+          // names this connection is still on its way): kept for when it is.
+          const list = this.early.get(from.cid) ?? [];
+          if (list.length < EARLY_SIGNALS_MAX) list.push(signal.data);
+          this.early.set(from.cid, list);
+        }
         return;
+      }
+    }
+  }
+
+  /** Someone we rang answered (we are the caller). */
+  private onAccept(from: { user_id: string; cid: string }, who: Participant | undefined): void {
+    const { callId, group } = this.view;
+    if (!who) return;
+    if (who.phase !== 'ringing') {
+      // Two of their devices answered at once: the first one has the call.
+      if (who.cid !== from.cid) void this.send({ cid: from.cid }, { kind: 'hangup' });
+      return;
+    }
+    // Their other devices stop ringing (the one that answered is past ringing and ignores it).
+    void this.send({ user: who.userId }, { kind: 'cancel', answered: true }).catch(() => undefined);
+    const inCall = this.view.participants.filter((p) => p.cid && p.userId !== who.userId);
+    this.patchParticipant(who.userId, { cid: from.cid, phase: 'connecting' });
+    if (group) {
+      const entry = { user_id: who.userId, cid: from.cid, name: who.name };
+      const members = inCall.map((p) => ({ user_id: p.userId, cid: p.cid!, name: p.name }));
+      if (members.length > 0) {
+        void this.send({ cid: from.cid }, { kind: 'roster', members, offer: true });
+      }
+      for (const p of inCall) {
+        void this.send({ cid: p.cid! }, { kind: 'roster', members: [entry], offer: false });
+      }
+    }
+    // An answer can come while our camera is still opening: wait for that same opening.
+    void (this.view.local ? Promise.resolve(this.view.local) : this.opening).then((local) => {
+      const still = this.view.participants.find((p) => p.userId === who.userId);
+      if (local && this.view.callId === callId && still?.cid === from.cid) {
+        this.link(who.userId, from.cid, false, local);
+      }
+    });
+  }
+
+  /** The caller says who else is in the group call. */
+  private onRoster(sender: string, signal: Extract<CallSignal, { kind: 'roster' }>): void {
+    const { from, local } = this.view;
+    if (!from || sender !== from.cid || !local || !Array.isArray(signal.members)) return;
+    for (const m of signal.members.slice(0, MAX_CALL_SIZE)) {
+      const known = this.view.participants.some((p) => p.userId === m.user_id);
+      if (known || this.view.participants.length + 1 >= MAX_CALL_SIZE) continue;
+      if (typeof m.cid !== 'string' || typeof m.user_id !== 'string') continue;
+      this.set({
+        participants: [
+          ...this.view.participants,
+          { userId: m.user_id, name: String(m.name).slice(0, 64), cid: m.cid, phase: 'connecting' },
+        ],
+      });
+      this.link(m.user_id, m.cid, signal.offer, local);
     }
   }
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private async connect(initiator: boolean, local: MediaStream): Promise<void> {
-    const callId = this.view.callId!;
-    this.after(CALL_TIMEOUTS.connectingMs, () =>
-      this.end('failed', 'the connection could not be made'),
+  private async ring(
+    others: { userId: string; name: string }[],
+    video: boolean,
+    group?: string,
+  ): Promise<void> {
+    if (this.busy()) return;
+    const callId = `call-${crypto.randomUUID()}`;
+    this.set({
+      ...IDLE,
+      state: { phase: 'outgoing' },
+      callId,
+      ...(group ? { group } : {}),
+      participants: others.map((o) => ({ ...o, phase: 'ringing' })),
+      video,
+    });
+    void loadPeer();
+    // Ring at once, and open the camera and microphone meanwhile (the first open takes a while).
+    const media = this.openMedia(video);
+    this.opening = media;
+    this.after(CALL_TIMEOUTS.ringingMs, () => {
+      for (const p of this.view.participants.filter((q) => q.phase === 'ringing')) {
+        void this.send({ user: p.userId }, { kind: 'cancel', timedOut: true }).catch(
+          () => undefined,
+        );
+        this.leave(p.userId, 'no answer');
+      }
+    });
+    const name = this.chat.me?.displayName ?? 'Someone';
+    const rung = await Promise.allSettled(
+      others.map((o) =>
+        this.send({ user: o.userId }, { kind: 'ring', video, name, ...(group ? { group } : {}) }),
+      ),
     );
+    rung.forEach((r, i) => {
+      if (r.status === 'fulfilled' || !this.isCurrent(callId)) return;
+      const err: unknown = r.reason;
+      // Offline and invisible get the same answer from the server: "offline".
+      const offline = err instanceof ActionError && err.code === 'NOT_FOUND';
+      this.leave(others[i]!.userId, offline ? 'offline' : 'failed');
+    });
+    const local = await media;
+    if (this.view.callId !== callId) {
+      for (const t of local?.getTracks() ?? []) t.stop();
+      return;
+    }
+    if (!local) return; // the media error ended the call (and told everyone ringing)
+    this.set({ local });
+  }
+
+  /** Connects to one other person; `initiator` makes the offer. */
+  private link(userId: string, cid: string, initiator: boolean, local: MediaStream): void {
+    const callId = this.view.callId!;
+    const link: Link = { userId, joined: false };
+    this.links.set(cid, link);
+    this.linkTimer(cid, CALL_TIMEOUTS.connectingMs, 'the connection could not be made');
+    void this.openLink(callId, cid, link, initiator, local);
+  }
+
+  private async openLink(
+    callId: string,
+    cid: string,
+    link: Link,
+    initiator: boolean,
+    local: MediaStream,
+  ): Promise<void> {
     const accountId = this.chat.getState().accountId!;
     const [{ createPeer }, ice] = await Promise.all([
       loadPeer(),
@@ -411,7 +584,7 @@ export class CallStore {
         .call('calls:ice', { accountId })
         .catch(() => ({ iceServers: [], relayOnly: false })),
     ]);
-    if (this.view.callId !== callId || this.view.state.phase === 'ended') return;
+    if (this.view.callId !== callId || this.links.get(cid) !== link) return;
     const hasTurn = ice.iceServers.some((s) =>
       (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => u.startsWith('turn')),
     );
@@ -422,7 +595,8 @@ export class CallStore {
       );
       return;
     }
-    this.peer = createPeer({
+    const live = () => this.view.callId === callId && this.links.get(cid) === link;
+    const peer = createPeer({
       initiator,
       stream: local,
       // With no ICE servers, host candidates alone: a LAN or one machine.
@@ -430,53 +604,153 @@ export class CallStore {
       relayOnly: ice.relayOnly,
       on: {
         signal: (data) => {
-          const cid = this.view.peer?.cid;
-          if (cid && this.view.callId === callId) {
-            void this.send({ cid }, { kind: 'sdp', data }).catch(() => undefined);
-          }
+          if (live()) void this.send({ cid }, { kind: 'sdp', data }).catch(() => undefined);
         },
-        remoteStream: (remote) => this.set({ remote }),
+        remoteStream: (remote) => {
+          if (live()) this.patchParticipant(link.userId, { remote });
+        },
         state: (s) => {
-          if (this.view.callId !== callId) return;
+          if (!live()) return;
           if (s === 'connected') {
-            this.clearTimer();
-            this.set({
-              state: { phase: 'connected' },
-              connectedAt: this.view.connectedAt ?? Date.now(),
-            });
+            this.clearLinkTimer(link);
+            if (!link.joined) this.joined(link, peer);
+            this.patchParticipant(link.userId, { phase: 'connected' });
           } else if (s === 'reconnecting') {
-            this.set({ state: { phase: 'reconnecting' } });
-            this.after(CALL_TIMEOUTS.reconnectingMs, () =>
-              this.end('failed', 'the network dropped and did not come back'),
-            );
+            this.patchParticipant(link.userId, { phase: 'reconnecting' });
+            if (!link.timer) {
+              this.linkTimer(
+                cid,
+                CALL_TIMEOUTS.reconnectingMs,
+                'the network dropped and did not come back',
+              );
+            }
           } else {
-            this.end('failed', 'the connection failed');
+            this.dropLink(cid, 'the connection failed');
           }
         },
         closed: (reason) => {
           // The other side's "hangup" usually explains a closing connection; it travels through
           // the server and may land a moment after the connection noticed: wait for it briefly.
           setTimeout(() => {
-            if (this.view.callId !== callId || this.view.state.phase === 'ended') return;
-            this.end(reason ? 'failed' : 'the other side hung up', reason);
+            if (!live()) return;
+            if (reason) this.dropLink(cid, reason);
+            else
+              this.leave(link.userId, this.view.group ? 'everyone left' : 'the other side hung up');
           }, CLOSE_GRACE_MS);
         },
       },
     });
-    for (const data of this.early.splice(0)) this.peer.signal(data);
-    this.files = new FileTransfers(this.peer.channel('file-transfer'), (transfers) =>
-      this.set({ transfers }),
-    );
-    this.peer.channel('text-chat').addEventListener('message', (e: MessageEvent) => {
+    link.peer = peer;
+    for (const data of this.early.get(cid) ?? []) peer.signal(data);
+    this.early.delete(cid);
+    const name = this.view.participants.find((p) => p.userId === link.userId)?.name ?? 'them';
+    link.files = new FileTransfers(peer.channel('file-transfer'), (list) => {
+      this.transferLists.set(cid, { name, list });
+      this.set({
+        transfers: [...this.transferLists.values()].flatMap((t) =>
+          t.list.map((x) => ({ ...x, with: t.name })),
+        ),
+      });
+    });
+    peer.channel('text-chat').addEventListener('message', (e: MessageEvent) => {
       try {
         const { text } = JSON.parse(String(e.data)) as { text: unknown };
         if (typeof text === 'string' && text.length <= 4000) {
-          this.set({ chat: [...this.view.chat, { mine: false, text, ts: Date.now() }] });
+          this.set({
+            chat: [...this.view.chat, { mine: false, from: name, text, ts: Date.now() }],
+          });
         }
       } catch {
         // not ours: ignored
       }
     });
+  }
+
+  /** A connection is up for the first time: it gets the call's current mute and screen. */
+  private joined(link: Link, peer: Peer): void {
+    link.joined = true;
+    if (this.view.muted) peer.setSending('audio', false);
+    if (this.view.cameraOff) peer.setSending('video', false);
+    const screen = this.view.screen?.getVideoTracks()[0];
+    if (screen) void peer.shareScreen(screen).catch(() => undefined);
+  }
+
+  /** The connection to one person failed: they are told, and they leave the call. */
+  private dropLink(cid: string, detail: string): void {
+    const link = this.links.get(cid);
+    if (!link) return;
+    void this.send({ cid }, { kind: 'hangup', failed: true }).catch(() => undefined);
+    this.leave(link.userId, 'failed', detail);
+  }
+
+  /**
+   * Someone is no longer in the call (or will not be). When no one else is left, the call ends
+   * here with that reason.
+   */
+  private leave(userId: string, reason: EndReason, detail?: string): void {
+    const p = this.view.participants.find((q) => q.userId === userId);
+    if (!p || this.view.state.phase === 'ended') return;
+    if (p.cid) this.closeLink(p.cid);
+    const participants = this.view.participants.filter((q) => q !== p);
+    if (participants.length === 0) {
+      this.end(reason, detail, false);
+      return;
+    }
+    this.set({ participants, state: { phase: this.overallPhase(participants) } });
+  }
+
+  private closeLink(cid: string): void {
+    const link = this.links.get(cid);
+    this.early.delete(cid);
+    if (!link) return;
+    this.clearLinkTimer(link);
+    link.peer?.close();
+    this.links.delete(cid);
+  }
+
+  private patchParticipant(userId: string, patch: Partial<Participant>): void {
+    const participants = this.view.participants.map((p) =>
+      p.userId === userId ? { ...p, ...patch } : p,
+    );
+    const phase = this.overallPhase(participants);
+    this.set({
+      participants,
+      state: { phase },
+      ...(phase === 'connected' && this.view.connectedAt === undefined
+        ? { connectedAt: Date.now() }
+        : {}),
+    });
+  }
+
+  /** The call is connected while anyone is; otherwise its least advanced hope. */
+  private overallPhase(
+    participants: Participant[],
+  ): 'outgoing' | 'connecting' | 'connected' | 'reconnecting' {
+    const phases = new Set(participants.map((p) => p.phase));
+    if (phases.has('connected')) return 'connected';
+    if (phases.has('reconnecting')) return 'reconnecting';
+    if (phases.has('connecting')) return 'connecting';
+    return 'outgoing';
+  }
+
+  private linkOf(userId?: string): Link | undefined {
+    const links = [...this.links.values()];
+    return userId ? links.find((l) => l.userId === userId) : links[0];
+  }
+
+  private linkTimer(cid: string, ms: number, detail: string): void {
+    const link = this.links.get(cid);
+    if (!link) return;
+    this.clearLinkTimer(link);
+    link.timer = setTimeout(() => {
+      link.timer = undefined;
+      this.dropLink(cid, detail);
+    }, ms);
+  }
+
+  private clearLinkTimer(link: Link): void {
+    clearTimeout(link.timer);
+    link.timer = undefined;
   }
 
   private async openMedia(video: boolean): Promise<MediaStream | undefined> {
@@ -507,24 +781,33 @@ export class CallStore {
     return this.chat.call('rtc:signal', { accountId, ...to, callId, signal });
   }
 
+  private isCurrent(callId: string): boolean {
+    return this.view.callId === callId && this.view.state.phase !== 'ended';
+  }
+
   private busy(): boolean {
     const p = this.view.state.phase;
     return p !== 'idle' && p !== 'ended';
   }
 
-  /** Ends the call here; a failure mid-call is also told to the other side (`tell`). */
+  /**
+   * Ends the call here. Our own failure (`tell`) is told to everyone: those ringing stop, those
+   * in the call hear that we could not go on.
+   */
   private end(reason: EndReason, detail?: string, tell = true): void {
-    const { peer, state } = this.view;
-    const midCall = ['connecting', 'connected', 'reconnecting'].includes(state.phase);
+    const { participants } = this.view;
     const ourFailure = ['failed', 'no camera or microphone', 'permission denied'].includes(reason);
-    if (tell && midCall && ourFailure && peer?.cid) {
-      void this.send({ cid: peer.cid }, { kind: 'hangup', failed: true }).catch(() => undefined);
+    if (tell && ourFailure) {
+      for (const p of participants) {
+        if (p.phase === 'ringing') {
+          void this.send({ user: p.userId }, { kind: 'cancel' }).catch(() => undefined);
+        } else if (p.cid) {
+          void this.send({ cid: p.cid }, { kind: 'hangup', failed: true }).catch(() => undefined);
+        }
+      }
     }
     this.teardown();
-    this.set({
-      state: { phase: 'ended', reason, ...(detail ? { detail } : {}) },
-      remote: undefined,
-    });
+    this.set({ state: { phase: 'ended', reason, ...(detail ? { detail } : {}) } });
     void this.chat.call('calls:keepAwake', { on: false }).catch(() => undefined);
     this.after(CALL_TIMEOUTS.endedShownMs, () => this.reset());
   }
@@ -532,17 +815,16 @@ export class CallStore {
   private reset(): void {
     this.teardown();
     for (const t of this.view.transfers) if (t.url) URL.revokeObjectURL(t.url);
+    this.transferLists.clear();
     this.view = IDLE;
     this.emit();
   }
 
   private teardown(): void {
     this.clearTimer();
-    this.peer?.close();
-    this.peer = undefined;
+    for (const cid of [...this.links.keys()]) this.closeLink(cid);
+    this.early.clear();
     // Received files stay downloadable until the call panel is closed (reset).
-    this.files = undefined;
-    this.early = [];
     for (const t of this.view.local?.getTracks() ?? []) t.stop();
     for (const t of this.view.screen?.getTracks() ?? []) t.stop();
   }

@@ -3,6 +3,8 @@
 // state in plain words. Media never passes through the main process or the server.
 import SimplePeer from 'simple-peer/simplepeer.min.js';
 
+const ICE_RESTART_EVERY_MS = 5_000;
+
 export interface PeerEvents {
   signal(data: unknown): void;
   remoteStream(stream: MediaStream): void;
@@ -42,6 +44,8 @@ export interface Peer {
   /** Sends another track of that kind from now on (another microphone or camera). */
   replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void>;
   stats(): Promise<RTCStatsReport>;
+  /** ICE restarts this side has asked for (after the network dropped). */
+  restarts(): number;
   close(): void;
 }
 
@@ -61,10 +65,13 @@ export function createPeer(opts: {
     },
   });
   let closed = false;
+  let restarts = 0;
+  let retry: ReturnType<typeof setInterval> | undefined;
   peer.on('signal', (data) => opts.on.signal(data));
   peer.on('stream', (stream) => opts.on.remoteStream(stream));
   peer.on('connect', () => opts.on.state('connected'));
   peer.on('error', (err) => {
+    clearInterval(retry);
     if (closed) return;
     closed = true;
     opts.on.closed(
@@ -72,14 +79,34 @@ export function createPeer(opts: {
     );
   });
   peer.on('close', () => {
+    clearInterval(retry);
     if (closed) return;
     closed = true;
     opts.on.closed();
   });
   const pc = peer._pc;
+  // ICE restart: when the network drops, the side that made the first offer asks for new
+  // candidates (restartIce + a fresh offer through the same signals), and again every few
+  // seconds while the connection stays down; the caller's timeout decides when to give up.
+  // simple-peer itself ends the connection when ICE reports 'failed'.
+  const restart = () => {
+    if (closed || !opts.initiator || pc.connectionState === 'connected') return;
+    restarts += 1;
+    pc.restartIce();
+    peer.negotiate();
+  };
   pc.addEventListener('connectionstatechange', () => {
-    if (pc.connectionState === 'disconnected') opts.on.state('reconnecting');
-    else if (pc.connectionState === 'connected') opts.on.state('connected');
+    if (pc.connectionState === 'disconnected') {
+      opts.on.state('reconnecting');
+      if (!retry) {
+        restart();
+        retry = setInterval(restart, ICE_RESTART_EVERY_MS);
+      }
+      return;
+    }
+    clearInterval(retry);
+    retry = undefined;
+    if (pc.connectionState === 'connected') opts.on.state('connected');
     else if (pc.connectionState === 'failed') opts.on.state('failed');
   });
   const channels = new Map<ChannelPreset, RTCDataChannel>();
@@ -145,7 +172,9 @@ export function createPeer(opts: {
       return ch;
     },
     stats: () => pc.getStats(),
+    restarts: () => restarts,
     close() {
+      clearInterval(retry);
       if (closed) return;
       closed = true;
       peer.destroy();

@@ -27,6 +27,7 @@ export function ChatView({ conversation }: { conversation: string }) {
           </h1>
           <div className="chat-actions">
             {!group && item.peerId && <CallButtons userId={item.peerId} name={item.name} />}
+            {group && <GroupCallButtons group={group} />}
             <button
               type="button"
               className="secondary"
@@ -67,24 +68,40 @@ export function ChatView({ conversation }: { conversation: string }) {
 
 function CallButtons({ userId, name }: { userId: string; name: string }) {
   const calls = useCallStore();
+  return <StartCall onCall={(video) => void calls.start(userId, name, video)} />;
+}
+
+/** A group call rings the members online now (the call itself refuses more than four). */
+function GroupCallButtons({ group }: { group: string }) {
+  const calls = useCallStore();
+  const store = useChatStore();
+  return (
+    <StartCall
+      onCall={(video) => {
+        const { members, presence } = store.getState();
+        const me = store.me?.user_id;
+        const online = (members.get(group) ?? []).filter(
+          (m) => m.user_id !== me && (presence.get(m.user_id)?.status ?? m.status) !== 'offline',
+        );
+        void calls.startGroup(
+          group,
+          online.map((m) => ({ userId: m.user_id, name: m.displayName })),
+          video,
+        );
+      }}
+    />
+  );
+}
+
+function StartCall({ onCall }: { onCall: (video: boolean) => void }) {
   const phase = useCall().state.phase;
   const busy = phase !== 'idle' && phase !== 'ended';
   return (
     <>
-      <button
-        type="button"
-        className="secondary"
-        disabled={busy}
-        onClick={() => void calls.start(userId, name, false)}
-      >
+      <button type="button" className="secondary" disabled={busy} onClick={() => onCall(false)}>
         Call
       </button>
-      <button
-        type="button"
-        className="secondary"
-        disabled={busy}
-        onClick={() => void calls.start(userId, name, true)}
-      >
+      <button type="button" className="secondary" disabled={busy} onClick={() => onCall(true)}>
         Video call
       </button>
     </>
