@@ -312,6 +312,21 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       await seen(p.getByRole('list', { name: 'Chat in this call' }).getByText('Ben: hello both'));
     }
 
+    // A file goes to each of the others over their own connection, each copy checked.
+    const file = randomBytes(3 * 1024 * 1024);
+    const sha = createHash('sha256').update(file).digest('hex');
+    const path = join(tempDir('parley-group-file-'), 'notes.bin');
+    writeFileSync(path, file);
+    await a.getByLabel('Send a file').setInputFiles(path);
+    for (const p of [b, c]) {
+      const got = p.getByRole('listitem', { name: 'Receiving notes.bin from Ann' });
+      await seen(got.getByText('SHA-256 verified'), 30_000);
+      expect(await got.locator('[data-sha256]').getAttribute('data-sha256')).toBe(sha);
+    }
+    for (const to of ['Ben', 'Cat']) {
+      await seen(a.getByRole('listitem', { name: `Sending notes.bin to ${to}` }).getByText('Sent'));
+    }
+
     // Cat leaves: Ann and Ben go on, still decoding each other.
     await c.getByRole('button', { name: 'Hang up' }).click();
     await seen(callStatus(c).filter({ hasText: 'Call ended.' }));
