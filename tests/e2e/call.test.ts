@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium, selectedAddresses } from '../helpers/chromium.js';
 import { openDesktop, screenshotPath, type DesktopPage } from '../helpers/desktop-page.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
@@ -303,6 +303,15 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       remote.flatMap(([page, labels]) => labels.map((l) => framesShown(page, l))),
     );
     after.forEach((n, i) => expect(n).toBeGreaterThan(before[i]!));
+    // The harness offers only loopback candidates to the other side (LOOPBACK_ICE): every pair
+    // in use has loopback at one end at least (Chromium may send to it from another of this
+    // machine's addresses; it hides the address of a candidate learnt from a check: '').
+    const loopback = (x: string) => x.startsWith('127.') || x === '::1';
+    for (const page of [a, b, c]) {
+      const used = await selectedAddresses(page);
+      expect(used).toHaveLength(2);
+      expect(used.filter(({ local, remote }) => !loopback(local) && !loopback(remote))).toEqual([]);
+    }
     await a.screenshot({ path: screenshotPath('call-group') });
 
     // The call's chat reaches everyone, named.

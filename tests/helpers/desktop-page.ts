@@ -7,6 +7,7 @@ import { DesktopCore } from '../../src/main/core/desktop-core.js';
 import { fileSecrets } from '../../src/main/core/file-secrets.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import { startWebHost, type WebHost } from '../../src/main/web-host.js';
+import { LOOPBACK_ICE } from './chromium.js';
 import { tempDir } from './test-server.js';
 
 const RENDERER = fileURLToPath(new URL('../../out/renderer', import.meta.url));
@@ -57,6 +58,7 @@ export async function openDesktop(
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.addInitScript(LOOPBACK_ICE);
   if (opts.recordNotifications) await page.addInitScript(RECORD_NOTIFICATIONS);
   if (opts.initScript) await page.addInitScript(opts.initScript);
   await page.goto(host.url);
