@@ -402,13 +402,17 @@ export class CallStore {
         );
         return;
       }
+      // The ring comes from another person's client: its text is shown and notified, no more.
+      const name = typeof signal.name === 'string' ? signal.name.slice(0, 64) : 'Someone';
+      const group = typeof signal.group === 'string' ? signal.group.slice(0, 64) : undefined;
+      const video = signal.video === true;
       this.set({
         ...IDLE,
         state: { phase: 'incoming' },
         callId,
-        from: { userId: from.user_id, name: signal.name, cid: from.cid },
-        ...(signal.group ? { group: signal.group } : {}),
-        video: signal.video,
+        from: { userId: from.user_id, name, cid: from.cid },
+        ...(group ? { group } : {}),
+        video,
       });
       this.after(CALL_TIMEOUTS.ringingMs, () => this.end('no answer'));
       void loadPeer();
@@ -417,9 +421,9 @@ export class CallStore {
         .call('calls:ringing', {
           accountId,
           userId: from.user_id,
-          name: signal.name,
-          video: signal.video,
-          ...(signal.group ? { group: signal.group } : {}),
+          name,
+          video,
+          ...(group ? { group } : {}),
         })
         .catch(() => undefined);
       return;
