@@ -342,6 +342,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await c.getByRole('button', { name: 'Hang up' }).click();
     await seen(callStatus(c).filter({ hasText: 'Call ended.' }));
     await seen(callStatus(a).filter({ hasText: /^In a call with Ben$/ }));
+    await seen(a.getByText('Cat left the call.'));
     await seen(callStatus(b).filter({ hasText: /^In a call with Ann$/ }));
     expect(await a.locator('video[aria-label="Cat video"]').count()).toBe(0);
     const stillA = await framesShown(a, 'Ben video');

@@ -278,6 +278,11 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
           {problem}
         </p>
       )}
+      {v.notice && phase !== 'ended' && (
+        <p className="hint call-notice" aria-live="polite">
+          {v.notice}
+        </p>
+      )}
       {live && showDevices && <DevicePicker onSpeaker={setSinkId} />}
       {live && showStats && <CallStats />}
       {live && <CallExtras />}

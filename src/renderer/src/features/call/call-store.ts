@@ -85,6 +85,8 @@ export interface CallView {
   transfers: (Transfer & { with: string })[];
   /** The call's own chat (the text-chat channel): not stored anywhere. */
   chat: { mine: boolean; from?: string; text: string; ts: number }[];
+  /** In a group call, the last person to go and why ("Cat left the call."). */
+  notice?: string;
 }
 
 /** A mesh sends everyone's media to everyone: past four people it costs more than it gives. */
@@ -700,7 +702,11 @@ export class CallStore {
       this.end(reason, detail, false);
       return;
     }
-    this.set({ participants, state: { phase: this.overallPhase(participants) } });
+    this.set({
+      participants,
+      state: { phase: this.overallPhase(participants) },
+      notice: leaving(p.name, reason, detail),
+    });
   }
 
   private closeLink(cid: string): void {
@@ -854,5 +860,23 @@ export class CallStore {
 
   private emit(): void {
     for (const l of [...this.listeners]) l();
+  }
+}
+
+/** What the others see when one person of a group call goes, in their words. */
+function leaving(name: string, reason: EndReason, detail?: string): string {
+  switch (reason) {
+    case 'declined':
+      return `${name} declined.`;
+    case 'busy':
+      return `${name} is in another call.`;
+    case 'no answer':
+      return `${name} did not answer.`;
+    case 'offline':
+      return `${name} is offline.`;
+    case 'failed':
+      return `The connection to ${name} failed${detail ? ` (${detail})` : ''}.`;
+    default:
+      return `${name} left the call.`;
   }
 }
