@@ -472,7 +472,9 @@ export class CallStore {
     if (!who) return;
     if (who.phase !== 'ringing') {
       // Two of their devices answered at once: the first one has the call.
-      if (who.cid !== from.cid) void this.send({ cid: from.cid }, { kind: 'hangup' });
+      if (who.cid !== from.cid) {
+        void this.send({ cid: from.cid }, { kind: 'hangup' }).catch(() => undefined);
+      }
       return;
     }
     // Their other devices stop ringing (the one that answered is past ringing and ignores it).
@@ -482,11 +484,16 @@ export class CallStore {
     if (group) {
       const entry = { user_id: who.userId, cid: from.cid, name: who.name };
       const members = inCall.map((p) => ({ user_id: p.userId, cid: p.cid!, name: p.name }));
+      // A lost roster shows as that pair never connecting: its own timeout says so.
       if (members.length > 0) {
-        void this.send({ cid: from.cid }, { kind: 'roster', members, offer: true });
+        void this.send({ cid: from.cid }, { kind: 'roster', members, offer: true }).catch(
+          () => undefined,
+        );
       }
       for (const p of inCall) {
-        void this.send({ cid: p.cid! }, { kind: 'roster', members: [entry], offer: false });
+        void this.send({ cid: p.cid! }, { kind: 'roster', members: [entry], offer: false }).catch(
+          () => undefined,
+        );
       }
     }
     // An answer can come while our camera is still opening: wait for that same opening.
@@ -502,17 +509,17 @@ export class CallStore {
   private onRoster(sender: string, signal: Extract<CallSignal, { kind: 'roster' }>): void {
     const { from, local } = this.view;
     if (!from || sender !== from.cid || !local || !Array.isArray(signal.members)) return;
-    for (const m of signal.members.slice(0, MAX_CALL_SIZE)) {
+    for (const m of signal.members.slice(0, MAX_CALL_SIZE) as Partial<RosterEntry>[]) {
+      if (typeof m?.cid !== 'string' || typeof m.user_id !== 'string') continue;
       const known = this.view.participants.some((p) => p.userId === m.user_id);
       if (known || this.view.participants.length + 1 >= MAX_CALL_SIZE) continue;
-      if (typeof m.cid !== 'string' || typeof m.user_id !== 'string') continue;
       this.set({
         participants: [
           ...this.view.participants,
           { userId: m.user_id, name: String(m.name).slice(0, 64), cid: m.cid, phase: 'connecting' },
         ],
       });
-      this.link(m.user_id, m.cid, signal.offer, local);
+      this.link(m.user_id, m.cid, signal.offer === true, local);
     }
   }
 
