@@ -284,6 +284,15 @@ describe('DesktopCore', () => {
       title: 'Caller is calling',
       body: 'Video call: open Parley to answer.',
     });
+    // A group call names the group and opens it; a group name that is not one is refused.
+    await me.invoke('calls:ringing', { ...ring, video: false, group: 'standup' });
+    expect(me.notifications.at(-1)).toEqual({
+      accountId: account.id,
+      conversation: 'group:standup',
+      title: 'Caller is calling #standup',
+      body: 'Call: open Parley to answer.',
+    });
+    await expect(me.invoke('calls:ringing', { ...ring, group: '../x' })).rejects.toThrow();
     await me.invoke('settings:set', { doNotDisturb: true });
     const before = me.notifications.length;
     expect(await me.invoke('calls:ringing', ring)).toEqual({ notified: false });

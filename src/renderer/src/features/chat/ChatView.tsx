@@ -77,7 +77,10 @@ function GroupCallButtons({ group }: { group: string }) {
   const store = useChatStore();
   return (
     <StartCall
-      onCall={(video) => {
+      onCall={async (video) => {
+        // Whom to ring comes from the member list, which opening the group loads: a click
+        // before it arrived waits for it rather than finding no one.
+        if (!store.getState().members.has(group)) await store.loadMembers(group);
         const { members, presence } = store.getState();
         const me = store.me?.user_id;
         const online = (members.get(group) ?? []).filter(
@@ -93,15 +96,20 @@ function GroupCallButtons({ group }: { group: string }) {
   );
 }
 
-function StartCall({ onCall }: { onCall: (video: boolean) => void }) {
+function StartCall({ onCall }: { onCall: (video: boolean) => void | Promise<void> }) {
   const phase = useCall().state.phase;
   const busy = phase !== 'idle' && phase !== 'ended';
   return (
     <>
-      <button type="button" className="secondary" disabled={busy} onClick={() => onCall(false)}>
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy}
+        onClick={() => void onCall(false)}
+      >
         Call
       </button>
-      <button type="button" className="secondary" disabled={busy} onClick={() => onCall(true)}>
+      <button type="button" className="secondary" disabled={busy} onClick={() => void onCall(true)}>
         Video call
       </button>
     </>
