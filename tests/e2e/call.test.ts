@@ -57,7 +57,7 @@ async function callAndAccept(a: Page, b: Page): Promise<void> {
 describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
   let server: TestServer;
   let browser: Browser;
-  const d: Record<'ann' | 'ben' | 'cat', DesktopPage> = {} as never;
+  const d: Record<'ann' | 'ben' | 'cat' | 'dee', DesktopPage> = {} as never;
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -67,10 +67,12 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       '--autoplay-policy=no-user-gesture-required',
       '--auto-accept-this-tab-capture',
     ]);
+    // Ann, Ben and Cat share #calls; all four share #quad (the largest group call).
     for (const [name, display] of [
       ['ann', 'Ann'],
       ['ben', 'Ben'],
       ['cat', 'Cat'],
+      ['dee', 'Dee'],
     ] as const) {
       const desk = await openDesktop(browser, server.url, {
         recordNotifications: true,
@@ -83,7 +85,8 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       });
       const account = await desk.core.signUp(server.url, name, 'call password ok', display);
       await until(() => desk.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
-      await desk.core.request(account.id, 'join', { group: 'calls' });
+      if (name !== 'dee') await desk.core.request(account.id, 'join', { group: 'calls' });
+      await desk.core.request(account.id, 'join', { group: 'quad' });
       await desk.page.reload();
       await seen(desk.page.getByRole('heading', { name: 'Welcome to Parley' }));
       d[name] = desk;
@@ -353,6 +356,45 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await a.getByRole('button', { name: 'Hang up' }).click();
     await seen(callStatus(b).filter({ hasText: 'Everyone else left the call.' }));
     for (const desk of [d.ann, d.ben, d.cat]) expect(desk.errors).toEqual([]);
+  }, 90_000);
+
+  it('four people, the largest group call: every page connected to the other three', async () => {
+    const pages = [d.ann.page, d.ben.page, d.cat.page, d.dee.page];
+    const [a, ...callees] = pages;
+    await a!.getByRole('button', { name: /^#quad/ }).click();
+    const members = a!.getByRole('complementary', { name: 'Members of quad' });
+    for (const n of ['Ben', 'Cat', 'Dee'])
+      await seen(members.getByRole('button', { name: `Message ${n}` }));
+    // Audio only: four pages each sending video to three others is more than 2 cores can encode.
+    await a!.getByRole('button', { name: 'Call', exact: true }).click();
+    await Promise.all(
+      callees.map(async (p) => {
+        const incoming = p.getByRole('alertdialog', { name: 'Incoming call' });
+        await seen(incoming.filter({ hasText: 'Ann is calling #quad.' }));
+        await incoming.getByRole('button', { name: 'Accept' }).click();
+      }),
+    );
+    // Each page names the three others as connected: all six pairs are up.
+    const names = ['Ann', 'Ben', 'Cat', 'Dee'];
+    for (const [i, page] of pages.entries()) {
+      const others = names.filter((_, j) => j !== i);
+      await expect
+        .poll(async () => (await callStatus(page).first().textContent()) ?? '', { timeout: 20_000 })
+        .toMatch(/^In a call with \w+, \w+ and \w+$/);
+      const status = (await callStatus(page).first().textContent()) ?? '';
+      for (const o of others) expect(status).toContain(o);
+    }
+    for (const [i, page] of pages.entries()) {
+      const used = await selectedAddresses(page);
+      expect(used, names[i]).toHaveLength(3);
+    }
+    await a!.getByRole('button', { name: 'Hang up' }).click();
+    for (const p of callees) await seen(p.getByText('Ann left the call.'));
+    // The others leave one by one; the last one left hears that everyone else did.
+    const last = callees.pop()!;
+    for (const p of callees) await p.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(last).filter({ hasText: 'Everyone else left the call.' }));
+    for (const desk of Object.values(d)) expect(desk.errors).toEqual([]);
   }, 90_000);
 
   it('a group call past four people is refused before anyone rings, with the reason', async () => {
