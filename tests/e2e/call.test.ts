@@ -45,9 +45,9 @@ async function stat(page: Page, name: string): Promise<string> {
   return (await page.locator(`[data-stat="${name}"]`).textContent()) ?? '';
 }
 
-/** A audio-calls B (their dm is open in A's page), and B accepts. */
-async function callAndAccept(a: Page, b: Page): Promise<void> {
-  await a.getByRole('button', { name: 'Call', exact: true }).click();
+/** A calls B (their dm is open in A's page; audio unless `video`), and B accepts. */
+async function callAndAccept(a: Page, b: Page, video = false): Promise<void> {
+  await a.getByRole('button', { name: video ? 'Video call' : 'Call', exact: true }).click();
   await b
     .getByRole('alertdialog', { name: 'Incoming call' })
     .getByRole('button', { name: 'Accept' })
@@ -479,11 +479,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
         }
         await openDm(d.cat, 'Ann');
         // Cat calls, Ann answers: Ann made the offer, so Ann is the side that restarts ICE.
-        await c.getByRole('button', { name: 'Video call' }).click();
-        await a
-          .getByRole('alertdialog', { name: 'Incoming call' })
-          .getByRole('button', { name: 'Accept' })
-          .click();
+        await callAndAccept(c, a, true);
         await seen(callStatus(a).filter({ hasText: 'In a call with Cat' }));
         await a.getByRole('button', { name: 'Stats' }).click();
         await expect.poll(() => stat(a, 'Route'), { timeout: SEEN_MS }).toBe('relayed (TURN)');
