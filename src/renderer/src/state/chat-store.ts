@@ -103,10 +103,12 @@ const OLDER_PAGE = 100;
 type Listener = () => void;
 type Scheduler = (flush: () => void) => void;
 
-export class ChatStore {
-  private state: ChatState = {
-    ready: false,
-    accounts: [],
+/** What is shown of one account: empty at start and again when another account is shown. */
+function accountViews(): Pick<
+  ChatState,
+  'conversations' | 'messages' | 'outbox' | 'typing' | 'presence' | 'members' | 'peerRead'
+> {
+  return {
     conversations: new Map(),
     messages: new Map(),
     outbox: [],
@@ -114,6 +116,14 @@ export class ChatStore {
     presence: new Map(),
     members: new Map(),
     peerRead: new Map(),
+  };
+}
+
+export class ChatStore {
+  private state: ChatState = {
+    ready: false,
+    accounts: [],
+    ...accountViews(),
     myStatus: 'online',
     myStatusText: '',
   };
@@ -255,18 +265,7 @@ export class ChatStore {
   useAccount(accountId: string): void {
     const account = this.state.accounts.find((a) => a.id === accountId);
     if (!account) return;
-    this.set({
-      accountId,
-      status: account.status,
-      conversations: new Map(),
-      messages: new Map(),
-      outbox: [],
-      typing: new Map(),
-      presence: new Map(),
-      members: new Map(),
-      peerRead: new Map(),
-      active: undefined,
-    });
+    this.set({ accountId, status: account.status, ...accountViews(), active: undefined });
     void this.refresh();
   }
 
