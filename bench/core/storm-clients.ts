@@ -74,7 +74,7 @@ process.on('message', (msg: StormRequest) => {
         });
         one.client.on('event', (e) => {
           state.apply(e);
-          if (e.event === 'message:send') one.texts.add(e.data.body.text);
+          if (e.event === 'message:send') one.texts.add(e.data.body?.text ?? '');
           check(one);
         });
         return one;

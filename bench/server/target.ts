@@ -66,7 +66,7 @@ async function start(): Promise<Running> {
       mint: async (userIds, count) => {
         const out: string[] = [];
         for (let i = 0; i < count; i++)
-          out.push((await server.tokens.issue(userIds[i % userIds.length]!)).token);
+          out.push((await server.tokens.issue(userIds[i % userIds.length]!, 0)).token);
         return out;
       },
       stop: async () => {

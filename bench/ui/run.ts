@@ -161,7 +161,7 @@ async function sendToRendered(a: DesktopPage, b: DesktopPage) {
     }),
     b.core.on('server:event', ({ frame }) => {
       if (frame.event !== 'message:send') return;
-      const k = /lat-(\d+)/.exec(frame.data.body.text)?.[1];
+      const k = /lat-(\d+)/.exec(frame.data.body?.text ?? '')?.[1];
       if (k && !deliveredAt.has(k)) deliveredAt.set(k, now());
     }),
   ];

@@ -49,10 +49,68 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 export class TokenError extends Error {
   constructor(
-    readonly code: typeof ErrorCode.AUTH_FAILED | typeof ErrorCode.TOKEN_EXPIRED,
+    readonly code:
+      | typeof ErrorCode.AUTH_FAILED
+      | typeof ErrorCode.TOKEN_EXPIRED
+      | typeof ErrorCode.TOKEN_REVOKED,
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** What a verified token says. */
+export interface TokenClaims {
+  /** The user id. */
+  sub: string;
+  /** The token's own id: revoking one token (sign-out) names it. */
+  jti: string;
+  /** The user's token version when it was issued; a password change raises the version. */
+  tv: number;
+  expMs: number;
+}
+
+/** The audience every Parley token names, so a token made for another service is refused. */
+const AUDIENCE = 'parley';
+/** No token may live longer than this, whatever its exp says (review L11). */
+const MAX_LIFETIME_SECONDS = 90 * 24 * 3600;
+
+/** Thrown when too many password hashes are already running or waiting. */
+export class BusyError extends Error {}
+
+/**
+ * scrypt behind a bounded queue (review M1): each hash takes tens of ms of a libuv thread, so an
+ * unbounded stream of sign-ins or sign-ups would make every real sign-in wait seconds. Past
+ * `maxQueued` hashes at once the caller is told to come back (503 BUSY) instead of waiting.
+ */
+export class PasswordHasher {
+  private inFlight = 0;
+
+  constructor(
+    private readonly cost: number,
+    private readonly maxQueued: number,
+  ) {}
+
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  hash(password: string): Promise<string> {
+    return this.run(() => hashPassword(password, this.cost));
+  }
+
+  verify(password: string, stored: string): Promise<boolean> {
+    return this.run(() => verifyPassword(password, stored));
+  }
+
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= this.maxQueued) throw new BusyError('too many sign-ins at once');
+    this.inFlight++;
+    try {
+      return await work();
+    } finally {
+      this.inFlight--;
+    }
   }
 }
 
@@ -68,7 +126,7 @@ export class TokenIssuer {
    * about 150 µs of CPU in Node 20, most of a connection's cost. Exact text means a cache hit is
    * the same signature that was already checked. Least recently used first out.
    */
-  private readonly verified = new Map<string, { sub: string; expMs: number }>();
+  private readonly verified = new Map<string, TokenClaims>();
 
   constructor(
     secret: Uint8Array,
@@ -80,33 +138,37 @@ export class TokenIssuer {
     ]);
   }
 
-  async issue(userId: string): Promise<{ token: string; expiresAt: number }> {
+  async issue(userId: string, tokenVersion: number): Promise<{ token: string; expiresAt: number }> {
     const now = Math.floor(Date.now() / 1000);
-    const exp = now + this.ttlSeconds;
-    const token = await new SignJWT({})
+    const exp = now + Math.min(this.ttlSeconds, MAX_LIFETIME_SECONDS);
+    const token = await new SignJWT({ tv: tokenVersion })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(userId)
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .setIssuer('parley')
+      .setAudience(AUDIENCE)
       .setJti(randomBytes(12).toString('base64url'))
       .sign(await this.key);
     return { token, expiresAt: exp * 1000 };
   }
 
-  /** The user id the token was issued to; throws TokenError otherwise. */
   /** How many verified tokens are remembered (for tests and metrics). */
   get remembered(): number {
     return this.verified.size;
   }
 
-  async verify(token: string): Promise<string> {
+  /**
+   * The token's claims; throws TokenError otherwise. Whether the token was revoked since is the
+   * caller's check (it needs the store): see `Store.isRevoked` and `UserRecord.tokenVersion`.
+   */
+  async verify(token: string): Promise<TokenClaims> {
     const known = this.verified.get(token);
     if (known) {
       this.verified.delete(token);
       if (known.expMs > Date.now()) {
         this.verified.set(token, known);
-        return known.sub;
+        return known;
       }
     }
     try {
@@ -121,11 +183,24 @@ export class TokenIssuer {
       if (typeof payload.exp !== 'number') {
         throw new TokenError('AUTH_FAILED', 'token has no expiry');
       }
-      this.verified.set(token, { sub: payload.sub, expMs: payload.exp * 1000 });
+      // Tokens from before audiences were set carry none; any other audience is not ours.
+      if (payload.aud !== undefined && payload.aud !== AUDIENCE) {
+        throw new TokenError('AUTH_FAILED', 'the token is not for this service');
+      }
+      if (typeof payload.iat !== 'number' || payload.exp - payload.iat > MAX_LIFETIME_SECONDS) {
+        throw new TokenError('AUTH_FAILED', 'the token claims too long a life');
+      }
+      const claims: TokenClaims = {
+        sub: payload.sub,
+        jti: typeof payload.jti === 'string' ? payload.jti : '',
+        tv: typeof payload.tv === 'number' ? payload.tv : 0,
+        expMs: payload.exp * 1000,
+      };
+      this.verified.set(token, claims);
       if (this.verified.size > VERIFIED_CACHE_SIZE) {
         this.verified.delete(this.verified.keys().next().value!);
       }
-      return payload.sub;
+      return claims;
     } catch (err) {
       if (err instanceof TokenError) throw err;
       if (err instanceof joseErrors.JWTExpired) {

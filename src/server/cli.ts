@@ -15,6 +15,8 @@ export const USAGE = `Usage: parley-server [options]
   --data DIR           folder for the database and the token secret
                        (default: ${defaultDataDir()})
   --public-url URL     the ws:// or wss:// URL clients should open, when behind a proxy
+  --trust-proxy        trust X-Forwarded-Proto and X-Forwarded-For from a reverse proxy
+                       (only when every request comes through that proxy)
   --registration MODE  open (default) or closed (only an administrator creates accounts)
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --fsync              survive power loss, not only crashes (slower writes)
@@ -34,6 +36,11 @@ const configFile = z
     /** STUN/TURN servers for calls, e.g. [{"urls": "turn:turn.example.org", "username": ..., "credential": ...}]. */
     iceServers: z.array(iceServer).max(10),
     headersTimeoutMs: positiveInt,
+    /** Host names the server answers to, besides IP literals and localhost. */
+    allowedHosts: z.array(z.string().min(1).max(253)).max(50),
+    /** Browser origins allowed to call the API (none by default: clients are not web pages). */
+    allowedOrigins: z.array(z.string().regex(/^https?:\/\/\S+$/)).max(50),
+    trustProxy: z.boolean(),
     /** scrypt's N: a power of two, at least 2^10. Lower is faster sign-in and weaker hashes. */
     scryptCost: z
       .number()
@@ -53,6 +60,11 @@ const configFile = z
         maxConnections: positiveInt,
         maxBufferedBytes: positiveInt,
         tokenFailuresPerIpPerMinute: positiveInt,
+        signInFailuresPerUserPerMinute: positiveInt,
+        signUpsPerIpPerMinute: positiveInt,
+        passwordQueue: positiveInt,
+        signalsPerSecond: positiveInt,
+        signalBytesPerSecond: positiveInt,
       })
       .strict()
       .partial(),
@@ -106,6 +118,7 @@ const flags = z.object({
     })
     .optional(),
   fsync: z.boolean().optional(),
+  'trust-proxy': z.boolean().optional(),
   config: z.string().min(1, '--config takes a file').optional(),
   help: z.boolean().optional(),
 });
@@ -128,6 +141,7 @@ export function parseCli(
         registration: { type: 'string' },
         'log-level': { type: 'string' },
         fsync: { type: 'boolean' },
+        'trust-proxy': { type: 'boolean' },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -151,5 +165,6 @@ export function parseCli(
   if (f.registration !== undefined) config.registration = f.registration;
   if (f['log-level'] !== undefined) config.logLevel = f['log-level'];
   if (f.fsync) config.fsync = true;
+  if (f['trust-proxy']) config.trustProxy = true;
   return { config };
 }

@@ -20,8 +20,17 @@ export interface Limits {
   maxConnections: number;
   /** Bytes queued for a client that does not read; past this it is closed 4031. */
   maxBufferedBytes: number;
-  /** Failed token checks (HTTP and WebSocket) per IP per minute before 429. */
+  /** Failed sign-ins (password checks) per account and address per minute before 429. */
   tokenFailuresPerIpPerMinute: number;
+  /** Failed sign-ins per account per minute from all addresses together (distributed guessing). */
+  signInFailuresPerUserPerMinute: number;
+  /** Sign-ups per address per minute. */
+  signUpsPerIpPerMinute: number;
+  /** Password hashes running or waiting at once; past this sign-in answers 503 BUSY. */
+  passwordQueue: number;
+  /** Call signals from one user to another: per second (burst 4x), and bytes per second. */
+  signalsPerSecond: number;
+  signalBytesPerSecond: number;
 }
 
 export interface ServerConfig {
@@ -29,8 +38,20 @@ export interface ServerConfig {
   port: number;
   host: string;
   dataDir: string;
-  /** ws://.../v1/realtime as clients should open it; derived from the Host header when unset. */
+  /** ws(s)://.../v1/realtime as clients should open it; derived from the request when unset. */
   publicUrl?: string;
+  /**
+   * Behind a reverse proxy: trust its X-Forwarded-Proto (the realtime URL's scheme) and
+   * X-Forwarded-For (the client's address for limits). Off by default: anyone can send them.
+   */
+  trustProxy: boolean;
+  /**
+   * Host names this server answers to besides IP literals and localhost (DNS rebinding). Empty
+   * with a non-loopback host and no publicUrl means any name (and a warning at start).
+   */
+  allowedHosts: string[];
+  /** Browser origins allowed to call the HTTP API or open the WebSocket; none by default. */
+  allowedOrigins: string[];
   registration: 'open' | 'closed';
   authTimeoutMs: number;
   heartbeatMs: number;
@@ -64,6 +85,11 @@ export const DEFAULT_LIMITS: Limits = {
   maxConnections: 50_000,
   maxBufferedBytes: 1024 * 1024,
   tokenFailuresPerIpPerMinute: 10,
+  signInFailuresPerUserPerMinute: 100,
+  signUpsPerIpPerMinute: 10,
+  passwordQueue: 16,
+  signalsPerSecond: 20,
+  signalBytesPerSecond: 64 * 1024,
 };
 
 export function defaultConfig(dataDir: string): ServerConfig {
@@ -72,6 +98,9 @@ export function defaultConfig(dataDir: string): ServerConfig {
     host: '127.0.0.1',
     dataDir,
     registration: 'open',
+    trustProxy: false,
+    allowedHosts: [],
+    allowedOrigins: [],
     authTimeoutMs: 10_000,
     heartbeatMs: 25_000,
     tokenTtlSeconds: 30 * 24 * 3600,

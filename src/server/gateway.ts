@@ -15,12 +15,13 @@ import {
   type RequestType,
 } from '../shared/protocol.js';
 import { authRequest, describeIssues, requestEnvelope, requestParams } from '../shared/schemas.js';
-import { TokenError, type TokenIssuer } from './auth.js';
+import { TokenError, type TokenClaims, type TokenIssuer } from './auth.js';
 import type { BrokerMessage } from './broker.js';
 import type { ServerConfig } from './config.js';
 import type { Hub } from './hub.js';
 import { HubError, newCid, type HubConnection, type SessionUser } from './hub.js';
-import { SlidingWindow, TokenBucket } from './rate-limit.js';
+import { addressKey, SlidingWindow, TokenBucket } from './rate-limit.js';
+import { requestPath, type RequestGuard } from './request-guard.js';
 import type { Store } from './store/store.js';
 
 /** A WebSocket upgrade carries a dozen or so headers; far more is abuse. */
@@ -38,8 +39,7 @@ export interface GatewayDeps {
   tokens: TokenIssuer;
   config: ServerConfig;
   log: Logger;
-  /** Shared with the HTTP token endpoint: failures per IP. */
-  tokenFailures: SlidingWindow;
+  guard: RequestGuard;
 }
 
 /**
@@ -70,6 +70,16 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/**
+ * Tokens a request takes beyond the first: what it costs the server or others (review M2, M14).
+ * `notify` reaches one person per id; `conversations` counts unread messages in every one.
+ */
+function extraCost(type: RequestType, params: unknown): number {
+  if (type === 'notify') return (params as { user_ids: string[] }).user_ids.length - 1;
+  if (type === 'conversations') return 9;
+  return 0;
 }
 
 function hasOwn(obj: object, key: string): boolean {
@@ -140,7 +150,6 @@ export class Gateway {
     this.sweep = setInterval(() => {
       const now = Date.now();
       this.connectRate.sweep(now);
-      this.deps.tokenFailures.sweep(now);
     }, 60_000);
     this.sweep.unref();
   }
@@ -149,9 +158,28 @@ export class Gateway {
     return this.connections.size;
   }
 
+  /**
+   * Never throws: it runs inside http's 'upgrade' listener, where an exception would end the
+   * process (a request target such as `//` once did exactly that: security review C1).
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== REALTIME_PATH) {
+    try {
+      this.upgrade(req, socket, head);
+    } catch (err) {
+      this.deps.log.warn({ err, url: req.url }, 'upgrade failed');
+      if (socket.writable) {
+        rejectUpgrade(socket, 400, ErrorCode.BAD_REQUEST, 'this upgrade request is not valid');
+      } else socket.destroy();
+    }
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refusal = this.deps.guard.check(req);
+    if (refusal) {
+      rejectUpgrade(socket, refusal.status, ErrorCode.FORBIDDEN, refusal.message);
+      return;
+    }
+    if (requestPath(req.url) !== REALTIME_PATH) {
       rejectUpgrade(socket, 404, ErrorCode.NOT_FOUND, `the WebSocket endpoint is ${REALTIME_PATH}`);
       return;
     }
@@ -163,14 +191,12 @@ export class Gateway {
       rejectUpgrade(socket, 503, ErrorCode.SERVER_FULL, 'the server is shutting down');
       return;
     }
-    const ip = req.socket.remoteAddress ?? 'unknown';
+    const ip = this.deps.guard.clientAddress(req);
     const now = Date.now();
-    const failures = this.deps.tokenFailures.check(ip, now);
-    if (!failures.ok) {
-      rejectTooMany(socket, failures.retryAfterMs, 'too many failed sign-ins from this address');
-      return;
-    }
-    const rate = this.connectRate.hit(ip, now);
+    // Only the connection rate is checked here: a lockout by failed sign-ins would also refuse
+    // valid tokens, and any web page could trigger it (review M9). A token costs one HMAC, and
+    // this rate bounds how many a single address can have checked.
+    const rate = this.connectRate.hit(addressKey(ip), now);
     if (!rate.ok) {
       rejectTooMany(socket, rate.retryAfterMs, 'too many new connections from this address');
       return;
@@ -189,6 +215,13 @@ export class Gateway {
       this.connections.add(conn);
       ws.once('close', () => this.connections.delete(conn));
     });
+  }
+
+  /** Closes the connections that used a token revoked just now (sign-out, password change). */
+  revoked(which: { userId: string; jti?: string }): void {
+    for (const conn of this.connections) {
+      if (conn.usesToken(which.userId, which.jti)) conn.close(CloseCode.AUTH_FAILED, 'signed out');
+    }
   }
 
   /** Sends every live connection a ping; closes those that missed two. */
@@ -217,6 +250,8 @@ class Connection implements HubConnection {
   readonly cid = newCid();
   private state: ConnState = 'new';
   private sessionUser: SessionUser | undefined;
+  /** The id of the token this connection signed in with. */
+  private tokenId: string | undefined;
   private missedPings = 0;
   private authTimer: NodeJS.Timeout | undefined;
   private queued: [RawData, boolean][] | undefined;
@@ -225,6 +260,9 @@ class Connection implements HubConnection {
   private refusalWindowStart = 0;
   /** Bytes written since this socket was corked in the current turn (not yet offered to the kernel). */
   private corkedBytes = -1;
+  /** Event bytes written in the current corked turn (they get that turn's grace). */
+  private turnEventBytes = 0;
+  private readingPaused = false;
   events: ReadonlySet<string> | null = null;
   rooms: ReadonlySet<string> | null = null;
   presenceFeed = false;
@@ -243,6 +281,14 @@ class Connection implements HubConnection {
     ws.on('close', () => this.onClose());
     // A socket error (reset, frame too large) is followed by 'close'; log it and let close clean up.
     ws.on('error', (err) => gw.deps.log.debug({ cid: this.cid, err: err.message }, 'socket error'));
+  }
+
+  usesToken(userId: string, jti: string | undefined): boolean {
+    return (
+      this.state === 'open' &&
+      this.sessionUser?.userId === userId &&
+      (jti === undefined || this.tokenId === jti)
+    );
   }
 
   get user(): SessionUser {
@@ -273,34 +319,58 @@ class Connection implements HubConnection {
   }
 
   private sendBytes(bytes: Buffer): void {
-    const { maxBufferedBytes } = this.gw.deps.config.limits;
-    // What the kernel would not take before this turn's writes: the client is not reading.
-    const unsent = this.ws.bufferedAmount - Math.max(0, this.corkedBytes);
-    if (unsent + bytes.length > maxBufferedBytes) {
-      this.close(CloseCode.SLOW_CONSUMER, 'too much unsent data: the client is not reading');
-      return;
-    }
+    if (!this.write(bytes, true)) return;
     this.gw.deps.hub.stats.deliveries++;
-    this.write(bytes);
   }
 
   private sendJson(frame: object): void {
     if (this.state === 'closed') return;
-    this.write(JSON.stringify(frame));
+    this.write(JSON.stringify(frame), false);
   }
 
-  private write(data: Buffer | string): void {
+  /**
+   * Every frame to the client goes through here, replies as well as events (review H3: replies
+   * once bypassed the limit, and a client that sent requests without reading grew the server by
+   * hundreds of MB). Counted against `maxBufferedBytes`: everything the kernel has not taken,
+   * less the events fanned out in this same turn (a burst of live messages is not the client's
+   * fault; the next turn counts them). Over the limit closes 4031. Past half of it the server
+   * stops reading the client's frames until its queue drains, so a client that pipelines
+   * requests slows down instead of being cut off.
+   */
+  private write(data: Buffer | string, isEvent: boolean): boolean {
+    const { maxBufferedBytes } = this.gw.deps.config.limits;
+    const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    const unsent = this.ws.bufferedAmount - this.turnEventBytes;
+    if (unsent + length > maxBufferedBytes) {
+      this.close(CloseCode.SLOW_CONSUMER, 'too much unsent data: the client is not reading');
+      return false;
+    }
     if (this.corkedBytes < 0) {
       this.corkedBytes = 0;
+      this.turnEventBytes = 0;
       this.socket.cork();
       if (corkedConnections.push(this) === 1) setImmediate(flushCorked);
     }
-    this.corkedBytes += data.length;
+    this.corkedBytes += length;
+    if (isEvent) this.turnEventBytes += length;
     this.ws.send(data, { binary: false });
+    if (!this.readingPaused && unsent + length > maxBufferedBytes / 2) this.pauseReading();
+    return true;
+  }
+
+  /** Stops reading the client's frames until what was written to it has drained. */
+  private pauseReading(): void {
+    this.readingPaused = true;
+    this.ws.pause();
+    this.socket.once('drain', () => {
+      this.readingPaused = false;
+      if (this.state !== 'closed') this.ws.resume();
+    });
   }
 
   uncork(): void {
     this.corkedBytes = -1;
+    this.turnEventBytes = 0;
     this.socket.uncork();
   }
 
@@ -439,7 +509,7 @@ class Connection implements HubConnection {
       });
       return;
     }
-    if (!this.admit(id)) return;
+    if (!this.admit(id, 1)) return;
     if (!hasOwn(requestParams, type)) {
       this.replyError(id, { code: ErrorCode.BAD_REQUEST, message: `unknown request type ${type}` });
       return;
@@ -450,12 +520,18 @@ class Connection implements HubConnection {
       this.replyError(id, { code: ErrorCode.BAD_REQUEST, message: describeIssues(parsed.error) });
       return;
     }
+    const extra = extraCost(requestType, parsed.data);
+    if (extra > 0 && !this.admit(id, extra)) return;
     try {
       const result = this.gw.deps.hub.handle(this, requestType, parsed.data as never);
       this.sendJson({ type: 'reply', id, ok: true, result });
     } catch (err) {
       if (err instanceof HubError) {
-        this.replyError(id, { code: err.code, message: err.message });
+        this.replyError(id, {
+          code: err.code,
+          message: err.message,
+          ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+        });
         return;
       }
       this.gw.deps.log.error({ err, cid: this.cid, type }, 'request failed');
@@ -467,10 +543,10 @@ class Connection implements HubConnection {
   }
 
   /** The per-connection rate limit; sustained abuse closes the socket with 4029. */
-  private admit(id: string): boolean {
+  private admit(id: string, cost: number): boolean {
     const { limits } = this.gw.deps.config;
     const now = Date.now();
-    const verdict = this.bucket!.take(now);
+    const verdict = this.bucket!.take(now, cost);
     if (verdict.ok) return true;
     if (now - this.refusalWindowStart > limits.abuseWindowMs) {
       this.refusalWindowStart = now;
@@ -490,7 +566,7 @@ class Connection implements HubConnection {
   }
 
   private async authenticate(frame: Record<string, unknown>): Promise<void> {
-    const { config, tokens, store, hub, log, tokenFailures } = this.gw.deps;
+    const { config, tokens, store, hub, log } = this.gw.deps;
     const id = String(frame.id);
     const parsed = authRequest.safeParse(frame);
     if (!parsed.success) {
@@ -509,13 +585,12 @@ class Connection implements HubConnection {
     }
     this.state = 'authenticating';
     this.queued = [];
-    let userId: string;
+    let claims: TokenClaims;
     try {
-      userId = await tokens.verify(req.token);
+      claims = await tokens.verify(req.token);
     } catch (err) {
       if (this.state !== 'authenticating') return;
       const code = err instanceof TokenError ? err.code : ErrorCode.AUTH_FAILED;
-      tokenFailures.record(this.ip, Date.now());
       this.failAuth(
         id,
         code,
@@ -525,12 +600,22 @@ class Connection implements HubConnection {
       return;
     }
     if (this.state !== 'authenticating') return; // closed while the token was checked
+    const userId = claims.sub;
     const user = store.userById(userId);
     if (!user) {
-      tokenFailures.record(this.ip, Date.now());
       this.failAuth(id, ErrorCode.AUTH_FAILED, 'the account of this token no longer exists', true);
       return;
     }
+    if (user.tokenVersion !== claims.tv || store.isRevoked(claims.jti)) {
+      this.failAuth(
+        id,
+        ErrorCode.TOKEN_REVOKED,
+        'this sign-in has ended (signed out or password changed); sign in again',
+        true,
+      );
+      return;
+    }
+    this.tokenId = claims.jti;
     if (hub.connectionsOf(userId) >= config.limits.connectionsPerUser) {
       this.sendJson({
         type: 'authresponse',

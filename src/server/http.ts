@@ -4,21 +4,37 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { ErrorCode, REALTIME_PATH } from '../shared/protocol.js';
-import { createTokenBody, createUserBody, describeIssues } from '../shared/schemas.js';
-import { hashPassword, verifyPassword, type TokenIssuer } from './auth.js';
+import {
+  changePasswordBody,
+  createTokenBody,
+  createUserBody,
+  describeIssues,
+} from '../shared/schemas.js';
+import { BusyError, TokenError, type PasswordHasher, type TokenIssuer } from './auth.js';
 import type { ServerConfig } from './config.js';
-import type { SlidingWindow } from './rate-limit.js';
-import type { Store } from './store/store.js';
+import { addressKey, SlidingWindow } from './rate-limit.js';
+import { requestPath, type RequestGuard } from './request-guard.js';
+import type { Store, UserRecord } from './store/store.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
 export interface HttpDeps {
   store: Store;
   tokens: TokenIssuer;
+  passwords: PasswordHasher;
+  guard: RequestGuard;
   config: ServerConfig;
   log: Logger;
   metrics: Registry;
-  tokenFailures: SlidingWindow;
+  /** Tells live connections that tokens were revoked (one token, or all of a user's). */
+  onRevoked(revoked: { userId: string; jti?: string }): void;
+}
+
+/** The signed-in user of a request and their token's id. */
+interface Bearer {
+  user: UserRecord;
+  jti: string;
+  expMs: number;
 }
 
 class HttpError extends Error {
@@ -52,8 +68,10 @@ async function readJson<S extends z.ZodType>(
   req: IncomingMessage,
   schema: S,
 ): Promise<z.output<S>> {
+  // Required, not only checked when present: a body with no type is what a web page can send
+  // cross-site without asking first (review M10).
   const type = req.headers['content-type'];
-  if (type !== undefined && !/^application\/json\b/i.test(type)) {
+  if (type === undefined || !/^application\/json\b/i.test(type)) {
     throw new HttpError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send the body as application/json');
   }
   const chunks: Buffer[] = [];
@@ -82,34 +100,95 @@ async function readJson<S extends z.ZodType>(
 }
 
 export function createHttpHandler(deps: HttpDeps) {
-  const { store, tokens, config, metrics, tokenFailures } = deps;
+  const { store, tokens, passwords, guard, config, metrics } = deps;
+  const { limits } = config;
   /** Checked when the username is unknown, so the answer's timing does not reveal accounts. */
   let decoyHash: Promise<string> | undefined;
+  /**
+   * Sign-in attempts, counted when they start (review H4: counting failures after the check let
+   * 100 parallel guesses through) and given back when the password was right. Per account and
+   * address, so guesses from one place lock out no one else (M9), and per account from every
+   * address together, against guessing spread over many addresses.
+   */
+  const attemptsHere = new SlidingWindow(limits.tokenFailuresPerIpPerMinute, 60_000);
+  const attemptsAnywhere = new SlidingWindow(limits.signInFailuresPerUserPerMinute, 60_000);
+  const signUps = new SlidingWindow(limits.signUpsPerIpPerMinute, 60_000);
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const w of [attemptsHere, attemptsAnywhere, signUps]) w.sweep(now);
+  }, 60_000);
+  sweep.unref();
 
-  async function bearerUser(req: IncomingMessage) {
+  function tooMany(message: string, retryAfterMs: number): HttpError {
+    return new HttpError(429, ErrorCode.RATE_LIMITED, message, {
+      'Retry-After': String(Math.ceil(retryAfterMs / 1000)),
+    });
+  }
+
+  async function bearer(req: IncomingMessage): Promise<Bearer | undefined> {
     const header = req.headers.authorization;
     if (!header?.startsWith('Bearer ')) return undefined;
     try {
-      return store.userById(await tokens.verify(header.slice(7)));
-    } catch {
-      return undefined;
+      const claims = await tokens.verify(header.slice(7));
+      const user = store.userById(claims.sub);
+      if (!user || user.tokenVersion !== claims.tv || store.isRevoked(claims.jti)) return undefined;
+      return { user, jti: claims.jti, expMs: claims.expMs };
+    } catch (err) {
+      if (err instanceof TokenError) return undefined;
+      throw err;
     }
+  }
+
+  async function requireBearer(req: IncomingMessage): Promise<Bearer> {
+    const who = await bearer(req);
+    if (!who) {
+      throw new HttpError(401, ErrorCode.AUTH_FAILED, 'sign in first: this needs a valid token');
+    }
+    return who;
+  }
+
+  /** Starts a sign-in attempt for `username`, or throws 429; returns how to give it back. */
+  function startAttempt(req: IncomingMessage, username: string): () => void {
+    const now = Date.now();
+    const name = username.toLowerCase();
+    const here = `${name}|${addressKey(guard.clientAddress(req))}`;
+    const local = attemptsHere.hit(here, now);
+    if (!local.ok) throw tooMany('too many failed sign-ins; try again later', local.retryAfterMs);
+    const global = attemptsAnywhere.hit(name, now);
+    if (!global.ok) {
+      attemptsHere.refund(here);
+      throw tooMany(
+        'too many failed sign-ins to this account; try again later',
+        global.retryAfterMs,
+      );
+    }
+    return () => {
+      attemptsHere.refund(here);
+      attemptsAnywhere.refund(name);
+    };
   }
 
   async function createUser(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req, createUserBody);
     if (config.registration === 'closed') {
       // With registration closed, an administrator can still create accounts.
-      const caller = await bearerUser(req);
-      if (!caller?.isAdmin) {
+      const caller = await bearer(req);
+      if (!caller?.user.isAdmin) {
         throw new HttpError(
           403,
           ErrorCode.REGISTRATION_CLOSED,
           'this server does not accept sign-ups',
         );
       }
+    } else {
+      const verdict = signUps.hit(addressKey(guard.clientAddress(req)), Date.now());
+      if (!verdict.ok) throw tooMany('too many sign-ups from this address', verdict.retryAfterMs);
     }
-    const passHash = await hashPassword(body.password, config.scryptCost);
+    // The name first: a taken name costs no hash (review M1). The 409 tells no more than it did.
+    if (store.userByName(body.username)) {
+      throw new HttpError(409, ErrorCode.USERNAME_TAKEN, `the username ${body.username} is taken`);
+    }
+    const passHash = await passwords.hash(body.password);
     const user = store.createUser({
       username: body.username,
       displayName: body.displayName ?? body.username,
@@ -121,61 +200,121 @@ export function createHttpHandler(deps: HttpDeps) {
     send(res, 201, { userId: user.userId, username: user.username });
   }
 
+  /** Whether `password` is the user's; the same time for unknown users (a decoy hash). */
+  async function passwordMatches(user: UserRecord | undefined, password: string) {
+    decoyHash ??= passwords.hash('decoy password').catch((err: unknown) => {
+      decoyHash = undefined;
+      throw err;
+    });
+    const ok = await passwords.verify(password, user?.passHash ?? (await decoyHash));
+    return Boolean(user) && ok;
+  }
+
   async function createToken(req: IncomingMessage, res: ServerResponse) {
-    const ip = req.socket.remoteAddress ?? 'unknown';
-    const blocked = tokenFailures.check(ip, Date.now());
-    if (!blocked.ok) {
-      const retry = String(Math.ceil(blocked.retryAfterMs / 1000));
-      throw new HttpError(
-        429,
-        ErrorCode.RATE_LIMITED,
-        'too many failed sign-ins; try again later',
-        {
-          'Retry-After': retry,
-        },
-      );
-    }
     const body = await readJson(req, createTokenBody);
+    const giveBack = startAttempt(req, body.username);
     const user = store.userByName(body.username);
-    decoyHash ??= hashPassword('decoy password', config.scryptCost);
-    const ok = await verifyPassword(body.password, user?.passHash ?? (await decoyHash));
+    let ok: boolean;
+    try {
+      ok = await passwordMatches(user, body.password);
+    } catch (err) {
+      giveBack(); // BUSY: the attempt was not made
+      throw err;
+    }
     if (!user || !ok) {
-      tokenFailures.record(ip, Date.now());
       throw new HttpError(401, ErrorCode.INVALID_CREDENTIALS, 'wrong username or password');
     }
+    giveBack();
     send(res, 200, {
-      ...(await tokens.issue(user.userId)),
+      ...(await tokens.issue(user.userId, user.tokenVersion)),
       userId: user.userId,
       username: user.username,
     });
   }
 
+  /** Sign-out: this token stops working at once, on every connection that used it. */
+  async function revokeCurrent(req: IncomingMessage, res: ServerResponse) {
+    const who = await requireBearer(req);
+    store.revokeToken(who.jti, who.expMs);
+    deps.onRevoked({ userId: who.user.userId, jti: who.jti });
+    send(res, 200, { revoked: 'current' });
+  }
+
+  /** Sign out everywhere: every token of the user stops working. */
+  async function revokeAll(req: IncomingMessage, res: ServerResponse) {
+    const who = await requireBearer(req);
+    store.bumpTokenVersion(who.user.userId);
+    deps.onRevoked({ userId: who.user.userId });
+    send(res, 200, { revoked: 'all' });
+  }
+
+  /** A new password ends every session but answers a fresh token for this one. */
+  async function changePassword(req: IncomingMessage, res: ServerResponse) {
+    const who = await requireBearer(req);
+    const body = await readJson(req, changePasswordBody);
+    const giveBack = startAttempt(req, who.user.username);
+    let ok: boolean;
+    try {
+      ok = await passwordMatches(who.user, body.currentPassword);
+    } catch (err) {
+      giveBack();
+      throw err;
+    }
+    if (!ok) {
+      throw new HttpError(401, ErrorCode.INVALID_CREDENTIALS, 'the current password is wrong');
+    }
+    giveBack();
+    const version = store.setPassword(who.user.userId, await passwords.hash(body.newPassword));
+    deps.onRevoked({ userId: who.user.userId });
+    deps.log.info({ userId: who.user.userId }, 'password changed');
+    send(res, 200, {
+      ...(await tokens.issue(who.user.userId, version)),
+      userId: who.user.userId,
+      username: who.user.username,
+    });
+  }
+
   function endpoint(req: IncomingMessage, res: ServerResponse) {
+    // The Host header was checked by the guard. The scheme is wss only when a trusted proxy
+    // says the request came over TLS; otherwise set --public-url (review M12).
+    const scheme = guard.secure(req) ? 'wss' : 'ws';
     const url =
       config.publicUrl ??
-      `ws://${req.headers.host ?? `${config.host}:${config.port}`}${REALTIME_PATH}`;
+      `${scheme}://${req.headers.host ?? `${config.host}:${config.port}`}${REALTIME_PATH}`;
     send(res, 200, { url });
   }
 
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse) {
+    // Connection counts and rates are the operator's business only (review L1).
+    const who = await requireBearer(req);
+    if (!who.user.isAdmin) {
+      throw new HttpError(403, ErrorCode.FORBIDDEN, '/metrics is for administrators');
+    }
+    const text = await metrics.metrics();
+    res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+    res.end(text);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const refusal = guard.check(req);
+    if (refusal) throw new HttpError(refusal.status, ErrorCode.FORBIDDEN, refusal.message);
+    const path = requestPath(req.url);
+    if (path === undefined) {
+      throw new HttpError(400, ErrorCode.BAD_REQUEST, 'the request target is not a path');
+    }
     const method = req.method ?? 'GET';
     const routes: Record<string, Record<string, () => unknown>> = {
       '/v1/users': { POST: () => createUser(req, res) },
-      '/v1/tokens': { POST: () => createToken(req, res) },
+      '/v1/users/me/password': { POST: () => changePassword(req, res) },
+      '/v1/tokens': { POST: () => createToken(req, res), DELETE: () => revokeAll(req, res) },
+      '/v1/tokens/current': { DELETE: () => revokeCurrent(req, res) },
       '/v1/realtime/endpoint': { GET: () => endpoint(req, res) },
       '/healthz': { GET: () => send(res, 200, { ok: true }) },
-      '/metrics': {
-        GET: async () => {
-          const text = await metrics.metrics();
-          res.writeHead(200, { 'Content-Type': metrics.contentType });
-          res.end(text);
-        },
-      },
+      '/metrics': { GET: () => serveMetrics(req, res) },
     };
-    const methods = routes[path];
+    const methods = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (!methods) throw new HttpError(404, ErrorCode.NOT_FOUND, `no such endpoint: ${path}`);
-    const handler = methods[method];
+    const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
     if (!handler) {
       throw new HttpError(
         405,
@@ -191,16 +330,30 @@ export function createHttpHandler(deps: HttpDeps) {
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       if (err instanceof HttpError) {
         send(res, err.status, { error: { code: err.code, message: err.message } }, err.headers);
         return;
       }
-      deps.log.error({ err, url: req.url }, 'http request failed');
-      if (!res.headersSent) {
-        send(res, 500, { error: { code: ErrorCode.INTERNAL, message: 'the server failed' } });
-      } else {
-        res.destroy();
+      if (err instanceof BusyError) {
+        send(
+          res,
+          503,
+          {
+            error: {
+              code: ErrorCode.BUSY,
+              message: 'the server is busy signing people in; try again in a moment',
+            },
+          },
+          { 'Retry-After': '1' },
+        );
+        return;
       }
+      deps.log.error({ err, url: req.url }, 'http request failed');
+      send(res, 500, { error: { code: ErrorCode.INTERNAL, message: 'the server failed' } });
     });
   };
 }

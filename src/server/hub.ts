@@ -22,6 +22,7 @@ import {
 import type { RequestParams } from '../shared/schemas.js';
 import { topics, type Broker, type BrokerMessage } from './broker.js';
 import type { Limits } from './config.js';
+import { TokenBucket } from './rate-limit.js';
 import { LocalFanout, type Recipient } from './local-fanout.js';
 import { dmConvId, dmMembers, type ConvId, type Store, type UserRecord } from './store/store.js';
 
@@ -29,6 +30,8 @@ export class HubError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** With RATE_LIMITED: when to try again. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -64,7 +67,7 @@ interface ConnectionTopics {
 export interface HubOptions {
   store: Store;
   broker: Broker;
-  limits: Pick<Limits, 'maxTextBytes'>;
+  limits: Pick<Limits, 'maxTextBytes' | 'signalsPerSecond' | 'signalBytesPerSecond'>;
   resumeMaxEvents: number;
   /** STUN/TURN servers for calls, given to signed-in users only (TURN credentials). */
   iceServers?: IceServer[];
@@ -95,12 +98,28 @@ export function eventFrame<E extends EventName>(event: E, data: EventDataMap[E])
   return JSON.stringify({ type: 'event', event, data });
 }
 
-/** Unique per server process and across restarts; need not be secret (rtc checks membership). */
-const cidPrefix = `c_${randomBytes(6).toString('base64url')}`;
-let cidCounter = 0;
+/**
+ * Random, not sequential: a cid names a live connection, and sequential ones could be enumerated
+ * to probe who is connected (review M7).
+ */
 export function newCid(): string {
-  return `${cidPrefix}${(cidCounter++).toString(36)}`;
+  return `c_${randomBytes(12).toString('base64url')}`;
 }
+
+/** Bytes of history one `history` reply carries at most; the rest is the next page. */
+export const HISTORY_MAX_BYTES = 256 * 1024;
+/** Bytes of events one resume replays at most; past it a conversation says `complete: false`. */
+export const RESUME_MAX_BYTES = 512 * 1024;
+/** A call signal (SDP, candidate, ring) fits well within this. */
+export const MAX_SIGNAL_BYTES = 16 * 1024;
+/** How long after one side signals the other may answer it by cid even while invisible. */
+const RTC_ANSWER_WINDOW_MS = 10 * 60_000;
+/** Invites to private groups last this long. */
+const INVITE_TTL_MS = 7 * 24 * 3600_000;
+/** The offline notification queue of one user (review M2). */
+export const NOTIFICATION_QUEUE = { total: 100, perSender: 5 };
+/** Everything a body holds besides its text, in JSON bytes (review L6). */
+const MAX_BODY_EXTRA_BYTES = 2048;
 
 function visible(status: PresenceStatus): VisibleStatus {
   return status === 'invisible' ? 'offline' : status;
@@ -117,13 +136,17 @@ export class Hub {
   private readonly store: Store;
   private readonly broker: Broker;
   private readonly fanout: LocalFanout;
-  private readonly limits: Pick<Limits, 'maxTextBytes'>;
+  private readonly limits: HubOptions['limits'];
   private readonly resumeMaxEvents: number;
   private readonly iceServers: IceServer[];
   private readonly now: () => number;
   private readonly byCid = new Map<string, HubConnection>();
   private readonly byUser = new Map<string, Set<HubConnection>>();
   private readonly subs = new WeakMap<HubConnection, ConnectionTopics>();
+  /** Per sender → recipient: signals and their bytes (review M6). */
+  private readonly signalBudgets = new Map<string, { count: TokenBucket; bytes: TokenBucket }>();
+  /** Per connection: the users it signalled lately, who may answer it even while it is invisible. */
+  private readonly signalled = new WeakMap<HubConnection, Map<string, number>>();
   /** Counters read by the metrics module; plain numbers to keep the hot path cheap. */
   readonly stats: HubStats = { messages: 0, deliveries: 0 };
 
@@ -201,6 +224,13 @@ export class Hub {
     }
   }
 
+  /** Forgets idle signal budgets; called now and then. */
+  sweep(now = this.now()): void {
+    for (const [key, budget] of this.signalBudgets) {
+      if (budget.count.isFull(now) && budget.bytes.isFull(now)) this.signalBudgets.delete(key);
+    }
+  }
+
   dispose(): void {
     this.fanout.dispose();
     this.byCid.clear();
@@ -222,9 +252,9 @@ export class Hub {
         case 'leave':
           return this.leave(conn, p);
         case 'groups':
-          return this.groups(p);
+          return this.groups(conn, p);
         case 'users':
-          return this.users(p);
+          return this.users(conn, p);
         case 'post':
           return this.post(conn, p);
         case 'edit':
@@ -253,6 +283,8 @@ export class Hub {
           return this.conversations(conn);
         case 'ice':
           return { iceServers: this.iceServers };
+        case 'invite':
+          return this.invite(conn, p);
       }
     })();
     return result as RequestResultMap[T];
@@ -262,7 +294,20 @@ export class Hub {
 
   private join(conn: HubConnection, p: RequestParams<'join'>): RequestResultMap['join'] {
     const { userId } = conn.user;
-    const { changed, members } = this.store.joinGroup(p.group, userId);
+    const existing = this.store.group(p.group);
+    if (existing?.private && !this.store.isMember(p.group, userId)) {
+      const invited = p.invite !== undefined && this.store.inviteGroup(p.invite, this.now());
+      if (invited !== p.group) {
+        throw new HubError(
+          ErrorCode.INVITE_REQUIRED,
+          p.invite === undefined
+            ? 'that group is private: ask a member for an invite link'
+            : 'this invite is not valid (any more): ask a member for a new one',
+        );
+      }
+    }
+    const { changed, members } = this.store.joinGroup(p.group, userId, p.private === true);
+    const isPrivate = existing ? existing.private : p.private === true;
     if (changed) {
       for (const c of this.byUser.get(userId) ?? []) this.listen(c, topics.group(p.group));
       this.publishGroup(p.group, 'group:member', {
@@ -272,7 +317,31 @@ export class Hub {
         action: 'joined',
       });
     }
-    return { group: p.group, number_of_users: members };
+    return { group: p.group, number_of_users: members, ...(isPrivate ? { private: true } : {}) };
+  }
+
+  /** A member makes an invite code for their group (private or not). */
+  private invite(conn: HubConnection, p: RequestParams<'invite'>): RequestResultMap['invite'] {
+    this.visibleGroup(conn.user.userId, p.group);
+    if (!this.store.isMember(p.group, conn.user.userId)) {
+      throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
+    }
+    const code = randomBytes(18).toString('base64url');
+    const expiresAt = this.now() + INVITE_TTL_MS;
+    this.store.createInvite(code, p.group, conn.user.userId, expiresAt);
+    return { group: p.group, code, expiresAt };
+  }
+
+  /**
+   * The group's facts if `userId` may know it exists: a private group is NOT_FOUND to
+   * non-members, with the same words as a group that does not exist (D1).
+   */
+  private visibleGroup(userId: string, group: string): { members: number; private: boolean } {
+    const info = this.store.group(group);
+    if (!info || (info.private && !this.store.isMember(group, userId))) {
+      throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${group}`);
+    }
+    return info;
   }
 
   private leave(conn: HubConnection, p: RequestParams<'leave'>): RequestResultMap['leave'] {
@@ -293,7 +362,7 @@ export class Hub {
     return { group: p.group };
   }
 
-  private groups(p: RequestParams<'groups'>): RequestResultMap['groups'] {
+  private groups(conn: HubConnection, p: RequestParams<'groups'>): RequestResultMap['groups'] {
     const limit = p.limit ?? 50;
     const byCount = p.searchFor === 'number_of_users';
     let value = p.value;
@@ -322,6 +391,7 @@ export class Hub {
       ...(p.condition !== undefined ? { condition: CONDITIONS[p.condition] } : {}),
       ...(range !== undefined ? { range } : {}),
       limit: limit + 1,
+      viewer: conn.user.userId,
       ...(after !== undefined ? { after } : {}),
     });
     const endOfList = rows.length <= limit;
@@ -334,7 +404,8 @@ export class Hub {
     };
   }
 
-  private users(p: RequestParams<'users'>): RequestResultMap['users'] {
+  private users(conn: HubConnection, p: RequestParams<'users'>): RequestResultMap['users'] {
+    this.visibleGroup(conn.user.userId, p.group);
     const members = this.store.groupMembers(p.group);
     if (!members) throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${p.group}`);
     const wanted = p.user_id === undefined ? members : members.filter((m) => m === p.user_id);
@@ -375,6 +446,14 @@ export class Hub {
         `the text is ${bytes} bytes; the limit is ${this.limits.maxTextBytes}`,
       );
     }
+    const { text: _text, ...extra } = body;
+    const extraBytes = Buffer.byteLength(JSON.stringify(extra), 'utf8');
+    if (extraBytes > MAX_BODY_EXTRA_BYTES) {
+      throw new HubError(
+        ErrorCode.TOO_LARGE,
+        `the body's fields besides text are ${extraBytes} bytes; the limit is ${MAX_BODY_EXTRA_BYTES}`,
+      );
+    }
   }
 
   /** The conversation a `to` names, checked for the sender; throws when they may not use it. */
@@ -383,9 +462,7 @@ export class Hub {
     to: { group: string } | { user: string },
   ): { convId: ConvId; dmPair?: [string, string]; other?: UserRecord } {
     if ('group' in to) {
-      if (this.store.memberCount(to.group) === undefined) {
-        throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${to.group}`);
-      }
+      this.visibleGroup(userId, to.group);
       if (!this.store.isMember(to.group, userId)) {
         throw new HubError(ErrorCode.NOT_JOINED, 'User has not joined to the recipient group');
       }
@@ -402,9 +479,7 @@ export class Hub {
     const parsed = parseConversationKey(key);
     if (!parsed) throw new HubError(ErrorCode.BAD_REQUEST, `${key} is not a conversation`);
     if (parsed.kind === 'group') {
-      if (this.store.memberCount(parsed.name) === undefined) {
-        throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${parsed.name}`);
-      }
+      this.visibleGroup(userId, parsed.name);
       if (!this.store.isMember(parsed.name, userId)) {
         throw new HubError(missing, `you are not a member of ${parsed.name}`);
       }
@@ -425,13 +500,22 @@ export class Hub {
     const { userId } = conn.user;
     const target = this.target(userId, p.to);
     const ts = this.now();
+    // `always` breaks through the recipient's focus; a stranger's first dm may not ask for that
+    // (review M4): only members of a shared group, accepted dms and administrators may.
+    const notification =
+      p.notification?.always &&
+      target.dmPair &&
+      !conn.user.isAdmin &&
+      !this.sharesConversation(userId, target.other!.userId)
+        ? { ...p.notification, always: false }
+        : p.notification;
     const saved = this.store.appendMessage({
       convId: target.convId,
       ...(target.dmPair ? { dmPair: target.dmPair } : {}),
       sender: this.sender(conn),
       clientMsgId: p.clientMsgId,
       body: p.body,
-      ...(p.notification ? { notification: p.notification } : {}),
+      ...(notification ? { notification } : {}),
       ts,
     });
     const result = {
@@ -450,9 +534,9 @@ export class Hub {
       from: this.sender(conn),
       body: p.body,
       clientMsgId: p.clientMsgId,
-      ...(p.notification ? { notification: p.notification } : {}),
+      ...(notification ? { notification } : {}),
     }));
-    if (p.notification?.always) this.queueForOffline(conn, saved.convId, p.notification);
+    if (notification?.always) this.queueForOffline(conn, saved.convId, notification);
     return result;
   }
 
@@ -472,18 +556,23 @@ export class Hub {
     };
     for (const userId of new Set(recipients)) {
       if (userId === conn.user.userId || this.byUser.has(userId)) continue;
-      this.store.queueNotification(userId, data, this.now());
+      this.store.queueNotification(userId, data, this.now(), NOTIFICATION_QUEUE);
     }
   }
 
-  /** The message, if the user may see it; NOT_FOUND otherwise (no hint that it exists). */
-  private ownMessage(conn: HubConnection, messageId: string) {
+  /**
+   * The message, if the user may change it; NOT_FOUND otherwise (no hint that it exists). Its
+   * author may remove it even after leaving the group (review L8), not edit it.
+   */
+  private ownMessage(conn: HubConnection, messageId: string, removing = false) {
     const msg = this.store.message(messageId);
     const { userId } = conn.user;
     const visibleToUser =
       msg &&
       !msg.removed &&
-      (dmMembers(msg.convId)?.includes(userId) ?? this.store.isMember(msg.convId.slice(6), userId));
+      ((removing && msg.senderId === userId) ||
+        (dmMembers(msg.convId)?.includes(userId) ??
+          this.store.isMember(msg.convId.slice(6), userId)));
     if (!msg || !visibleToUser) throw new HubError(ErrorCode.NOT_FOUND, `no message ${messageId}`);
     if (msg.senderId !== userId) {
       throw new HubError(ErrorCode.FORBIDDEN, 'only the author can change a message');
@@ -507,7 +596,7 @@ export class Hub {
   }
 
   private remove(conn: HubConnection, p: RequestParams<'remove'>): RequestResultMap['remove'] {
-    const msg = this.ownMessage(conn, p.messageId);
+    const msg = this.ownMessage(conn, p.messageId, true);
     const ts = this.now();
     const { seq } = this.store.removeMessage(p.messageId, ts);
     this.publishConversation(msg.convId, 'message:removed', (conversation) => ({
@@ -521,6 +610,10 @@ export class Hub {
 
   private compose(conn: HubConnection, p: RequestParams<'compose'>): RequestResultMap['compose'] {
     const { convId } = this.target(conn.user.userId, p.to);
+    // Typing goes only into a conversation that exists: not a way to poke strangers (M5).
+    if (dmMembers(convId) && !this.store.conversationExists(convId)) {
+      throw new HubError(ErrorCode.NOT_FOUND, 'there is no conversation with that user yet');
+    }
     const from = this.sender(conn);
     const pair = dmMembers(convId);
     if (pair) {
@@ -551,15 +644,33 @@ export class Hub {
       ...(p.before !== undefined ? { before: p.before } : {}),
       ...(p.after !== undefined ? { after: p.after } : {}),
     });
+    // A reply is bounded in bytes as well as rows (H3): 200 messages of 16 KB would be 3 MB.
+    // The messages nearest the cursor are kept; the rest is the next page.
+    const kept: typeof rows = [];
+    let bytes = 0;
+    const nearestFirst = p.after !== undefined ? rows : [...rows].reverse();
+    for (const m of nearestFirst) {
+      bytes += m.body ? Buffer.byteLength(JSON.stringify(m.body)) + 200 : 200;
+      if (kept.length > 0 && bytes > HISTORY_MAX_BYTES) break;
+      kept.push(m);
+    }
+    if (p.after === undefined) kept.reverse();
     return {
-      messages: rows.map((m) => ({ ...m, conversation: p.conversation })),
-      endOfList: rows.length < limit,
+      messages: kept.map((m) => ({ ...m, conversation: p.conversation })),
+      endOfList: kept.length === rows.length && rows.length < limit,
     };
   }
 
   private read(conn: HubConnection, p: RequestParams<'read'>): RequestResultMap['read'] {
     const { userId } = conn.user;
     const convId = this.readable(userId, p.conversation);
+    if (!this.store.conversationExists(convId)) {
+      // A read marker only in a conversation that exists: not a receipt sent to strangers (M5).
+      if (dmMembers(convId)) {
+        throw new HubError(ErrorCode.NOT_FOUND, 'there is no conversation with that user yet');
+      }
+      return {};
+    }
     const seq = Math.min(p.seq, this.store.lastSeq(convId));
     const marker = this.store.markRead(userId, convId, seq);
     this.publishConversation(convId, 'message:read', (conversation) => ({
@@ -575,7 +686,9 @@ export class Hub {
     return {
       list: this.store.conversationsOf(userId).map((c) => {
         const conversation = keyFor(c.convId, userId);
-        const peer = conversation.startsWith('dm:') ? this.peer(conversation.slice(3)) : undefined;
+        const peer = conversation.startsWith('dm:')
+          ? this.peer(conversation.slice(3), this.store.dmAccepted(c.convId))
+          : undefined;
         return {
           conversation,
           lastSeq: c.lastSeq,
@@ -588,11 +701,14 @@ export class Hub {
     };
   }
 
-  /** A dm partner as the user sees them: offline when invisible or with no connection. */
-  private peer(userId: string): ConversationSummary['peer'] {
+  /**
+   * A dm partner as the user sees them: offline when invisible or with no connection, and
+   * until both have written in the dm (a stranger's message does not unlock presence, M5).
+   */
+  private peer(userId: string, accepted: boolean): ConversationSummary['peer'] {
     const user = this.store.userById(userId);
     if (!user) return undefined;
-    const status = this.byUser.has(userId) ? visible(user.status) : 'offline';
+    const status = accepted && this.byUser.has(userId) ? visible(user.status) : 'offline';
     const text = status !== 'offline' ? (user.statusText ?? undefined) : undefined;
     return {
       user_id: userId,
@@ -647,9 +763,7 @@ export class Hub {
     const groupTopic = /^\/groups\/([^/]+)\/messages$/.exec(topic);
     if (groupTopic) {
       const group = groupTopic[1]!;
-      if (this.store.memberCount(group) === undefined) {
-        throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${group}`);
-      }
+      this.visibleGroup(conn.user.userId, group);
       return { broker: topics.group(group), group };
     }
     if (topic === '/presence' || topic === '/metrics') {
@@ -687,10 +801,11 @@ export class Hub {
     text: string | null,
   ): void {
     const { userId } = conn.user;
+    const shown = visible(status);
     const data: EventDataMap['presence:update'] = {
       user_id: userId,
-      cid: conn.cid,
-      status: visible(status),
+      ...(shown !== 'offline' ? { cid: conn.cid } : {}),
+      status: shown,
       ...(text !== null && status !== 'invisible' ? { text } : {}),
     };
     const message: BrokerMessage = {
@@ -711,26 +826,44 @@ export class Hub {
     return out;
   }
 
+  /** A shared group, or a dm both have written in (a stranger's message alone is not enough, M5). */
   private sharesConversation(a: string, b: string): boolean {
     if (a === b) return true;
-    if (this.store.conversationExists(dmConvId(a, b))) return true;
+    if (this.store.dmAccepted(dmConvId(a, b))) return true;
     const groupsOfB = new Set(this.store.userGroups(b));
     return this.store.userGroups(a).some((g) => groupsOfB.has(g));
   }
 
   private rtc(conn: HubConnection, p: RequestParams<'rtc'>): RequestResultMap['rtc'] {
+    const { userId } = conn.user;
     let targetUser: string;
     if (p.cid !== undefined) {
       const target = this.byCid.get(p.cid);
-      if (!target)
+      // An invisible user's connection is answered only by someone it signalled lately (a call
+      // it takes part in); to anyone else it is as gone as a closed one (review M7).
+      const hidden =
+        target &&
+        target.user.userId !== userId &&
+        this.store.userById(target.user.userId)?.status === 'invisible' &&
+        !this.signalledLately(target, userId);
+      if (!target || hidden) {
         throw new HubError(ErrorCode.NOT_FOUND, `no connection ${p.cid}; it may have gone`);
+      }
       targetUser = target.user.userId;
     } else {
       targetUser = p.user_id!;
     }
-    if (!this.sharesConversation(conn.user.userId, targetUser)) {
+    if (!this.sharesConversation(userId, targetUser)) {
       throw new HubError(ErrorCode.FORBIDDEN, 'you share no group or conversation with that user');
     }
+    const bytes = Buffer.byteLength(JSON.stringify(p.signal));
+    if (bytes > MAX_SIGNAL_BYTES) {
+      throw new HubError(
+        ErrorCode.TOO_LARGE,
+        `the signal is ${bytes} bytes; the limit is ${MAX_SIGNAL_BYTES}`,
+      );
+    }
+    this.chargeSignal(userId, targetUser, bytes);
     // A user with no live connection (or invisible) is offline to a caller: one answer for both.
     if (
       p.cid === undefined &&
@@ -742,12 +875,48 @@ export class Hub {
       event: 'rtc:signal',
       ...(p.cid !== undefined ? { cid: p.cid } : {}),
       frame: eventFrame('rtc:signal', {
-        from: { user_id: conn.user.userId, cid: conn.cid },
+        from: { user_id: userId, cid: conn.cid, displayName: conn.user.displayName },
         callId: p.callId,
         signal: p.signal,
       }),
     });
+    let lately = this.signalled.get(conn);
+    if (!lately) this.signalled.set(conn, (lately = new Map()));
+    lately.set(targetUser, this.now());
     return {};
+  }
+
+  private signalledLately(conn: HubConnection, userId: string): boolean {
+    const at = this.signalled.get(conn)?.get(userId);
+    return at !== undefined && this.now() - at < RTC_ANSWER_WINDOW_MS;
+  }
+
+  /**
+   * Signals from one user to another are limited in count and bytes (review M6): a call needs a
+   * burst of candidates, not megabytes a second.
+   */
+  private chargeSignal(from: string, to: string, bytes: number): void {
+    if (from === to) return;
+    const now = this.now();
+    const key = `${from}>${to}`;
+    let budget = this.signalBudgets.get(key);
+    if (!budget) {
+      const { signalsPerSecond, signalBytesPerSecond } = this.limits;
+      budget = {
+        count: new TokenBucket(signalsPerSecond, signalsPerSecond * 4, now),
+        bytes: new TokenBucket(signalBytesPerSecond, signalBytesPerSecond * 4, now),
+      };
+      this.signalBudgets.set(key, budget);
+    }
+    const count = budget.count.take(now);
+    const size = count.ok ? budget.bytes.take(now, bytes) : count;
+    if (!size.ok) {
+      throw new HubError(
+        ErrorCode.RATE_LIMITED,
+        'too many call signals to this person; slow down',
+        size.retryAfterMs,
+      );
+    }
   }
 
   private notify(conn: HubConnection, p: RequestParams<'notify'>): RequestResultMap['notify'] {
@@ -775,7 +944,7 @@ export class Hub {
         this.broker.publish(topics.user(target), { event: 'notification', frame });
         delivered++;
       } else {
-        this.store.queueNotification(target, data, this.now());
+        this.store.queueNotification(target, data, this.now(), NOTIFICATION_QUEUE);
         queued++;
       }
     }
@@ -787,6 +956,7 @@ export class Hub {
   /** Sends the stored events after each given seq, then a `resume` event per conversation. */
   private replay(conn: HubConnection, resume: Record<string, number>): void {
     const { userId } = conn.user;
+    let budget = RESUME_MAX_BYTES;
     for (const [key, fromSeq] of Object.entries(resume)) {
       let convId: ConvId;
       try {
@@ -795,19 +965,22 @@ export class Hub {
         continue; // a conversation the user may not read (any more) is skipped, not an error
       }
       const conversation = key as ConversationKey;
-      const events = this.store.eventsAfter(convId, fromSeq, this.resumeMaxEvents);
+      // Past the byte budget a conversation replays nothing and says `complete: false`: the
+      // client pages the rest with `history` (H3: one resume once queued hundreds of MB).
+      const events =
+        budget > 0 ? this.store.eventsAfter(convId, fromSeq, this.resumeMaxEvents) : [];
+      let toSeq = fromSeq;
       for (const e of events) {
-        conn.sendEvent(
-          e.event,
-          conversation,
-          JSON.stringify({
-            type: 'event',
-            event: e.event,
-            data: { ...e.data, conversation, seq: e.seq },
-          }),
-        );
+        const frame = JSON.stringify({
+          type: 'event',
+          event: e.event,
+          data: { ...e.data, conversation, seq: e.seq },
+        });
+        if (budget <= 0) break;
+        budget -= frame.length;
+        conn.sendEvent(e.event, conversation, frame);
+        toSeq = e.seq;
       }
-      const toSeq = events.length ? events[events.length - 1]!.seq : fromSeq;
       conn.sendEvent(
         'resume',
         conversation,

@@ -1,4 +1,25 @@
-// The two limiters the protocol's limits need.
+// The limiters the protocol's limits need, and the key a client address is counted under.
+import { isIPv6 } from 'node:net';
+
+/**
+ * The key a client address is limited under: an IPv4 address as it is, an IPv6 address by its
+ * /64, since one host is normally given a whole /64 and could otherwise rotate through it
+ * (review H4). IPv4-mapped IPv6 addresses count as their IPv4 address.
+ */
+export function addressKey(ip: string): string {
+  if (ip.startsWith('::ffff:') && ip.includes('.')) return ip.slice(7);
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`;
+}
 
 /** A token bucket: `rate` tokens a second, holding at most `burst`. */
 export class TokenBucket {
@@ -14,15 +35,29 @@ export class TokenBucket {
     this.last = now;
   }
 
-  /** Takes one token; when none is left, how long until one is (ms). */
-  take(now: number): { ok: true } | { ok: false; retryAfterMs: number } {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+  /**
+   * Takes `cost` tokens (one by default); when there are not enough, how long until there are
+   * (ms). A cost above the burst is charged as the whole burst, so it can still pass.
+   */
+  take(now: number, cost = 1): { ok: true } | { ok: false; retryAfterMs: number } {
+    this.refill(now);
+    const need = Math.min(cost, this.burst);
+    if (this.tokens >= need) {
+      this.tokens -= need;
       return { ok: true };
     }
-    return { ok: false, retryAfterMs: Math.ceil(((1 - this.tokens) / this.rate) * 1000) };
+    return { ok: false, retryAfterMs: Math.ceil(((need - this.tokens) / this.rate) * 1000) };
+  }
+
+  /** Whether the bucket has refilled completely (nothing to remember about it). */
+  isFull(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= this.burst;
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
   }
 }
 
@@ -48,6 +83,14 @@ export class SlidingWindow {
     const list = this.prune(key, now) ?? [];
     list.push(now);
     this.hits.set(key, list);
+  }
+
+  /** Takes back the key's latest hit (an attempt that turned out fine). */
+  refund(key: string): void {
+    const list = this.hits.get(key);
+    if (!list) return;
+    list.pop();
+    if (list.length === 0) this.hits.delete(key);
   }
 
   /** check, then record when allowed. */

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { REALTIME_PATH } from '../shared/protocol.js';
-import { loadTokenSecret, TokenIssuer } from './auth.js';
+import { loadTokenSecret, PasswordHasher, TokenIssuer } from './auth.js';
 import { InProcessBroker, type Broker } from './broker.js';
 import type { ServerConfig } from './config.js';
 import { Gateway } from './gateway.js';
@@ -13,7 +13,7 @@ import { createHttpHandler } from './http.js';
 import { Hub } from './hub.js';
 import { createLogger } from './log.js';
 import { createMetricsRegistry, startMetricsFeed } from './metrics.js';
-import { SlidingWindow } from './rate-limit.js';
+import { createRequestGuard } from './request-guard.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -49,7 +49,13 @@ export async function startServer(
     opts.store ?? openSqliteStore(join(config.dataDir, 'parley.db'), { fsync: config.fsync });
   const broker = opts.broker ?? new InProcessBroker();
   const tokens = new TokenIssuer(loadTokenSecret(config.dataDir), config.tokenTtlSeconds);
-  const tokenFailures = new SlidingWindow(config.limits.tokenFailuresPerIpPerMinute, 60_000);
+  const passwords = new PasswordHasher(config.scryptCost, config.limits.passwordQueue);
+  const guard = createRequestGuard(config);
+  if (guard.acceptsAnyName) {
+    log.warn(
+      'listening beyond loopback with no --public-url or allowedHosts: any Host name is accepted',
+    );
+  }
   const hub = new Hub({
     store,
     broker,
@@ -57,10 +63,14 @@ export async function startServer(
     resumeMaxEvents: config.resumeMaxEvents,
     iceServers: config.iceServers,
   });
-  const gateway = new Gateway({ hub, store, tokens, config, log, tokenFailures });
+  const gateway = new Gateway({ hub, store, tokens, config, log, guard });
   const metrics = createMetricsRegistry(hub, gateway);
   const stopFeed = startMetricsFeed(hub, gateway, broker, config.metricsIntervalMs);
-  const purge = () => store.purgeNotifications(Date.now() - config.notificationRetentionMs);
+  const purge = () => {
+    store.purgeNotifications(Date.now() - config.notificationRetentionMs);
+    store.purgeExpired(Date.now());
+    hub.sweep();
+  };
   purge();
   const purgeTimer = setInterval(purge, HOUR);
   purgeTimer.unref();
@@ -71,7 +81,16 @@ export async function startServer(
       // (slowloris) socket should not outlive headersTimeout by much more than that.
       connectionsCheckingInterval: Math.min(1000, Math.max(100, config.headersTimeoutMs / 4)),
     },
-    createHttpHandler({ store, tokens, config, log, metrics, tokenFailures }),
+    createHttpHandler({
+      store,
+      tokens,
+      passwords,
+      guard,
+      config,
+      log,
+      metrics,
+      onRevoked: (which) => gateway.revoked(which),
+    }),
   );
   http.headersTimeout = config.headersTimeoutMs;
   http.requestTimeout = config.headersTimeoutMs * 3;

@@ -24,6 +24,12 @@ export const ErrorCode = {
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   SERVER_FULL: 'SERVER_FULL',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A private group: joining needs an invite from a member. */
+  INVITE_REQUIRED: 'INVITE_REQUIRED',
+  /** The token was signed out (revoked) or its password changed since. */
+  TOKEN_REVOKED: 'TOKEN_REVOKED',
+  /** The server is too busy to take this now (e.g. password checks queued); try again shortly. */
+  BUSY: 'BUSY',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -57,6 +63,9 @@ export type Recipient = { group: string } | { user: string };
 export type PresenceStatus = 'online' | 'away' | 'busy' | 'invisible';
 /** What others see: `invisible` is shown to them as `offline`. */
 export type VisibleStatus = Exclude<PresenceStatus, 'invisible'> | 'offline';
+
+/** `unread` counts stop here (a client shows "99+"): counting further cost the server too much. */
+export const UNREAD_CAP = 100;
 
 export interface MessageBody {
   text: string;
@@ -101,7 +110,9 @@ export interface EventDataMap {
     seq: number;
     ts: number;
     from: Sender;
-    body: MessageBody;
+    /** null in a replayed event of a message removed since: its tombstone (`removed: true`). */
+    body: MessageBody | null;
+    removed?: true;
     clientMsgId: string;
     notification?: NotificationRequest;
   };
@@ -110,7 +121,8 @@ export interface EventDataMap {
     conversation: ConversationKey;
     seq: number;
     ts: number;
-    body: MessageBody;
+    /** The message's current body (older versions are not kept); null once it was removed. */
+    body: MessageBody | null;
   };
   'message:removed': { messageId: string; conversation: ConversationKey; seq: number; ts: number };
   'message:compose': {
@@ -120,8 +132,14 @@ export interface EventDataMap {
   };
   'message:read': { conversation: ConversationKey; user_id: string; seq: number };
   'group:member': { group: string; user_id: string; cid: string; action: 'joined' | 'left' };
-  'presence:update': { user_id: string; cid: string; status: VisibleStatus; text?: string };
-  'rtc:signal': { from: { user_id: string; cid: string }; callId: string; signal: unknown };
+  /** `cid` is left out when the user goes offline or invisible (it would let a watcher probe). */
+  'presence:update': { user_id: string; cid?: string; status: VisibleStatus; text?: string };
+  /** `from.displayName` is the sender's name as the server knows it: show that, not the signal's. */
+  'rtc:signal': {
+    from: { user_id: string; cid: string; displayName?: string };
+    callId: string;
+    signal: unknown;
+  };
   notification: {
     from: { user_id: string; displayName: string };
     title: string;
@@ -168,6 +186,8 @@ export type EventFrame = {
 export interface GroupSummary {
   group: string;
   number_of_users: number;
+  /** Invite-only: hidden from non-members. */
+  private?: boolean;
 }
 
 export interface GroupUser {
@@ -212,6 +232,7 @@ export interface RequestResultMap {
   notify: { queued: number; delivered: number };
   conversations: { list: ConversationSummary[] };
   ice: { iceServers: IceServer[] };
+  invite: { group: string; code: string; expiresAt: number };
 }
 export type RequestType = keyof RequestResultMap;
 

@@ -6,7 +6,10 @@ const id = z.string().min(1).max(64);
 /** Group names: letters and digits first, then letters, digits, `_`, `.`, `-`; 1 to 64 long. */
 export const groupName = z
   .string()
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N}_.-]{0,63}$/u, 'a group name is 1 to 64 letters, digits, _ . -');
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N}_.-]{0,63}$/u, 'a group name is 1 to 64 letters, digits, _ . -')
+  // Hangul fillers are letters to Unicode but show as blanks: a name made of them looks empty or
+  // like another group's (review L3).
+  .refine((n) => !/[\u115F\u1160\u3164\uFFA0]/u.test(n), 'a group name cannot hold blank letters');
 const userId = z.string().min(1).max(64);
 export const conversationKey = z
   .string()
@@ -60,7 +63,13 @@ export const iceServer = z
 
 /** Parameters of each request type (the frame's own fields, less `type` and `id`). */
 export const requestParams = {
-  join: z.object({ group: groupName }),
+  /** `private` creates an invite-only group; `invite` is a member's code for a private one. */
+  join: z.object({
+    group: groupName,
+    private: z.boolean().optional(),
+    invite: z.string().min(1).max(64).optional(),
+  }),
+  invite: z.object({ group: groupName }),
   leave: z.object({ group: groupName }),
   groups: z
     .object({
@@ -146,10 +155,15 @@ export const requestEnvelope = z.object({ type: z.string().min(1).max(32), id })
 export const username = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{3,32}$/, 'a username is 3 to 32 letters, digits, _ . -');
+export const password = z.string().min(8, 'a password has at least 8 characters').max(256);
 export const createUserBody = z.object({
   username,
-  password: z.string().min(8, 'a password has at least 8 characters').max(256),
+  password,
   displayName: z.string().trim().min(1).max(64).optional(),
+});
+export const changePasswordBody = z.object({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: password,
 });
 export const createTokenBody = z.object({
   username: z.string().min(1).max(64),

@@ -86,7 +86,7 @@ it('1,000 messages across 200+ faults and a server SIGKILL: 0 lost, 0 duplicated
     client.on('event', (e) => {
       state.apply(e);
       if (e.event === 'message:send' && e.data.conversation === `group:${GROUP}`)
-        received.add(e.data.body.text);
+        received.add(e.data.body?.text ?? '');
     });
     cleanups.push(() => {
       outbox.dispose();

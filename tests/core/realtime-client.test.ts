@@ -82,7 +82,7 @@ describe('RealtimeClient', () => {
     c.on('event', (e) => {
       if (e.event === 'message:send') {
         lastSeq[e.data.conversation] = e.data.seq;
-        seen.push(e.data.body.text);
+        seen.push(e.data.body?.text ?? '');
       }
     });
     c.start();
@@ -122,7 +122,7 @@ describe('RealtimeClient', () => {
     const resumes: { complete: boolean; toSeq: number }[] = [];
     c.on('event', (e) => {
       if (e.event === 'message:send') {
-        texts.push(e.data.body.text);
+        texts.push(e.data.body?.text ?? '');
         lastSeq[e.data.conversation] = Math.max(lastSeq[e.data.conversation] ?? 0, e.data.seq);
       }
       if (e.event === 'resume') resumes.push(e.data);

@@ -154,21 +154,18 @@ describe('bad tokens are refused with 4001', () => {
 });
 
 describe('token failures per IP', () => {
-  it('WebSocket: 10 failures a minute are answered, the next upgrade gets HTTP 429', async () => {
+  it('WebSocket: failed tokens lock no one out; a valid token still connects (review M9)', async () => {
     const s = await startTestServer();
     try {
-      for (let i = 0; i < 10; i++) {
+      const { token } = await s.user('mallorys-victim');
+      for (let i = 0; i < 12; i++) {
         const c = await ProtoClient.open(s.wsUrl);
         expect((await c.auth('bad')).success).toBe(false);
         expect((await c.closed).code).toBe(4001);
       }
-      const refused = await ProtoClient.open(s.wsUrl).catch(
-        (e: { status?: number; headers?: Record<string, string> }) => e,
-      );
-      expect(refused).toMatchObject({ status: 429 });
-      expect(
-        Number((refused as { headers: Record<string, string> }).headers['retry-after']),
-      ).toBeGreaterThan(0);
+      const good = await ProtoClient.open(s.wsUrl);
+      expect((await good.auth(token)).success).toBe(true);
+      await good.close();
     } finally {
       await s.stop();
     }

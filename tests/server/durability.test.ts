@@ -156,9 +156,12 @@ describe('resume', () => {
         { conversation: 'group:r', fromSeq: 1, toSeq: 4, complete: true },
         { conversation: `dm:${alice.userId}`, fromSeq: 1, toSeq: 2, complete: true },
       ]);
+      // The removed message replays as its tombstone: no text (review H2).
       expect(
-        back.events<{ body: { text: string } }>('message:send').map((d) => d.body.text),
-      ).toEqual(['two', 'dm two']);
+        back
+          .events<{ body: { text: string } | null; removed?: boolean }>('message:send')
+          .map((d) => d.body?.text ?? (d.removed ? '(removed)' : '?')),
+      ).toEqual(['(removed)', 'dm two']);
       await Promise.all([alice.close(), back.close()]);
     } finally {
       await s.stop();

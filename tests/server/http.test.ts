@@ -144,7 +144,19 @@ describe('other endpoints', () => {
     const c = await server.client('metric-user');
     await c.ok('join', { group: 'm' });
     await c.ok('post', { to: { group: 'm' }, body: { text: 'count me' }, clientMsgId: '1' });
-    const r = await fetch(`${server.url}/metrics`);
+    // Only for an administrator (review L1): Ann made the first account.
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+    const mine = await server.user('metric-user');
+    const asMember = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer ${mine.token}` },
+    });
+    expect(asMember.status).toBe(403);
+    const admin = (await json(
+      await server.post('/v1/tokens', { username: 'Ann', password: 'long enough' }),
+    )) as { token: string };
+    const r = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
     expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await r.text();
     expect(text).toMatch(/^parley_authenticated_connections 1$/m);
@@ -157,7 +169,7 @@ describe('other endpoints', () => {
     const missing = await fetch(`${server.url}/v2/whatever`);
     expect(missing.status).toBe(404);
     expect((await json(missing)).error?.code).toBe('NOT_FOUND');
-    const wrongMethod = await fetch(`${server.url}/v1/tokens`);
+    const wrongMethod = await fetch(`${server.url}/v1/users`);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
   });

@@ -405,10 +405,16 @@ describe('post, edit, remove, history, read', () => {
     expect(chat?.lastSeq).toBeGreaterThan(2);
     expect(list.list.map((c) => c.conversation)).toContain(`dm:${alice.userId}`);
     // A dm names the other party, with what bob may see of their status.
-    const dm = list.list.find((c) => c.conversation === `dm:${alice.userId}`) as unknown as {
-      peer?: { user_id: string; displayName: string; status: string };
-    };
-    expect(dm.peer).toMatchObject({ user_id: alice.userId, status: 'online' });
+    type Peer = { peer?: { user_id: string; displayName: string; status: string } };
+    const dm = list.list.find((c) => c.conversation === `dm:${alice.userId}`) as unknown as Peer;
+    // Until bob has written in the dm too, alice is a stranger to him (review M5).
+    expect(dm.peer).toMatchObject({ user_id: alice.userId, status: 'offline' });
+    await bob.ok('post', { to: { user: alice.userId }, body: { text: 'hi' }, clientMsgId: 'dm-r' });
+    const accepted = await bob.ok<{ list: ({ conversation: string } & Peer)[] }>('conversations');
+    expect(accepted.list.find((c) => c.conversation === `dm:${alice.userId}`)?.peer).toMatchObject({
+      user_id: alice.userId,
+      status: 'online',
+    });
     expect(dm.peer?.displayName).toBeTruthy();
     expect(chat).not.toHaveProperty('peer');
     // Alice's messages after seq 2 that still exist; removed ones and edits do not count.
@@ -599,7 +605,7 @@ describe('rtc and notify', () => {
     }>('rtc:signal');
     expect(await alice.ok('rtc', { cid: bob.cid, callId: 'call-1', signal })).toEqual({});
     expect((await got).data).toEqual({
-      from: { user_id: alice.userId, cid: alice.cid },
+      from: { user_id: alice.userId, cid: alice.cid, displayName: 'alice' },
       callId: 'call-1',
       signal,
     });
@@ -693,6 +699,8 @@ describe('rtc and notify', () => {
   it('post.notification with always reaches an offline recipient on their next connection', async () => {
     const gina = await server.user('gina');
     const g1 = await ProtoClient.connect(server.wsUrl, gina.token);
+    // `always` is honoured from someone gina shares a group with, not a stranger (review M4).
+    await g1.ok('join', { group: 'chat' });
     await g1.close();
     await alice.ok('post', {
       to: { user: gina.userId },

@@ -234,6 +234,7 @@ export class DesktopCore {
     m: Extract<EventFrame, { event: 'message:send' }>['data'],
   ): void {
     const { account } = session;
+    if (m.body === null) return; // a replayed tombstone: the message was removed
     const looking =
       this.attention.focused && this.attention.accountId === account.id
         ? this.attention.conversation
@@ -258,13 +259,10 @@ export class DesktopCore {
       session.myStatus,
     );
     if (!decision.notify) return;
-    const where = m.conversation.startsWith('group:') ? ` in ${m.conversation.slice(6)}` : '';
-    const text = m.notification?.body ?? m.body.text;
     this.ports.notify({
       accountId: account.id,
       conversation: m.conversation,
-      title: m.notification?.title ?? `${m.from.displayName}${where}`,
-      body: text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 1)}…` : text,
+      ...notificationText(m.conversation, m.from.displayName, m.body.text, m.notification),
     });
   }
 
@@ -533,4 +531,26 @@ export function describeError(err: unknown): { code: string; message: string } {
     return { code: err.code, message: err.message };
   }
   return { code: 'INTERNAL', message: 'Something went wrong inside Parley.' };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * What a message's notification says. The title is always who sent it and where, as the server
+ * stamped it: a sender's own `notification.title` could otherwise pose as anyone ("Parley
+ * Security Team", review M4). Their custom words follow the message on a line of their own, in
+ * quotes and attributed.
+ */
+export function notificationText(
+  conversation: string,
+  sender: string,
+  text: string,
+  custom?: { title: string; body: string },
+): { title: string; body: string } {
+  const where = conversation.startsWith('group:') ? ` in ${conversation.slice(6)}` : '';
+  const note = custom ? [custom.title, custom.body].filter((t) => t.trim()).join(': ') : '';
+  const extra = note && note !== text ? `\n${sender} adds: “${clip(note, PREVIEW_CHARS / 2)}”` : '';
+  return { title: `${sender}${where}`, body: clip(text, PREVIEW_CHARS) + extra };
 }

@@ -49,7 +49,7 @@ export class HistoryCache {
           seq: d.seq,
           lastSeq: d.seq,
           ts: d.ts,
-          removed: false,
+          removed: d.body === null,
           from: { user_id: d.from.user_id, displayName: d.from.displayName },
           body: d.body,
           clientMsgId: d.clientMsgId,
@@ -70,6 +70,7 @@ export class HistoryCache {
         if (!m) return; // older than what is cached
         m.lastSeq = d.seq;
         if (frame.event === 'message:updated') {
+          if (frame.data.body === null) return; // a removed message's scrubbed edit
           m.body = frame.data.body;
           m.editedTs = frame.data.ts;
         } else {

@@ -45,13 +45,15 @@ export function shouldNotify(
   if (settings.muted.has(msg.conversation) && !msg.mentionsMe) {
     return { notify: false, reason: 'muted conversation' };
   }
+  // Notifications off and Busy are the user's choices too: a sender's `always` cannot override
+  // them (review M4). It only breaks through focus.
+  if (settings.level === 'none') return { notify: false, reason: 'notifications are off' };
+  const direct = msg.kind === 'dm' || msg.mentionsMe;
+  if (myStatus === 'busy' && !direct) return { notify: false, reason: 'busy' };
   if (msg.always) return { notify: true, reason: 'the sender asked to always notify' };
   if (attention.windowFocused && attention.activeConversation === msg.conversation) {
     return { notify: false, reason: 'already looking at it' };
   }
-  const direct = msg.kind === 'dm' || msg.mentionsMe;
-  if (myStatus === 'busy' && !direct) return { notify: false, reason: 'busy' };
-  if (settings.level === 'none') return { notify: false, reason: 'notifications are off' };
   if (direct) return { notify: true, reason: msg.kind === 'dm' ? 'direct message' : 'mention' };
   if (settings.level === 'direct-and-mentions') {
     return { notify: false, reason: 'only direct messages and mentions notify' };

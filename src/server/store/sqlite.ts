@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { GroupSummary, MessageBody, PresenceStatus } from '../../shared/protocol.js';
+import { UNREAD_CAP } from '../../shared/protocol.js';
 import type {
   AppendMessage,
   AppendResult,
@@ -13,12 +14,52 @@ import type {
   ConversationRow,
   GroupQuery,
   MessageRecord,
+  QueueCaps,
   Store,
   StoredEvent,
   UserRecord,
 } from './store.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+/** Tables new in schema 2, shared by a fresh database and the migration from 1. */
+const V2_TABLES = `
+CREATE TABLE revoked_tokens (
+  jti        TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE invites (
+  code       TEXT PRIMARY KEY,
+  group_name TEXT NOT NULL REFERENCES groups(name),
+  created_by TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX invites_by_group ON invites(group_name);
+`;
+
+/**
+ * Schema 1 → 2 (security review fixes): per-message event rows (so an edit or removal can rewrite
+ * every stored version, H2), dm acceptance flags (M5), token versions and revoked token ids (M11),
+ * private groups and invites (D1), the sender of a queued notification (M2).
+ */
+const MIGRATE_1_TO_2 = `
+ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE groups ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN a_posted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN b_posted INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET
+  a_posted = EXISTS (SELECT 1 FROM messages m WHERE m.conv_id = conversations.conv_id
+                       AND m.sender_id = conversations.user_a),
+  b_posted = EXISTS (SELECT 1 FROM messages m WHERE m.conv_id = conversations.conv_id
+                       AND m.sender_id = conversations.user_b)
+  WHERE user_a IS NOT NULL;
+ALTER TABLE events ADD COLUMN message_id TEXT;
+UPDATE events SET message_id = json_extract(data, '$.messageId');
+CREATE INDEX events_by_message ON events(message_id) WHERE message_id IS NOT NULL;
+ALTER TABLE queued_notifications ADD COLUMN sender_id TEXT;
+UPDATE queued_notifications SET sender_id = json_extract(data, '$.from.user_id');
+${V2_TABLES}
+`;
 
 const SCHEMA = `
 CREATE TABLE users (
@@ -29,12 +70,14 @@ CREATE TABLE users (
   is_admin     INTEGER NOT NULL DEFAULT 0,
   status       TEXT NOT NULL DEFAULT 'online',
   status_text  TEXT,
-  created_at   INTEGER NOT NULL
+  created_at   INTEGER NOT NULL,
+  token_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE groups (
   name         TEXT PRIMARY KEY,
   member_count INTEGER NOT NULL DEFAULT 0,
-  created_at   INTEGER NOT NULL
+  created_at   INTEGER NOT NULL,
+  private      INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX groups_by_count ON groups(member_count, name);
 CREATE TABLE memberships (
@@ -49,7 +92,9 @@ CREATE TABLE conversations (
   last_seq INTEGER NOT NULL DEFAULT 0,
   last_ts  INTEGER NOT NULL DEFAULT 0,
   user_a   TEXT,
-  user_b   TEXT
+  user_b   TEXT,
+  a_posted INTEGER NOT NULL DEFAULT 0,
+  b_posted INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX conversations_by_a ON conversations(user_a) WHERE user_a IS NOT NULL;
 CREATE INDEX conversations_by_b ON conversations(user_b) WHERE user_b IS NOT NULL;
@@ -74,8 +119,10 @@ CREATE TABLE events (
   seq     INTEGER NOT NULL,
   event   TEXT NOT NULL,
   data    TEXT NOT NULL,
+  message_id TEXT,
   PRIMARY KEY (conv_id, seq)
 ) WITHOUT ROWID;
+CREATE INDEX events_by_message ON events(message_id) WHERE message_id IS NOT NULL;
 CREATE TABLE reads (
   user_id TEXT NOT NULL,
   conv_id TEXT NOT NULL,
@@ -86,9 +133,11 @@ CREATE TABLE queued_notifications (
   id      INTEGER PRIMARY KEY AUTOINCREMENT,
   user_id TEXT NOT NULL,
   data    TEXT NOT NULL,
-  ts      INTEGER NOT NULL
+  ts      INTEGER NOT NULL,
+  sender_id TEXT
 );
 CREATE INDEX queued_by_user ON queued_notifications(user_id, id);
+${V2_TABLES}
 `;
 
 /** Comparison operators already normalised by the hub (gt → >, ...). */
@@ -106,6 +155,7 @@ interface UserRow {
   is_admin: number;
   status: string;
   status_text: string | null;
+  token_version: number;
 }
 
 function toUser(r: UserRow | undefined): UserRecord | undefined {
@@ -118,6 +168,7 @@ function toUser(r: UserRow | undefined): UserRecord | undefined {
     isAdmin: r.is_admin === 1,
     status: r.status as PresenceStatus,
     statusText: r.status_text,
+    tokenVersion: r.token_version,
   };
 }
 
@@ -141,10 +192,18 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
   db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Freed pages are zeroed, so a removed message's text does not linger in the file (H2).
+  db.pragma('secure_delete = ON');
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version === 0) {
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  } else if (version === 1) {
+    db.transaction(() => {
+      db.exec(MIGRATE_1_TO_2);
+      db.pragma('user_version = 2');
+    })();
+    scrubRemovedMessages(db);
   } else if (version !== SCHEMA_VERSION) {
     db.close();
     throw new Error(
@@ -162,7 +221,39 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
     userById: db.prepare<[string], UserRow>('SELECT * FROM users WHERE user_id = ?'),
     setPresence: db.prepare('UPDATE users SET status = ?, status_text = ? WHERE user_id = ?'),
     insertGroup: db.prepare(
-      'INSERT INTO groups (name, member_count, created_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING',
+      `INSERT INTO groups (name, member_count, created_at, private) VALUES (?, 0, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    ),
+    group: db.prepare<[string], { member_count: number; private: number }>(
+      'SELECT member_count, private FROM groups WHERE name = ?',
+    ),
+    setPassword: db.prepare<[string, string], { token_version: number }>(
+      `UPDATE users SET pass_hash = ?, token_version = token_version + 1 WHERE user_id = ?
+       RETURNING token_version`,
+    ),
+    bumpTokenVersion: db.prepare<[string], { token_version: number }>(
+      'UPDATE users SET token_version = token_version + 1 WHERE user_id = ? RETURNING token_version',
+    ),
+    revokeToken: db.prepare(
+      'INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    ),
+    isRevoked: db.prepare<[string], { one: number }>(
+      'SELECT 1 AS one FROM revoked_tokens WHERE jti = ?',
+    ),
+    purgeRevoked: db.prepare('DELETE FROM revoked_tokens WHERE expires_at < ?'),
+    insertInvite: db.prepare(
+      'INSERT INTO invites (code, group_name, created_by, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    invite: db.prepare<[string, number], { group_name: string }>(
+      'SELECT group_name FROM invites WHERE code = ? AND expires_at > ?',
+    ),
+    purgeInvites: db.prepare('DELETE FROM invites WHERE expires_at < ?'),
+    markPosted: db.prepare(
+      `UPDATE conversations SET a_posted = a_posted | (user_a = ?), b_posted = b_posted | (user_b = ?)
+       WHERE conv_id = ?`,
+    ),
+    dmAccepted: db.prepare<[string], { accepted: number }>(
+      'SELECT a_posted AND b_posted AS accepted FROM conversations WHERE conv_id = ?',
     ),
     insertMember: db.prepare(
       'INSERT INTO memberships (group_name, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
@@ -199,7 +290,24 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       `INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,
          client_msg_id, body, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    insertEvent: db.prepare('INSERT INTO events (conv_id, seq, event, data) VALUES (?, ?, ?, ?)'),
+    insertEvent: db.prepare(
+      'INSERT INTO events (conv_id, seq, event, data, message_id) VALUES (?, ?, ?, ?, ?)',
+    ),
+    // Every earlier stored version of an edited message takes its current body (H2).
+    rewriteBodies: db.prepare(
+      `UPDATE events SET data = json_remove(json_set(data, '$.body', json(?)), '$.notification')
+       WHERE message_id = ? AND seq < ?`,
+    ),
+    // A removed message keeps only its tombstone in the log (H2).
+    tombstoneSend: db.prepare(
+      `UPDATE events SET data = json_set(json_remove(data, '$.notification'),
+         '$.body', json('null'), '$.removed', json('true'))
+       WHERE message_id = ? AND event = 'message:send'`,
+    ),
+    tombstoneEdits: db.prepare(
+      `UPDATE events SET data = json_set(data, '$.body', json('null'))
+       WHERE message_id = ? AND event = 'message:updated'`,
+    ),
     message: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE message_id = ?'),
     editMessage: db.prepare(
       'UPDATE messages SET body = ?, edited_ts = ?, last_seq = ? WHERE message_id = ?',
@@ -234,9 +342,9 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       }
     >(
       `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
-              (SELECT count(*) FROM messages m
+              (SELECT count(*) FROM (SELECT 1 FROM messages m
                 WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
-                  AND m.sender_id != ? AND m.removed = 0) AS unread
+                  AND m.sender_id != ? AND m.removed = 0 LIMIT ${UNREAD_CAP})) AS unread
          FROM conversations c LEFT JOIN reads r ON r.user_id = ? AND r.conv_id = c.conv_id
         WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = ?)
            OR c.user_a = ? OR c.user_b = ?
@@ -246,14 +354,23 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
           (SELECT 1 FROM conversations c2 WHERE c2.conv_id = 'group:' || m.group_name)`,
     ),
     dmPartners: db.prepare<[string, string], { other: string }>(
-      `SELECT user_b AS other FROM conversations WHERE user_a = ?
-       UNION SELECT user_a FROM conversations WHERE user_b = ?`,
+      `SELECT user_b AS other FROM conversations WHERE user_a = ? AND a_posted AND b_posted
+       UNION SELECT user_a FROM conversations WHERE user_b = ? AND a_posted AND b_posted`,
     ),
     hasQueued: db.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM queued_notifications WHERE user_id = ? LIMIT 1',
     ),
     queueNotification: db.prepare(
-      'INSERT INTO queued_notifications (user_id, data, ts) VALUES (?, ?, ?)',
+      'INSERT INTO queued_notifications (user_id, data, ts, sender_id) VALUES (?, ?, ?, ?)',
+    ),
+    trimQueuedFromSender: db.prepare(
+      `DELETE FROM queued_notifications WHERE user_id = ? AND sender_id = ? AND id NOT IN
+         (SELECT id FROM queued_notifications WHERE user_id = ? AND sender_id = ?
+           ORDER BY id DESC LIMIT ?)`,
+    ),
+    trimQueued: db.prepare(
+      `DELETE FROM queued_notifications WHERE user_id = ? AND id NOT IN
+         (SELECT id FROM queued_notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?)`,
     ),
     queuedFor: db.prepare<[string], { id: number; data: string }>(
       'SELECT id, data FROM queued_notifications WHERE user_id = ? ORDER BY id',
@@ -290,10 +407,15 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
   }
 
   /** Takes the conversation's next seq and writes the event to its log. */
-  function appendEvent(convId: ConvId, event: string, data: object, ts: number): number {
+  function appendEvent(
+    convId: ConvId,
+    event: string,
+    data: { messageId: string; [key: string]: unknown },
+    ts: number,
+  ): number {
     const row = q.bumpConv.get(ts, convId);
     if (!row) throw new Error(`conversation ${convId} does not exist`);
-    q.insertEvent.run(convId, row.last_seq, event, JSON.stringify(data));
+    q.insertEvent.run(convId, row.last_seq, event, JSON.stringify(data), data.messageId);
     return row.last_seq;
   }
 
@@ -308,8 +430,8 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
     },
   );
 
-  const joinGroup = db.transaction((group: string, userId: string) => {
-    q.insertGroup.run(group, Date.now());
+  const joinGroup = db.transaction((group: string, userId: string, isPrivate = false) => {
+    q.insertGroup.run(group, Date.now(), isPrivate ? 1 : 0);
     const changed = q.insertMember.run(group, userId, Date.now()).changes === 1;
     if (changed) q.bumpCount.run(1, group);
     return { changed, members: q.memberCount.get(group)!.member_count };
@@ -333,6 +455,7 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       };
     }
     q.insertConv.run(m.convId, m.dmPair?.[0] ?? null, m.dmPair?.[1] ?? null);
+    if (m.dmPair) q.markPosted.run(m.sender.user_id, m.sender.user_id, m.convId);
     const messageId = newId('m');
     const data = {
       messageId,
@@ -361,6 +484,7 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
     const msg = q.message.get(messageId)!;
     const seq = appendEvent(msg.conv_id, 'message:updated', { messageId, ts, body }, ts);
     q.editMessage.run(JSON.stringify(body), ts, seq, messageId);
+    q.rewriteBodies.run(JSON.stringify(body), messageId, seq);
     return { seq };
   });
 
@@ -368,8 +492,30 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
     const msg = q.message.get(messageId)!;
     const seq = appendEvent(msg.conv_id, 'message:removed', { messageId, ts }, ts);
     q.removeMessage.run(seq, messageId);
+    q.tombstoneSend.run(messageId);
+    q.tombstoneEdits.run(messageId);
     return { seq };
   });
+  /**
+   * The old text also sits in WAL frames and in pages of the main file until a checkpoint copies
+   * the scrubbed pages over them; removals are rare, so checkpoint at once.
+   */
+  function removeAndScrub(messageId: string, ts: number) {
+    const result = removeMessage(messageId, ts);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    return result;
+  }
+
+  const queueNotification = db.transaction(
+    (userId: string, data: Record<string, unknown>, ts: number, caps: QueueCaps) => {
+      const sender = (data.from as { user_id?: string } | undefined)?.user_id ?? null;
+      q.queueNotification.run(userId, JSON.stringify(data), ts, sender);
+      if (sender !== null) {
+        q.trimQueuedFromSender.run(userId, sender, userId, sender, caps.perSender);
+      }
+      q.trimQueued.run(userId, userId, caps.total);
+    },
+  );
 
   const takeQueued = db.transaction((userId: string) => {
     const rows = q.queuedFor.all(userId);
@@ -380,8 +526,11 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
   const takeNotifications = (userId: string) => (q.hasQueued.get(userId) ? takeQueued(userId) : []);
 
   function searchGroups(query: GroupQuery): GroupSummary[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
+    // Private groups are listed to their members only (D1).
+    const where: string[] = [
+      '(private = 0 OR name IN (SELECT group_name FROM memberships WHERE user_id = ?))',
+    ];
+    const args: (string | number)[] = [query.viewer];
     const column = query.searchFor === 'number_of_users' ? 'member_count' : 'name';
     if (query.value !== undefined) {
       if (query.range !== undefined) {
@@ -403,9 +552,9 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       where.push('name > ?');
       args.push(query.after);
     }
-    const sql = `SELECT name, member_count FROM groups ${
-      where.length ? `WHERE ${where.join(' AND ')}` : ''
-    } ORDER BY name LIMIT ?`;
+    const sql = `SELECT name, member_count FROM groups WHERE ${where.join(
+      ' AND ',
+    )} ORDER BY name LIMIT ?`;
     args.push(query.limit);
     return db
       .prepare<(string | number)[], { name: string; member_count: number }>(sql)
@@ -418,6 +567,14 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
     userByName: (username) => toUser(q.userByName.get(username)),
     userById: (userId) => toUser(q.userById.get(userId)),
     setPresence: (userId, status, text) => void q.setPresence.run(status, text, userId),
+    setPassword: (userId, passHash) => q.setPassword.get(passHash, userId)?.token_version ?? 0,
+    bumpTokenVersion: (userId) => q.bumpTokenVersion.get(userId)?.token_version ?? 0,
+    revokeToken: (jti, expiresAt) => void q.revokeToken.run(jti, expiresAt),
+    isRevoked: (jti) => q.isRevoked.get(jti) !== undefined,
+    purgeExpired(now) {
+      q.purgeRevoked.run(now);
+      q.purgeInvites.run(now);
+    },
 
     joinGroup,
     leaveGroup,
@@ -427,6 +584,13 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
     isMember: (group, userId) => q.isMember.get(group, userId) !== undefined,
     searchGroups,
     memberCount: (group) => q.memberCount.get(group)?.member_count,
+    group(name) {
+      const r = q.group.get(name);
+      return r ? { members: r.member_count, private: r.private === 1 } : undefined;
+    },
+    createInvite: (code, group, createdBy, expiresAt) =>
+      void q.insertInvite.run(code, group, createdBy, expiresAt),
+    inviteGroup: (code, now) => q.invite.get(code, now)?.group_name,
 
     appendMessage,
     message: (messageId) => {
@@ -434,7 +598,7 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       return r ? toMessage(r) : undefined;
     },
     editMessage,
-    removeMessage,
+    removeMessage: removeAndScrub,
     history(convId, page) {
       if (page.after !== undefined) {
         return q.historyAfter.all(convId, page.after, page.limit).map(toHistory);
@@ -450,6 +614,7 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       })),
     lastSeq: (convId) => q.conv.get(convId)?.last_seq ?? 0,
     conversationExists: (convId) => q.conv.get(convId) !== undefined,
+    dmAccepted: (convId) => q.dmAccepted.get(convId)?.accepted === 1,
     markRead(userId, convId, seq) {
       q.upsertRead.run(userId, convId, seq);
       return q.readSeq.get(userId, convId)?.seq ?? seq;
@@ -464,8 +629,7 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       })),
 
     dmPartners: (userId) => q.dmPartners.all(userId, userId).map((r) => r.other),
-    queueNotification: (userId, data, ts) =>
-      void q.queueNotification.run(userId, JSON.stringify(data), ts),
+    queueNotification,
     takeNotifications,
     purgeNotifications: (olderThanTs) => q.purgeQueued.run(olderThanTs).changes,
 
@@ -473,4 +637,24 @@ export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): S
       if (db.open) db.close();
     },
   };
+}
+
+/** Schema 1 kept every version of edited and removed messages in the log; scrub them once. */
+function scrubRemovedMessages(db: Database.Database): void {
+  db.exec(`
+    UPDATE events SET data = json_set(json_remove(data, '$.notification'),
+        '$.body', json('null'), '$.removed', json('true'))
+      WHERE event = 'message:send'
+        AND message_id IN (SELECT message_id FROM messages WHERE removed = 1);
+    UPDATE events SET data = json_set(data, '$.body', json('null'))
+      WHERE event = 'message:updated'
+        AND message_id IN (SELECT message_id FROM messages WHERE removed = 1);
+    UPDATE events SET data = json_remove(json_set(data, '$.body',
+        json((SELECT body FROM messages m WHERE m.message_id = events.message_id))),
+        '$.notification')
+      WHERE message_id IN (SELECT message_id FROM messages
+                            WHERE edited_ts IS NOT NULL AND removed = 0);
+  `);
+  // Rewrites the file so that no freed page keeps old text.
+  db.exec('VACUUM');
 }

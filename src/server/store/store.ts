@@ -22,6 +22,16 @@ export interface UserRecord {
   isAdmin: boolean;
   status: PresenceStatus;
   statusText: string | null;
+  /** Raised by a password change or "sign out everywhere": older tokens stop working. */
+  tokenVersion: number;
+}
+
+/** Bounds of one user's offline notification queue (review M2). */
+export interface QueueCaps {
+  /** Newest kept in all. */
+  total: number;
+  /** Newest kept from any one sender: repeats collapse. */
+  perSender: number;
 }
 
 /** Conversation ids inside the server: `group:NAME`, or `dm:A|B` with A < B. */
@@ -72,6 +82,8 @@ export interface GroupQuery {
   condition?: '>' | '>=' | '=' | '<' | '<=' | '!=';
   range?: string | number;
   limit: number;
+  /** Who asks: private groups are listed to their members only. */
+  viewer: string;
   /** The last group name of the previous page. */
   after?: string;
 }
@@ -81,7 +93,7 @@ export interface ConversationRow {
   lastSeq: number;
   lastTs: number;
   readSeq: number;
-  /** Messages from others after the read marker, not removed. */
+  /** Messages from others after the read marker, not removed; at most UNREAD_CAP. */
   unread: number;
 }
 
@@ -90,8 +102,20 @@ export interface Store {
   userByName(username: string): UserRecord | undefined;
   userById(userId: string): UserRecord | undefined;
   setPresence(userId: string, status: PresenceStatus, text: string | null): void;
+  /** Sets a new password hash and raises the token version; returns the new version. */
+  setPassword(userId: string, passHash: string): number;
+  bumpTokenVersion(userId: string): number;
+  revokeToken(jti: string, expiresAt: number): void;
+  isRevoked(jti: string): boolean;
+  /** Forgets revoked tokens and invites that have expired. */
+  purgeExpired(now: number): void;
 
-  joinGroup(group: string, userId: string): { changed: boolean; members: number };
+  /** Joins, creating the group (public unless `isPrivate`) when it does not exist. */
+  joinGroup(
+    group: string,
+    userId: string,
+    isPrivate?: boolean,
+  ): { changed: boolean; members: number };
   /** null when the user is not a member. */
   leaveGroup(group: string, userId: string): { members: number } | null;
   groupMembers(group: string): string[] | undefined;
@@ -99,6 +123,10 @@ export interface Store {
   isMember(group: string, userId: string): boolean;
   searchGroups(q: GroupQuery): GroupSummary[];
   memberCount(group: string): number | undefined;
+  group(group: string): { members: number; private: boolean } | undefined;
+  createInvite(code: string, group: string, createdBy: string, expiresAt: number): void;
+  /** The group an unexpired invite code opens. */
+  inviteGroup(code: string, now: number): string | undefined;
 
   appendMessage(m: AppendMessage): AppendResult;
   message(messageId: string): MessageRecord | undefined;
@@ -111,13 +139,20 @@ export interface Store {
   eventsAfter(convId: ConvId, seq: number, limit: number): StoredEvent[];
   lastSeq(convId: ConvId): number;
   conversationExists(convId: ConvId): boolean;
+  /** A dm both people have written in: only then do they see each other's presence or ring. */
+  dmAccepted(convId: ConvId): boolean;
   /** Raises the user's read marker; returns the marker after the call. */
   markRead(userId: string, convId: ConvId, seq: number): number;
   conversationsOf(userId: string): ConversationRow[];
-  /** Everyone the user has a dm conversation with. */
+  /** Everyone the user has an accepted dm conversation with. */
   dmPartners(userId: string): string[];
 
-  queueNotification(userId: string, data: Record<string, unknown>, ts: number): void;
+  queueNotification(
+    userId: string,
+    data: Record<string, unknown>,
+    ts: number,
+    caps: QueueCaps,
+  ): void;
   /** Returns and forgets the user's queued notifications, oldest first (cheap when none). */
   takeNotifications(userId: string): Record<string, unknown>[];
   purgeNotifications(olderThanTs: number): number;

@@ -599,7 +599,9 @@ export class ChatStore {
       }
       case 'message:updated': {
         const d = frame.data;
-        this.patchHeld(d.conversation, d.messageId, { text: d.body.text, editedTs: d.ts });
+        // A body of null is a removed message's scrubbed edit; its removal follows.
+        if (d.body)
+          this.patchHeld(d.conversation, d.messageId, { text: d.body.text, editedTs: d.ts });
         return;
       }
       case 'message:removed': {

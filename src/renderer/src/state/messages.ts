@@ -61,9 +61,10 @@ export function fromSend(d: EventDataMap['message:send']): UiMessage {
     clientMsgId: d.clientMsgId,
     seq: d.seq,
     ts: d.ts,
-    removed: false,
+    // A replayed tombstone carries no body: the message was removed since (review H2).
+    removed: d.body === null,
     from: { user_id: d.from.user_id, displayName: d.from.displayName },
-    text: d.body.text,
+    text: d.body?.text ?? null,
     state: 'sent',
   };
 }
