@@ -71,7 +71,8 @@ async function main(): Promise<void> {
     await local.server?.close();
     return;
   }
-  console.log(`Parley is at ${host.url}  (local server: ${local.url})`);
+  // The link carries the key that lets a page drive this app: it is printed, never served.
+  console.log(`Parley is at ${host.launchUrl}  (local server: ${local.url})`);
   const stop = () => {
     void (async () => {
       await host.close();

@@ -3,13 +3,16 @@
 //
 // Only this machine's pages may drive it: it listens on loopback only; the HTTP Host must be the
 // loopback name and port it serves (no DNS rebinding); the WebSocket Origin must be that same
-// origin; and the first frame must carry a secret made at launch, which is written into the page
-// it serves (other sites cannot read that page: the same-origin policy).
+// origin; and the first frame must carry a secret made at launch. The secret travels only in the
+// fragment of the launch URL it prints (`#k=...`), which browsers never send to a server: it once
+// was written into the served page, where any local process could read it with a plain GET
+// (security review M8). The page keeps it in its tab's sessionStorage.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
+import { requestPath } from '../server/request-guard.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_CHANNELS } from '../shared/ipc.js';
 import type { Disposable } from '../shared/emitter.js';
@@ -39,7 +42,12 @@ const TYPES: Record<string, string> = {
 };
 
 export interface WebHost {
+  /** The page's address, without the secret. */
   url: string;
+  /** The address to open: the page with the secret in its fragment. */
+  launchUrl: string;
+  /** The launch secret (tests drive the IPC socket with it). */
+  secret: string;
   port: number;
   close(): Promise<void>;
 }
@@ -59,10 +67,20 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     throw new Error(`no built renderer in ${rendererDir}: run npm run build first`);
   }
   const secret = randomBytes(24).toString('base64url');
-  const root = normalize(rendererDir) + sep;
+  const files = servedFiles(rendererDir);
   let allowedHosts = new Set<string>();
 
-  const http = createServer((req, res) => serve(req, res));
+  // Neither listener may throw: an exception there ends the process, and with it the core and
+  // the embedded server (review H1: `GET /%FF` and an upgrade to `//` once did).
+  const http = createServer((req, res) => {
+    try {
+      serve(req, res);
+    } catch (err) {
+      log('serving a request failed', err);
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('Bad request');
+    }
+  });
   function serve(req: IncomingMessage, res: ServerResponse): void {
     if (!allowedHosts.has(req.headers.host ?? '')) {
       res
@@ -74,9 +92,10 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(root, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+    // Only the files of the build, by their exact path: nothing is decoded into a file path.
+    const path = requestPath(req.url);
+    const file = path === undefined ? undefined : files.get(path === '/' ? '/index.html' : path);
+    if (file === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       return;
     }
@@ -86,31 +105,31 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
     };
-    if (file.endsWith(`${sep}index.html`)) {
-      const html = readFileSync(file, 'utf8').replace(
-        '</head>',
-        `<meta name="parley-web-host" content="${secret}" /></head>`,
-      );
-      res.writeHead(200, headers).end(html);
-      return;
-    }
-    res.writeHead(200, headers).end(readFileSync(file));
+    res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : readFileSync(file));
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   http.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const origin = req.headers.origin ?? '';
-    const host = req.headers.host ?? '';
-    if (
-      url.pathname !== WEB_HOST_IPC_PATH ||
-      !allowedHosts.has(host) ||
-      origin !== `http://${host}`
-    ) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-      return;
+    try {
+      const origin = req.headers.origin ?? '';
+      const host = req.headers.host ?? '';
+      if (
+        requestPath(req.url) !== WEB_HOST_IPC_PATH ||
+        !allowedHosts.has(host) ||
+        origin !== `http://${host}`
+      ) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+    } catch (err) {
+      log('an upgrade failed', err);
+      socket.destroy();
     }
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+  });
+  http.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
   const pages = new Set<WebSocket>();
@@ -175,8 +194,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   });
   const { port } = http.address() as AddressInfo;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const url = `http://127.0.0.1:${port}/`;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url,
+    launchUrl: `${url}#k=${secret}`,
+    secret,
     port,
     async close() {
       for (const s of subs) s.dispose();
@@ -186,4 +208,19 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       await new Promise<void>((r) => http.close(() => r()));
     },
   };
+}
+
+/** Every file of the build, by the URL path it is served under (`/assets/x.js`). */
+function servedFiles(rendererDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile())
+        out.set(`/${relative(rendererDir, full).split(sep).join('/')}`, full);
+    }
+  };
+  walk(rendererDir);
+  return out;
 }

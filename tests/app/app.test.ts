@@ -114,8 +114,11 @@ describe('the web host', () => {
   });
 
   async function secretOf(): Promise<string> {
+    // The page never carries the secret (review M8): any local process could GET it.
     const html = await (await fetch(host.url)).text();
-    return /name="parley-web-host" content="([^"]+)"/.exec(html)![1]!;
+    expect(html).not.toContain(host.secret);
+    expect(html).not.toContain('parley-web-host');
+    return host.secret;
   }
 
   /** A page-like client: same origin, hello with the secret; resolves once ready. */
@@ -218,7 +221,7 @@ describe('the web host', () => {
       const errors: string[] = [];
       tab.on('pageerror', (e) => errors.push(e.message));
       tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      await tab.goto(host.url);
+      await tab.goto(host.launchUrl);
       await tab.getByRole('heading', { name: 'Welcome to Parley' }).waitFor({ timeout: 5000 });
       await tab.screenshot({ path: join(ROOT, 'test-results/web-host-shell.png') });
       expect(errors).toEqual([]);
@@ -229,7 +232,7 @@ describe('the web host', () => {
       await context.grantPermissions(['notifications'], { origin: host.url.replace(/\/$/, '') });
       const tab = await context.newPage();
       await tab.addInitScript(RECORD_NOTIFICATIONS);
-      await tab.goto(host.url);
+      await tab.goto(host.launchUrl);
       await tab.getByRole('heading', { name: 'Welcome to Parley' }).waitFor({ timeout: 5000 });
       core.push('notification:show', {
         accountId: 'a',

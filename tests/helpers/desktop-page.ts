@@ -61,7 +61,7 @@ export async function openDesktop(
   await page.addInitScript(LOOPBACK_ICE);
   if (opts.recordNotifications) await page.addInitScript(RECORD_NOTIFICATIONS);
   if (opts.initScript) await page.addInitScript(opts.initScript);
-  await page.goto(host.url);
+  await page.goto(host.launchUrl);
   return {
     core,
     host,

@@ -19,14 +19,33 @@ export type BridgeProblem = { code: 'NO_BRIDGE' | 'DISCONNECTED'; message: strin
 /** The bridge of this window, or null with the reason when there is none. */
 export function getBridge(): ParleyBridge | BridgeProblem {
   if (window.parley) return window.parley;
-  const secret = document.querySelector<HTMLMetaElement>('meta[name="parley-web-host"]')?.content;
+  const secret = webHostSecret();
   if (!secret) {
     return {
       code: 'NO_BRIDGE',
-      message: 'This window has no connection to the Parley desktop app.',
+      message:
+        'This window has no connection to the Parley desktop app. In a browser, open the link ' +
+        "`npm run web` printed: it carries this tab's key.",
     };
   }
   return webHostBridge(`ws://${location.host}/ipc`, secret);
+}
+
+const SECRET_KEY = 'parley-web-host';
+
+/**
+ * The web host's launch secret: from the URL's fragment on first load (`#k=...`, never sent to
+ * any server), then from this tab's sessionStorage, so a reload keeps working. The fragment is
+ * removed from the address bar at once.
+ */
+function webHostSecret(): string | undefined {
+  const fromUrl = /(?:^#|&)k=([\w-]+)/.exec(location.hash)?.[1];
+  if (fromUrl) {
+    sessionStorage.setItem(SECRET_KEY, fromUrl);
+    history.replaceState(null, '', location.pathname + location.search);
+    return fromUrl;
+  }
+  return sessionStorage.getItem(SECRET_KEY) ?? undefined;
 }
 
 /** The ParleyBridge over the web host's WebSocket (src/main/web-host.ts). */
