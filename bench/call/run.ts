@@ -174,8 +174,10 @@ async function fileTransfer(a: Page, b: Page) {
   const path = join(tempDir('parley-bench-file-'), 'bench.bin');
   writeFileSync(path, randomBytes(FILE_MB * 1024 * 1024));
   await a.getByLabel('Send a file').setInputFiles(path);
-  await b.getByText('SHA-256 verified').waitFor({ timeout: 300_000 });
   const incoming = b.getByRole('listitem', { name: 'Receiving bench.bin' });
+  // The receiver accepts first; the timing starts there (data-started is set on accepting).
+  await incoming.getByRole('button', { name: 'Accept' }).click();
+  await b.getByText('SHA-256 verified').waitFor({ timeout: 300_000 });
   const outgoing = a.getByRole('listitem', { name: 'Sending bench.bin' });
   await outgoing.getByText('Sent').waitFor({ timeout: 10_000 });
   const started = Number(await incoming.getAttribute('data-started'));

@@ -206,6 +206,11 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     const path = join(tempDir('parley-call-file-'), 'big.bin');
     writeFileSync(path, file);
     await a.getByLabel('Send a file').setInputFiles(path);
+    // Nothing arrives before Ben accepts it (review M13).
+    await b
+      .getByRole('listitem', { name: 'Receiving big.bin' })
+      .getByRole('button', { name: 'Accept' })
+      .click();
     const verified = b.getByText('SHA-256 verified');
     await seen(verified, 60_000);
     const seconds = (Date.now() - started) / 1000;
@@ -334,6 +339,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await a.getByLabel('Send a file').setInputFiles(path);
     for (const p of [b, c]) {
       const got = p.getByRole('listitem', { name: 'Receiving notes.bin from Ann' });
+      await got.getByRole('button', { name: 'Accept' }).click();
       await seen(got.getByText('SHA-256 verified'), 30_000);
       expect(await got.locator('[data-sha256]').getAttribute('data-sha256')).toBe(sha);
     }

@@ -15,6 +15,7 @@ import { SettingsDialog } from './features/settings/SettingsDialog';
 import { Sidebar, sidebarOrder } from './features/sidebar/Sidebar';
 import { QuickSwitcher } from './features/switcher/QuickSwitcher';
 import { ChatStore } from './state/chat-store';
+import { ErrorBoundary } from './ui/ErrorBoundary';
 import { StoreContext, useChatStore, useStore } from './state/use-store';
 
 type Open = 'groups' | 'settings' | 'switcher' | null;
@@ -56,7 +57,9 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
   return (
     <StoreContext.Provider value={store}>
       <CallContext.Provider value={calls}>
-        <Screens />
+        <ErrorBoundary area="Parley">
+          <Screens />
+        </ErrorBoundary>
       </CallContext.Provider>
     </StoreContext.Provider>
   );
@@ -131,12 +134,18 @@ function Workspace() {
 
   return (
     <div className="workspace">
-      <Sidebar onBrowseGroups={() => setOpen('groups')} onSettings={() => setOpen('settings')} />
+      <ErrorBoundary area="the sidebar">
+        <Sidebar onBrowseGroups={() => setOpen('groups')} onSettings={() => setOpen('settings')} />
+      </ErrorBoundary>
       <main className="main">
-        <CallPanel />
-        <ScreenPicker />
+        <ErrorBoundary area="the call panel">
+          <CallPanel />
+          <ScreenPicker />
+        </ErrorBoundary>
         {active ? (
-          <ChatView conversation={active} />
+          <ErrorBoundary area="this conversation" key={active}>
+            <ChatView conversation={active} />
+          </ErrorBoundary>
         ) : (
           <div className="welcome">
             <h1>Welcome to Parley</h1>
@@ -160,9 +169,11 @@ function Workspace() {
           </button>
         </div>
       )}
-      {open === 'groups' && <GroupBrowser onClose={() => setOpen(null)} />}
-      {open === 'settings' && <SettingsDialog onClose={() => setOpen(null)} />}
-      {open === 'switcher' && <QuickSwitcher onClose={() => setOpen(null)} />}
+      <ErrorBoundary area="the dialog" key={open ?? 'none'}>
+        {open === 'groups' && <GroupBrowser onClose={() => setOpen(null)} />}
+        {open === 'settings' && <SettingsDialog onClose={() => setOpen(null)} />}
+        {open === 'switcher' && <QuickSwitcher onClose={() => setOpen(null)} />}
+      </ErrorBoundary>
     </div>
   );
 }

@@ -16,6 +16,7 @@ function TransferRow({ t, group }: { t: Transfer & { with: string }; group: bool
   // In a group call a file goes to each person separately: say to or from whom.
   const whom = group ? ` ${t.direction === 'out' ? 'to' : 'from'} ${t.with}` : '';
   const label = `${t.direction === 'out' ? 'Sending' : 'Receiving'} ${t.name}${whom}`;
+  const offeredToMe = t.state === 'offered' && t.direction === 'in';
   return (
     <li
       className={`transfer transfer-${t.state}`}
@@ -36,6 +37,26 @@ function TransferRow({ t, group }: { t: Transfer & { with: string }; group: bool
           </button>
         </>
       )}
+      {offeredToMe && (
+        <>
+          <span className="hint">wants to send you this file</span>
+          <button type="button" className="small" onClick={() => store.acceptTransfer(t.id)}>
+            Accept
+          </button>
+          <button type="button" className="small" onClick={() => store.declineTransfer(t.id)}>
+            Decline
+          </button>
+        </>
+      )}
+      {t.state === 'offered' && t.direction === 'out' && (
+        <>
+          <span className="hint">Waiting for them to accept…</span>
+          <button type="button" className="small" onClick={() => store.cancelTransfer(t.id)}>
+            Cancel
+          </button>
+        </>
+      )}
+      {t.state === 'declined' && <span className="hint">{t.problem ?? 'Declined.'}</span>}
       {t.state === 'verifying' && <span className="hint">Checking…</span>}
       {t.state === 'done' && t.direction === 'in' && t.url && (
         <>
@@ -50,7 +71,7 @@ function TransferRow({ t, group }: { t: Transfer & { with: string }; group: bool
       {t.state === 'done' && t.direction === 'out' && <span className="ok">Sent</span>}
       {t.state === 'cancelled' && <span className="hint">Cancelled</span>}
       {t.state === 'failed' && (
-        <span className="form-error">The call ended before it was sent.</span>
+        <span className="form-error">{t.problem ?? 'The call ended before it was sent.'}</span>
       )}
       {t.state === 'corrupt' && (
         <span className="form-error" role="alert">

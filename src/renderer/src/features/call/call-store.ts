@@ -136,6 +136,8 @@ export class CallStore {
   private readonly links = new Map<string, Link>();
   /** Signals from connections not linked yet, by cid (the answer's first ICE candidates). */
   private readonly early = new Map<string, unknown[]>();
+  /** Who (by the server's word) sent each early connection's signals. */
+  private readonly earlyUser = new Map<string, string>();
   /** Transfer lists by cid; kept after a connection closes (received files stay savable). */
   private readonly transferLists = new Map<string, { name: string; list: Transfer[] }>();
   /** The caller's camera and microphone while they open (ringing goes on meanwhile). */
@@ -347,6 +349,15 @@ export class CallStore {
     for (const l of this.links.values()) l.files?.cancel(id);
   }
 
+  /** Takes a file someone in the call offered. */
+  acceptTransfer(id: string): void {
+    for (const l of this.links.values()) l.files?.accept(id);
+  }
+
+  declineTransfer(id: string): void {
+    for (const l of this.links.values()) l.files?.decline(id);
+  }
+
   /** A line in the call's chat (text-chat channel), to everyone connected. */
   say(text: string): void {
     if (!text.trim()) return;
@@ -368,7 +379,7 @@ export class CallStore {
   // ---- signals from the other side -----------------------------------------------------------
 
   private async onSignal(
-    from: { user_id: string; cid: string },
+    from: { user_id: string; cid: string; displayName?: string },
     callId: string,
     signal: CallSignal,
   ): Promise<void> {
@@ -404,9 +415,12 @@ export class CallStore {
         );
         return;
       }
-      // The ring comes from another person's client: its text is shown and notified, no more.
-      const name = typeof signal.name === 'string' ? signal.name.slice(0, 64) : 'Someone';
-      const group = typeof signal.group === 'string' ? signal.group.slice(0, 64) : undefined;
+      // The ring comes from another person's client: the caller is named as the server knows
+      // them, never by the ring's own `name`, and a group is shown only when both are in it
+      // (review M3: "Your CEO is calling #board-of-directors" from anyone).
+      const name = this.nameOf(from);
+      const group = await this.sharedGroup(signal.group, from.user_id);
+      if (this.view.callId === callId || this.busy()) return;
       const video = signal.video === true;
       this.set({
         ...IDLE,
@@ -452,6 +466,20 @@ export class CallStore {
         return this.onRoster(from.cid, signal);
       case 'sdp': {
         const link = this.links.get(from.cid);
+        // A roster binds a connection to a person; the server says who really sent this. A
+        // caller listing their own second connection as someone else is found here (M3).
+        if (link && link.userId !== from.user_id) {
+          this.dropLink(from.cid, 'that connection belongs to someone else than the caller said');
+          return;
+        }
+        if (!link) {
+          const sentBy = this.earlyUser.get(from.cid);
+          if (sentBy !== undefined && sentBy !== from.user_id) return;
+          this.earlyUser.set(from.cid, from.user_id);
+        }
+        if (from.displayName && who && who.cid === from.cid && who.name !== from.displayName) {
+          this.patchParticipant(who.userId, { name: from.displayName.slice(0, 64) });
+        }
         if (link?.peer) {
           link.peer.signal(signal.data);
         } else if (link || this.early.has(from.cid) || this.early.size < MAX_CALL_SIZE) {
@@ -513,10 +541,16 @@ export class CallStore {
       if (typeof m?.cid !== 'string' || typeof m.user_id !== 'string') continue;
       const known = this.view.participants.some((p) => p.userId === m.user_id);
       if (known || this.view.participants.length + 1 >= MAX_CALL_SIZE) continue;
+      // Signals that already came from this connection were sent by someone else (M3).
+      const sentBy = this.earlyUser.get(m.cid);
+      if (sentBy !== undefined && sentBy !== m.user_id) continue;
+      // The name is ours for that user id where we know one; the roster's is only a fallback
+      // until their first signal brings the server's.
+      const name = this.knownName(m.user_id) ?? String(m.name).slice(0, 64);
       this.set({
         participants: [
           ...this.view.participants,
-          { userId: m.user_id, name: String(m.name).slice(0, 64), cid: m.cid, phase: 'connecting' },
+          { userId: m.user_id, name, cid: m.cid, phase: 'connecting' },
         ],
       });
       this.link(m.user_id, m.cid, signal.offer === true, local);
@@ -524,6 +558,38 @@ export class CallStore {
   }
 
   // ---- internals -----------------------------------------------------------------------------
+
+  /** A person's name as this client knows it: a dm's peer or a member list's entry. */
+  private knownName(userId: string): string | undefined {
+    const state = this.chat.getState();
+    const dm = state.conversations.get(`dm:${userId}`);
+    if (dm) return dm.name;
+    for (const list of state.members.values()) {
+      const m = list.find((u) => u.user_id === userId);
+      if (m) return m.displayName;
+    }
+    return undefined;
+  }
+
+  private nameOf(from: { user_id: string; displayName?: string }): string {
+    return (from.displayName ?? this.knownName(from.user_id) ?? 'Someone').slice(0, 64);
+  }
+
+  /** The ring's group, if both the caller and this user are in it (asked of the server). */
+  private async sharedGroup(claimed: unknown, caller: string): Promise<string | undefined> {
+    if (typeof claimed !== 'string' || claimed.length > 64) return undefined;
+    const state = this.chat.getState();
+    if (!state.conversations.has(`group:${claimed}`) || !state.accountId) return undefined;
+    try {
+      const { list } = await this.chat.call('groups:members', {
+        accountId: state.accountId,
+        group: claimed,
+      });
+      return list.some((u) => u.user_id === caller) ? claimed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
 
   private async ring(
     others: { userId: string; name: string }[],
@@ -656,6 +722,7 @@ export class CallStore {
     link.peer = peer;
     for (const data of this.early.get(cid) ?? []) peer.signal(data);
     this.early.delete(cid);
+    this.earlyUser.delete(cid);
     const name = this.view.participants.find((p) => p.userId === link.userId)?.name ?? 'them';
     link.files = new FileTransfers(peer.channel('file-transfer'), (list) => {
       this.transferLists.set(cid, { name, list });
@@ -719,6 +786,7 @@ export class CallStore {
   private closeLink(cid: string): void {
     const link = this.links.get(cid);
     this.early.delete(cid);
+    this.earlyUser.delete(cid);
     if (!link) return;
     this.clearLinkTimer(link);
     link.peer?.close();
@@ -841,6 +909,7 @@ export class CallStore {
     this.clearTimer();
     for (const cid of [...this.links.keys()]) this.closeLink(cid);
     this.early.clear();
+    this.earlyUser.clear();
     // Received files stay downloadable until the call panel is closed (reset).
     for (const t of this.view.local?.getTracks() ?? []) t.stop();
     for (const t of this.view.screen?.getTracks() ?? []) t.stop();
