@@ -18,7 +18,7 @@ import type {
   Recipient,
 } from './protocol.js';
 import type { BridgeName, IpcEventChannel, InvokeChannel } from './ipc-channels.js';
-import { groupName, iceServer, recipient, requestParams } from './schemas.js';
+import { groupName, iceServer, password, recipient, requestParams } from './schemas.js';
 
 export { bridgeName, EVENT_CHANNELS, INVOKE_CHANNELS } from './ipc-channels.js';
 export type { IpcEventChannel, InvokeChannel } from './ipc-channels.js';
@@ -96,6 +96,9 @@ export const invokeArgs = {
     })
     .strict(),
   'accounts:signOut': z.object({ accountId }).strict(),
+  'accounts:changePassword': z
+    .object({ accountId, currentPassword: z.string().max(256), newPassword: password })
+    .strict(),
   'conversations:list': z.object({ accountId }).strict(),
   'chat:post': z.object({ accountId, to: recipient, text: messageText }).strict(),
   'chat:retry': z.object({ accountId, clientMsgId: z.string().min(1).max(64) }).strict(),
@@ -119,7 +122,15 @@ export const invokeArgs = {
     .object({ accountId, to: recipient, state: z.enum(['typing', 'paused']) })
     .strict(),
   'groups:search': requestParams.groups.and(z.object({ accountId })),
-  'groups:join': z.object({ accountId, group: groupName }).strict(),
+  'groups:join': z
+    .object({
+      accountId,
+      group: groupName,
+      private: z.boolean().optional(),
+      invite: z.string().min(1).max(64).optional(),
+    })
+    .strict(),
+  'groups:invite': z.object({ accountId, group: groupName }).strict(),
   'groups:leave': z.object({ accountId, group: groupName }).strict(),
   'groups:members': z.object({ accountId, group: groupName }).strict(),
   'presence:set': z
@@ -193,7 +204,9 @@ export interface InvokeResults {
   'accounts:list': AccountView[];
   'accounts:signUp': AccountView;
   'accounts:signIn': AccountView;
-  'accounts:signOut': Record<string, never>;
+  /** `revoked`: the server ended the sign-in too (false when it could not be reached). */
+  'accounts:signOut': { revoked: boolean };
+  'accounts:changePassword': Record<string, never>;
   'conversations:list': (ConversationSummary & { unread: number })[];
   'chat:post': OutboxItemView;
   'chat:retry': Record<string, never>;
@@ -208,6 +221,7 @@ export interface InvokeResults {
   'groups:join': GroupSummary;
   'groups:leave': { group: string };
   'groups:members': { list: GroupUser[] };
+  'groups:invite': { group: string; code: string; expiresAt: number };
   'presence:set': { status: PresenceStatus };
   'presence:list': { userId: string; status: VisibleStatus; text?: string }[];
   'rtc:signal': Record<string, never>;

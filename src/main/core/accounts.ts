@@ -29,6 +29,9 @@ export const AccountErrorCode = {
   REGISTRATION_CLOSED: 'REGISTRATION_CLOSED',
   RATE_LIMITED: 'RATE_LIMITED',
   BAD_REQUEST: 'BAD_REQUEST',
+  SERVER_BUSY: 'SERVER_BUSY',
+  /** An https server offered an unencrypted (or foreign) realtime address. */
+  INSECURE_SERVER: 'INSECURE_SERVER',
   SERVER_ERROR: 'SERVER_ERROR',
 } as const;
 export type AccountErrorCode = (typeof AccountErrorCode)[keyof typeof AccountErrorCode];
@@ -52,6 +55,38 @@ const tokenBody = z.object({
   username: z.string(),
 });
 const endpointBody = z.object({ url: z.string().regex(/^wss?:\/\//) });
+
+/**
+ * The realtime address a server announced, checked against the address the person gave: an
+ * https server must offer wss on its own host, or the token would cross the network in clear
+ * (security review M12: a proxy terminating TLS made the server announce ws://).
+ */
+export function checkRealtimeUrl(serverUrl: string, realtimeUrl: string): string {
+  const server = new URL(serverUrl);
+  let realtime: URL;
+  try {
+    realtime = new URL(realtimeUrl);
+  } catch {
+    throw new AccountError('NOT_PARLEY', `${serverUrl} does not look like a Parley server.`);
+  }
+  if (server.protocol === 'https:') {
+    if (realtime.protocol !== 'wss:' || realtime.hostname !== server.hostname) {
+      throw new AccountError(
+        'INSECURE_SERVER',
+        `${serverUrl} offered an unencrypted or foreign connection (${realtime.protocol}//${realtime.host}); ` +
+          'Parley will not send your sign-in over it. Its administrator should set --public-url or --trust-proxy.',
+      );
+    }
+  }
+  return realtime.href;
+}
+
+interface CallOptions {
+  method?: 'GET' | 'POST' | 'DELETE';
+  token?: string;
+  /** What a 401 means here, when it is not a wrong password at sign-in. */
+  unauthorized?: string;
+}
 
 /**
  * What a person types as a server: `localhost:7420`, `chat.example.org`, `https://chat.example.org/`.
@@ -114,10 +149,11 @@ export class AccountService {
     const endpoint = endpointBody.safeParse(await this.call(serverUrl, '/v1/realtime/endpoint'));
     if (!endpoint.success)
       throw new AccountError('NOT_PARLEY', `${serverUrl} does not look like a Parley server.`);
+    const realtimeUrl = checkRealtimeUrl(serverUrl, endpoint.data.url);
     const account: Account = {
       id: `${serverUrl}#${userId}`,
       serverUrl,
-      realtimeUrl: endpoint.data.url,
+      realtimeUrl,
       userId,
       username: signedIn.data.username,
     };
@@ -129,17 +165,62 @@ export class AccountService {
     return this.secrets.get(account.id);
   }
 
-  /** Forgets the token; the account must sign in again. */
-  signOut(account: Account): Promise<void> {
-    return this.secrets.delete(account.id);
+  /**
+   * Ends the sign-in on the server (the token stops working everywhere it was copied to), then
+   * forgets it here. Whether the server could be told is returned: signing out on this computer
+   * never fails for want of a network.
+   */
+  async signOut(account: Account): Promise<{ revoked: boolean }> {
+    const token = await this.secrets.get(account.id);
+    let revoked = false;
+    if (token) {
+      try {
+        await this.call(account.serverUrl, '/v1/tokens/current', undefined, {
+          method: 'DELETE',
+          token,
+        });
+        revoked = true;
+      } catch (err) {
+        // An already revoked or expired token is as signed out as can be.
+        revoked = err instanceof AccountError && err.code === 'INVALID_CREDENTIALS';
+      }
+    }
+    await this.secrets.delete(account.id);
+    return { revoked };
   }
 
-  private async call(serverUrl: string, path: string, body?: unknown): Promise<unknown> {
+  /** Changes the password; every other sign-in of the account ends, this one gets a new token. */
+  async changePassword(account: Account, current: string, next: string): Promise<void> {
+    const token = await this.secrets.get(account.id);
+    if (!token) throw new AccountError('INVALID_CREDENTIALS', 'Sign in again first.');
+    const answer = tokenBody.safeParse(
+      await this.call(
+        account.serverUrl,
+        '/v1/users/me/password',
+        { currentPassword: current, newPassword: next },
+        { token, unauthorized: 'The current password is wrong.' },
+      ),
+    );
+    if (!answer.success) {
+      throw new AccountError('NOT_PARLEY', `${account.serverUrl} gave no new sign-in.`);
+    }
+    await this.secrets.set(account.id, answer.data.token);
+  }
+
+  private async call(
+    serverUrl: string,
+    path: string,
+    body?: unknown,
+    opts: CallOptions = {},
+  ): Promise<unknown> {
     let res: Response;
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     try {
       res = await this.fetchImpl(`${serverUrl}${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
+        headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
@@ -168,7 +249,10 @@ export class AccountService {
     const { code, message } = parsed.data.error;
     switch (res.status) {
       case 401:
-        throw new AccountError('INVALID_CREDENTIALS', 'Wrong username or password.');
+        throw new AccountError(
+          'INVALID_CREDENTIALS',
+          opts.unauthorized ?? 'Wrong username or password.',
+        );
       case 409:
         throw new AccountError('USERNAME_TAKEN', 'That username is taken; try another.');
       case 403:
@@ -186,6 +270,12 @@ export class AccountService {
       }
       case 400:
         throw new AccountError('BAD_REQUEST', message);
+      case 503:
+        throw new AccountError(
+          'SERVER_BUSY',
+          'The server is busy signing people in; try again in a moment.',
+          Number(res.headers.get('retry-after') ?? '1'),
+        );
       default:
         throw new AccountError('SERVER_ERROR', `The server failed (${code}); try again later.`);
     }

@@ -294,14 +294,29 @@ export class DesktopCore {
     return this.added(await this.accountService.signIn(server, username, password));
   }
 
-  async signOut(accountId: string): Promise<Record<string, never>> {
+  async signOut(accountId: string): Promise<{ revoked: boolean }> {
     const account = this.account(accountId);
     this.sessions.get(accountId)?.dispose();
     this.sessions.delete(accountId);
-    await this.accountService.signOut(account);
+    const { revoked } = await this.accountService.signOut(account);
     this.accounts = this.accounts.filter((a) => a.id !== accountId);
     writeJsonAtomic(this.accountsFile, this.accounts);
     this.unreadChanged();
+    return { revoked };
+  }
+
+  /**
+   * A new password: the server ends every sign-in of the account (this connection too) and
+   * answers a new token, with which this connection starts again at once.
+   */
+  async changePassword(
+    accountId: string,
+    current: string,
+    next: string,
+  ): Promise<Record<string, never>> {
+    const account = this.account(accountId);
+    await this.accountService.changePassword(account, current, next);
+    this.sessions.get(accountId)?.client.start();
     return {};
   }
 

@@ -51,6 +51,8 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
       return core.signIn(a.server, a.username, a.password);
     case 'accounts:signOut':
       return core.signOut(a.accountId);
+    case 'accounts:changePassword':
+      return core.changePassword(a.accountId, a.currentPassword, a.newPassword);
     case 'conversations:list':
       return core.conversations(a.accountId);
     case 'chat:post':
@@ -77,8 +79,12 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
       const { accountId, ...params } = a;
       return core.request(accountId, 'groups', params);
     }
-    case 'groups:join':
-      return core.request(a.accountId, 'join', { group: a.group });
+    case 'groups:join': {
+      const { accountId, ...params } = a;
+      return core.request(accountId, 'join', params);
+    }
+    case 'groups:invite':
+      return core.request(a.accountId, 'invite', { group: a.group });
     case 'groups:leave':
       return core.request(a.accountId, 'leave', { group: a.group });
     case 'groups:members':

@@ -102,7 +102,12 @@ export function backoffDelay(
 }
 
 /** Close codes after which trying again cannot help until the user acts. */
-const FINAL_AUTH_CODES = new Set(['AUTH_FAILED', 'TOKEN_EXPIRED', 'UNSUPPORTED_VERSION']);
+const FINAL_AUTH_CODES = new Set([
+  'AUTH_FAILED',
+  'TOKEN_EXPIRED',
+  'TOKEN_REVOKED',
+  'UNSUPPORTED_VERSION',
+]);
 
 interface Pending {
   resolve: (result: unknown) => void;

@@ -251,10 +251,27 @@ export class ChatStore {
   async signOut(): Promise<void> {
     const { accountId } = this.state;
     if (!accountId) return;
-    await this.call('accounts:signOut', { accountId });
+    const { revoked } = await this.call('accounts:signOut', { accountId });
     const accounts = this.state.accounts.filter((a) => a.id !== accountId);
     this.set({ accounts, accountId: undefined });
     if (accounts[0]) this.useAccount(accounts[0].id);
+    if (!revoked) {
+      this.set({
+        notice: {
+          code: 'NOT_REVOKED',
+          message:
+            'Signed out on this computer, but the server could not be reached to end the ' +
+            'sign-in there. Change your password to end every sign-in.',
+        },
+      });
+    }
+  }
+
+  /** Every other sign-in of this account ends; this one goes on with a new token. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    const { accountId } = this.state;
+    if (!accountId) return;
+    await this.call('accounts:changePassword', { accountId, currentPassword, newPassword });
   }
 
   /** Shows another account (or, with none, the sign-in screen). */
@@ -478,10 +495,11 @@ export class ChatStore {
 
   // ---- groups and presence -----------------------------------------------------------------
 
-  async joinGroup(group: string): Promise<void> {
+  /** Joins (or creates: `private` makes it invite-only); `invite` is a member's code. */
+  async joinGroup(group: string, opts: { private?: boolean; invite?: string } = {}): Promise<void> {
     const accountId = this.state.accountId;
     if (!accountId) return;
-    await this.call('groups:join', { accountId, group });
+    await this.call('groups:join', { accountId, group, ...opts });
     this.ensureConversation(`group:${group}`);
     await this.open(`group:${group}`);
   }

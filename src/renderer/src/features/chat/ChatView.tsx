@@ -1,6 +1,10 @@
-// The open conversation: its header (presence, mute, leave), the messages, who is typing, and the
-// composer; the member list beside it for groups.
+// The open conversation: its header (presence, mute, invite, leave), the messages, who is typing,
+// and the composer; the member list beside it for groups.
+import { useEffect, useState } from 'react';
+import { formatInviteLink } from '../../../../shared/invite-link';
+import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
+import { Dialog } from '../../ui/Dialog';
 import { useCall, useCallStore } from '../call/use-call';
 import { MemberList } from '../presence/MemberList';
 import { PresenceDot } from '../presence/PresenceDot';
@@ -14,6 +18,7 @@ export function ChatView({ conversation }: { conversation: string }) {
   const presence = useStore((s) => (item?.peerId ? s.presence.get(item.peerId) : undefined));
   const muted = useStore((s) => s.settings?.muted.includes(conversation) ?? false);
   const accountId = useStore((s) => s.accountId);
+  const [inviting, setInviting] = useState(false);
   if (!item) return null;
   const group = item.kind === 'group' ? item.name : null;
   const title = group ? `#${group}` : item.name;
@@ -36,6 +41,11 @@ export function ChatView({ conversation }: { conversation: string }) {
             >
               {muted ? 'Unmute' : 'Mute'}
             </button>
+            {group && (
+              <button type="button" className="secondary" onClick={() => setInviting(true)}>
+                Invite
+              </button>
+            )}
             {group && (
               <button
                 type="button"
@@ -62,7 +72,63 @@ export function ChatView({ conversation }: { conversation: string }) {
         />
       </section>
       {group && <MemberList group={group} />}
+      {group && inviting && <InviteDialog group={group} onClose={() => setInviting(false)} />}
     </div>
+  );
+}
+
+/** A fresh invite link for the group (valid 7 days), to copy and send. */
+function InviteDialog({ group, onClose }: { group: string; onClose: () => void }) {
+  const store = useChatStore();
+  const accountId = useStore((s) => s.accountId)!;
+  const serverUrl = useStore((s) => s.accounts.find((a) => a.id === s.accountId)?.serverUrl);
+  const [link, setLink] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!serverUrl) return;
+    let live = true;
+    store
+      .call('groups:invite', { accountId, group })
+      .then((r) => live && setLink(formatInviteLink({ server: serverUrl, group, invite: r.code })))
+      .catch((err: unknown) => live && setProblem(describe(err).message));
+    return () => {
+      live = false;
+    };
+  }, [store, accountId, group, serverUrl]);
+  return (
+    <Dialog title={`Invite to #${group}`} onClose={onClose}>
+      <p className="hint">
+        Anyone with this link can join #{group} for the next 7 days. Send it only to the people you
+        mean to invite.
+      </p>
+      {link && (
+        <label>
+          Invite link
+          <input readOnly value={link} onFocus={(e) => e.target.select()} data-autofocus />
+        </label>
+      )}
+      {problem && (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      )}
+      {!link && !problem && <p aria-busy="true">Making a link…</p>}
+      {link && (
+        <button
+          type="button"
+          className="primary"
+          onClick={() =>
+            void navigator.clipboard
+              .writeText(link)
+              .then(() => setCopied(true))
+              .catch(() => setProblem('Copying failed: select the link and copy it yourself.'))
+          }
+        >
+          {copied ? 'Copied' : 'Copy link'}
+        </button>
+      )}
+    </Dialog>
   );
 }
 

@@ -1,6 +1,8 @@
-// Find groups by name or by size (the protocol's `groups` query), join or open them, or create
-// one (joining a group that does not exist creates it).
+// Find groups by name or by size (the protocol's `groups` query), join or open them, join a
+// private one with an invite link, or create one, public or private (joining a group that does
+// not exist creates it).
 import { useEffect, useState, type FormEvent } from 'react';
+import { parseInviteLink } from '../../../../shared/invite-link';
 import type { GroupSummary } from '../../../../shared/protocol';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
@@ -19,7 +21,10 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
   const [cursor, setCursor] = useState<string | undefined>();
   const [error, setError] = useState<string | null>(null);
   const [newName, setNewName] = useState('');
+  const [makePrivate, setMakePrivate] = useState(false);
+  const [link, setLink] = useState('');
   const [busy, setBusy] = useState(false);
+  const serverUrl = useStore((s) => s.accounts.find((a) => a.id === s.accountId)?.serverUrl);
 
   async function search(more = false) {
     setError(null);
@@ -47,11 +52,11 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [by, query, minMembers]);
 
-  async function join(group: string) {
+  async function join(group: string, opts: { private?: boolean; invite?: string } = {}) {
     setBusy(true);
     setError(null);
     try {
-      await store.joinGroup(group);
+      await store.joinGroup(group, opts);
       onClose();
     } catch (err) {
       setError(describe(err).message);
@@ -69,7 +74,19 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
       );
       return;
     }
-    void join(name);
+    void join(name, makePrivate ? { private: true } : {});
+  }
+
+  function joinByLink(e: FormEvent) {
+    e.preventDefault();
+    const parsed = parseInviteLink(link);
+    if ('problem' in parsed) return setError(parsed.problem);
+    if (parsed.server && serverUrl && parsed.server !== serverUrl) {
+      return setError(
+        `This invite is for another server (${parsed.server}); add that account first.`,
+      );
+    }
+    void join(parsed.group, parsed.invite ? { invite: parsed.invite } : {});
   }
 
   return (
@@ -119,7 +136,7 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
           return (
             <li key={g.group}>
               <span>
-                <strong>#{g.group}</strong>{' '}
+                <strong>#{g.group}</strong> {g.private && <span className="badge">private</span>}{' '}
                 <span className="hint">
                   {g.number_of_users} {g.number_of_users === 1 ? 'member' : 'members'}
                 </span>
@@ -156,10 +173,32 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
           More groups
         </button>
       )}
-      <form className="create-group" onSubmit={create}>
+      <form className="create-group" onSubmit={joinByLink} aria-label="Join with an invite link">
+        <label>
+          Invite link
+          <input
+            value={link}
+            onChange={(e) => setLink(e.target.value)}
+            placeholder="parley://join?…"
+            maxLength={600}
+          />
+        </label>
+        <button type="submit" className="secondary" disabled={busy || !link.trim()}>
+          Join with link
+        </button>
+      </form>
+      <form className="create-group" onSubmit={create} aria-label="Create a group">
         <label>
           New group name
           <input value={newName} onChange={(e) => setNewName(e.target.value)} maxLength={64} />
+        </label>
+        <label className="toggle">
+          <input
+            type="checkbox"
+            checked={makePrivate}
+            onChange={(e) => setMakePrivate(e.target.checked)}
+          />{' '}
+          Private: hidden from search, joined by invite link only
         </label>
         <button type="submit" className="primary" disabled={busy || !newName.trim()}>
           Create group

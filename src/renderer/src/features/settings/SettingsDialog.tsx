@@ -1,5 +1,6 @@
-// Notification settings: how much notifies, Do Not Disturb, muted conversations; start at login.
-import { useState } from 'react';
+// Notification settings: how much notifies, Do Not Disturb, muted conversations; start at login;
+// calls; the account's password.
+import { useState, type FormEvent } from 'react';
 import type { NotifySettingsView } from '../../../../shared/ipc';
 import type { IceServer } from '../../../../shared/protocol';
 import { useChatStore, useStore } from '../../state/use-store';
@@ -68,6 +69,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
         relayOnly={settings.relayOnly}
         save={(patch) => store.updateSettings(patch)}
       />
+      <PasswordSettings />
       <fieldset>
         <legend>Muted conversations</legend>
         {settings.muted.length === 0 && <p className="hint">None. Mute one from its header.</p>}
@@ -163,5 +165,81 @@ function CallSettings({
         Relay calls through TURN only (the other side never learns this computer&apos;s address)
       </label>
     </fieldset>
+  );
+}
+
+/** A new password for the account shown: every other sign-in of it ends. */
+function PasswordSettings() {
+  const store = useChatStore();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [again, setAgain] = useState('');
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (next.length < 8)
+      return setOutcome({ ok: false, text: 'A password has at least 8 characters.' });
+    if (next !== again) return setOutcome({ ok: false, text: 'The two new passwords differ.' });
+    setBusy(true);
+    try {
+      await store.changePassword(current, next);
+      setCurrent('');
+      setNext('');
+      setAgain('');
+      setOutcome({
+        ok: true,
+        text: 'Password changed. Every other computer signed in to this account is signed out.',
+      });
+    } catch (err) {
+      setOutcome({ ok: false, text: (err as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label="Change password">
+      <fieldset>
+        <legend>Password</legend>
+        <label>
+          Current password
+          <input
+            type="password"
+            autoComplete="current-password"
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+            required
+          />
+        </label>
+        <label>
+          New password
+          <input
+            type="password"
+            autoComplete="new-password"
+            value={next}
+            onChange={(e) => setNext(e.target.value)}
+            required
+          />
+        </label>
+        <label>
+          New password again
+          <input
+            type="password"
+            autoComplete="new-password"
+            value={again}
+            onChange={(e) => setAgain(e.target.value)}
+            required
+          />
+        </label>
+        {outcome && (
+          <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok' : 'form-error'}>
+            {outcome.text}
+          </p>
+        )}
+        <button type="submit" className="secondary" disabled={busy}>
+          Change password
+        </button>
+      </fieldset>
+    </form>
   );
 }
