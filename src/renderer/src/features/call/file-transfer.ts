@@ -22,8 +22,8 @@ export const ACCEPT_TIMEOUT_MS = 120_000;
  * Bidirectional overrides, isolates and other invisible or control characters: a name such as
  * `invoice\u202Etxt.exe` would otherwise show as `invoiceexe.txt`.
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_NAME_CHARS =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** A file name from the other side, safe to show and to save under. */
