@@ -199,7 +199,7 @@ function PasswordSettings() {
   }
   return (
     <form onSubmit={(e) => void submit(e)} aria-label="Change password">
-      <fieldset>
+      <fieldset className="stacked">
         <legend>Password</legend>
         <label>
           Current password
