@@ -2,7 +2,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountService, normalizeServerUrl } from '../../src/main/core/accounts.js';
+import {
+  AccountService,
+  checkRealtimeUrl,
+  normalizeServerUrl,
+} from '../../src/main/core/accounts.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { freePort, memorySecrets } from '../helpers/wait.js';
@@ -49,8 +53,56 @@ describe('AccountService', () => {
     const c = await ProtoClient.connect(account.realtimeUrl, token!);
     expect(c.userId).toBe(account.userId);
     await c.close();
-    await accounts.signOut(account);
+    // Sign-out ends the token on the server too: a copy of it no longer works (review M11).
+    expect(await accounts.signOut(account)).toEqual({ revoked: true });
     expect(await accounts.token(account)).toBeNull();
+    const copy = await ProtoClient.open(account.realtimeUrl);
+    expect((await copy.auth(token!)).error?.code).toBe('TOKEN_REVOKED');
+  });
+
+  it('signs out on this computer even when the server cannot be reached', async () => {
+    const secrets = memorySecrets();
+    const accounts = new AccountService(secrets);
+    const account = await accounts.signUp(server.url, 'offline-out', 'a good password');
+    const gone = { ...account, serverUrl: `http://127.0.0.1:${await freePort()}` };
+    expect(await accounts.signOut(gone)).toEqual({ revoked: false });
+    expect(await accounts.token(account)).toBeNull();
+  });
+
+  it('changes the password: the new token works, the old one and the old password do not', async () => {
+    const accounts = new AccountService(memorySecrets());
+    const account = await accounts.signUp(server.url, 'changer', 'the old password');
+    const before = (await accounts.token(account))!;
+    await expect(
+      accounts.changePassword(account, 'not it at all', 'the new password'),
+    ).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+      message: 'The current password is wrong.',
+    });
+    await accounts.changePassword(account, 'the old password', 'the new password');
+    const after = (await accounts.token(account))!;
+    expect(after).not.toBe(before);
+    (await ProtoClient.connect(account.realtimeUrl, after)).ws.close();
+    const old = await ProtoClient.open(account.realtimeUrl);
+    expect((await old.auth(before)).error?.code).toBe('TOKEN_REVOKED');
+    await expect(accounts.signIn(server.url, 'changer', 'the old password')).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+  });
+
+  it('refuses an https server that offers ws:// or another host (review M12)', () => {
+    expect(checkRealtimeUrl('https://chat.example.org', 'wss://chat.example.org/v1/realtime')).toBe(
+      'wss://chat.example.org/v1/realtime',
+    );
+    for (const bad of ['ws://chat.example.org/v1/realtime', 'wss://evil.example/v1/realtime']) {
+      expect(() => checkRealtimeUrl('https://chat.example.org', bad)).toThrow(
+        expect.objectContaining({ code: 'INSECURE_SERVER' }),
+      );
+    }
+    // A local server has no TLS to lose.
+    expect(checkRealtimeUrl('http://127.0.0.1:7420', 'ws://127.0.0.1:7420/v1/realtime')).toBe(
+      'ws://127.0.0.1:7420/v1/realtime',
+    );
   });
 
   it('answers a taken username, a short password, a wrong password, in words', async () => {
