@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   app,
   BrowserWindow,
+  dialog,
   Notification,
   powerMonitor,
   powerSaveBlocker,
@@ -40,8 +41,15 @@ const pendingLinks: string[] = [];
 const isRect = (v: unknown): v is Rect =>
   typeof v === 'object' && v !== null && 'width' in v && 'x' in v;
 
+/** Origins compared, not prefixes: `http://localhost:5173.evil.example` is not ours (L15). */
 function isOurPage(url: string): boolean {
-  return RENDERER_URL ? url.startsWith(RENDERER_URL) : url.startsWith('file://');
+  try {
+    return RENDERER_URL
+      ? new URL(url).origin === new URL(RENDERER_URL).origin
+      : new URL(url).protocol === 'file:';
+  } catch {
+    return false;
+  }
 }
 
 function createWindow(): BrowserWindow {
@@ -100,12 +108,32 @@ function openDeepLink(raw: string): void {
   focusWindow();
   const account = core.listAccounts().find((a) => a.serverUrl === link.server);
   if (account && link.action === 'open') core.openConversation(account.id, link.conversation);
-  if (account && link.action === 'join') {
-    void core.request(account.id, 'join', { group: link.group }).then(
-      () => core?.openConversation(account.id, `group:${link.group}`),
-      () => undefined,
-    );
-  }
+  if (account && link.action === 'join') void confirmJoin(account.id, link);
+}
+
+/**
+ * Any web page can open a parley:// link, so a join waits for the person's yes (review L9):
+ * joining shows them to the group, whose members may then message and ring them.
+ */
+async function confirmJoin(
+  accountId: string,
+  link: { server: string; group: string; invite?: string },
+): Promise<void> {
+  const { response } = await dialog.showMessageBox({
+    type: 'question',
+    buttons: ['Join', 'Cancel'],
+    defaultId: 1,
+    cancelId: 1,
+    title: 'Join a group?',
+    message: `Join #${link.group} on ${link.server}?`,
+    detail: 'Its members will see you, and can message and call you. You can leave at any time.',
+  });
+  if (response !== 0 || !core) return;
+  const params = { group: link.group, ...(link.invite ? { invite: link.invite } : {}) };
+  await core.request(accountId, 'join', params).then(
+    () => core?.openConversation(accountId, `group:${link.group}`),
+    () => undefined,
+  );
 }
 
 /** The one door to the OS's URL handlers: only what checkExternalUrl accepts gets through. */

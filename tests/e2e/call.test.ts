@@ -546,7 +546,8 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await callAndAccept(c, a);
     await seen(callStatus(a).filter({ hasText: 'In a call with Cat' }));
     await a.getByRole('button', { name: 'Stats' }).click();
-    expect(await stat(a, 'ICE restarts')).toBe('0');
+    // The panel fills in on its first tick, a moment after it opens.
+    await expect.poll(() => stat(a, 'ICE restarts'), { timeout: 5_000 }).toBe('0');
     // Cat's page dies with no goodbye (its renderer crashes): no hangup, no DTLS close, the
     // packets just stop, as when a network goes away. Cat's core stays signed in.
     const cdp = await d.cat.context.newCDPSession(c);

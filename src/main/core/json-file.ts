@@ -1,5 +1,6 @@
 // Small JSON files written atomically (write, fsync, rename): a crash leaves the old content or
 // the new, never half. For the outbox, the account list and settings.
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -7,20 +8,42 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  unlinkSync,
   writeSync,
 } from 'node:fs';
+import { dirname } from 'node:path';
 import type { OutboxItem, OutboxStore } from './outbox.js';
 
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+  // A temporary name of its own: two writers sharing `${file}.tmp` once tore each other's files
+  // (security review L10). `wx`: never follow or reuse something already there.
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, JSON.stringify(value));
     fsyncSync(fd);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    unlinkSync(tmp);
+    throw err;
   }
+  closeSync(fd);
   renameSync(tmp, file);
+  syncDirectory(dirname(file));
+}
+
+/** The rename is durable only once the folder's entry is on disk too (POSIX; a no-op elsewhere). */
+function syncDirectory(dir: string): void {
+  if (process.platform === 'win32') return;
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a folder; the file itself is already on disk.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

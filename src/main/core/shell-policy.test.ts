@@ -68,6 +68,11 @@ describe('parseDeepLink', () => {
       'parley://join?server=https://chat.example&group=team-a',
       { action: 'join', server: 'https://chat.example', group: 'team-a' },
     ],
+    [
+      // An invite link to a private group, as the app makes it (src/shared/invite-link.ts).
+      'parley://join?server=https%3A%2F%2Fchat.example&group=board&invite=Ab-9_x',
+      { action: 'join', server: 'https://chat.example', group: 'board', invite: 'Ab-9_x' },
+    ],
   ])('accepts %s', (raw, link) => expect(parseDeepLink(raw)).toEqual(link));
 
   it.each([
@@ -76,6 +81,7 @@ describe('parseDeepLink', () => {
     'parley://open?server=https://chat.example/path&conversation=group:x',
     'parley://open?server=https://chat.example&conversation=evil',
     'parley://join?server=https://chat.example&group=../../etc',
+    'parley://join?server=https://chat.example&group=a&invite=<script>',
     'https://open?server=https://chat.example&group=x',
     'not a url',
     `parley://join?server=https://chat.example&group=${'a'.repeat(3000)}`,

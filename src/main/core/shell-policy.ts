@@ -47,14 +47,21 @@ export function trayState(
 
 export type DeepLink =
   | { action: 'open'; server: string; conversation: string }
-  | { action: 'join'; server: string; group: string };
+  | { action: 'join'; server: string; group: string; invite?: string };
 
 const serverParam = z
   .string()
   .max(500)
   .refine((s) => /^https?:\/\/[^/\s]+$/i.test(s), 'server is an http(s) origin');
 const openLink = z.object({ server: serverParam, conversation: conversationKey });
-const joinLink = z.object({ server: serverParam, group: groupName });
+const joinLink = z.object({
+  server: serverParam,
+  group: groupName,
+  invite: z
+    .string()
+    .regex(/^[\w-]{1,64}$/)
+    .optional(),
+});
 
 /**
  * `parley://open?server=https://chat.example&conversation=group:general` and
@@ -80,7 +87,14 @@ export function parseDeepLink(raw: string): DeepLink | null {
   }
   if (action === 'join') {
     const p = joinLink.safeParse(params);
-    return p.success ? { action: 'join', server: p.data.server, group: p.data.group } : null;
+    return p.success
+      ? {
+          action: 'join',
+          server: p.data.server,
+          group: p.data.group,
+          ...(p.data.invite ? { invite: p.data.invite } : {}),
+        }
+      : null;
   }
   return null;
 }

@@ -1,15 +1,17 @@
 // Access tokens on disk, encrypted with Electron's safeStorage (the OS keychain's key). Refuses
 // to store in plain text when the OS offers no encryption (a Linux session without a keyring).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { safeStorage } from 'electron';
 import type { SecretStore } from '../core/accounts.js';
-import { writeJsonAtomic } from '../core/json-file.js';
+import { readJson, writeJsonAtomic } from '../core/json-file.js';
+
+const isSecrets = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function safeStorageSecrets(dataDir: string): SecretStore {
   const file = join(dataDir, 'secrets.json');
-  const read = (): Record<string, string> =>
-    existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  // A damaged file is moved aside (the accounts sign in again) instead of failing every call.
+  const read = (): Record<string, string> => readJson(file, {}, isSecrets);
   return {
     async get(key) {
       const sealed = read()[key];
