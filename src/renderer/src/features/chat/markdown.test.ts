@@ -86,3 +86,32 @@ describe('the message markdown subset', () => {
     );
   });
 });
+
+describe('links and spans from a hostile sender (security review L4, L5)', () => {
+  it('link text that names another host shows the host it really opens', () => {
+    const [l] = parseInline('[https://bank.example/login](https://evil.example/phish)');
+    expect(l).toEqual({
+      type: 'link',
+      href: 'https://evil.example/phish',
+      children: [
+        { type: 'text', text: 'https://bank.example/login' },
+        { type: 'text', text: ' (evil.example)' },
+      ],
+    });
+    // Text that names the same host, or no host, is left as written.
+    expect(parseInline('[docs](https://example.org/d)')[0]).toMatchObject({
+      children: [{ type: 'text', text: 'docs' }],
+    });
+    expect(parseInline('[example.org/d](https://example.org/d)')[0]).toMatchObject({
+      children: [{ type: 'text', text: 'example.org/d' }],
+    });
+  });
+
+  it('an emphasis span ends within 1,000 characters, so an unclosed marker costs little', () => {
+    expect(parseInline(`**${'a'.repeat(999)}**`)[0]?.type).toBe('bold');
+    expect(parseInline(`**${'a'.repeat(1200)}**`)[0]?.type).toBe('text');
+    // The review's input: 16 KiB of `**a ` stays text (and no longer scans to the end each time).
+    const nasty = '**a '.repeat(4096);
+    expect(parseInline(nasty)).toEqual([{ type: 'text', text: nasty }]);
+  });
+});
