@@ -201,36 +201,24 @@ function PasswordSettings() {
     <form onSubmit={(e) => void submit(e)} aria-label="Change password">
       <fieldset className="stacked">
         <legend>Password</legend>
-        <label>
-          Current password
-          <input
-            type="password"
-            autoComplete="current-password"
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-            required
-          />
-        </label>
-        <label>
-          New password
-          <input
-            type="password"
-            autoComplete="new-password"
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-            required
-          />
-        </label>
-        <label>
-          New password again
-          <input
-            type="password"
-            autoComplete="new-password"
-            value={again}
-            onChange={(e) => setAgain(e.target.value)}
-            required
-          />
-        </label>
+        <PasswordField
+          label="Current password"
+          autoComplete="current-password"
+          value={current}
+          set={setCurrent}
+        />
+        <PasswordField
+          label="New password"
+          autoComplete="new-password"
+          value={next}
+          set={setNext}
+        />
+        <PasswordField
+          label="New password again"
+          autoComplete="new-password"
+          value={again}
+          set={setAgain}
+        />
         {outcome && (
           <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok' : 'form-error'}>
             {outcome.text}
@@ -241,5 +229,25 @@ function PasswordSettings() {
         </button>
       </fieldset>
     </form>
+  );
+}
+
+function PasswordField(props: {
+  label: string;
+  autoComplete: 'current-password' | 'new-password';
+  value: string;
+  set: (value: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}
+      <input
+        type="password"
+        autoComplete={props.autoComplete}
+        value={props.value}
+        onChange={(e) => props.set(e.target.value)}
+        required
+      />
+    </label>
   );
 }
