@@ -247,20 +247,25 @@ async function bareProtocolTrip(sender: ProtoClient, receiver: ProtoClient, grou
 
 // ---- 2. a conversation of 100,000 messages -------------------------------------------------
 
-function seedBig(server: TestServer, senderId: string): { lastSeq: number; seedMs: number } {
+async function seedBig(
+  server: TestServer,
+  senderId: string,
+): Promise<{ lastSeq: number; seedMs: number }> {
   const t0 = performance.now();
   let lastSeq = 0;
   const start = Date.now() - BIG * 1000;
   for (let i = 0; i < BIG; i++) {
-    lastSeq = server.store.appendMessage({
-      convId: 'group:big',
-      sender: { user_id: senderId, cid: 'seed', displayName: 'Archivist' },
-      clientMsgId: `seed-${i}`,
-      body: {
-        text: `big-${i} ${i % 7 === 0 ? 'a **longer** message that wraps over more than one line, with `code` and a link https://example.org/' + i : 'short one'}`,
-      },
-      ts: start + i * 1000,
-    }).seq;
+    lastSeq = (
+      await server.store.appendMessage({
+        convId: 'group:big',
+        sender: { user_id: senderId, cid: 'seed', displayName: 'Archivist' },
+        clientMsgId: `seed-${i}`,
+        body: {
+          text: `big-${i} ${i % 7 === 0 ? 'a **longer** message that wraps over more than one line, with `code` and a link https://example.org/' + i : 'short one'}`,
+        },
+        ts: start + i * 1000,
+      })
+    ).seq;
   }
   return { lastSeq, seedMs: performance.now() - t0 };
 }
@@ -468,7 +473,7 @@ async function main(): Promise<void> {
     console.log('send → rendered', JSON.stringify(results.sendToRendered, null, 1));
 
     // 2
-    const seeded = seedBig(server, bob.userId);
+    const seeded = await seedBig(server, bob.userId);
     console.log(`seeded ${BIG} messages in ${Math.round(seeded.seedMs)} ms`);
     // The first open asks the server; after a reload of the page, the desktop core answers from
     // its cache of the newest page (as after switching windows or restarting the renderer).

@@ -14,6 +14,11 @@ export interface BrokerMessage {
   cid?: string;
   /** Set on the admin `/presence` feed's copy, so a feed subscriber is not told twice. */
   feed?: boolean;
+  /**
+   * For the stored events of a conversation (`message:send`, `…:updated`, `…:removed`): their
+   * seq, by which a connection being attached drops what its resume replay already carried.
+   */
+  seq?: number;
   frame: string;
 }
 

@@ -256,7 +256,14 @@ class Connection implements HubConnection {
   private authTimer: NodeJS.Timeout | undefined;
   private queued: [RawData, boolean][] | undefined;
   private bucket: TokenBucket | undefined;
+  /** The requests of this connection, served one after another. */
+  private work: Promise<void> = Promise.resolve();
+  /** Live deliveries held while the connection is attached (see Hub.attach). */
+  private held: { message: BrokerMessage; bytes: Buffer }[] | undefined;
+  private heldBytes = 0;
   private refusals = 0;
+  /** Closing for sustained abuse once the admitted requests are answered. */
+  private abusive = false;
   private refusalWindowStart = 0;
   /** Bytes written since this socket was corked in the current turn (not yet offered to the kernel). */
   private corkedBytes = -1;
@@ -304,7 +311,33 @@ class Connection implements HubConnection {
     if (!this.wants(message.event, message.room)) return;
     // A `/presence` feed subscriber hears presence changes from the feed only, never twice.
     if (message.event === 'presence:update' && Boolean(message.feed) !== this.presenceFeed) return;
+    if (this.held) {
+      this.heldBytes += bytes.length;
+      if (this.heldBytes > this.gw.deps.config.limits.maxBufferedBytes) {
+        this.close(CloseCode.SLOW_CONSUMER, 'too much arrived while resuming');
+        return;
+      }
+      this.held.push({ message, bytes });
+      return;
+    }
     this.sendBytes(bytes);
+  }
+
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(replayed: ReadonlyMap<string, number>): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.heldBytes = 0;
+    for (const { message, bytes } of held) {
+      const upTo = message.room === undefined ? undefined : replayed.get(message.room);
+      // Already sent by the replay: the same seq of the same conversation.
+      if (message.seq !== undefined && upTo !== undefined && message.seq <= upTo) continue;
+      if (this.state !== 'open') return;
+      this.sendBytes(bytes);
+    }
   }
 
   sendEvent(event: EventName, room: string | undefined, frame: string): void {
@@ -426,11 +459,13 @@ class Connection implements HubConnection {
   // ---- incoming ----------------------------------------------------------------------------
 
   private onFrame(data: RawData, isBinary: boolean): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.abusive) return;
     // Any frame shows the peer is alive, not only a pong.
     this.missedPings = 0;
-    if (this.state === 'authenticating') {
-      if (this.queued && this.queued.length < MAX_QUEUED_BEFORE_AUTH) {
+    // While the authrequest is checked and the connection attached (its resume replayed), later
+    // frames wait their turn.
+    if (this.queued) {
+      if (this.queued.length < MAX_QUEUED_BEFORE_AUTH) {
         this.queued.push([data, isBinary]);
         return;
       }
@@ -522,8 +557,15 @@ class Connection implements HubConnection {
     }
     const extra = extraCost(requestType, parsed.data);
     if (extra > 0 && !this.admit(id, extra)) return;
+    // One request at a time per connection: with a networked store a later request could
+    // otherwise finish first (two posts stored out of the order they were sent).
+    this.work = this.work.then(() => this.serve(id, requestType, parsed.data));
+  }
+
+  private async serve(id: string, type: RequestType, params: unknown): Promise<void> {
+    if (this.state !== 'open') return;
     try {
-      const result = this.gw.deps.hub.handle(this, requestType, parsed.data as never);
+      const result = await this.gw.deps.hub.handle(this, type, params as never);
       this.sendJson({ type: 'reply', id, ok: true, result });
     } catch (err) {
       if (err instanceof HubError) {
@@ -554,7 +596,9 @@ class Connection implements HubConnection {
     }
     this.refusals++;
     if (this.refusals > limits.abuseRefusals) {
-      this.close(CloseCode.RATE_LIMIT, 'too many requests');
+      // What was admitted is still answered; nothing more is read; then the socket closes.
+      this.abusive = true;
+      void this.work.then(() => this.close(CloseCode.RATE_LIMIT, 'too many requests'));
       return false;
     }
     this.replyError(id, {
@@ -601,12 +645,13 @@ class Connection implements HubConnection {
     }
     if (this.state !== 'authenticating') return; // closed while the token was checked
     const userId = claims.sub;
-    const user = store.userById(userId);
+    const user = await store.userById(userId);
+    if (this.state !== 'authenticating') return;
     if (!user) {
       this.failAuth(id, ErrorCode.AUTH_FAILED, 'the account of this token no longer exists', true);
       return;
     }
-    if (user.tokenVersion !== claims.tv || store.isRevoked(claims.jti)) {
+    if (user.tokenVersion !== claims.tv || (await store.isRevoked(claims.jti))) {
       this.failAuth(
         id,
         ErrorCode.TOKEN_REVOKED,
@@ -654,8 +699,14 @@ class Connection implements HubConnection {
       heartbeat: Math.max(1, Math.round(config.heartbeatMs / 1000)),
     });
     log.debug({ cid: this.cid, userId }, 'authenticated');
-    hub.attach(this, req.resume);
-    const waiting = this.queued;
+    try {
+      await hub.attach(this, req.resume);
+    } catch (err) {
+      log.error({ err, cid: this.cid }, 'attaching a connection failed');
+      this.close(CloseCode.GOING_AWAY, 'the server failed to resume this connection');
+      return;
+    }
+    const waiting = this.queued ?? [];
     this.queued = undefined;
     for (const [data, isBinary] of waiting) {
       if (this.state !== 'open') break;

@@ -130,8 +130,10 @@ export function createHttpHandler(deps: HttpDeps) {
     if (!header?.startsWith('Bearer ')) return undefined;
     try {
       const claims = await tokens.verify(header.slice(7));
-      const user = store.userById(claims.sub);
-      if (!user || user.tokenVersion !== claims.tv || store.isRevoked(claims.jti)) return undefined;
+      const user = await store.userById(claims.sub);
+      if (!user || user.tokenVersion !== claims.tv || (await store.isRevoked(claims.jti))) {
+        return undefined;
+      }
       return { user, jti: claims.jti, expMs: claims.expMs };
     } catch (err) {
       if (err instanceof TokenError) return undefined;
@@ -185,11 +187,11 @@ export function createHttpHandler(deps: HttpDeps) {
       if (!verdict.ok) throw tooMany('too many sign-ups from this address', verdict.retryAfterMs);
     }
     // The name first: a taken name costs no hash (review M1). The 409 tells no more than it did.
-    if (store.userByName(body.username)) {
+    if (await store.userByName(body.username)) {
       throw new HttpError(409, ErrorCode.USERNAME_TAKEN, `the username ${body.username} is taken`);
     }
     const passHash = await passwords.hash(body.password);
-    const user = store.createUser({
+    const user = await store.createUser({
       username: body.username,
       displayName: body.displayName ?? body.username,
       passHash,
@@ -213,7 +215,7 @@ export function createHttpHandler(deps: HttpDeps) {
   async function createToken(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req, createTokenBody);
     const giveBack = startAttempt(req, body.username);
-    const user = store.userByName(body.username);
+    const user = await store.userByName(body.username);
     let ok: boolean;
     try {
       ok = await passwordMatches(user, body.password);
@@ -235,7 +237,7 @@ export function createHttpHandler(deps: HttpDeps) {
   /** Sign-out: this token stops working at once, on every connection that used it. */
   async function revokeCurrent(req: IncomingMessage, res: ServerResponse) {
     const who = await requireBearer(req);
-    store.revokeToken(who.jti, who.expMs);
+    await store.revokeToken(who.jti, who.expMs);
     deps.onRevoked({ userId: who.user.userId, jti: who.jti });
     send(res, 200, { revoked: 'current' });
   }
@@ -243,7 +245,7 @@ export function createHttpHandler(deps: HttpDeps) {
   /** Sign out everywhere: every token of the user stops working. */
   async function revokeAll(req: IncomingMessage, res: ServerResponse) {
     const who = await requireBearer(req);
-    store.bumpTokenVersion(who.user.userId);
+    await store.bumpTokenVersion(who.user.userId);
     deps.onRevoked({ userId: who.user.userId });
     send(res, 200, { revoked: 'all' });
   }
@@ -264,7 +266,10 @@ export function createHttpHandler(deps: HttpDeps) {
       throw new HttpError(401, ErrorCode.INVALID_CREDENTIALS, 'the current password is wrong');
     }
     giveBack();
-    const version = store.setPassword(who.user.userId, await passwords.hash(body.newPassword));
+    const version = await store.setPassword(
+      who.user.userId,
+      await passwords.hash(body.newPassword),
+    );
     deps.onRevoked({ userId: who.user.userId });
     deps.log.info({ userId: who.user.userId }, 'password changed');
     send(res, 200, {

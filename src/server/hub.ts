@@ -24,7 +24,14 @@ import { topics, type Broker, type BrokerMessage } from './broker.js';
 import type { Limits } from './config.js';
 import { TokenBucket } from './rate-limit.js';
 import { LocalFanout, type Recipient } from './local-fanout.js';
-import { dmConvId, dmMembers, type ConvId, type Store, type UserRecord } from './store/store.js';
+import {
+  dmConvId,
+  dmMembers,
+  type ConvId,
+  type MessageRecord,
+  type Store,
+  type UserRecord,
+} from './store/store.js';
 
 export class HubError extends Error {
   constructor(
@@ -55,6 +62,13 @@ export interface HubConnection extends Recipient {
   presenceFeed: boolean;
   /** Sends one frame to this connection alone, through its filters. */
   sendEvent(event: EventName, room: string | undefined, frame: string): void;
+  /** Holds live deliveries (attach's replay goes first). */
+  hold(): void;
+  /**
+   * Delivers what was held, less the conversation events the replay already sent: those of a
+   * conversation in `replayed` whose seq is at most the seq replayed up to.
+   */
+  release(replayed: ReadonlyMap<string, number>): void;
 }
 
 interface ConnectionTopics {
@@ -72,6 +86,8 @@ export interface HubOptions {
   /** STUN/TURN servers for calls, given to signed-in users only (TURN credentials). */
   iceServers?: IceServer[];
   now?: () => number;
+  /** Failures of work no request waits for (presence on leave); logged by the caller. */
+  onError?: (err: unknown, what: string) => void;
 }
 
 export interface HubStats {
@@ -140,6 +156,7 @@ export class Hub {
   private readonly resumeMaxEvents: number;
   private readonly iceServers: IceServer[];
   private readonly now: () => number;
+  private readonly onError: (err: unknown, what: string) => void;
   private readonly byCid = new Map<string, HubConnection>();
   private readonly byUser = new Map<string, Set<HubConnection>>();
   private readonly subs = new WeakMap<HubConnection, ConnectionTopics>();
@@ -158,6 +175,7 @@ export class Hub {
     this.resumeMaxEvents = opts.resumeMaxEvents;
     this.iceServers = opts.iceServers ?? [];
     this.now = opts.now ?? Date.now;
+    this.onError = opts.onError ?? (() => undefined);
   }
 
   get connectionCount(): number {
@@ -175,9 +193,11 @@ export class Hub {
   /**
    * Registers a newly authenticated connection: its topics, the events it missed (resume), the
    * notifications queued for it, and the user's presence if this is their first connection.
-   * Runs in one synchronous turn so no live event can slip between the replay and the subscription.
+   * Subscribes first, holds the live events that arrive meanwhile, reads and sends the replay,
+   * then releases what was held less what the replay already carried (by seq): so a live event
+   * can neither slip between replay and subscription nor arrive twice (see store.ts).
    */
-  attach(conn: HubConnection, resume: Record<string, number> | undefined): void {
+  async attach(conn: HubConnection, resume: Record<string, number> | undefined): Promise<void> {
     const { userId } = conn.user;
     this.byCid.set(conn.cid, conn);
     let set = this.byUser.get(userId);
@@ -189,11 +209,19 @@ export class Hub {
     set.add(conn);
     const state: ConnectionTopics = { topics: new Set(), watching: new Set() };
     this.subs.set(conn, state);
+    conn.hold();
     this.listen(conn, topics.user(userId));
-    for (const group of this.store.userGroups(userId)) this.listen(conn, topics.group(group));
-
-    if (resume) this.replay(conn, resume);
-    for (const data of this.store.takeNotifications(userId)) {
+    try {
+      for (const group of await this.store.userGroups(userId)) {
+        this.listen(conn, topics.group(group));
+      }
+      const replayed = resume ? await this.replay(conn, resume) : new Map<string, number>();
+      conn.release(replayed);
+    } catch (err) {
+      conn.release(new Map());
+      throw err;
+    }
+    for (const data of await this.store.takeNotifications(userId)) {
       conn.sendEvent(
         'notification',
         undefined,
@@ -201,13 +229,14 @@ export class Hub {
       );
     }
     if (first) {
-      const user = this.store.userById(userId);
+      const user = await this.store.userById(userId);
       if (user && user.status !== 'invisible') {
-        this.broadcastPresence(conn, user.status, user.statusText);
+        await this.broadcastPresence(conn, user.status, user.statusText);
       }
     }
   }
 
+  /** Forgets a closed connection; the last one of a user announces them offline. */
   detach(conn: HubConnection): void {
     const state = this.subs.get(conn);
     if (!state) return;
@@ -219,9 +248,15 @@ export class Hub {
     set.delete(conn);
     if (set.size === 0) {
       this.byUser.delete(conn.user.userId);
-      const user = this.store.userById(conn.user.userId);
-      if (user && user.status !== 'invisible') this.broadcastPresence(conn, 'invisible', null);
+      void this.announceGone(conn).catch((err: unknown) => this.onError(err, 'presence on leave'));
     }
+  }
+
+  private async announceGone(conn: HubConnection): Promise<void> {
+    const user = await this.store.userById(conn.user.userId);
+    // Back already (a reconnect raced this): nothing to announce.
+    if (this.byUser.has(conn.user.userId)) return;
+    if (user && user.status !== 'invisible') await this.broadcastPresence(conn, 'invisible', null);
   }
 
   /** Forgets idle signal budgets; called now and then. */
@@ -238,53 +273,53 @@ export class Hub {
   }
 
   /** Serves one request; throws HubError with a protocol code when it cannot. */
-  handle<T extends RequestType>(
+  async handle<T extends RequestType>(
     conn: HubConnection,
     type: T,
     params: RequestParams<T>,
-  ): RequestResultMap[T] {
+  ): Promise<RequestResultMap[T]> {
     // Each case narrows `params` by hand: TypeScript cannot correlate T across the switch.
     const p = params as never;
-    const result = ((): RequestResultMap[RequestType] => {
+    const result = await (async (): Promise<RequestResultMap[RequestType]> => {
       switch (type as RequestType) {
         case 'join':
-          return this.join(conn, p);
+          return await this.join(conn, p);
         case 'leave':
-          return this.leave(conn, p);
+          return await this.leave(conn, p);
         case 'groups':
-          return this.groups(conn, p);
+          return await this.groups(conn, p);
         case 'users':
-          return this.users(conn, p);
+          return await this.users(conn, p);
         case 'post':
-          return this.post(conn, p);
+          return await this.post(conn, p);
         case 'edit':
-          return this.edit(conn, p);
+          return await this.edit(conn, p);
         case 'remove':
-          return this.remove(conn, p);
+          return await this.remove(conn, p);
         case 'compose':
-          return this.compose(conn, p);
+          return await this.compose(conn, p);
         case 'history':
-          return this.history(conn, p);
+          return await this.history(conn, p);
         case 'read':
-          return this.read(conn, p);
+          return await this.read(conn, p);
         case 'bind':
           return this.bind(conn, p);
         case 'subscribe':
-          return this.subscribe(conn, p);
+          return await this.subscribe(conn, p);
         case 'unsubscribe':
-          return this.unsubscribe(conn, p);
+          return await this.unsubscribe(conn, p);
         case 'presence':
-          return this.presence(conn, p);
+          return await this.presence(conn, p);
         case 'rtc':
-          return this.rtc(conn, p);
+          return await this.rtc(conn, p);
         case 'notify':
-          return this.notify(conn, p);
+          return await this.notify(conn, p);
         case 'conversations':
-          return this.conversations(conn);
+          return await this.conversations(conn);
         case 'ice':
           return { iceServers: this.iceServers };
         case 'invite':
-          return this.invite(conn, p);
+          return await this.invite(conn, p);
       }
     })();
     return result as RequestResultMap[T];
@@ -292,11 +327,15 @@ export class Hub {
 
   // ---- groups ------------------------------------------------------------------------------
 
-  private join(conn: HubConnection, p: RequestParams<'join'>): RequestResultMap['join'] {
+  private async join(
+    conn: HubConnection,
+    p: RequestParams<'join'>,
+  ): Promise<RequestResultMap['join']> {
     const { userId } = conn.user;
-    const existing = this.store.group(p.group);
-    if (existing?.private && !this.store.isMember(p.group, userId)) {
-      const invited = p.invite !== undefined && this.store.inviteGroup(p.invite, this.now());
+    const existing = await this.store.group(p.group);
+    if (existing?.private && !(await this.store.isMember(p.group, userId))) {
+      const invited =
+        p.invite !== undefined && (await this.store.inviteGroup(p.invite, this.now()));
       if (invited !== p.group) {
         throw new HubError(
           ErrorCode.INVITE_REQUIRED,
@@ -306,7 +345,7 @@ export class Hub {
         );
       }
     }
-    const { changed, members } = this.store.joinGroup(p.group, userId, p.private === true);
+    const { changed, members } = await this.store.joinGroup(p.group, userId, p.private === true);
     const isPrivate = existing ? existing.private : p.private === true;
     if (changed) {
       for (const c of this.byUser.get(userId) ?? []) this.listen(c, topics.group(p.group));
@@ -321,14 +360,17 @@ export class Hub {
   }
 
   /** A member makes an invite code for their group (private or not). */
-  private invite(conn: HubConnection, p: RequestParams<'invite'>): RequestResultMap['invite'] {
-    this.visibleGroup(conn.user.userId, p.group);
-    if (!this.store.isMember(p.group, conn.user.userId)) {
+  private async invite(
+    conn: HubConnection,
+    p: RequestParams<'invite'>,
+  ): Promise<RequestResultMap['invite']> {
+    await this.visibleGroup(conn.user.userId, p.group);
+    if (!(await this.store.isMember(p.group, conn.user.userId))) {
       throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
     }
     const code = randomBytes(18).toString('base64url');
     const expiresAt = this.now() + INVITE_TTL_MS;
-    this.store.createInvite(code, p.group, conn.user.userId, expiresAt);
+    await this.store.createInvite(code, p.group, conn.user.userId, expiresAt);
     return { group: p.group, code, expiresAt };
   }
 
@@ -336,17 +378,23 @@ export class Hub {
    * The group's facts if `userId` may know it exists: a private group is NOT_FOUND to
    * non-members, with the same words as a group that does not exist (D1).
    */
-  private visibleGroup(userId: string, group: string): { members: number; private: boolean } {
-    const info = this.store.group(group);
-    if (!info || (info.private && !this.store.isMember(group, userId))) {
+  private async visibleGroup(
+    userId: string,
+    group: string,
+  ): Promise<{ members: number; private: boolean }> {
+    const info = await this.store.group(group);
+    if (!info || (info.private && !(await this.store.isMember(group, userId)))) {
       throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${group}`);
     }
     return info;
   }
 
-  private leave(conn: HubConnection, p: RequestParams<'leave'>): RequestResultMap['leave'] {
+  private async leave(
+    conn: HubConnection,
+    p: RequestParams<'leave'>,
+  ): Promise<RequestResultMap['leave']> {
     const { userId } = conn.user;
-    if (!this.store.leaveGroup(p.group, userId)) {
+    if (!(await this.store.leaveGroup(p.group, userId))) {
       throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
     }
     // Published before unsubscribing so the user's other devices learn they left.
@@ -362,7 +410,10 @@ export class Hub {
     return { group: p.group };
   }
 
-  private groups(conn: HubConnection, p: RequestParams<'groups'>): RequestResultMap['groups'] {
+  private async groups(
+    conn: HubConnection,
+    p: RequestParams<'groups'>,
+  ): Promise<RequestResultMap['groups']> {
     const limit = p.limit ?? 50;
     const byCount = p.searchFor === 'number_of_users';
     let value = p.value;
@@ -385,7 +436,7 @@ export class Hub {
       after = Buffer.from(p.cursor, 'base64url').toString('utf8');
       if (!after) throw new HubError(ErrorCode.BAD_REQUEST, 'the cursor is not valid');
     }
-    const rows = this.store.searchGroups({
+    const rows = await this.store.searchGroups({
       searchFor: byCount ? 'number_of_users' : 'group',
       ...(value !== undefined ? { value } : {}),
       ...(p.condition !== undefined ? { condition: CONDITIONS[p.condition] } : {}),
@@ -404,9 +455,12 @@ export class Hub {
     };
   }
 
-  private users(conn: HubConnection, p: RequestParams<'users'>): RequestResultMap['users'] {
-    this.visibleGroup(conn.user.userId, p.group);
-    const members = this.store.groupMembers(p.group);
+  private async users(
+    conn: HubConnection,
+    p: RequestParams<'users'>,
+  ): Promise<RequestResultMap['users']> {
+    await this.visibleGroup(conn.user.userId, p.group);
+    const members = await this.store.groupMembers(p.group);
     if (!members) throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${p.group}`);
     const wanted = p.user_id === undefined ? members : members.filter((m) => m === p.user_id);
     if (p.user_id !== undefined && wanted.length === 0) {
@@ -414,7 +468,7 @@ export class Hub {
     }
     const list: GroupUser[] = [];
     for (const userId of wanted) {
-      const user = this.store.userById(userId);
+      const user = await this.store.userById(userId);
       if (!user) continue;
       const conns = this.byUser.get(userId);
       const status = visible(user.status);
@@ -457,35 +511,39 @@ export class Hub {
   }
 
   /** The conversation a `to` names, checked for the sender; throws when they may not use it. */
-  private target(
+  private async target(
     userId: string,
     to: { group: string } | { user: string },
-  ): { convId: ConvId; dmPair?: [string, string]; other?: UserRecord } {
+  ): Promise<{ convId: ConvId; dmPair?: [string, string]; other?: UserRecord }> {
     if ('group' in to) {
-      this.visibleGroup(userId, to.group);
-      if (!this.store.isMember(to.group, userId)) {
+      await this.visibleGroup(userId, to.group);
+      if (!(await this.store.isMember(to.group, userId))) {
         throw new HubError(ErrorCode.NOT_JOINED, 'User has not joined to the recipient group');
       }
       return { convId: groupKey(to.group) };
     }
-    const other = this.store.userById(to.user);
+    const other = await this.store.userById(to.user);
     if (!other) throw new HubError(ErrorCode.NOT_FOUND, `there is no user ${to.user}`);
     const pair: [string, string] = userId < to.user ? [userId, to.user] : [to.user, userId];
     return { convId: dmConvId(userId, to.user), dmPair: pair, other };
   }
 
   /** The internal id of a conversation key as `userId` sees it, if they may read it. */
-  private readable(userId: string, key: string, missing: ErrorCode = ErrorCode.NOT_FOUND): ConvId {
+  private async readable(
+    userId: string,
+    key: string,
+    missing: ErrorCode = ErrorCode.NOT_FOUND,
+  ): Promise<ConvId> {
     const parsed = parseConversationKey(key);
     if (!parsed) throw new HubError(ErrorCode.BAD_REQUEST, `${key} is not a conversation`);
     if (parsed.kind === 'group') {
-      this.visibleGroup(userId, parsed.name);
-      if (!this.store.isMember(parsed.name, userId)) {
+      await this.visibleGroup(userId, parsed.name);
+      if (!(await this.store.isMember(parsed.name, userId))) {
         throw new HubError(missing, `you are not a member of ${parsed.name}`);
       }
       return key;
     }
-    if (!this.store.userById(parsed.userId)) {
+    if (!(await this.store.userById(parsed.userId))) {
       throw new HubError(ErrorCode.NOT_FOUND, `there is no user ${parsed.userId}`);
     }
     return dmConvId(userId, parsed.userId);
@@ -495,10 +553,13 @@ export class Hub {
     return { user_id: conn.user.userId, cid: conn.cid, displayName: conn.user.displayName };
   }
 
-  private post(conn: HubConnection, p: RequestParams<'post'>): RequestResultMap['post'] {
+  private async post(
+    conn: HubConnection,
+    p: RequestParams<'post'>,
+  ): Promise<RequestResultMap['post']> {
     this.checkText(p.body);
     const { userId } = conn.user;
-    const target = this.target(userId, p.to);
+    const target = await this.target(userId, p.to);
     const ts = this.now();
     // `always` breaks through the recipient's focus; a stranger's first dm may not ask for that
     // (review M4): only members of a shared group, accepted dms and administrators may.
@@ -506,10 +567,10 @@ export class Hub {
       p.notification?.always &&
       target.dmPair &&
       !conn.user.isAdmin &&
-      !this.sharesConversation(userId, target.other!.userId)
+      !(await this.sharesConversation(userId, target.other!.userId))
         ? { ...p.notification, always: false }
         : p.notification;
-    const saved = this.store.appendMessage({
+    const saved = await this.store.appendMessage({
       convId: target.convId,
       ...(target.dmPair ? { dmPair: target.dmPair } : {}),
       sender: this.sender(conn),
@@ -526,28 +587,33 @@ export class Hub {
     };
     if (saved.duplicate) return result;
     this.stats.messages++;
-    this.publishConversation(saved.convId, 'message:send', (conversation) => ({
-      messageId: saved.messageId,
-      conversation,
-      seq: saved.seq,
-      ts,
-      from: this.sender(conn),
-      body: p.body,
-      clientMsgId: p.clientMsgId,
-      ...(notification ? { notification } : {}),
-    }));
-    if (notification?.always) this.queueForOffline(conn, saved.convId, notification);
+    this.publishConversation(
+      saved.convId,
+      'message:send',
+      (conversation) => ({
+        messageId: saved.messageId,
+        conversation,
+        seq: saved.seq,
+        ts,
+        from: this.sender(conn),
+        body: p.body,
+        clientMsgId: p.clientMsgId,
+        ...(notification ? { notification } : {}),
+      }),
+      saved.seq,
+    );
+    if (notification?.always) await this.queueForOffline(conn, saved.convId, notification);
     return result;
   }
 
   /** `always` notifications reach recipients with no live connection when they next connect. */
-  private queueForOffline(
+  private async queueForOffline(
     conn: HubConnection,
     convId: ConvId,
     n: { title: string; body: string },
-  ): void {
+  ): Promise<void> {
     const pair = dmMembers(convId);
-    const recipients = pair ?? this.store.groupMembers(convId.slice(6)) ?? [];
+    const recipients = pair ?? (await this.store.groupMembers(convId.slice(6))) ?? [];
     const data: EventDataMap['notification'] = {
       from: { user_id: conn.user.userId, displayName: conn.user.displayName },
       title: n.title,
@@ -556,7 +622,7 @@ export class Hub {
     };
     for (const userId of new Set(recipients)) {
       if (userId === conn.user.userId || this.byUser.has(userId)) continue;
-      this.store.queueNotification(userId, data, this.now(), NOTIFICATION_QUEUE);
+      await this.store.queueNotification(userId, data, this.now(), NOTIFICATION_QUEUE);
     }
   }
 
@@ -564,15 +630,19 @@ export class Hub {
    * The message, if the user may change it; NOT_FOUND otherwise (no hint that it exists). Its
    * author may remove it even after leaving the group (review L8), not edit it.
    */
-  private ownMessage(conn: HubConnection, messageId: string, removing = false) {
-    const msg = this.store.message(messageId);
+  private async ownMessage(
+    conn: HubConnection,
+    messageId: string,
+    removing = false,
+  ): Promise<MessageRecord> {
+    const msg = await this.store.message(messageId);
     const { userId } = conn.user;
     const visibleToUser =
       msg &&
       !msg.removed &&
       ((removing && msg.senderId === userId) ||
         (dmMembers(msg.convId)?.includes(userId) ??
-          this.store.isMember(msg.convId.slice(6), userId)));
+          (await this.store.isMember(msg.convId.slice(6), userId))));
     if (!msg || !visibleToUser) throw new HubError(ErrorCode.NOT_FOUND, `no message ${messageId}`);
     if (msg.senderId !== userId) {
       throw new HubError(ErrorCode.FORBIDDEN, 'only the author can change a message');
@@ -580,38 +650,57 @@ export class Hub {
     return msg;
   }
 
-  private edit(conn: HubConnection, p: RequestParams<'edit'>): RequestResultMap['edit'] {
+  private async edit(
+    conn: HubConnection,
+    p: RequestParams<'edit'>,
+  ): Promise<RequestResultMap['edit']> {
     this.checkText(p.body);
-    const msg = this.ownMessage(conn, p.messageId);
+    const msg = await this.ownMessage(conn, p.messageId);
     const ts = this.now();
-    const { seq } = this.store.editMessage(p.messageId, p.body, ts);
-    this.publishConversation(msg.convId, 'message:updated', (conversation) => ({
-      messageId: p.messageId,
-      conversation,
+    const { seq } = await this.store.editMessage(p.messageId, p.body, ts);
+    this.publishConversation(
+      msg.convId,
+      'message:updated',
+      (conversation) => ({
+        messageId: p.messageId,
+        conversation,
+        seq,
+        ts,
+        body: p.body,
+      }),
       seq,
-      ts,
-      body: p.body,
-    }));
+    );
     return { messageId: p.messageId, seq };
   }
 
-  private remove(conn: HubConnection, p: RequestParams<'remove'>): RequestResultMap['remove'] {
-    const msg = this.ownMessage(conn, p.messageId, true);
+  private async remove(
+    conn: HubConnection,
+    p: RequestParams<'remove'>,
+  ): Promise<RequestResultMap['remove']> {
+    const msg = await this.ownMessage(conn, p.messageId, true);
     const ts = this.now();
-    const { seq } = this.store.removeMessage(p.messageId, ts);
-    this.publishConversation(msg.convId, 'message:removed', (conversation) => ({
-      messageId: p.messageId,
-      conversation,
+    const { seq } = await this.store.removeMessage(p.messageId, ts);
+    this.publishConversation(
+      msg.convId,
+      'message:removed',
+      (conversation) => ({
+        messageId: p.messageId,
+        conversation,
+        seq,
+        ts,
+      }),
       seq,
-      ts,
-    }));
+    );
     return { messageId: p.messageId, seq };
   }
 
-  private compose(conn: HubConnection, p: RequestParams<'compose'>): RequestResultMap['compose'] {
-    const { convId } = this.target(conn.user.userId, p.to);
+  private async compose(
+    conn: HubConnection,
+    p: RequestParams<'compose'>,
+  ): Promise<RequestResultMap['compose']> {
+    const { convId } = await this.target(conn.user.userId, p.to);
     // Typing goes only into a conversation that exists: not a way to poke strangers (M5).
-    if (dmMembers(convId) && !this.store.conversationExists(convId)) {
+    if (dmMembers(convId) && !(await this.store.conversationExists(convId))) {
       throw new HubError(ErrorCode.NOT_FOUND, 'there is no conversation with that user yet');
     }
     const from = this.sender(conn);
@@ -636,10 +725,13 @@ export class Hub {
     return {};
   }
 
-  private history(conn: HubConnection, p: RequestParams<'history'>): RequestResultMap['history'] {
-    const convId = this.readable(conn.user.userId, p.conversation, ErrorCode.FORBIDDEN);
+  private async history(
+    conn: HubConnection,
+    p: RequestParams<'history'>,
+  ): Promise<RequestResultMap['history']> {
+    const convId = await this.readable(conn.user.userId, p.conversation, ErrorCode.FORBIDDEN);
     const limit = p.limit ?? 50;
-    const rows = this.store.history(convId, {
+    const rows = await this.store.history(convId, {
       limit,
       ...(p.before !== undefined ? { before: p.before } : {}),
       ...(p.after !== undefined ? { after: p.after } : {}),
@@ -661,18 +753,21 @@ export class Hub {
     };
   }
 
-  private read(conn: HubConnection, p: RequestParams<'read'>): RequestResultMap['read'] {
+  private async read(
+    conn: HubConnection,
+    p: RequestParams<'read'>,
+  ): Promise<RequestResultMap['read']> {
     const { userId } = conn.user;
-    const convId = this.readable(userId, p.conversation);
-    if (!this.store.conversationExists(convId)) {
+    const convId = await this.readable(userId, p.conversation);
+    if (!(await this.store.conversationExists(convId))) {
       // A read marker only in a conversation that exists: not a receipt sent to strangers (M5).
       if (dmMembers(convId)) {
         throw new HubError(ErrorCode.NOT_FOUND, 'there is no conversation with that user yet');
       }
       return {};
     }
-    const seq = Math.min(p.seq, this.store.lastSeq(convId));
-    const marker = this.store.markRead(userId, convId, seq);
+    const seq = Math.min(p.seq, await this.store.lastSeq(convId));
+    const marker = await this.store.markRead(userId, convId, seq);
     this.publishConversation(convId, 'message:read', (conversation) => ({
       conversation,
       user_id: userId,
@@ -681,23 +776,26 @@ export class Hub {
     return {};
   }
 
-  private conversations(conn: HubConnection): RequestResultMap['conversations'] {
+  private async conversations(conn: HubConnection): Promise<RequestResultMap['conversations']> {
     const { userId } = conn.user;
+    const rows = await this.store.conversationsOf(userId);
     return {
-      list: this.store.conversationsOf(userId).map((c) => {
-        const conversation = keyFor(c.convId, userId);
-        const peer = conversation.startsWith('dm:')
-          ? this.peer(conversation.slice(3), this.store.dmAccepted(c.convId))
-          : undefined;
-        return {
-          conversation,
-          lastSeq: c.lastSeq,
-          lastTs: c.lastTs,
-          readSeq: c.readSeq,
-          unread: c.unread,
-          ...(peer ? { peer } : {}),
-        };
-      }),
+      list: await Promise.all(
+        rows.map(async (c) => {
+          const conversation = keyFor(c.convId, userId);
+          const peer = conversation.startsWith('dm:')
+            ? await this.peer(conversation.slice(3), await this.store.dmAccepted(c.convId))
+            : undefined;
+          return {
+            conversation,
+            lastSeq: c.lastSeq,
+            lastTs: c.lastTs,
+            readSeq: c.readSeq,
+            unread: c.unread,
+            ...(peer ? { peer } : {}),
+          };
+        }),
+      ),
     };
   }
 
@@ -705,8 +803,8 @@ export class Hub {
    * A dm partner as the user sees them: offline when invisible or with no connection, and
    * until both have written in the dm (a stranger's message does not unlock presence, M5).
    */
-  private peer(userId: string, accepted: boolean): ConversationSummary['peer'] {
-    const user = this.store.userById(userId);
+  private async peer(userId: string, accepted: boolean): Promise<ConversationSummary['peer']> {
+    const user = await this.store.userById(userId);
     if (!user) return undefined;
     const status = accepted && this.byUser.has(userId) ? visible(user.status) : 'offline';
     const text = status !== 'offline' ? (user.statusText ?? undefined) : undefined;
@@ -726,29 +824,30 @@ export class Hub {
     return { events: p.events ?? null, rooms: p.rooms ?? null };
   }
 
-  private subscribe(
+  private async subscribe(
     conn: HubConnection,
     p: RequestParams<'subscribe'>,
-  ): RequestResultMap['subscribe'] {
-    const topic = this.topicOf(conn, p.topic);
+  ): Promise<RequestResultMap['subscribe']> {
+    const topic = await this.topicOf(conn, p.topic);
     if (topic.group !== undefined) this.subs.get(conn)?.watching.add(topic.group);
     if (topic.broker === topics.presence) conn.presenceFeed = true;
     this.listen(conn, topic.broker);
     return { topic: p.topic };
   }
 
-  private unsubscribe(
+  private async unsubscribe(
     conn: HubConnection,
     p: RequestParams<'unsubscribe'>,
-  ): RequestResultMap['unsubscribe'] {
+  ): Promise<RequestResultMap['unsubscribe']> {
     const state = this.subs.get(conn);
-    const topic = this.topicOf(conn, p.topic);
+    const topic = await this.topicOf(conn, p.topic);
     if (topic.group !== undefined) {
       if (!state?.watching.delete(topic.group)) {
         throw new HubError(ErrorCode.NOT_FOUND, `you are not subscribed to ${p.topic}`);
       }
       // Members keep receiving their group's events; only the extra subscription ends.
-      if (!this.store.isMember(topic.group, conn.user.userId)) this.unlisten(conn, topic.broker);
+      if (!(await this.store.isMember(topic.group, conn.user.userId)))
+        this.unlisten(conn, topic.broker);
       return { topic: p.topic };
     }
     if (!state?.topics.has(topic.broker)) {
@@ -759,11 +858,14 @@ export class Hub {
     return { topic: p.topic };
   }
 
-  private topicOf(conn: HubConnection, topic: string): { broker: string; group?: string } {
+  private async topicOf(
+    conn: HubConnection,
+    topic: string,
+  ): Promise<{ broker: string; group?: string }> {
     const groupTopic = /^\/groups\/([^/]+)\/messages$/.exec(topic);
     if (groupTopic) {
       const group = groupTopic[1]!;
-      this.visibleGroup(conn.user.userId, group);
+      await this.visibleGroup(conn.user.userId, group);
       return { broker: topics.group(group), group };
     }
     if (topic === '/presence' || topic === '/metrics') {
@@ -777,17 +879,17 @@ export class Hub {
 
   // ---- presence, rtc, notify ---------------------------------------------------------------
 
-  private presence(
+  private async presence(
     conn: HubConnection,
     p: RequestParams<'presence'>,
-  ): RequestResultMap['presence'] {
+  ): Promise<RequestResultMap['presence']> {
     const { userId } = conn.user;
-    const before = this.store.userById(userId);
+    const before = await this.store.userById(userId);
     const text = p.text ?? null;
-    this.store.setPresence(userId, p.status, text);
+    await this.store.setPresence(userId, p.status, text);
     const changed =
       !before || visible(before.status) !== visible(p.status) || before.statusText !== text;
-    if (changed) this.broadcastPresence(conn, p.status, text);
+    if (changed) await this.broadcastPresence(conn, p.status, text);
     return { status: p.status };
   }
 
@@ -795,11 +897,11 @@ export class Hub {
    * Tells everyone who shares a group or a dm with the user (and the admin `/presence` feed).
    * One frame, published to each of their user topics: no one hears it twice.
    */
-  private broadcastPresence(
+  private async broadcastPresence(
     conn: HubConnection,
     status: PresenceStatus,
     text: string | null,
-  ): void {
+  ): Promise<void> {
     const { userId } = conn.user;
     const shown = visible(status);
     const data: EventDataMap['presence:update'] = {
@@ -812,29 +914,33 @@ export class Hub {
       event: 'presence:update',
       frame: eventFrame('presence:update', data),
     };
-    for (const other of this.contactsOf(userId)) this.broker.publish(topics.user(other), message);
+    for (const other of await this.contactsOf(userId))
+      this.broker.publish(topics.user(other), message);
     this.broker.publish(topics.presence, { ...message, feed: true });
   }
 
   /** Everyone who shares a group or a dm with the user, the user included. */
-  private contactsOf(userId: string): Set<string> {
+  private async contactsOf(userId: string): Promise<Set<string>> {
     const out = new Set<string>([userId]);
-    for (const group of this.store.userGroups(userId)) {
-      for (const member of this.store.groupMembers(group) ?? []) out.add(member);
+    for (const group of await this.store.userGroups(userId)) {
+      for (const member of (await this.store.groupMembers(group)) ?? []) out.add(member);
     }
-    for (const other of this.store.dmPartners(userId)) out.add(other);
+    for (const other of await this.store.dmPartners(userId)) out.add(other);
     return out;
   }
 
   /** A shared group, or a dm both have written in (a stranger's message alone is not enough, M5). */
-  private sharesConversation(a: string, b: string): boolean {
+  private async sharesConversation(a: string, b: string): Promise<boolean> {
     if (a === b) return true;
-    if (this.store.dmAccepted(dmConvId(a, b))) return true;
-    const groupsOfB = new Set(this.store.userGroups(b));
-    return this.store.userGroups(a).some((g) => groupsOfB.has(g));
+    if (await this.store.dmAccepted(dmConvId(a, b))) return true;
+    const groupsOfB = new Set(await this.store.userGroups(b));
+    return (await this.store.userGroups(a)).some((g) => groupsOfB.has(g));
   }
 
-  private rtc(conn: HubConnection, p: RequestParams<'rtc'>): RequestResultMap['rtc'] {
+  private async rtc(
+    conn: HubConnection,
+    p: RequestParams<'rtc'>,
+  ): Promise<RequestResultMap['rtc']> {
     const { userId } = conn.user;
     let targetUser: string;
     if (p.cid !== undefined) {
@@ -844,7 +950,7 @@ export class Hub {
       const hidden =
         target &&
         target.user.userId !== userId &&
-        this.store.userById(target.user.userId)?.status === 'invisible' &&
+        (await this.store.userById(target.user.userId))?.status === 'invisible' &&
         !this.signalledLately(target, userId);
       if (!target || hidden) {
         throw new HubError(ErrorCode.NOT_FOUND, `no connection ${p.cid}; it may have gone`);
@@ -853,7 +959,7 @@ export class Hub {
     } else {
       targetUser = p.user_id!;
     }
-    if (!this.sharesConversation(userId, targetUser)) {
+    if (!(await this.sharesConversation(userId, targetUser))) {
       throw new HubError(ErrorCode.FORBIDDEN, 'you share no group or conversation with that user');
     }
     const bytes = Buffer.byteLength(JSON.stringify(p.signal));
@@ -867,7 +973,8 @@ export class Hub {
     // A user with no live connection (or invisible) is offline to a caller: one answer for both.
     if (
       p.cid === undefined &&
-      (!this.byUser.has(targetUser) || this.store.userById(targetUser)?.status === 'invisible')
+      (!this.byUser.has(targetUser) ||
+        (await this.store.userById(targetUser))?.status === 'invisible')
     ) {
       throw new HubError(ErrorCode.NOT_FOUND, 'that user is offline');
     }
@@ -919,12 +1026,16 @@ export class Hub {
     }
   }
 
-  private notify(conn: HubConnection, p: RequestParams<'notify'>): RequestResultMap['notify'] {
+  private async notify(
+    conn: HubConnection,
+    p: RequestParams<'notify'>,
+  ): Promise<RequestResultMap['notify']> {
     const { userId } = conn.user;
     const targets = [...new Set(p.user_ids)];
-    const mine = new Set(this.store.userGroups(userId));
+    const mine = new Set(await this.store.userGroups(userId));
     for (const target of targets) {
-      const shares = target === userId || this.store.userGroups(target).some((g) => mine.has(g));
+      const shares =
+        target === userId || (await this.store.userGroups(target)).some((g) => mine.has(g));
       if (!shares) {
         // One answer for unknown users and strangers, so notify cannot probe for accounts.
         throw new HubError(ErrorCode.FORBIDDEN, `you share no group with ${target}`);
@@ -944,7 +1055,7 @@ export class Hub {
         this.broker.publish(topics.user(target), { event: 'notification', frame });
         delivered++;
       } else {
-        this.store.queueNotification(target, data, this.now(), NOTIFICATION_QUEUE);
+        await this.store.queueNotification(target, data, this.now(), NOTIFICATION_QUEUE);
         queued++;
       }
     }
@@ -954,21 +1065,29 @@ export class Hub {
   // ---- resume ------------------------------------------------------------------------------
 
   /** Sends the stored events after each given seq, then a `resume` event per conversation. */
-  private replay(conn: HubConnection, resume: Record<string, number>): void {
+  /** Returns, per conversation replayed, the seq it was replayed up to. */
+  private async replay(
+    conn: HubConnection,
+    resume: Record<string, number>,
+  ): Promise<Map<string, number>> {
     const { userId } = conn.user;
+    const replayed = new Map<string, number>();
     let budget = RESUME_MAX_BYTES;
     for (const [key, fromSeq] of Object.entries(resume)) {
       let convId: ConvId;
       try {
-        convId = this.readable(userId, key);
+        convId = await this.readable(userId, key);
       } catch {
         continue; // a conversation the user may not read (any more) is skipped, not an error
       }
       const conversation = key as ConversationKey;
       // Past the byte budget a conversation replays nothing and says `complete: false`: the
       // client pages the rest with `history` (H3: one resume once queued hundreds of MB).
+      // The head first: anything committed after it reaches this connection live (held, then
+      // released past what is replayed here).
+      const head = await this.store.lastSeq(convId);
       const events =
-        budget > 0 ? this.store.eventsAfter(convId, fromSeq, this.resumeMaxEvents) : [];
+        budget > 0 ? await this.store.eventsAfter(convId, fromSeq, this.resumeMaxEvents) : [];
       let toSeq = fromSeq;
       for (const e of events) {
         const frame = JSON.stringify({
@@ -988,31 +1107,43 @@ export class Hub {
           conversation,
           fromSeq,
           toSeq,
-          complete: toSeq >= this.store.lastSeq(convId),
+          complete: toSeq >= head,
         }),
       );
+      replayed.set(conversation, toSeq);
     }
+    return replayed;
   }
 
   // ---- publishing --------------------------------------------------------------------------
 
-  private publishGroup<E extends EventName>(group: string, event: E, data: EventDataMap[E]): void {
+  private publishGroup<E extends EventName>(
+    group: string,
+    event: E,
+    data: EventDataMap[E],
+    seq?: number,
+  ): void {
     this.broker.publish(topics.group(group), {
       event,
       room: groupKey(group),
+      ...(seq !== undefined ? { seq } : {}),
       frame: eventFrame(event, data),
     });
   }
 
-  /** Publishes a conversation event; a dm's two sides each see the other's id as the key. */
+  /**
+   * Publishes a conversation event; a dm's two sides each see the other's id as the key. `seq`
+   * is given for the stored events (send, update, removal), not for read markers.
+   */
   private publishConversation<E extends EventName>(
     convId: ConvId,
     event: E,
     build: (conversation: ConversationKey) => EventDataMap[E],
+    seq?: number,
   ): void {
     const pair = dmMembers(convId);
     if (!pair) {
-      this.publishGroup(convId.slice(6), event, build(convId as ConversationKey));
+      this.publishGroup(convId.slice(6), event, build(convId as ConversationKey), seq);
       return;
     }
     const [a, b] = pair;
@@ -1026,6 +1157,7 @@ export class Hub {
       this.broker.publish(topics.user(reader!), {
         event,
         room: conversation,
+        ...(seq !== undefined ? { seq } : {}),
         frame: eventFrame(event, build(conversation)),
       });
     }

@@ -62,17 +62,21 @@ export async function startServer(
     limits: config.limits,
     resumeMaxEvents: config.resumeMaxEvents,
     iceServers: config.iceServers,
+    onError: (err, what) => log.error({ err }, `${what} failed`),
   });
   const gateway = new Gateway({ hub, store, tokens, config, log, guard });
   const metrics = createMetricsRegistry(hub, gateway);
   const stopFeed = startMetricsFeed(hub, gateway, broker, config.metricsIntervalMs);
-  const purge = () => {
-    store.purgeNotifications(Date.now() - config.notificationRetentionMs);
-    store.purgeExpired(Date.now());
+  const purge = async () => {
     hub.sweep();
+    await store.purgeNotifications(Date.now() - config.notificationRetentionMs);
+    await store.purgeExpired(Date.now());
   };
-  purge();
-  const purgeTimer = setInterval(purge, HOUR);
+  await purge();
+  const purgeTimer = setInterval(
+    () => void purge().catch((err: unknown) => log.error({ err }, 'purging expired rows failed')),
+    HOUR,
+  );
   purgeTimer.unref();
 
   const http: Server = createServer(
@@ -131,7 +135,7 @@ export async function startServer(
         await httpClosed;
         hub.dispose();
         await broker.close();
-        store.close();
+        await store.close();
         log.info('Parley server stopped');
       })();
       return closing;

@@ -277,7 +277,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     // make posting them take a while).
     const start = Date.now() - 3 * 86_400_000;
     for (let i = 0; i < 300; i++) {
-      server.store.appendMessage({
+      await server.store.appendMessage({
         convId: 'group:archive',
         sender: { user_id: 'archivist', cid: 'seed', displayName: 'Archivist' },
         clientMsgId: `old-${i}`,

@@ -77,7 +77,7 @@ describe('POST /v1/users', () => {
       expect((await json(r)).error?.code).toBe('REGISTRATION_CLOSED');
       // Seed an administrator directly, as an operator would on a closed server.
       const { hashPassword } = await import('../../src/server/auth.js');
-      closed.store.createUser({
+      await closed.store.createUser({
         username: 'root',
         displayName: 'root',
         passHash: await hashPassword('root password', 1024),

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { GroupSummary, MessageBody, PresenceStatus } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
+import { asyncStore } from './store.js';
 import type {
   AppendMessage,
   AppendResult,
@@ -17,6 +18,7 @@ import type {
   QueueCaps,
   Store,
   StoredEvent,
+  SyncStore,
   UserRecord,
 } from './store.js';
 
@@ -187,6 +189,11 @@ interface MessageRow {
 }
 
 export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): Store {
+  return asyncStore(openSqliteSyncStore(file, opts));
+}
+
+/** The SQLite store as it is: every call answers at once (tests and tools may use it directly). */
+export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}): SyncStore {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.fsync ? 'FULL' : 'NORMAL'}`);

@@ -1,9 +1,10 @@
 // What the hub needs from durable storage. SQLite (./sqlite.ts) is the embedded default.
 //
-// The interface is synchronous on purpose: with an embedded database a request's writes and the
-// fan-out of its events happen in one turn of the event loop, so a reconnecting client's resume
-// replay can never interleave with a live event. A networked store would make this async and
-// needs a per-connection replay buffer in the gateway first (see docs/protocol.md, "Ordering").
+// The interface is asynchronous so that a networked database (PostgreSQL, for several servers)
+// can stand behind it. Ordering no longer comes from "one turn of the event loop": the gateway
+// serves each connection's requests one at a time, and a connection being attached holds its
+// live events while the resume replay is read, then delivers those the replay did not cover (by
+// seq). SQLite, the embedded default, answers at once behind the same interface (asyncStore).
 import type {
   GroupSummary,
   HistoryMessage,
@@ -98,66 +99,97 @@ export interface ConversationRow {
 }
 
 export interface Store {
-  createUser(u: { username: string; displayName: string; passHash: string }): UserRecord | null;
-  userByName(username: string): UserRecord | undefined;
-  userById(userId: string): UserRecord | undefined;
-  setPresence(userId: string, status: PresenceStatus, text: string | null): void;
+  createUser(u: {
+    username: string;
+    displayName: string;
+    passHash: string;
+  }): Promise<UserRecord | null>;
+  userByName(username: string): Promise<UserRecord | undefined>;
+  userById(userId: string): Promise<UserRecord | undefined>;
+  setPresence(userId: string, status: PresenceStatus, text: string | null): Promise<void>;
   /** Sets a new password hash and raises the token version; returns the new version. */
-  setPassword(userId: string, passHash: string): number;
-  bumpTokenVersion(userId: string): number;
-  revokeToken(jti: string, expiresAt: number): void;
-  isRevoked(jti: string): boolean;
+  setPassword(userId: string, passHash: string): Promise<number>;
+  bumpTokenVersion(userId: string): Promise<number>;
+  revokeToken(jti: string, expiresAt: number): Promise<void>;
+  isRevoked(jti: string): Promise<boolean>;
   /** Forgets revoked tokens and invites that have expired. */
-  purgeExpired(now: number): void;
+  purgeExpired(now: number): Promise<void>;
 
   /** Joins, creating the group (public unless `isPrivate`) when it does not exist. */
   joinGroup(
     group: string,
     userId: string,
     isPrivate?: boolean,
-  ): { changed: boolean; members: number };
+  ): Promise<{ changed: boolean; members: number }>;
   /** null when the user is not a member. */
-  leaveGroup(group: string, userId: string): { members: number } | null;
-  groupMembers(group: string): string[] | undefined;
-  userGroups(userId: string): string[];
-  isMember(group: string, userId: string): boolean;
-  searchGroups(q: GroupQuery): GroupSummary[];
-  memberCount(group: string): number | undefined;
-  group(group: string): { members: number; private: boolean } | undefined;
-  createInvite(code: string, group: string, createdBy: string, expiresAt: number): void;
+  leaveGroup(group: string, userId: string): Promise<{ members: number } | null>;
+  groupMembers(group: string): Promise<string[] | undefined>;
+  userGroups(userId: string): Promise<string[]>;
+  isMember(group: string, userId: string): Promise<boolean>;
+  searchGroups(q: GroupQuery): Promise<GroupSummary[]>;
+  memberCount(group: string): Promise<number | undefined>;
+  group(group: string): Promise<{ members: number; private: boolean } | undefined>;
+  createInvite(code: string, group: string, createdBy: string, expiresAt: number): Promise<void>;
   /** The group an unexpired invite code opens. */
-  inviteGroup(code: string, now: number): string | undefined;
+  inviteGroup(code: string, now: number): Promise<string | undefined>;
 
-  appendMessage(m: AppendMessage): AppendResult;
-  message(messageId: string): MessageRecord | undefined;
-  editMessage(messageId: string, body: MessageBody, ts: number): { seq: number };
-  removeMessage(messageId: string, ts: number): { seq: number };
+  appendMessage(m: AppendMessage): Promise<AppendResult>;
+  message(messageId: string): Promise<MessageRecord | undefined>;
+  editMessage(messageId: string, body: MessageBody, ts: number): Promise<{ seq: number }>;
+  removeMessage(messageId: string, ts: number): Promise<{ seq: number }>;
   history(
     convId: ConvId,
     page: { before?: number; after?: number; limit: number },
-  ): Omit<HistoryMessage, 'conversation'>[];
-  eventsAfter(convId: ConvId, seq: number, limit: number): StoredEvent[];
-  lastSeq(convId: ConvId): number;
-  conversationExists(convId: ConvId): boolean;
+  ): Promise<Omit<HistoryMessage, 'conversation'>[]>;
+  eventsAfter(convId: ConvId, seq: number, limit: number): Promise<StoredEvent[]>;
+  lastSeq(convId: ConvId): Promise<number>;
+  conversationExists(convId: ConvId): Promise<boolean>;
   /** A dm both people have written in: only then do they see each other's presence or ring. */
-  dmAccepted(convId: ConvId): boolean;
+  dmAccepted(convId: ConvId): Promise<boolean>;
   /** Raises the user's read marker; returns the marker after the call. */
-  markRead(userId: string, convId: ConvId, seq: number): number;
-  conversationsOf(userId: string): ConversationRow[];
+  markRead(userId: string, convId: ConvId, seq: number): Promise<number>;
+  conversationsOf(userId: string): Promise<ConversationRow[]>;
   /** Everyone the user has an accepted dm conversation with. */
-  dmPartners(userId: string): string[];
+  dmPartners(userId: string): Promise<string[]>;
 
   queueNotification(
     userId: string,
     data: Record<string, unknown>,
     ts: number,
     caps: QueueCaps,
-  ): void;
+  ): Promise<void>;
   /** Returns and forgets the user's queued notifications, oldest first (cheap when none). */
-  takeNotifications(userId: string): Record<string, unknown>[];
-  purgeNotifications(olderThanTs: number): number;
+  takeNotifications(userId: string): Promise<Record<string, unknown>[]>;
+  purgeNotifications(olderThanTs: number): Promise<number>;
 
-  close(): void;
+  /** Closes the database (a networked store ends its connections). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The same methods, answering at once: what an embedded database can do (SQLite). */
+export type SyncStore = {
+  [K in keyof Store]: Store[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => R
+    : never;
+};
+
+/**
+ * A synchronous store behind the async interface. Each call still runs at once, in the caller's
+ * turn; only its answer waits for a microtask.
+ */
+export function asyncStore(sync: SyncStore): Store {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(sync) as (keyof SyncStore)[]) {
+    const fn = sync[key] as (...args: unknown[]) => unknown;
+    out[key] = (...args: unknown[]) => {
+      try {
+        return Promise.resolve(fn(...args));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+  }
+  return out as unknown as Store;
 }
 
 export function dmConvId(a: string, b: string): ConvId {
