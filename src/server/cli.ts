@@ -12,6 +12,8 @@ export const USAGE = `Usage: parley-server [options]
 
   --port N             port for HTTP and WebSocket (default ${DEFAULT_PORT}; 0 picks a free one)
   --host ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+  --store URL          postgres://USER@HOST:PORT/DB: keep data in PostgreSQL, shared by several
+                       servers (cluster mode; needs PARLEY_TOKEN_SECRET). Default: SQLite in --data
   --data DIR           folder for the database and the token secret
                        (default: ${defaultDataDir()})
   --public-url URL     the ws:// or wss:// URL clients should open, when behind a proxy
@@ -105,6 +107,10 @@ const flags = z.object({
     .optional(),
   host: z.string().min(1).optional(),
   data: z.string().min(1, '--data takes a folder').optional(),
+  store: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, '--store is a postgres:// URL')
+    .optional(),
   'public-url': z
     .string()
     .regex(/^wss?:\/\/\S+$/, '--public-url is a ws:// or wss:// URL')
@@ -137,6 +143,7 @@ export function parseCli(
         port: { type: 'string' },
         host: { type: 'string' },
         data: { type: 'string' },
+        store: { type: 'string' },
         'public-url': { type: 'string' },
         registration: { type: 'string' },
         'log-level': { type: 'string' },
@@ -161,6 +168,7 @@ export function parseCli(
   }
   if (f.port !== undefined) config.port = f.port;
   if (f.host !== undefined) config.host = f.host;
+  if (f.store !== undefined) config.store = f.store;
   if (f['public-url'] !== undefined) config.publicUrl = f['public-url'];
   if (f.registration !== undefined) config.registration = f.registration;
   if (f['log-level'] !== undefined) config.logLevel = f['log-level'];

@@ -38,6 +38,11 @@ export interface ServerConfig {
   port: number;
   host: string;
   dataDir: string;
+  /**
+   * Where data lives: unset for the embedded SQLite file in dataDir; a `postgres://` URL for a
+   * database several servers share (cluster mode).
+   */
+  store?: string;
   /** ws(s)://.../v1/realtime as clients should open it; derived from the request when unset. */
   publicUrl?: string;
   /**

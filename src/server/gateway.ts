@@ -82,6 +82,19 @@ function extraCost(type: RequestType, params: unknown): number {
   return 0;
 }
 
+/** A text frame's request id, if it has a usable one (for answering a frame not served). */
+function idOf(data: RawData, isBinary: boolean): string | undefined {
+  if (isBinary) return undefined;
+  try {
+    const frame = JSON.parse(data.toString()) as { id?: unknown };
+    return typeof frame.id === 'string' && frame.id.length > 0 && frame.id.length <= 64
+      ? frame.id
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function hasOwn(obj: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(obj, key);
 }
@@ -465,14 +478,26 @@ class Connection implements HubConnection {
     // While the authrequest is checked and the connection attached (its resume replayed), later
     // frames wait their turn.
     if (this.queued) {
-      if (this.queued.length < MAX_QUEUED_BEFORE_AUTH) {
+      // Before the authresponse a few frames may wait; once it is sent (the resume still being
+      // read) a client may already send its whole burst.
+      const room =
+        this.state === 'open'
+          ? this.gw.deps.config.limits.requestBurst + MAX_QUEUED_BEFORE_AUTH
+          : MAX_QUEUED_BEFORE_AUTH;
+      if (this.queued.length < room) {
         this.queued.push([data, isBinary]);
         return;
       }
-      this.replyError(undefined, {
-        code: ErrorCode.RATE_LIMITED,
-        message: 'wait for the authresponse before sending more',
-      });
+      // Answered by its id where it has one, so the request does not wait forever.
+      if (this.state === 'open') {
+        this.refuse(idOf(data, isBinary), 'too many requests while the connection resumes', 100);
+      } else {
+        this.replyError(idOf(data, isBinary), {
+          code: ErrorCode.RATE_LIMITED,
+          message: 'wait for the authresponse before sending more',
+          retryAfterMs: 100,
+        });
+      }
       return;
     }
     if (isBinary) {
@@ -586,27 +611,31 @@ class Connection implements HubConnection {
 
   /** The per-connection rate limit; sustained abuse closes the socket with 4029. */
   private admit(id: string, cost: number): boolean {
-    const { limits } = this.gw.deps.config;
     const now = Date.now();
     const verdict = this.bucket!.take(now, cost);
     if (verdict.ok) return true;
+    this.refuse(id, 'too many requests; slow down', verdict.retryAfterMs);
+    return false;
+  }
+
+  /**
+   * Answers RATE_LIMITED, counting the refusal; sustained abuse instead ends the connection:
+   * what was admitted is still answered, nothing more is read, then the socket closes 4029.
+   */
+  private refuse(id: string | undefined, message: string, retryAfterMs: number): void {
+    const { limits } = this.gw.deps.config;
+    const now = Date.now();
     if (now - this.refusalWindowStart > limits.abuseWindowMs) {
       this.refusalWindowStart = now;
       this.refusals = 0;
     }
     this.refusals++;
     if (this.refusals > limits.abuseRefusals) {
-      // What was admitted is still answered; nothing more is read; then the socket closes.
       this.abusive = true;
       void this.work.then(() => this.close(CloseCode.RATE_LIMIT, 'too many requests'));
-      return false;
+      return;
     }
-    this.replyError(id, {
-      code: ErrorCode.RATE_LIMITED,
-      message: 'too many requests; slow down',
-      retryAfterMs: verdict.retryAfterMs,
-    });
-    return false;
+    this.replyError(id, { code: ErrorCode.RATE_LIMITED, message, retryAfterMs });
   }
 
   private async authenticate(frame: Record<string, unknown>): Promise<void> {

@@ -39,16 +39,47 @@ export interface StartOptions {
 
 const HOUR = 3600_000;
 
+/** The configured store: PostgreSQL for a `postgres://` URL, else the embedded SQLite file. */
+async function openStore(config: ServerConfig): Promise<Store> {
+  if (config.store) {
+    // Loaded only here, so the embedded server (and the desktop app) never import pg.
+    const { openPostgresStore } = await import('./store/postgres.js');
+    try {
+      return await openPostgresStore(config.store);
+    } catch (err) {
+      // Said without the URL's user name or password.
+      const where = new URL(config.store);
+      throw new Error(
+        `cannot open the PostgreSQL store at ${where.host}${where.pathname}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+  return openSqliteStore(join(config.dataDir, 'parley.db'), { fsync: config.fsync });
+}
+
 export async function startServer(
   config: ServerConfig,
   opts: StartOptions = {},
 ): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
-  const store =
-    opts.store ?? openSqliteStore(join(config.dataDir, 'parley.db'), { fsync: config.fsync });
-  const broker = opts.broker ?? new InProcessBroker();
+  const clustered = config.store !== undefined;
+  if (clustered && (process.env.PARLEY_TOKEN_SECRET ?? '').length < 32) {
+    // Each server would sign tokens with its own secret, and every other would refuse them.
+    throw new Error(
+      'a shared store needs PARLEY_TOKEN_SECRET (at least 32 characters), the same on every server',
+    );
+  }
   const tokens = new TokenIssuer(loadTokenSecret(config.dataDir), config.tokenTtlSeconds);
+  const store = opts.store ?? (await openStore(config));
+  const broker = opts.broker ?? new InProcessBroker();
+  if (clustered && !opts.broker) {
+    log.warn(
+      "PostgreSQL store with the in-process broker: live events reach only this server's own " +
+        'clients (others get them on resume). Run one server per database until a shared broker exists.',
+    );
+  }
   const passwords = new PasswordHasher(config.scryptCost, config.limits.passwordQueue);
   const guard = createRequestGuard(config);
   if (guard.acceptsAnyName) {
@@ -114,7 +145,10 @@ export async function startServer(
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, dataDir: config.dataDir }, `Parley server listening on ${url}`);
+  log.info(
+    { url, dataDir: config.dataDir, store: clustered ? 'postgres' : 'sqlite' },
+    `Parley server listening on ${url}`,
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig, withOverrides, type ConfigOverrides } from '../../src/server/config.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
+import { inject } from 'vitest';
+import { openPostgresStore } from '../../src/server/store/postgres.js';
 import { ProtoClient } from './proto-client.js';
 
 export interface TestServer extends RunningServer {
@@ -33,7 +35,12 @@ export async function startTestServer(
     // Tests sign up many people from one address; the sign-up limit's own test sets it.
     limits: { signUpsPerIpPerMinute: 100_000, ...overrides.limits },
   });
-  const server = await startServer(config, opts);
+  // Under vitest.postgres.config.ts every test server keeps its data in a database of its own on
+  // a private PostgreSQL: the same tests, run against the cluster store.
+  const postgres = inject('postgresUrl');
+  const store =
+    opts.store ?? (postgres ? await openPostgresStore(await freshDatabase(postgres)) : undefined);
+  const server = await startServer(config, { ...opts, ...(store ? { store } : {}) });
   const tokens = new Map<string, { userId: string; token: string }>();
 
   async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -74,4 +81,27 @@ export async function startTestServer(
       if (!opts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+let databases = 0;
+
+/** A new, empty database on the private PostgreSQL the suite was given. */
+async function freshDatabase(adminUrl: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const name = `t_${process.pid}_${++databases}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return adminUrl.replace(/\/[^/]*$/, `/${name}`);
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Set by tests/postgres-setup.ts: the private PostgreSQL's admin URL. */
+    postgresUrl?: string;
+  }
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/server/cli.js';
 import { ProtoClient } from '../helpers/proto-client.js';
+import { HAVE_POSTGRES, startPostgres } from '../helpers/postgres.js';
 import { runServerProcess, signUp } from '../helpers/server-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -118,4 +119,68 @@ describe('the server process', () => {
     p.child.kill('SIGTERM');
     await p.exited;
   });
+});
+
+describe('--store postgres:// (cluster mode)', () => {
+  const run = (args: string[], env: Record<string, string | undefined>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/server/main.ts', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      timeout: 20_000,
+    });
+
+  it('takes only a postgres URL', () => {
+    expect(parseCli(['--store', 'postgres://u@db:5432/parley'])).toMatchObject({
+      config: { store: 'postgres://u@db:5432/parley' },
+    });
+    expect(parseCli(['--store', 'mysql://db'])).toEqual({ error: '--store is a postgres:// URL' });
+  });
+
+  it('refuses to start without a shared token secret, and says why', () => {
+    const r = run(['--port', '0', '--store', 'postgres://postgres@127.0.0.1:1/x'], {
+      PARLEY_TOKEN_SECRET: undefined,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('a shared store needs PARLEY_TOKEN_SECRET');
+  });
+
+  it('says which database it cannot reach, without the password', () => {
+    const r = run(['--port', '0', '--store', 'postgres://parley:hunter2@127.0.0.1:1/parley'], {
+      PARLEY_TOKEN_SECRET: 'a shared secret of at least thirty-two characters',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('cannot open the PostgreSQL store at 127.0.0.1:1/parley');
+    expect(r.stderr).not.toContain('hunter2');
+  });
+
+  it.skipIf(!HAVE_POSTGRES)(
+    'two servers share one PostgreSQL: an account made on one signs in on the other',
+    async () => {
+      const pg = await startPostgres();
+      const url = await pg.database('shared');
+      const secret = 'a shared secret of at least thirty-two characters';
+      const start = () => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
+        dirs.push(dataDir);
+        return runServerProcess(['--port', '0', '--data', dataDir, '--store', url], 20_000, {
+          PARLEY_TOKEN_SECRET: secret,
+        });
+      };
+      const [a, b] = await Promise.all([start(), start()]);
+      try {
+        expect(a.output()).toContain('"store":"postgres"');
+        const { userId, token } = await signUp(a.url, 'shared-user');
+        // The token made by A opens a connection on B, and B sees the same account.
+        const c = await ProtoClient.connect(b.wsUrl, token);
+        expect(c.userId).toBe(userId);
+        await c.close();
+      } finally {
+        for (const p of [a, b]) p.child.kill('SIGTERM');
+        await Promise.all([a.exited, b.exited]);
+        await pg.stop();
+      }
+    },
+    60_000,
+  );
 });

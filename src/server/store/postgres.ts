@@ -1,0 +1,739 @@
+// The Store on PostgreSQL, for several Parley servers sharing one database (cluster mode). The
+// same contract as SQLite (tests/server/store-contract.test.ts runs against both).
+//
+// seq: a counter row per conversation, bumped inside the transaction that writes the event. The
+// row lock is held to commit, so seqs are gapless, a rollback gives its seq back, commit order is
+// seq order, and a reader that saw seq N can fetch 1..N-1 (shared/reviews/scaleout.md §3.3).
+// A SEQUENCE would not do: nextval is not transactional.
+//
+// Loaded only when a `postgres://` store is asked for, so the embedded server never imports pg.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { GroupSummary, MessageBody, PresenceStatus } from '../../shared/protocol.js';
+import { UNREAD_CAP } from '../../shared/protocol.js';
+import type {
+  AppendMessage,
+  AppendResult,
+  ConversationRow,
+  GroupQuery,
+  MessageRecord,
+  QueueCaps,
+  Store,
+  StoredEvent,
+  UserRecord,
+} from './store.js';
+
+const SCHEMA_VERSION = 1;
+
+/** Names compare by code point (`COLLATE "C"`), as protocol.md promises for group names. */
+const SCHEMA = `
+CREATE TABLE parley_schema (version integer NOT NULL);
+CREATE TABLE users (
+  user_id       text PRIMARY KEY,
+  username      text NOT NULL,
+  display_name  text NOT NULL,
+  pass_hash     text NOT NULL,
+  is_admin      boolean NOT NULL DEFAULT false,
+  status        text NOT NULL DEFAULT 'online',
+  status_text   text,
+  created_at    bigint NOT NULL,
+  token_version integer NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX users_by_name ON users (lower(username));
+CREATE TABLE groups (
+  name         text COLLATE "C" PRIMARY KEY,
+  member_count integer NOT NULL DEFAULT 0,
+  created_at   bigint NOT NULL,
+  private      boolean NOT NULL DEFAULT false
+);
+CREATE INDEX groups_by_count ON groups (member_count, name);
+CREATE TABLE memberships (
+  group_name text COLLATE "C" NOT NULL REFERENCES groups (name),
+  user_id    text NOT NULL REFERENCES users (user_id),
+  joined_at  bigint NOT NULL,
+  PRIMARY KEY (group_name, user_id)
+);
+CREATE INDEX memberships_by_user ON memberships (user_id, group_name);
+CREATE TABLE conversations (
+  conv_id  text COLLATE "C" PRIMARY KEY,
+  last_seq bigint NOT NULL DEFAULT 0,
+  last_ts  bigint NOT NULL DEFAULT 0,
+  user_a   text,
+  user_b   text,
+  a_posted boolean NOT NULL DEFAULT false,
+  b_posted boolean NOT NULL DEFAULT false
+);
+CREATE INDEX conversations_by_a ON conversations (user_a) WHERE user_a IS NOT NULL;
+CREATE INDEX conversations_by_b ON conversations (user_b) WHERE user_b IS NOT NULL;
+CREATE INDEX conversations_by_ts ON conversations (last_ts);
+CREATE TABLE messages (
+  message_id    text PRIMARY KEY,
+  conv_id       text COLLATE "C" NOT NULL,
+  seq           bigint NOT NULL,
+  last_seq      bigint NOT NULL,
+  sender_id     text NOT NULL,
+  sender_name   text NOT NULL,
+  client_msg_id text NOT NULL,
+  body          jsonb,
+  ts            bigint NOT NULL,
+  edited_ts     bigint,
+  removed       boolean NOT NULL DEFAULT false,
+  UNIQUE (sender_id, client_msg_id)
+);
+CREATE INDEX messages_by_seq ON messages (conv_id, seq);
+CREATE INDEX messages_by_last_seq ON messages (conv_id, last_seq);
+CREATE TABLE events (
+  conv_id      text COLLATE "C" NOT NULL,
+  seq          bigint NOT NULL,
+  event        text NOT NULL,
+  data         jsonb NOT NULL,
+  message_id   text,
+  committed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (conv_id, seq)
+);
+CREATE INDEX events_by_message ON events (message_id) WHERE message_id IS NOT NULL;
+CREATE TABLE reads (
+  user_id text NOT NULL,
+  conv_id text COLLATE "C" NOT NULL,
+  seq     bigint NOT NULL,
+  PRIMARY KEY (user_id, conv_id)
+);
+CREATE TABLE queued_notifications (
+  id        bigserial PRIMARY KEY,
+  user_id   text NOT NULL,
+  data      jsonb NOT NULL,
+  ts        bigint NOT NULL,
+  sender_id text
+);
+CREATE INDEX queued_by_user ON queued_notifications (user_id, id);
+CREATE TABLE revoked_tokens (jti text PRIMARY KEY, expires_at bigint NOT NULL);
+CREATE TABLE invites (
+  code       text PRIMARY KEY,
+  group_name text COLLATE "C" NOT NULL REFERENCES groups (name),
+  created_by text NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX invites_by_group ON invites (group_name);
+INSERT INTO parley_schema (version) VALUES (${SCHEMA_VERSION});
+`;
+
+/** Every `bigint` here is a count, a seq or a millisecond time: well within 2^53. */
+const TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+/** Same unique-key answer as SQLite's ON CONFLICT paths. */
+const UNIQUE_VIOLATION = '23505';
+/** The advisory lock under which the first account is made administrator (one admin only). */
+const FIRST_ACCOUNT_LOCK = 7420_0001;
+
+function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(9).toString('base64url')}`;
+}
+
+interface UserRow {
+  user_id: string;
+  username: string;
+  display_name: string;
+  pass_hash: string;
+  is_admin: boolean;
+  status: string;
+  status_text: string | null;
+  token_version: number;
+}
+
+function toUser(r: UserRow | undefined): UserRecord | undefined {
+  if (!r) return undefined;
+  return {
+    userId: r.user_id,
+    username: r.username,
+    displayName: r.display_name,
+    passHash: r.pass_hash,
+    isAdmin: r.is_admin,
+    status: r.status as PresenceStatus,
+    statusText: r.status_text,
+    tokenVersion: r.token_version,
+  };
+}
+
+interface MessageRow {
+  message_id: string;
+  conv_id: string;
+  seq: number;
+  last_seq: number;
+  sender_id: string;
+  sender_name: string;
+  client_msg_id: string;
+  body: MessageBody | null;
+  ts: number;
+  edited_ts: number | null;
+  removed: boolean;
+}
+
+function toHistory(r: MessageRow) {
+  return {
+    messageId: r.message_id,
+    seq: r.seq,
+    lastSeq: r.last_seq,
+    ts: r.ts,
+    ...(r.edited_ts !== null ? { editedTs: r.edited_ts } : {}),
+    removed: r.removed,
+    from: { user_id: r.sender_id, displayName: r.sender_name },
+    body: r.body,
+    clientMsgId: r.client_msg_id,
+  };
+}
+
+function toMessage(r: MessageRow): MessageRecord {
+  return {
+    messageId: r.message_id,
+    convId: r.conv_id,
+    seq: r.seq,
+    lastSeq: r.last_seq,
+    senderId: r.sender_id,
+    clientMsgId: r.client_msg_id,
+    ts: r.ts,
+    removed: r.removed,
+  };
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool (default 10). */
+  max?: number;
+}
+
+/** Connects, creates the schema on an empty database, refuses one of another version. */
+export async function openPostgresStore(
+  url: string,
+  opts: PostgresStoreOptions = {},
+): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: TYPES });
+  // A connection the database dropped (restart, failover) is replaced on the next query; the
+  // error must not end the process.
+  pool.on('error', () => undefined);
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+
+  async function one<R extends pg.QueryResultRow>(
+    sql: string,
+    args: unknown[] = [],
+    db: Queryable = pool,
+  ): Promise<R | undefined> {
+    return (await db.query<R>(sql, args)).rows[0];
+  }
+
+  async function all<R extends pg.QueryResultRow>(
+    sql: string,
+    args: unknown[] = [],
+    db: Queryable = pool,
+  ): Promise<R[]> {
+    return (await db.query<R>(sql, args)).rows;
+  }
+
+  async function tx<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Takes the conversation's next seq (the row stays locked to commit) and writes the event. */
+  async function appendEvent(
+    db: Queryable,
+    convId: string,
+    event: string,
+    data: { messageId: string; [key: string]: unknown },
+    ts: number,
+  ): Promise<number> {
+    const row = await one<{ last_seq: number }>(
+      `UPDATE conversations SET last_seq = last_seq + 1, last_ts = $2 WHERE conv_id = $1
+       RETURNING last_seq`,
+      [convId, ts],
+      db,
+    );
+    if (!row) throw new Error(`conversation ${convId} does not exist`);
+    await db.query(
+      'INSERT INTO events (conv_id, seq, event, data, message_id) VALUES ($1, $2, $3, $4, $5)',
+      [convId, row.last_seq, event, JSON.stringify(data), data.messageId],
+    );
+    return row.last_seq;
+  }
+
+  async function storedDuplicate(m: AppendMessage): Promise<AppendResult | undefined> {
+    const seen = await one<MessageRow>(
+      'SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2',
+      [m.sender.user_id, m.clientMsgId],
+    );
+    return seen
+      ? {
+          messageId: seen.message_id,
+          convId: seen.conv_id,
+          seq: seen.seq,
+          ts: seen.ts,
+          duplicate: true,
+        }
+      : undefined;
+  }
+
+  async function searchGroups(query: GroupQuery): Promise<GroupSummary[]> {
+    const args: unknown[] = [query.viewer];
+    const arg = (v: unknown) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
+    const where = [
+      '(private = false OR name IN (SELECT group_name FROM memberships WHERE user_id = $1))',
+    ];
+    const byCount = query.searchFor === 'number_of_users';
+    const column = byCount ? 'member_count' : 'name';
+    const value = (v: string | number) => (byCount ? Number(v) : String(v));
+    if (query.value !== undefined) {
+      if (query.range !== undefined) {
+        where.push(
+          `${column} >= ${arg(value(query.value))} AND ${column} <= ${arg(value(query.range))}`,
+        );
+      } else if (query.condition !== undefined) {
+        where.push(`${column} ${query.condition} ${arg(value(query.value))}`);
+      } else if (!byCount) {
+        // A prefix match, with % and _ in the name taken literally.
+        const prefix = String(query.value).replace(/[\\%_]/g, (c) => `\\${c}`);
+        where.push(`name LIKE ${arg(`${prefix}%`)}`);
+      } else {
+        where.push(`member_count = ${arg(Number(query.value))}`);
+      }
+    }
+    if (query.after !== undefined) where.push(`name > ${arg(query.after)}`);
+    const rows = await all<{ name: string; member_count: number }>(
+      `SELECT name, member_count FROM groups WHERE ${where.join(' AND ')}
+       ORDER BY name LIMIT ${arg(query.limit)}`,
+      args,
+    );
+    return rows.map((r) => ({ group: r.name, number_of_users: r.member_count }));
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    createUser: (u) =>
+      tx(async (db) => {
+        await db.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ACCOUNT_LOCK]);
+        if (await one('SELECT 1 FROM users WHERE lower(username) = lower($1)', [u.username], db)) {
+          return null;
+        }
+        // The first account of a fresh server administers it; the lock makes "first" one account
+        // even when several servers take sign-ups at once.
+        const isAdmin = !(await one('SELECT 1 FROM users LIMIT 1', [], db));
+        const row = await one<UserRow>(
+          `INSERT INTO users (user_id, username, display_name, pass_hash, is_admin, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+          [newId('u'), u.username, u.displayName, u.passHash, isAdmin, Date.now()],
+          db,
+        );
+        return toUser(row)!;
+      }),
+    userByName: async (username) =>
+      toUser(
+        await one<UserRow>('SELECT * FROM users WHERE lower(username) = lower($1)', [username]),
+      ),
+    userById: async (userId) =>
+      toUser(await one<UserRow>('SELECT * FROM users WHERE user_id = $1', [userId])),
+    setPresence: async (userId, status, text) => {
+      await pool.query('UPDATE users SET status = $1, status_text = $2 WHERE user_id = $3', [
+        status,
+        text,
+        userId,
+      ]);
+    },
+    setPassword: async (userId, passHash) =>
+      (
+        await one<{ token_version: number }>(
+          `UPDATE users SET pass_hash = $1, token_version = token_version + 1 WHERE user_id = $2
+           RETURNING token_version`,
+          [passHash, userId],
+        )
+      )?.token_version ?? 0,
+    bumpTokenVersion: async (userId) =>
+      (
+        await one<{ token_version: number }>(
+          'UPDATE users SET token_version = token_version + 1 WHERE user_id = $1 RETURNING token_version',
+          [userId],
+        )
+      )?.token_version ?? 0,
+    revokeToken: async (jti, expiresAt) => {
+      await pool.query(
+        'INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [jti, expiresAt],
+      );
+    },
+    isRevoked: async (jti) =>
+      Boolean(await one('SELECT 1 FROM revoked_tokens WHERE jti = $1', [jti])),
+    purgeExpired: async (now) => {
+      await pool.query('DELETE FROM revoked_tokens WHERE expires_at < $1', [now]);
+      await pool.query('DELETE FROM invites WHERE expires_at < $1', [now]);
+    },
+
+    joinGroup: (group, userId, isPrivate = false) =>
+      tx(async (db) => {
+        await db.query(
+          `INSERT INTO groups (name, member_count, created_at, private) VALUES ($1, 0, $2, $3)
+           ON CONFLICT DO NOTHING`,
+          [group, Date.now(), isPrivate],
+        );
+        const inserted = await db.query(
+          `INSERT INTO memberships (group_name, user_id, joined_at) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING`,
+          [group, userId, Date.now()],
+        );
+        const changed = inserted.rowCount === 1;
+        const row = await one<{ member_count: number }>(
+          changed
+            ? 'UPDATE groups SET member_count = member_count + 1 WHERE name = $1 RETURNING member_count'
+            : 'SELECT member_count FROM groups WHERE name = $1',
+          [group],
+          db,
+        );
+        return { changed, members: row!.member_count };
+      }),
+    leaveGroup: (group, userId) =>
+      tx(async (db) => {
+        const gone = await db.query(
+          'DELETE FROM memberships WHERE group_name = $1 AND user_id = $2',
+          [group, userId],
+        );
+        if (gone.rowCount === 0) return null;
+        const row = await one<{ member_count: number }>(
+          'UPDATE groups SET member_count = member_count - 1 WHERE name = $1 RETURNING member_count',
+          [group],
+          db,
+        );
+        return { members: row!.member_count };
+      }),
+    groupMembers: async (group) => {
+      if (!(await one('SELECT 1 FROM groups WHERE name = $1', [group]))) return undefined;
+      const rows = await all<{ user_id: string }>(
+        'SELECT user_id FROM memberships WHERE group_name = $1',
+        [group],
+      );
+      return rows.map((r) => r.user_id);
+    },
+    userGroups: async (userId) =>
+      (
+        await all<{ group_name: string }>(
+          'SELECT group_name FROM memberships WHERE user_id = $1 ORDER BY group_name',
+          [userId],
+        )
+      ).map((r) => r.group_name),
+    isMember: async (group, userId) =>
+      Boolean(
+        await one('SELECT 1 FROM memberships WHERE group_name = $1 AND user_id = $2', [
+          group,
+          userId,
+        ]),
+      ),
+    searchGroups,
+    memberCount: async (group) =>
+      (
+        await one<{ member_count: number }>('SELECT member_count FROM groups WHERE name = $1', [
+          group,
+        ])
+      )?.member_count,
+    group: async (name) => {
+      const r = await one<{ member_count: number; private: boolean }>(
+        'SELECT member_count, private FROM groups WHERE name = $1',
+        [name],
+      );
+      return r ? { members: r.member_count, private: r.private } : undefined;
+    },
+    createInvite: async (code, group, createdBy, expiresAt) => {
+      await pool.query(
+        'INSERT INTO invites (code, group_name, created_by, expires_at) VALUES ($1, $2, $3, $4)',
+        [code, group, createdBy, expiresAt],
+      );
+    },
+    inviteGroup: async (code, now) =>
+      (
+        await one<{ group_name: string }>(
+          'SELECT group_name FROM invites WHERE code = $1 AND expires_at > $2',
+          [code, now],
+        )
+      )?.group_name,
+
+    async appendMessage(m) {
+      const seen = await storedDuplicate(m);
+      if (seen) return seen;
+      try {
+        return await tx(async (db) => {
+          await db.query(
+            `INSERT INTO conversations (conv_id, last_seq, last_ts, user_a, user_b)
+             VALUES ($1, 0, 0, $2, $3) ON CONFLICT DO NOTHING`,
+            [m.convId, m.dmPair?.[0] ?? null, m.dmPair?.[1] ?? null],
+          );
+          if (m.dmPair) {
+            await db.query(
+              `UPDATE conversations SET a_posted = a_posted OR user_a = $1,
+                 b_posted = b_posted OR user_b = $1 WHERE conv_id = $2`,
+              [m.sender.user_id, m.convId],
+            );
+          }
+          const messageId = newId('m');
+          const data = {
+            messageId,
+            ts: m.ts,
+            from: m.sender,
+            body: m.body,
+            clientMsgId: m.clientMsgId,
+            ...(m.notification ? { notification: m.notification } : {}),
+          };
+          const seq = await appendEvent(db, m.convId, 'message:send', data, m.ts);
+          await db.query(
+            `INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,
+               client_msg_id, body, ts) VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)`,
+            [
+              messageId,
+              m.convId,
+              seq,
+              m.sender.user_id,
+              m.sender.displayName,
+              m.clientMsgId,
+              JSON.stringify(m.body),
+              m.ts,
+            ],
+          );
+          return { messageId, convId: m.convId, seq, ts: m.ts, duplicate: false };
+        });
+      } catch (err) {
+        // The same (sender, clientMsgId) committed meanwhile, through another connection or
+        // server: this transaction rolled back (its seq given back); answer the stored one.
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+          const stored = await storedDuplicate(m);
+          if (stored) return stored;
+        }
+        throw err;
+      }
+    },
+    message: async (messageId) => {
+      const r = await one<MessageRow>('SELECT * FROM messages WHERE message_id = $1', [messageId]);
+      return r ? toMessage(r) : undefined;
+    },
+    editMessage: (messageId, body, ts) =>
+      tx(async (db) => {
+        const msg = (await one<MessageRow>(
+          'SELECT * FROM messages WHERE message_id = $1',
+          [messageId],
+          db,
+        ))!;
+        const seq = await appendEvent(
+          db,
+          msg.conv_id,
+          'message:updated',
+          { messageId, ts, body },
+          ts,
+        );
+        await db.query(
+          'UPDATE messages SET body = $1, edited_ts = $2, last_seq = $3 WHERE message_id = $4',
+          [JSON.stringify(body), ts, seq, messageId],
+        );
+        // Every earlier stored version takes the current body (security review H2).
+        await db.query(
+          `UPDATE events SET data = jsonb_set(data, '{body}', $1::jsonb) - 'notification'
+           WHERE message_id = $2 AND seq < $3 AND conv_id = $4`,
+          [JSON.stringify(body), messageId, seq, msg.conv_id],
+        );
+        return { seq };
+      }),
+    removeMessage: (messageId, ts) =>
+      tx(async (db) => {
+        const msg = (await one<MessageRow>(
+          'SELECT * FROM messages WHERE message_id = $1',
+          [messageId],
+          db,
+        ))!;
+        const seq = await appendEvent(db, msg.conv_id, 'message:removed', { messageId, ts }, ts);
+        await db.query(
+          'UPDATE messages SET body = NULL, removed = true, last_seq = $1 WHERE message_id = $2',
+          [seq, messageId],
+        );
+        // Only the tombstone stays (H2). The old row versions are dead tuples until VACUUM.
+        await db.query(
+          `UPDATE events SET data = jsonb_set(jsonb_set(data - 'notification', '{body}', 'null'),
+             '{removed}', 'true') WHERE message_id = $1 AND event = 'message:send'`,
+          [messageId],
+        );
+        await db.query(
+          `UPDATE events SET data = jsonb_set(data, '{body}', 'null')
+           WHERE message_id = $1 AND event = 'message:updated'`,
+          [messageId],
+        );
+        return { seq };
+      }),
+    async history(convId, page) {
+      if (page.after !== undefined) {
+        const rows = await all<MessageRow>(
+          `SELECT * FROM messages WHERE conv_id = $1 AND last_seq > $2 ORDER BY last_seq ASC LIMIT $3`,
+          [convId, page.after, page.limit],
+        );
+        return rows.map(toHistory);
+      }
+      const rows = await all<MessageRow>(
+        'SELECT * FROM messages WHERE conv_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3',
+        [convId, page.before ?? Number.MAX_SAFE_INTEGER, page.limit],
+      );
+      return rows.map(toHistory).reverse();
+    },
+    eventsAfter: async (convId, seq, limit): Promise<StoredEvent[]> =>
+      (
+        await all<{ seq: number; event: StoredEvent['event']; data: Record<string, unknown> }>(
+          'SELECT seq, event, data FROM events WHERE conv_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+          [convId, seq, limit],
+        )
+      ).map((r) => ({ seq: r.seq, event: r.event, data: r.data })),
+    lastSeq: async (convId) =>
+      (
+        await one<{ last_seq: number }>('SELECT last_seq FROM conversations WHERE conv_id = $1', [
+          convId,
+        ])
+      )?.last_seq ?? 0,
+    conversationExists: async (convId) =>
+      Boolean(await one('SELECT 1 FROM conversations WHERE conv_id = $1', [convId])),
+    dmAccepted: async (convId) =>
+      (
+        await one<{ accepted: boolean }>(
+          'SELECT a_posted AND b_posted AS accepted FROM conversations WHERE conv_id = $1',
+          [convId],
+        )
+      )?.accepted === true,
+    markRead: async (userId, convId, seq) =>
+      (
+        await one<{ seq: number }>(
+          `INSERT INTO reads AS r (user_id, conv_id, seq) VALUES ($1, $2, $3)
+           ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = greatest(r.seq, excluded.seq)
+           RETURNING seq`,
+          [userId, convId, seq],
+        )
+      )?.seq ?? seq,
+    conversationsOf: async (userId): Promise<ConversationRow[]> =>
+      (
+        await all<{
+          conv_id: string;
+          last_seq: number;
+          last_ts: number;
+          read_seq: number | null;
+          unread: number;
+        }>(
+          `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
+                  (SELECT count(*) FROM (SELECT 1 FROM messages m
+                    WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
+                      AND m.sender_id <> $1 AND NOT m.removed LIMIT ${UNREAD_CAP}) AS u) AS unread
+             FROM conversations c LEFT JOIN reads r ON r.user_id = $1 AND r.conv_id = c.conv_id
+            WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = $1)
+               OR c.user_a = $1 OR c.user_b = $1
+           UNION ALL
+           SELECT 'group:' || m.group_name, 0, 0, NULL, 0 FROM memberships m
+            WHERE m.user_id = $1 AND NOT EXISTS
+              (SELECT 1 FROM conversations c2 WHERE c2.conv_id = 'group:' || m.group_name)`,
+          [userId],
+        )
+      ).map((r) => ({
+        convId: r.conv_id,
+        lastSeq: r.last_seq,
+        lastTs: r.last_ts,
+        readSeq: r.read_seq ?? 0,
+        unread: r.unread,
+      })),
+    dmPartners: async (userId) =>
+      (
+        await all<{ other: string }>(
+          `SELECT user_b AS other FROM conversations WHERE user_a = $1 AND a_posted AND b_posted
+           UNION SELECT user_a FROM conversations WHERE user_b = $1 AND a_posted AND b_posted`,
+          [userId],
+        )
+      ).map((r) => r.other),
+
+    queueNotification: (userId, data, ts, caps: QueueCaps) =>
+      tx(async (db) => {
+        const sender = (data.from as { user_id?: string } | undefined)?.user_id ?? null;
+        await db.query(
+          'INSERT INTO queued_notifications (user_id, data, ts, sender_id) VALUES ($1, $2, $3, $4)',
+          [userId, JSON.stringify(data), ts, sender],
+        );
+        if (sender !== null) {
+          await db.query(
+            `DELETE FROM queued_notifications WHERE user_id = $1 AND sender_id = $2 AND id NOT IN
+               (SELECT id FROM queued_notifications WHERE user_id = $1 AND sender_id = $2
+                 ORDER BY id DESC LIMIT $3)`,
+            [userId, sender, caps.perSender],
+          );
+        }
+        await db.query(
+          `DELETE FROM queued_notifications WHERE user_id = $1 AND id NOT IN
+             (SELECT id FROM queued_notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2)`,
+          [userId, caps.total],
+        );
+      }),
+    // One statement takes and forgets them: two servers attaching the same user at once cannot
+    // both deliver a notification.
+    takeNotifications: async (userId) =>
+      (
+        await all<{ id: number; data: Record<string, unknown> }>(
+          'DELETE FROM queued_notifications WHERE user_id = $1 RETURNING id, data',
+          [userId],
+        )
+      )
+        .sort((a, b) => a.id - b.id)
+        .map((r) => r.data),
+    purgeNotifications: async (olderThanTs) =>
+      (await pool.query('DELETE FROM queued_notifications WHERE ts < $1', [olderThanTs]))
+        .rowCount ?? 0,
+
+    close() {
+      closed ??= pool.end();
+      return closed;
+    },
+  };
+}
+
+/** Creates the schema on an empty database; refuses a database of another schema version. */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    // One server at a time creates or checks the schema.
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ACCOUNT_LOCK + 1]);
+    const exists = await client.query(
+      "SELECT 1 FROM information_schema.tables WHERE table_name = 'parley_schema'",
+    );
+    if (exists.rowCount === 0) {
+      await client.query(SCHEMA);
+    } else {
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM parley_schema');
+      const version = rows[0]?.version;
+      if (version !== SCHEMA_VERSION) {
+        throw new Error(
+          `the database has Parley schema version ${version}; this server reads ${SCHEMA_VERSION}`,
+        );
+      }
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
