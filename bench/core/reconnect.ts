@@ -90,6 +90,8 @@ writeFileSync(
       connectionsPerIpPerMinute: 1_000_000,
       connectionsPerUser: 1000,
       maxConnections: 100_000,
+      signUpsPerIpPerMinute: 1_000_000,
+      passwordQueue: 10_000,
     },
   }),
 );

@@ -58,6 +58,8 @@ async function start(): Promise<Running> {
         requestBurst: 1_000_000,
         maxConnections: 100_000,
         maxBufferedBytes: 64 * 1024 * 1024,
+        signUpsPerIpPerMinute: 1_000_000,
+        passwordQueue: 10_000,
       },
     });
     const server = await startServer(config);

@@ -37,7 +37,7 @@ export async function startTestServer(
   });
   // Under vitest.postgres.config.ts every test server keeps its data in a database of its own on
   // a private PostgreSQL: the same tests, run against the cluster store.
-  const postgres = inject('postgresUrl');
+  const postgres = postgresForTests();
   const store =
     opts.store ?? (postgres ? await openPostgresStore(await freshDatabase(postgres)) : undefined);
   const server = await startServer(config, { ...opts, ...(store ? { store } : {}) });
@@ -81,6 +81,15 @@ export async function startTestServer(
       if (!opts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The private PostgreSQL of a `vitest.postgres.config.ts` run; none elsewhere (benchmarks). */
+function postgresForTests(): string | undefined {
+  try {
+    return inject('postgresUrl');
+  } catch {
+    return undefined; // not inside a vitest worker
+  }
 }
 
 let databases = 0;
