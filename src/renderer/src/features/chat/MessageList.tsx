@@ -113,6 +113,28 @@ export function MessageList({ conversation }: { conversation: string }) {
   const list = useRef<VirtuosoHandle>(null);
   const firstItemIndex = FIRST_INDEX - held.prepended;
 
+  // While following, the newest message stays pinned when anything changes the geometry: rows
+  // measured taller than guessed, the window resized, the composer growing. Virtuoso follows new
+  // items by itself, not a viewport that shrinks under them.
+  // The scroll element itself is set: Virtuoso's own follow and scrollToIndex stopped a few
+  // pixels short of the end after rows were measured.
+  const scroller = useRef<HTMLElement | null>(null);
+  const pin = useCallback(() => {
+    if (!follow.current) return;
+    requestAnimationFrame(() => {
+      const el = scroller.current;
+      if (el && follow.current) el.scrollTop = el.scrollHeight;
+    });
+  }, []);
+  const frame = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = frame.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => pin());
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [pin, items.length > 0]); // eslint-disable-line react-hooks/exhaustive-deps
+
   if (held.loading && held.list.length === 0 && pending.length === 0) {
     return (
       <div className="messages-empty" role="status">
@@ -136,6 +158,7 @@ export function MessageList({ conversation }: { conversation: string }) {
 
   return (
     <div
+      ref={frame}
       className="messages"
       role="log"
       aria-label="Messages"
@@ -157,6 +180,10 @@ export function MessageList({ conversation }: { conversation: string }) {
         alignToBottom
         followOutput={() => (follow.current ? 'auto' : false)}
         atBottomStateChange={onBottom}
+        totalListHeightChanged={pin}
+        scrollerRef={(el) => {
+          scroller.current = el instanceof HTMLElement ? el : null;
+        }}
         atBottomThreshold={40}
         startReached={() => void store.loadOlder(conversation)}
         increaseViewportBy={{ top: 400, bottom: 200 }}

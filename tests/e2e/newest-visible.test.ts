@@ -1,0 +1,137 @@
+// The newest message must be entirely on screen, above the composer, whenever the list follows
+// the conversation: when it opens, when messages arrive while the window is in the background,
+// and after the window is resized (the UX review's first bug: it stopped 28–41 px short, and
+// drifted 512 px on a resize).
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import {
+  blurWindow,
+  focusWindow,
+  openDesktop,
+  screenshotPath,
+  type DesktopPage,
+} from '../helpers/desktop-page.js';
+import { ProtoClient } from '../helpers/proto-client.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { until } from '../helpers/wait.js';
+
+if (!HAVE_CHROMIUM) console.log(`skipping the newest-message tests: no browser at ${CHROMIUM}`);
+
+/**
+ * How far the newest message's bottom edge is above the list's visible bottom (negative: hidden
+ * below it), and whether that message is the conversation's last one.
+ */
+async function newestGap(page: Page, text: string): Promise<number | null> {
+  return page.evaluate((t) => {
+    const scroller = document.querySelector('.virtual-list');
+    const rows = [...document.querySelectorAll('[role="log"] article')];
+    const last = rows.filter((r) => r.textContent?.includes(t)).pop();
+    if (!scroller || !last) return null;
+    return scroller.getBoundingClientRect().bottom - last.getBoundingClientRect().bottom;
+  }, text);
+}
+
+async function expectNewestVisible(page: Page, text: string, what: string): Promise<void> {
+  // The list settles over a few frames: give it a moment, then it must be there.
+  let gap: number | null = null;
+  for (let i = 0; i < 40; i++) {
+    gap = await newestGap(page, text);
+    if (gap !== null && gap >= -1) break;
+    await page.waitForTimeout(50);
+  }
+  expect(
+    gap,
+    `${what}: the newest message's bottom is ${gap} px above the list's bottom`,
+  ).not.toBeNull();
+  if (gap! < -1) {
+    console.log(
+      what,
+      JSON.stringify(
+        await page.evaluate(() => {
+          const sc = document.querySelector('.virtual-list')!;
+          const items = [...document.querySelectorAll('[data-item-index]')];
+          const lastItem = items[items.length - 1]!;
+          const art = [...document.querySelectorAll('[role="log"] article')].pop()!;
+          const composer = document.querySelector('textarea')!;
+          return {
+            left: sc.scrollHeight - sc.scrollTop - sc.clientHeight,
+            scBottom: sc.getBoundingClientRect().bottom,
+            itemBottom: lastItem.getBoundingClientRect().bottom,
+            artBottom: art.getBoundingClientRect().bottom,
+            composerTop: composer.getBoundingClientRect().top,
+          };
+        }),
+      ),
+    );
+  }
+  expect(gap!, `${what}: the newest message is hidden by ${-gap!} px`).toBeGreaterThanOrEqual(-1);
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('the newest message stays visible', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let ann: DesktopPage;
+  let writer: ProtoClient;
+
+  beforeAll(async () => {
+    server = await startTestServer({ limits: { requestsPerSecond: 1000, requestBurst: 1000 } });
+    browser = await launchChromium();
+    ann = await openDesktop(browser, server.url);
+    const account = await ann.core.signUp(server.url, 'ann', 'newest password', 'Ann');
+    await until(() => ann.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
+    await ann.core.request(account.id, 'join', { group: 'design' });
+    writer = await server.client('bob');
+    await writer.ok('join', { group: 'design' });
+    // Enough history to scroll, with authors changing and a day separator, as a real one has.
+    for (let i = 0; i < 60; i++) {
+      await writer.ok('post', {
+        to: { group: 'design' },
+        body: { text: i % 7 === 0 ? `history ${i}\nwith a second line` : `history ${i}` },
+        clientMsgId: `h${i}`,
+      });
+    }
+    await ann.page.reload();
+  }, 60_000);
+
+  afterAll(async () => {
+    await writer?.close();
+    await ann?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('on opening a conversation', async () => {
+    const a = ann.page;
+    await a.getByRole('button', { name: /^#design/ }).click();
+    await a.getByRole('heading', { name: '#design' }).waitFor();
+    await expectNewestVisible(a, 'history 59', 'on opening');
+    await a.screenshot({ path: screenshotPath('newest-visible-open') });
+  });
+
+  it('after messages arrive while the window is in the background', async () => {
+    const a = ann.page;
+    await blurWindow(a);
+    for (let i = 0; i < 5; i++) {
+      await writer.ok('post', {
+        to: { group: 'design' },
+        body: { text: `background ${i}` },
+        clientMsgId: `b${i}`,
+      });
+    }
+    await a.getByText('background 4').waitFor();
+    await expectNewestVisible(a, 'background 4', 'while in the background');
+    await focusWindow(a);
+    await expectNewestVisible(a, 'background 4', 'back in focus');
+  });
+
+  it('after the window is resized, smaller and back', async () => {
+    const a = ann.page;
+    await a.setViewportSize({ width: 900, height: 560 });
+    await expectNewestVisible(a, 'background 4', 'resized to 900 × 560');
+    await a.screenshot({ path: screenshotPath('newest-visible-resized') });
+    await a.setViewportSize({ width: 1100, height: 700 });
+    await expectNewestVisible(a, 'background 4', 'resized back');
+    expect(ann.errors).toEqual([]);
+  });
+});
