@@ -12,7 +12,7 @@ import {
   screenshotPath,
   type DesktopPage,
 } from '../helpers/desktop-page.js';
-import { ProtoClient } from '../helpers/proto-client.js';
+import type { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { until } from '../helpers/wait.js';
 
