@@ -285,6 +285,8 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
         ts: start + i * 60_000,
       });
     }
+    // Read up to the end, so it opens at its newest message (unread ones open at the first).
+    await alice.core.request(accountId, 'read', { conversation: 'group:archive', seq: 300 });
     await a.getByRole('button', { name: /^#archive/ }).click();
     await seen(message(a, 'old message 299'));
     // The newest page (50) is shown. Scrolling to its top asks for the page before it.

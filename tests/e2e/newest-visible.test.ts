@@ -71,6 +71,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the newest message stays visible', () => {
         clientMsgId: `h${i}`,
       });
     }
+    // Read up to here: a read conversation opens at its newest message (an unread one opens at
+    // its first unread: the last test).
+    await ann.core.request(account.id, 'read', { conversation: 'group:design', seq: 60 });
     await ann.page.reload();
   }, 60_000);
 
@@ -112,6 +115,45 @@ describe.skipIf(!HAVE_CHROMIUM)('the newest message stays visible', () => {
     await a.screenshot({ path: screenshotPath('newest-visible-resized') });
     await a.setViewportSize({ width: 1100, height: 700 });
     await expectNewestVisible(a, 'background 4', 'resized back');
+    expect(ann.errors).toEqual([]);
+  });
+
+  it('a conversation with unread messages opens at the first of them, with Jump to latest', async () => {
+    const a = ann.page;
+    const accountId = ann.core.listAccounts()[0]!.id;
+    await ann.core.request(accountId, 'join', { group: 'notes' });
+    await writer.ok('join', { group: 'notes' });
+    await writer.ok('post', {
+      to: { group: 'notes' },
+      body: { text: 'read earlier' },
+      clientMsgId: 'n0',
+    });
+    await a.getByRole('button', { name: /^#notes/ }).click();
+    await a.getByText('read earlier').waitFor();
+    await a.getByRole('button', { name: /^#design/ }).click();
+    await a.getByRole('heading', { name: '#design' }).waitFor();
+    for (let i = 0; i < 30; i++) {
+      await writer.ok('post', {
+        to: { group: 'notes' },
+        body: { text: `unread ${i}` },
+        clientMsgId: `n${i + 1}`,
+      });
+    }
+    await a.getByRole('button', { name: '#notes, 30 unread' }).click();
+    await a.getByRole('heading', { name: '#notes' }).waitFor();
+    // The first unread and the "New" line are on screen; the newest is further down.
+    await a.getByRole('separator', { name: 'New messages' }).waitFor();
+    expect(await newestGap(a, 'unread 0')).toBeGreaterThanOrEqual(0);
+    const below = await newestGap(a, 'unread 29');
+    expect(below === null || below < 0, `the newest is ${below} px from the bottom`).toBe(true);
+    // Nothing was marked read by opening.
+    await a.waitForTimeout(1500);
+    await a.getByRole('button', { name: '#notes, 30 unread' }).waitFor();
+    await a.screenshot({ path: screenshotPath('open-at-first-unread') });
+    await a.getByRole('button', { name: 'Jump to latest ↓' }).click();
+    await expectNewestVisible(a, 'unread 29', 'after Jump to latest');
+    // Seen now: the count goes.
+    await a.getByRole('button', { name: '#notes', exact: true }).waitFor({ timeout: 5_000 });
     expect(ann.errors).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 // The conversation's history, virtualized: only what is on screen is in the DOM, so 100,000
 // messages cost what 30 do. Older pages load when the top is reached, kept in place with
 // firstItemIndex (no jump); new messages are followed at the bottom and announced otherwise.
+// A conversation with unread messages opens at the first of them (or at the oldest loaded, when
+// there are more), not at the bottom: nothing counts as read until it has been on screen.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import { dayKey, dayLabel, EMPTY_MESSAGES, pendingOf, type UiMessage } from '../../state/messages';
@@ -68,11 +70,29 @@ export function MessageList({ conversation }: { conversation: string }) {
   );
 
   // Read up to the newest message while it is on screen and the window has focus.
-  const [atBottom, setAtBottom] = useState(true);
+  // False until the list itself says so: assuming it marked everything read the moment a
+  // conversation opened, whatever was on screen.
+  const [atBottom, setAtBottom] = useState(false);
   // Following the newest message is the user's choice, not a measurement: when messages pour in
   // faster than the list scrolls, "at the bottom" is briefly false, and following must go on.
   // Only the user scrolling up stops it; reaching the bottom again resumes it.
   const follow = useRef(true);
+  // Where the list opens, decided once, when the first messages are there: the first unread
+  // message from someone else, the top of what is loaded when the unread go further back, or
+  // the newest message. The list mounts once it is known (Virtuoso reads it only at mount).
+  const [start, setStart] = useState<number | 'LAST' | null>(null);
+  const hasItems = items.length > 0;
+  useEffect(() => {
+    if (start !== null || !hasItems) return;
+    const firstUnread = held.list.findIndex(
+      (m) => m.seq > readAtOpen && m.from.user_id !== myId && !m.removed,
+    );
+    const oldest = held.list[0];
+    const moreBefore = held.hasOlder && oldest !== undefined && oldest.seq > readAtOpen + 1;
+    const at = moreBefore && firstUnread >= 0 ? 0 : firstUnread > 0 ? firstUnread : 'LAST';
+    follow.current = at === 'LAST';
+    setStart(at); // eslint-disable-line react-hooks/set-state-in-effect -- decided once, at open
+  }, [start, hasItems, held, readAtOpen, myId]);
   const onBottom = useCallback((bottom: boolean) => {
     if (bottom) follow.current = true;
     setAtBottom(bottom);
@@ -133,7 +153,7 @@ export function MessageList({ conversation }: { conversation: string }) {
     const observer = new ResizeObserver(() => pin());
     observer.observe(el);
     return () => observer.disconnect();
-  }, [pin, items.length > 0]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [pin, start !== null]); // eslint-disable-line react-hooks/exhaustive-deps
 
   if (held.loading && held.list.length === 0 && pending.length === 0) {
     return (
@@ -155,6 +175,7 @@ export function MessageList({ conversation }: { conversation: string }) {
   if (items.length === 0) {
     return <div className="messages-empty">No messages yet. Say hello!</div>;
   }
+  if (start === null) return <div className="messages" role="log" aria-label="Messages" />;
 
   return (
     <div
@@ -175,7 +196,9 @@ export function MessageList({ conversation }: { conversation: string }) {
         className="virtual-list"
         data={items}
         firstItemIndex={firstItemIndex}
-        initialTopMostItemIndex={{ index: 'LAST', align: 'end' }}
+        initialTopMostItemIndex={
+          start === 'LAST' ? { index: 'LAST', align: 'end' } : { index: start, align: 'start' }
+        }
         defaultItemHeight={44}
         alignToBottom
         followOutput={() => (follow.current ? 'auto' : false)}
@@ -221,13 +244,19 @@ export function MessageList({ conversation }: { conversation: string }) {
           );
         }}
       />
-      {unseen > 0 && (
+      {!atBottom && (
         <button
           type="button"
           className="new-below"
-          onClick={() => list.current?.scrollToIndex({ index: 'LAST', behavior: 'auto' })}
+          onClick={() => {
+            follow.current = true;
+            list.current?.scrollToIndex({ index: 'LAST', behavior: 'auto' });
+            pin();
+          }}
         >
-          {unseen} new {unseen === 1 ? 'message' : 'messages'} below ↓
+          {unseen > 0
+            ? `${unseen} new ${unseen === 1 ? 'message' : 'messages'} below ↓`
+            : 'Jump to latest ↓'}
         </button>
       )}
     </div>

@@ -19,7 +19,9 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
   const [minMembers, setMinMembers] = useState(1);
   const [results, setResults] = useState<GroupSummary[]>([]);
   const [cursor, setCursor] = useState<string | undefined>();
+  // Kept apart: a search that finishes late must not wipe what a join or create said.
   const [error, setError] = useState<string | null>(null);
+  const [searchError, setSearchError] = useState<string | null>(null);
   const [newName, setNewName] = useState('');
   const [makePrivate, setMakePrivate] = useState(false);
   const [link, setLink] = useState('');
@@ -27,7 +29,7 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
   const serverUrl = useStore((s) => s.accounts.find((a) => a.id === s.accountId)?.serverUrl);
 
   async function search(more = false) {
-    setError(null);
+    setSearchError(null);
     try {
       const params =
         by === 'name'
@@ -42,7 +44,7 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
       setResults(more ? [...results, ...page.list] : page.list);
       setCursor(page.endOfList ? undefined : page.cursor);
     } catch (err) {
-      setError(describe(err).message);
+      setSearchError(describe(err).message);
     }
   }
 
@@ -125,6 +127,11 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
           </label>
         )}
       </form>
+      {searchError && (
+        <p role="alert" className="form-error">
+          {searchError}
+        </p>
+      )}
       {error && (
         <p role="alert" className="form-error">
           {error}
