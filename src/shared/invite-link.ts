@@ -1,7 +1,7 @@
 // Invite links to groups: `parley://join?server=ORIGIN&group=NAME&invite=CODE`. Made by a member
 // (private groups need one to join), opened by the desktop app as a deep link, or pasted into
 // the group browser. Pure: runs in main and in the renderer.
-import { groupName } from './schemas.js';
+import { isGroupName } from './names.js';
 
 export interface InviteLink {
   server?: string;
@@ -26,7 +26,7 @@ export function parseInviteLink(text: string): InviteLink | { problem: string } 
     return { problem: 'That is not an invite link (they start with parley://join).' };
   }
   const group = url.searchParams.get('group') ?? '';
-  if (!groupName.safeParse(group).success) {
+  if (!isGroupName(group)) {
     return { problem: 'The link names no valid group.' };
   }
   const server = url.searchParams.get('server') ?? undefined;

@@ -1,15 +1,14 @@
 // Runtime validation of protocol v1, used by the server and by clients. Runs anywhere.
 import { z } from 'zod';
+import { BLANK_LETTERS, GROUP_NAME } from './names.js';
 import { EVENT_NAMES, type ConversationKey, type RequestType } from './protocol.js';
 
 const id = z.string().min(1).max(64);
 /** Group names: letters and digits first, then letters, digits, `_`, `.`, `-`; 1 to 64 long. */
 export const groupName = z
   .string()
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N}_.-]{0,63}$/u, 'a group name is 1 to 64 letters, digits, _ . -')
-  // Hangul fillers are letters to Unicode but show as blanks: a name made of them looks empty or
-  // like another group's (review L3).
-  .refine((n) => !/[\u115F\u1160\u3164\uFFA0]/u.test(n), 'a group name cannot hold blank letters');
+  .regex(GROUP_NAME, 'a group name is 1 to 64 letters, digits, _ . -')
+  .refine((n) => !BLANK_LETTERS.test(n), 'a group name cannot hold blank letters');
 const userId = z.string().min(1).max(64);
 export const conversationKey = z
   .string()

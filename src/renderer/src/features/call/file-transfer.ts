@@ -5,7 +5,8 @@
 // not trusted: security review M13), stops a file that grows past its announced size, caps what
 // one connection may hand it in all, and checks the SHA-256 of what arrived before offering it.
 // Either side can cancel.
-import { z } from 'zod';
+// zod's tree-shakable build: this module is in the renderer's first bundle.
+import * as z from 'zod/mini';
 
 export const CHUNK_BYTES = 256 * 1024 - 1024;
 const READ_BYTES = 4 * 1024 * 1024;
@@ -32,16 +33,17 @@ export function safeFileName(name: string): string {
   return cleaned.slice(0, 255) || 'file';
 }
 
+const transferId = z.string().check(z.minLength(1), z.maxLength(64));
 const header = z.discriminatedUnion('t', [
   z.object({
     t: z.literal('file'),
-    id: z.string().min(1).max(64),
-    name: z.string().max(1024).transform(safeFileName),
-    size: z.number().int().min(0).max(MAX_FILE_BYTES),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    id: transferId,
+    name: z.pipe(z.string().check(z.maxLength(1024)), z.transform(safeFileName)),
+    size: z.int().check(z.minimum(0), z.maximum(MAX_FILE_BYTES)),
+    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   }),
-  z.object({ t: z.literal('accept'), id: z.string().min(1).max(64) }),
-  z.object({ t: z.literal('cancel'), id: z.string().min(1).max(64) }),
+  z.object({ t: z.literal('accept'), id: transferId }),
+  z.object({ t: z.literal('cancel'), id: transferId }),
 ]);
 type Header = z.output<typeof header>;
 
