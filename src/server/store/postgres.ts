@@ -7,20 +7,18 @@
 // A SEQUENCE would not do: nextval is not transactional.
 //
 // Loaded only when a `postgres://` store is asked for, so the embedded server never imports pg.
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { GroupSummary, MessageBody, PresenceStatus } from '../../shared/protocol.js';
+import type { GroupSummary } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
+import { newId, toHistory, toMessage, toUser, type MessageRow, type UserRow } from './rows.js';
 import type {
   AppendMessage,
   AppendResult,
   ConversationRow,
   GroupQuery,
-  MessageRecord,
   QueueCaps,
   Store,
   StoredEvent,
-  UserRecord,
 } from './store.js';
 
 const SCHEMA_VERSION = 1;
@@ -130,76 +128,6 @@ const UNIQUE_VIOLATION = '23505';
 /** The advisory lock under which the first account is made administrator (one admin only). */
 const FIRST_ACCOUNT_LOCK = 7420_0001;
 
-function newId(prefix: string): string {
-  return `${prefix}_${randomBytes(9).toString('base64url')}`;
-}
-
-interface UserRow {
-  user_id: string;
-  username: string;
-  display_name: string;
-  pass_hash: string;
-  is_admin: boolean;
-  status: string;
-  status_text: string | null;
-  token_version: number;
-}
-
-function toUser(r: UserRow | undefined): UserRecord | undefined {
-  if (!r) return undefined;
-  return {
-    userId: r.user_id,
-    username: r.username,
-    displayName: r.display_name,
-    passHash: r.pass_hash,
-    isAdmin: r.is_admin,
-    status: r.status as PresenceStatus,
-    statusText: r.status_text,
-    tokenVersion: r.token_version,
-  };
-}
-
-interface MessageRow {
-  message_id: string;
-  conv_id: string;
-  seq: number;
-  last_seq: number;
-  sender_id: string;
-  sender_name: string;
-  client_msg_id: string;
-  body: MessageBody | null;
-  ts: number;
-  edited_ts: number | null;
-  removed: boolean;
-}
-
-function toHistory(r: MessageRow) {
-  return {
-    messageId: r.message_id,
-    seq: r.seq,
-    lastSeq: r.last_seq,
-    ts: r.ts,
-    ...(r.edited_ts !== null ? { editedTs: r.edited_ts } : {}),
-    removed: r.removed,
-    from: { user_id: r.sender_id, displayName: r.sender_name },
-    body: r.body,
-    clientMsgId: r.client_msg_id,
-  };
-}
-
-function toMessage(r: MessageRow): MessageRecord {
-  return {
-    messageId: r.message_id,
-    convId: r.conv_id,
-    seq: r.seq,
-    lastSeq: r.last_seq,
-    senderId: r.sender_id,
-    clientMsgId: r.client_msg_id,
-    ts: r.ts,
-    removed: r.removed,
-  };
-}
-
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export interface PostgresStoreOptions {
@@ -274,6 +202,17 @@ export async function openPostgresStore(
       [convId, row.last_seq, event, JSON.stringify(data), data.messageId],
     );
     return row.last_seq;
+  }
+
+  /** A message the hub has already checked exists (edit, removal), inside their transaction. */
+  async function messageRow(db: Queryable, messageId: string): Promise<MessageRow> {
+    const row = await one<MessageRow>(
+      'SELECT * FROM messages WHERE message_id = $1',
+      [messageId],
+      db,
+    );
+    if (!row) throw new Error(`message ${messageId} does not exist`);
+    return row;
   }
 
   async function storedDuplicate(m: AppendMessage): Promise<AppendResult | undefined> {
@@ -533,11 +472,7 @@ export async function openPostgresStore(
     },
     editMessage: (messageId, body, ts) =>
       tx(async (db) => {
-        const msg = (await one<MessageRow>(
-          'SELECT * FROM messages WHERE message_id = $1',
-          [messageId],
-          db,
-        ))!;
+        const msg = await messageRow(db, messageId);
         const seq = await appendEvent(
           db,
           msg.conv_id,
@@ -559,11 +494,7 @@ export async function openPostgresStore(
       }),
     removeMessage: (messageId, ts) =>
       tx(async (db) => {
-        const msg = (await one<MessageRow>(
-          'SELECT * FROM messages WHERE message_id = $1',
-          [messageId],
-          db,
-        ))!;
+        const msg = await messageRow(db, messageId);
         const seq = await appendEvent(db, msg.conv_id, 'message:removed', { messageId, ts }, ts);
         await db.query(
           'UPDATE messages SET body = NULL, removed = true, last_seq = $1 WHERE message_id = $2',

@@ -4,9 +4,9 @@
 // commit survives the death of the process (SIGKILL included) but not a power cut; `fsync: true`
 // selects synchronous=FULL for that.
 import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
-import type { GroupSummary, MessageBody, PresenceStatus } from '../../shared/protocol.js';
+import type { GroupSummary, MessageBody } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
+import { newId, toHistory, toMessage, toUser, type MessageRow, type UserRow } from './rows.js';
 import { asyncStore } from './store.js';
 import type {
   AppendMessage,
@@ -14,7 +14,6 @@ import type {
   ConvId,
   ConversationRow,
   GroupQuery,
-  MessageRecord,
   QueueCaps,
   Store,
   StoredEvent,
@@ -144,49 +143,6 @@ ${V2_TABLES}
 
 /** Comparison operators already normalised by the hub (gt → >, ...). */
 const SQL_OPS = new Set(['>', '>=', '=', '<', '<=', '!=']);
-
-function newId(prefix: string): string {
-  return `${prefix}_${randomBytes(9).toString('base64url')}`;
-}
-
-interface UserRow {
-  user_id: string;
-  username: string;
-  display_name: string;
-  pass_hash: string;
-  is_admin: number;
-  status: string;
-  status_text: string | null;
-  token_version: number;
-}
-
-function toUser(r: UserRow | undefined): UserRecord | undefined {
-  if (!r) return undefined;
-  return {
-    userId: r.user_id,
-    username: r.username,
-    displayName: r.display_name,
-    passHash: r.pass_hash,
-    isAdmin: r.is_admin === 1,
-    status: r.status as PresenceStatus,
-    statusText: r.status_text,
-    tokenVersion: r.token_version,
-  };
-}
-
-interface MessageRow {
-  message_id: string;
-  conv_id: string;
-  seq: number;
-  last_seq: number;
-  sender_id: string;
-  sender_name: string;
-  client_msg_id: string;
-  body: string | null;
-  ts: number;
-  edited_ts: number | null;
-  removed: number;
-}
 
 export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): Store {
   return asyncStore(openSqliteSyncStore(file, opts));
@@ -385,33 +341,6 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     dropQueuedFor: db.prepare('DELETE FROM queued_notifications WHERE user_id = ?'),
     purgeQueued: db.prepare('DELETE FROM queued_notifications WHERE ts < ?'),
   };
-
-  function toHistory(r: MessageRow) {
-    return {
-      messageId: r.message_id,
-      seq: r.seq,
-      lastSeq: r.last_seq,
-      ts: r.ts,
-      ...(r.edited_ts !== null ? { editedTs: r.edited_ts } : {}),
-      removed: r.removed === 1,
-      from: { user_id: r.sender_id, displayName: r.sender_name },
-      body: r.body === null ? null : (JSON.parse(r.body) as MessageBody),
-      clientMsgId: r.client_msg_id,
-    };
-  }
-
-  function toMessage(r: MessageRow): MessageRecord {
-    return {
-      messageId: r.message_id,
-      convId: r.conv_id,
-      seq: r.seq,
-      lastSeq: r.last_seq,
-      senderId: r.sender_id,
-      clientMsgId: r.client_msg_id,
-      ts: r.ts,
-      removed: r.removed === 1,
-    };
-  }
 
   /** Takes the conversation's next seq and writes the event to its log. */
   function appendEvent(

@@ -1,0 +1,79 @@
+// Rows as the databases return them, turned into the Store's records: one set of mappers for
+// SQLite (booleans as 0/1, JSON as text) and PostgreSQL (booleans, JSON parsed).
+import { randomBytes } from 'node:crypto';
+import type { MessageBody, PresenceStatus } from '../../shared/protocol.js';
+import type { MessageRecord, UserRecord } from './store.js';
+
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(9).toString('base64url')}`;
+}
+
+/** SQLite stores booleans as 0/1. */
+type Flag = boolean | number;
+
+export interface UserRow {
+  user_id: string;
+  username: string;
+  display_name: string;
+  pass_hash: string;
+  is_admin: Flag;
+  status: string;
+  status_text: string | null;
+  token_version: number;
+}
+
+export function toUser(r: UserRow | undefined): UserRecord | undefined {
+  if (!r) return undefined;
+  return {
+    userId: r.user_id,
+    username: r.username,
+    displayName: r.display_name,
+    passHash: r.pass_hash,
+    isAdmin: r.is_admin === true || r.is_admin === 1,
+    status: r.status as PresenceStatus,
+    statusText: r.status_text,
+    tokenVersion: r.token_version,
+  };
+}
+
+export interface MessageRow {
+  message_id: string;
+  conv_id: string;
+  seq: number;
+  last_seq: number;
+  sender_id: string;
+  sender_name: string;
+  client_msg_id: string;
+  /** Text in SQLite, parsed JSON in PostgreSQL; null once removed. */
+  body: string | MessageBody | null;
+  ts: number;
+  edited_ts: number | null;
+  removed: Flag;
+}
+
+export function toHistory(r: MessageRow) {
+  return {
+    messageId: r.message_id,
+    seq: r.seq,
+    lastSeq: r.last_seq,
+    ts: r.ts,
+    ...(r.edited_ts !== null ? { editedTs: r.edited_ts } : {}),
+    removed: r.removed === true || r.removed === 1,
+    from: { user_id: r.sender_id, displayName: r.sender_name },
+    body: typeof r.body === 'string' ? (JSON.parse(r.body) as MessageBody) : r.body,
+    clientMsgId: r.client_msg_id,
+  };
+}
+
+export function toMessage(r: MessageRow): MessageRecord {
+  return {
+    messageId: r.message_id,
+    convId: r.conv_id,
+    seq: r.seq,
+    lastSeq: r.last_seq,
+    senderId: r.sender_id,
+    clientMsgId: r.client_msg_id,
+    ts: r.ts,
+    removed: r.removed === true || r.removed === 1,
+  };
+}
