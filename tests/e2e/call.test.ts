@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, launchChromium, selectedAddresses } from '../helpers/chromium.js';
-import { openDesktop, screenshotPath, type DesktopPage } from '../helpers/desktop-page.js';
+import {
+  openDesktop,
+  screenshotPath,
+  signUpThroughCore,
+  type DesktopPage,
+} from '../helpers/desktop-page.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
 import { HAVE_TURN, startTurnServer, TURNSERVER } from '../helpers/turn-server.js';
@@ -83,8 +88,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
           navigator.mediaDevices.getDisplayMedia = (c) => real({ ...c, preferCurrentTab: true });
         })()`,
       });
-      const account = await desk.core.signUp(server.url, name, 'call password ok', display);
-      await until(() => desk.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
+      const account = await signUpThroughCore(desk, server.url, name, 'call password ok', display);
       if (name !== 'dee') await desk.core.request(account.id, 'join', { group: 'calls' });
       await desk.core.request(account.id, 'join', { group: 'quad' });
       await desk.page.reload();

@@ -9,12 +9,12 @@ import {
   blurWindow,
   focusWindow,
   openDesktop,
+  signUpThroughCore,
   screenshotPath,
   type DesktopPage,
 } from '../helpers/desktop-page.js';
 import type { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { until } from '../helpers/wait.js';
 
 if (!HAVE_CHROMIUM) console.log(`skipping the newest-message tests: no browser at ${CHROMIUM}`);
 
@@ -58,12 +58,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the newest message stays visible', () => {
     server = await startTestServer({ limits: { requestsPerSecond: 1000, requestBurst: 1000 } });
     browser = await launchChromium();
     ann = await openDesktop(browser, server.url);
-    const account = await ann.core.signUp(server.url, 'ann', 'newest password', 'Ann');
-    await until(() => ann.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
+    const account = await signUpThroughCore(ann, server.url, 'ann', 'newest password', 'Ann');
     await ann.core.request(account.id, 'join', { group: 'design' });
     writer = await server.client('bob');
     await writer.ok('join', { group: 'design' });
-    // Enough history to scroll, with authors changing and a day separator, as a real one has.
+    // Enough history to scroll, with rows of two heights.
     for (let i = 0; i < 60; i++) {
       await writer.ok('post', {
         to: { group: 'design' },

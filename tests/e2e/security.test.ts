@@ -9,6 +9,7 @@ import {
   openDesktop,
   screenshotPath,
   type DesktopPage,
+  signUpThroughCore,
 } from '../helpers/desktop-page.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -42,8 +43,7 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
       ['ben', 'Ben'],
     ] as const) {
       const desk = await openDesktop(browser, server.url, { recordNotifications: true });
-      const account = await desk.core.signUp(server.url, name, 'e2e password ok', display);
-      await until(() => desk.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
+      const account = await signUpThroughCore(desk, server.url, name, 'e2e password ok', display);
       await desk.core.request(account.id, 'join', { group: 'lobby' });
       await desk.page.reload();
       await seen(desk.page.getByRole('heading', { name: 'Welcome to Parley' }));

@@ -10,7 +10,15 @@
 import pg from 'pg';
 import type { GroupSummary } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
-import { newId, toHistory, toMessage, toUser, type MessageRow, type UserRow } from './rows.js';
+import {
+  newId,
+  sendEventData,
+  toHistory,
+  toMessage,
+  toUser,
+  type MessageRow,
+  type UserRow,
+} from './rows.js';
 import type {
   AppendMessage,
   AppendResult,
@@ -431,14 +439,7 @@ export async function openPostgresStore(
             );
           }
           const messageId = newId('m');
-          const data = {
-            messageId,
-            ts: m.ts,
-            from: m.sender,
-            body: m.body,
-            clientMsgId: m.clientMsgId,
-            ...(m.notification ? { notification: m.notification } : {}),
-          };
+          const data = sendEventData(messageId, m);
           const seq = await appendEvent(db, m.convId, 'message:send', data, m.ts);
           await db.query(
             `INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,

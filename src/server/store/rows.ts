@@ -2,10 +2,22 @@
 // SQLite (booleans as 0/1, JSON as text) and PostgreSQL (booleans, JSON parsed).
 import { randomBytes } from 'node:crypto';
 import type { MessageBody, PresenceStatus } from '../../shared/protocol.js';
-import type { MessageRecord, UserRecord } from './store.js';
+import type { AppendMessage, MessageRecord, UserRecord } from './store.js';
 
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(9).toString('base64url')}`;
+}
+
+/** The stored `message:send` event of a new message (less its conversation and seq). */
+export function sendEventData(messageId: string, m: AppendMessage) {
+  return {
+    messageId,
+    ts: m.ts,
+    from: m.sender,
+    body: m.body,
+    clientMsgId: m.clientMsgId,
+    ...(m.notification ? { notification: m.notification } : {}),
+  };
 }
 
 /** SQLite stores booleans as 0/1. */

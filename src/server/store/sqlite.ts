@@ -6,7 +6,15 @@
 import Database from 'better-sqlite3';
 import type { GroupSummary, MessageBody } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
-import { newId, toHistory, toMessage, toUser, type MessageRow, type UserRow } from './rows.js';
+import {
+  newId,
+  sendEventData,
+  toHistory,
+  toMessage,
+  toUser,
+  type MessageRow,
+  type UserRow,
+} from './rows.js';
 import { asyncStore } from './store.js';
 import type {
   AppendMessage,
@@ -393,14 +401,7 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     q.insertConv.run(m.convId, m.dmPair?.[0] ?? null, m.dmPair?.[1] ?? null);
     if (m.dmPair) q.markPosted.run(m.sender.user_id, m.sender.user_id, m.convId);
     const messageId = newId('m');
-    const data = {
-      messageId,
-      ts: m.ts,
-      from: m.sender,
-      body: m.body,
-      clientMsgId: m.clientMsgId,
-      ...(m.notification ? { notification: m.notification } : {}),
-    };
+    const data = sendEventData(messageId, m);
     const seq = appendEvent(m.convId, 'message:send', data, m.ts);
     q.insertMessage.run(
       messageId,
