@@ -14,6 +14,12 @@ export const USAGE = `Usage: parley-server [options]
   --host ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --store URL          postgres://USER@HOST:PORT/DB: keep data in PostgreSQL, shared by several
                        servers (cluster mode; needs PARLEY_TOKEN_SECRET). Default: SQLite in --data
+  --broker URL         redis://HOST:PORT: share live events, presence and limits with the other
+                       servers on the same --store (cluster mode)
+  --node-id NAME       this server's name in the cluster (default: random)
+  --cluster NAME       prefix of Redis keys and channels, to share one Redis (default: parley)
+  --proxy-protocol     every connection starts with a PROXY protocol header (HAProxy
+                       send-proxy-v2, nginx proxy_protocol): the client's real address
   --data DIR           folder for the database and the token secret
                        (default: ${defaultDataDir()})
   --public-url URL     the ws:// or wss:// URL clients should open, when behind a proxy
@@ -111,6 +117,19 @@ const flags = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/, '--store is a postgres:// URL')
     .optional(),
+  broker: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, '--broker is a redis:// URL')
+    .optional(),
+  'node-id': z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, '--node-id is 1 to 64 letters, digits, dots, dashes')
+    .optional(),
+  'proxy-protocol': z.boolean().optional(),
+  cluster: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, '--cluster is 1 to 64 letters, digits, dots, dashes')
+    .optional(),
   'public-url': z
     .string()
     .regex(/^wss?:\/\/\S+$/, '--public-url is a ws:// or wss:// URL')
@@ -144,6 +163,10 @@ export function parseCli(
         host: { type: 'string' },
         data: { type: 'string' },
         store: { type: 'string' },
+        broker: { type: 'string' },
+        'node-id': { type: 'string' },
+        'proxy-protocol': { type: 'boolean' },
+        cluster: { type: 'string' },
         'public-url': { type: 'string' },
         registration: { type: 'string' },
         'log-level': { type: 'string' },
@@ -160,6 +183,9 @@ export function parseCli(
   if (!parsed.success) return { error: parsed.error.issues.map((i) => i.message).join('; ') };
   const f = parsed.data;
   if (f.help) return { help: true };
+  if (f.broker !== undefined && f.store === undefined) {
+    return { error: '--broker needs --store: the servers of a cluster share one PostgreSQL' };
+  }
   let config = defaultConfig(f.data ?? defaultDataDir());
   if (f.config !== undefined) {
     const file = readConfigFile(f.config);
@@ -169,6 +195,10 @@ export function parseCli(
   if (f.port !== undefined) config.port = f.port;
   if (f.host !== undefined) config.host = f.host;
   if (f.store !== undefined) config.store = f.store;
+  if (f.broker !== undefined) config.broker = f.broker;
+  if (f['node-id'] !== undefined) config.nodeId = f['node-id'];
+  if (f['proxy-protocol']) config.proxyProtocol = true;
+  if (f.cluster !== undefined) config.clusterName = f.cluster;
   if (f['public-url'] !== undefined) config.publicUrl = f['public-url'];
   if (f.registration !== undefined) config.registration = f.registration;
   if (f['log-level'] !== undefined) config.logLevel = f['log-level'];

@@ -43,6 +43,23 @@ export interface ServerConfig {
    * database several servers share (cluster mode).
    */
   store?: string;
+  /**
+   * A `redis://` URL: live events, presence and limits shared with the other servers of a
+   * cluster (needs a PostgreSQL store). Unset: this process alone.
+   */
+  broker?: string;
+  /** This server's name in the cluster (unique per process); random when unset. */
+  nodeId?: string;
+  /**
+   * Prefix of every Redis key and channel: clusters (or test servers) sharing one Redis keep
+   * apart by it. Default `parley`.
+   */
+  clusterName?: string;
+  /**
+   * Every connection starts with a PROXY protocol header (HAProxy `send-proxy-v2`, nginx
+   * `proxy_protocol on`), which gives the client's address for limits. Only behind such a proxy.
+   */
+  proxyProtocol: boolean;
   /** ws(s)://.../v1/realtime as clients should open it; derived from the request when unset. */
   publicUrl?: string;
   /**
@@ -104,6 +121,7 @@ export function defaultConfig(dataDir: string): ServerConfig {
     dataDir,
     registration: 'open',
     trustProxy: false,
+    proxyProtocol: false,
     allowedHosts: [],
     allowedOrigins: [],
     authTimeoutMs: 10_000,

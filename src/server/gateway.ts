@@ -16,11 +16,11 @@ import {
 } from '../shared/protocol.js';
 import { authRequest, describeIssues, requestEnvelope, requestParams } from '../shared/schemas.js';
 import { TokenError, type TokenClaims, type TokenIssuer } from './auth.js';
-import type { BrokerMessage } from './broker.js';
+import type { EventMessage } from './broker.js';
 import type { ServerConfig } from './config.js';
 import type { Hub } from './hub.js';
 import { HubError, newCid, type HubConnection, type SessionUser } from './hub.js';
-import { addressKey, SlidingWindow, TokenBucket } from './rate-limit.js';
+import { addressKey, TokenBucket, type SharedWindow, type WindowFactory } from './rate-limit.js';
 import { requestPath, type RequestGuard } from './request-guard.js';
 import type { Store } from './store/store.js';
 
@@ -40,6 +40,8 @@ export interface GatewayDeps {
   config: ServerConfig;
   log: Logger;
   guard: RequestGuard;
+  /** Where the per-address connection window lives (this process, or Redis). */
+  windows: WindowFactory;
 }
 
 /**
@@ -143,9 +145,8 @@ function statusText(status: number): string {
 export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
-  private readonly connectRate: SlidingWindow;
+  private readonly connectRate: SharedWindow;
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly sweep: NodeJS.Timeout;
   private closing = false;
 
   constructor(readonly deps: GatewayDeps) {
@@ -157,14 +158,9 @@ export class Gateway {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.connectRate = new SlidingWindow(limits.connectionsPerIpPerMinute, 60_000);
+    this.connectRate = deps.windows('connect', limits.connectionsPerIpPerMinute, 60_000);
     this.heartbeat = setInterval(() => this.beat(), deps.config.heartbeatMs);
     this.heartbeat.unref();
-    this.sweep = setInterval(() => {
-      const now = Date.now();
-      this.connectRate.sweep(now);
-    }, 60_000);
-    this.sweep.unref();
   }
 
   get size(): number {
@@ -176,17 +172,15 @@ export class Gateway {
    * process (a request target such as `//` once did exactly that: security review C1).
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    try {
-      this.upgrade(req, socket, head);
-    } catch (err) {
+    this.upgrade(req, socket, head).catch((err: unknown) => {
       this.deps.log.warn({ err, url: req.url }, 'upgrade failed');
       if (socket.writable) {
         rejectUpgrade(socket, 400, ErrorCode.BAD_REQUEST, 'this upgrade request is not valid');
       } else socket.destroy();
-    }
+    });
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const refusal = this.deps.guard.check(req);
     if (refusal) {
       rejectUpgrade(socket, refusal.status, ErrorCode.FORBIDDEN, refusal.message);
@@ -209,7 +203,8 @@ export class Gateway {
     // Only the connection rate is checked here: a lockout by failed sign-ins would also refuse
     // valid tokens, and any web page could trigger it (review M9). A token costs one HMAC, and
     // this rate bounds how many a single address can have checked.
-    const rate = this.connectRate.hit(addressKey(ip), now);
+    const rate = await this.connectRate.hit(addressKey(ip), now);
+    if (socket.destroyed) return;
     if (!rate.ok) {
       rejectTooMany(socket, rate.retryAfterMs, 'too many new connections from this address');
       return;
@@ -246,7 +241,6 @@ export class Gateway {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
-    clearInterval(this.sweep);
     const gone = [...this.connections].map(
       (c) =>
         new Promise<void>((resolve) =>
@@ -272,8 +266,11 @@ class Connection implements HubConnection {
   /** The requests of this connection, served one after another. */
   private work: Promise<void> = Promise.resolve();
   /** Live deliveries held while the connection is attached (see Hub.attach). */
-  private held: { message: BrokerMessage; bytes: Buffer }[] | undefined;
+  private held: { message: EventMessage; bytes: Buffer }[] | undefined;
   private heldBytes = 0;
+  /** Nested holds (an attach and a join's replay) release together, with all they replayed. */
+  private holds = 0;
+  private heldReplayed = new Map<string, number>();
   private refusals = 0;
   /** Closing for sustained abuse once the admitted requests are answered. */
   private abusive = false;
@@ -318,7 +315,7 @@ class Connection implements HubConnection {
 
   // ---- outgoing ----------------------------------------------------------------------------
 
-  deliver(message: BrokerMessage, bytes: Buffer): void {
+  deliver(message: EventMessage, bytes: Buffer): void {
     if (this.state !== 'open') return;
     if (message.cid !== undefined && message.cid !== this.cid) return;
     if (!this.wants(message.event, message.room)) return;
@@ -337,20 +334,32 @@ class Connection implements HubConnection {
   }
 
   hold(): void {
+    this.holds++;
     this.held ??= [];
   }
 
   release(replayed: ReadonlyMap<string, number>): void {
+    for (const [room, seq] of replayed) {
+      this.heldReplayed.set(room, Math.max(seq, this.heldReplayed.get(room) ?? 0));
+    }
+    this.holds = Math.max(0, this.holds - 1);
+    if (this.holds > 0) return;
     const held = this.held ?? [];
+    const upToSeq = this.heldReplayed;
     this.held = undefined;
     this.heldBytes = 0;
+    this.heldReplayed = new Map();
     for (const { message, bytes } of held) {
-      const upTo = message.room === undefined ? undefined : replayed.get(message.room);
+      const upTo = message.room === undefined ? undefined : upToSeq.get(message.room);
       // Already sent by the replay: the same seq of the same conversation.
       if (message.seq !== undefined && upTo !== undefined && message.seq <= upTo) continue;
       if (this.state !== 'open') return;
       this.sendBytes(bytes);
     }
+  }
+
+  restart(reason: string): void {
+    this.close(CloseCode.SERVICE_RESTART, reason);
   }
 
   sendEvent(event: EventName, room: string | undefined, frame: string): void {
@@ -690,7 +699,13 @@ class Connection implements HubConnection {
       return;
     }
     this.tokenId = claims.jti;
-    if (hub.connectionsOf(userId) >= config.limits.connectionsPerUser) {
+    // Counted across every server of a cluster (the registry decides).
+    const admitted = await hub.admit(this.cid, userId, config.limits.connectionsPerUser);
+    if (this.state !== 'authenticating') {
+      if (admitted) hub.dismiss(this.cid, userId);
+      return;
+    }
+    if (!admitted) {
       this.sendJson({
         type: 'authresponse',
         id,

@@ -12,7 +12,7 @@ import {
 } from '../shared/schemas.js';
 import { BusyError, TokenError, type PasswordHasher, type TokenIssuer } from './auth.js';
 import type { ServerConfig } from './config.js';
-import { addressKey, SlidingWindow } from './rate-limit.js';
+import { addressKey, type WindowFactory } from './rate-limit.js';
 import { requestPath, type RequestGuard } from './request-guard.js';
 import type { Store, UserRecord } from './store/store.js';
 
@@ -26,6 +26,10 @@ export interface HttpDeps {
   config: ServerConfig;
   log: Logger;
   metrics: Registry;
+  /** Where the per-address and per-account windows live (this process, or Redis). */
+  windows: WindowFactory;
+  /** Whether this server can serve (a cluster node checks its registry and broker). */
+  healthy?: () => boolean;
   /** Tells live connections that tokens were revoked (one token, or all of a user's). */
   onRevoked(revoked: { userId: string; jti?: string }): void;
 }
@@ -110,14 +114,13 @@ export function createHttpHandler(deps: HttpDeps) {
    * address, so guesses from one place lock out no one else (M9), and per account from every
    * address together, against guessing spread over many addresses.
    */
-  const attemptsHere = new SlidingWindow(limits.tokenFailuresPerIpPerMinute, 60_000);
-  const attemptsAnywhere = new SlidingWindow(limits.signInFailuresPerUserPerMinute, 60_000);
-  const signUps = new SlidingWindow(limits.signUpsPerIpPerMinute, 60_000);
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const w of [attemptsHere, attemptsAnywhere, signUps]) w.sweep(now);
-  }, 60_000);
-  sweep.unref();
+  const attemptsHere = deps.windows('signin-here', limits.tokenFailuresPerIpPerMinute, 60_000);
+  const attemptsAnywhere = deps.windows(
+    'signin-any',
+    limits.signInFailuresPerUserPerMinute,
+    60_000,
+  );
+  const signUps = deps.windows('signup', limits.signUpsPerIpPerMinute, 60_000);
 
   function tooMany(message: string, retryAfterMs: number): HttpError {
     return new HttpError(429, ErrorCode.RATE_LIMITED, message, {
@@ -150,23 +153,23 @@ export function createHttpHandler(deps: HttpDeps) {
   }
 
   /** Starts a sign-in attempt for `username`, or throws 429; returns how to give it back. */
-  function startAttempt(req: IncomingMessage, username: string): () => void {
+  async function startAttempt(req: IncomingMessage, username: string): Promise<() => void> {
     const now = Date.now();
     const name = username.toLowerCase();
     const here = `${name}|${addressKey(guard.clientAddress(req))}`;
-    const local = attemptsHere.hit(here, now);
+    const local = await attemptsHere.hit(here, now);
     if (!local.ok) throw tooMany('too many failed sign-ins; try again later', local.retryAfterMs);
-    const global = attemptsAnywhere.hit(name, now);
+    const global = await attemptsAnywhere.hit(name, now);
     if (!global.ok) {
-      attemptsHere.refund(here);
+      await attemptsHere.refund(here);
       throw tooMany(
         'too many failed sign-ins to this account; try again later',
         global.retryAfterMs,
       );
     }
     return () => {
-      attemptsHere.refund(here);
-      attemptsAnywhere.refund(name);
+      void attemptsHere.refund(here);
+      void attemptsAnywhere.refund(name);
     };
   }
 
@@ -183,7 +186,7 @@ export function createHttpHandler(deps: HttpDeps) {
         );
       }
     } else {
-      const verdict = signUps.hit(addressKey(guard.clientAddress(req)), Date.now());
+      const verdict = await signUps.hit(addressKey(guard.clientAddress(req)), Date.now());
       if (!verdict.ok) throw tooMany('too many sign-ups from this address', verdict.retryAfterMs);
     }
     // The name first: a taken name costs no hash (review M1). The 409 tells no more than it did.
@@ -214,7 +217,7 @@ export function createHttpHandler(deps: HttpDeps) {
 
   async function createToken(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req, createTokenBody);
-    const giveBack = startAttempt(req, body.username);
+    const giveBack = await startAttempt(req, body.username);
     const user = await store.userByName(body.username);
     let ok: boolean;
     try {
@@ -254,7 +257,7 @@ export function createHttpHandler(deps: HttpDeps) {
   async function changePassword(req: IncomingMessage, res: ServerResponse) {
     const who = await requireBearer(req);
     const body = await readJson(req, changePasswordBody);
-    const giveBack = startAttempt(req, who.user.username);
+    const giveBack = await startAttempt(req, who.user.username);
     let ok: boolean;
     try {
       ok = await passwordMatches(who.user, body.currentPassword);
@@ -314,7 +317,12 @@ export function createHttpHandler(deps: HttpDeps) {
       '/v1/tokens': { POST: () => createToken(req, res), DELETE: () => revokeAll(req, res) },
       '/v1/tokens/current': { DELETE: () => revokeCurrent(req, res) },
       '/v1/realtime/endpoint': { GET: () => endpoint(req, res) },
-      '/healthz': { GET: () => send(res, 200, { ok: true }) },
+      '/healthz': {
+        GET: () =>
+          deps.healthy && !deps.healthy()
+            ? send(res, 503, { ok: false })
+            : send(res, 200, { ok: true }),
+      },
       '/metrics': { GET: () => serveMetrics(req, res) },
     };
     const methods = Object.hasOwn(routes, path) ? routes[path] : undefined;

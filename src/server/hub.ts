@@ -20,16 +20,25 @@ import {
   type VisibleStatus,
 } from '../shared/protocol.js';
 import type { RequestParams } from '../shared/schemas.js';
-import { topics, type Broker, type BrokerMessage } from './broker.js';
+import {
+  topics,
+  type Broker,
+  type ControlMessage,
+  type Disposable,
+  type EventMessage,
+} from './broker.js';
 import type { Limits } from './config.js';
 import { TokenBucket } from './rate-limit.js';
 import { LocalFanout, type Recipient } from './local-fanout.js';
+import { LocalRegistry, type AttachVerdict, type LiveRegistry } from './registry.js';
+import type { StreamSource } from './sequencer.js';
 import {
   dmConvId,
   dmMembers,
   type ConvId,
   type MessageRecord,
   type Store,
+  type StoredEvent,
   type UserRecord,
 } from './store/store.js';
 
@@ -69,6 +78,8 @@ export interface HubConnection extends Recipient {
    * conversation in `replayed` whose seq is at most the seq replayed up to.
    */
   release(replayed: ReadonlyMap<string, number>): void;
+  /** Closes the connection so that the client reconnects and resumes (1012). */
+  restart(reason: string): void;
 }
 
 interface ConnectionTopics {
@@ -81,6 +92,10 @@ interface ConnectionTopics {
 export interface HubOptions {
   store: Store;
   broker: Broker;
+  /** Who is connected across the cluster; this process's maps by default. */
+  registry?: LiveRegistry;
+  /** Test failpoint: runs after a post is committed, before it is published. */
+  afterCommit?: () => void;
   limits: Pick<Limits, 'maxTextBytes' | 'signalsPerSecond' | 'signalBytesPerSecond'>;
   resumeMaxEvents: number;
   /** STUN/TURN servers for calls, given to signed-in users only (TURN credentials). */
@@ -112,6 +127,15 @@ const CONDITIONS: Record<GroupCondition, '>' | '>=' | '=' | '<' | '<=' | '!='> =
 
 export function eventFrame<E extends EventName>(event: E, data: EventDataMap[E]): string {
   return JSON.stringify({ type: 'event', event, data });
+}
+
+/** A stored event as `conversation`'s reader is sent it (resume, gap fills). */
+function storedEventFrame(e: StoredEvent, conversation: ConversationKey): string {
+  return JSON.stringify({
+    type: 'event',
+    event: e.event,
+    data: { ...e.data, conversation, seq: e.seq },
+  });
 }
 
 /**
@@ -151,7 +175,10 @@ function keyFor(convId: ConvId, viewer: string): ConversationKey {
 export class Hub {
   private readonly store: Store;
   private readonly broker: Broker;
+  private readonly registry: LiveRegistry;
   private readonly fanout: LocalFanout;
+  private readonly afterCommit: (() => void) | undefined;
+  private readonly registrySubs: Disposable[];
   private readonly limits: HubOptions['limits'];
   private readonly resumeMaxEvents: number;
   private readonly iceServers: IceServer[];
@@ -162,20 +189,47 @@ export class Hub {
   private readonly subs = new WeakMap<HubConnection, ConnectionTopics>();
   /** Per sender → recipient: signals and their bytes (review M6). */
   private readonly signalBudgets = new Map<string, { count: TokenBucket; bytes: TokenBucket }>();
-  /** Per connection: the users it signalled lately, who may answer it even while it is invisible. */
-  private readonly signalled = new WeakMap<HubConnection, Map<string, number>>();
+  /** Registry verdicts of admitted connections, until they are attached. */
+  private readonly admitted = new Map<string, boolean>();
   /** Counters read by the metrics module; plain numbers to keep the hot path cheap. */
   readonly stats: HubStats = { messages: 0, deliveries: 0 };
 
   constructor(opts: HubOptions) {
     this.store = opts.store;
     this.broker = opts.broker;
-    this.fanout = new LocalFanout(opts.broker);
+    this.registry = opts.registry ?? new LocalRegistry();
+    this.afterCommit = opts.afterCommit;
+    this.fanout = new LocalFanout(opts.broker, {
+      source: this.streamSource(),
+      onControl: (topic, message) => this.control(topic, message),
+      onStuck: (recipients) => {
+        for (const r of recipients) (r as HubConnection).restart('the server lost track of events');
+      },
+      onError: (err, what) => this.onError(err, what),
+    });
     this.limits = opts.limits;
     this.resumeMaxEvents = opts.resumeMaxEvents;
     this.iceServers = opts.iceServers ?? [];
     this.now = opts.now ?? Date.now;
     this.onError = opts.onError ?? (() => undefined);
+    this.registrySubs = [
+      this.registry.onOffline((users) => {
+        for (const userId of users) {
+          void this.announceOffline(userId).catch((err: unknown) =>
+            this.onError(err, 'presence of a lost node'),
+          );
+        }
+      }),
+      this.registry.onOnline((users) => {
+        for (const userId of users) {
+          const conn = this.byUser.get(userId)?.values().next().value;
+          if (!conn) continue;
+          void this.announceBack(userId, conn.cid).catch((err: unknown) =>
+            this.onError(err, 'presence after re-registering'),
+          );
+        }
+      }),
+    ];
   }
 
   get connectionCount(): number {
@@ -186,22 +240,49 @@ export class Hub {
     return this.byUser.size;
   }
 
-  connectionsOf(userId: string): number {
-    return this.byUser.get(userId)?.size ?? 0;
+  /**
+   * Registers an authenticated connection with the registry before it is attached; false when
+   * the account already holds `perUser` connections (across the cluster). A connection admitted
+   * here must be attached or `dismiss`ed.
+   */
+  async admit(cid: string, userId: string, perUser: number): Promise<boolean> {
+    let verdict: AttachVerdict;
+    try {
+      verdict = await this.registry.attach(cid, userId, perUser);
+    } catch (err) {
+      // The registry is out of reach: the connection is let in on this node's word, and the
+      // registry learns of it when it is back (the node registers its connections again).
+      this.onError(err, 'registering a connection');
+      verdict = { ok: true, first: !this.byUser.has(userId) };
+    }
+    if (!verdict.ok) return false;
+    this.admitted.set(cid, verdict.first);
+    return true;
+  }
+
+  /** Undoes `admit` for a connection that closed before it was attached. */
+  dismiss(cid: string, userId: string): void {
+    if (!this.admitted.delete(cid)) return;
+    void this.registry
+      .detach(cid, userId)
+      .then(({ last }) => (last ? this.announceOffline(userId) : undefined))
+      .catch((err: unknown) => this.onError(err, 'forgetting a connection'));
   }
 
   /**
-   * Registers a newly authenticated connection: its topics, the events it missed (resume), the
+   * Attaches an admitted connection: its topics, the events it missed (resume), the
    * notifications queued for it, and the user's presence if this is their first connection.
-   * Subscribes first, holds the live events that arrive meanwhile, reads and sends the replay,
-   * then releases what was held less what the replay already carried (by seq): so a live event
-   * can neither slip between replay and subscription nor arrive twice (see store.ts).
+   * Subscribes first (and waits until the broker delivers those topics), holds the live events
+   * that arrive meanwhile, reads and sends the replay, then releases what was held less what the
+   * replay already carried (by seq): so a live event can neither slip between replay and
+   * subscription nor arrive twice (see store.ts).
    */
   async attach(conn: HubConnection, resume: Record<string, number> | undefined): Promise<void> {
     const { userId } = conn.user;
+    const first = this.admitted.get(conn.cid) ?? !this.byUser.has(userId);
+    this.admitted.delete(conn.cid);
     this.byCid.set(conn.cid, conn);
     let set = this.byUser.get(userId);
-    const first = !set;
     if (!set) {
       set = new Set();
       this.byUser.set(userId, set);
@@ -210,17 +291,24 @@ export class Hub {
     const state: ConnectionTopics = { topics: new Set(), watching: new Set() };
     this.subs.set(conn, state);
     conn.hold();
-    this.listen(conn, topics.user(userId));
     try {
+      const ready = [this.listen(conn, topics.user(userId))];
       for (const group of await this.store.userGroups(userId)) {
-        this.listen(conn, topics.group(group));
+        ready.push(this.listen(conn, topics.group(group)));
       }
+      await Promise.all(ready);
       const replayed = resume ? await this.replay(conn, resume) : new Map<string, number>();
       conn.release(replayed);
     } catch (err) {
       conn.release(new Map());
       throw err;
     }
+    await this.deliverQueued(userId, conn);
+    if (first) await this.announceBack(userId, conn.cid);
+  }
+
+  /** Sends the user's queued notifications to one connection (the take is atomic). */
+  private async deliverQueued(userId: string, conn: HubConnection): Promise<void> {
     for (const data of await this.store.takeNotifications(userId)) {
       conn.sendEvent(
         'notification',
@@ -228,35 +316,42 @@ export class Hub {
         eventFrame('notification', data as EventDataMap['notification']),
       );
     }
-    if (first) {
-      const user = await this.store.userById(userId);
-      if (user && user.status !== 'invisible') {
-        await this.broadcastPresence(conn, user.status, user.statusText);
-      }
-    }
   }
 
-  /** Forgets a closed connection; the last one of a user announces them offline. */
+  /** Forgets a closed connection; the user's last one anywhere announces them offline. */
   detach(conn: HubConnection): void {
     const state = this.subs.get(conn);
     if (!state) return;
     this.subs.delete(conn);
     for (const topic of state.topics) this.fanout.remove(topic, conn);
     this.byCid.delete(conn.cid);
-    const set = this.byUser.get(conn.user.userId);
-    if (!set) return;
-    set.delete(conn);
-    if (set.size === 0) {
-      this.byUser.delete(conn.user.userId);
-      void this.announceGone(conn).catch((err: unknown) => this.onError(err, 'presence on leave'));
+    const { userId } = conn.user;
+    const set = this.byUser.get(userId);
+    if (set) {
+      set.delete(conn);
+      if (set.size === 0) this.byUser.delete(userId);
+    }
+    void this.registry
+      .detach(conn.cid, userId)
+      .then(({ last }) => (last ? this.announceOffline(userId) : undefined))
+      .catch((err: unknown) => this.onError(err, 'presence on leave'));
+  }
+
+  /** Says the user is online (with their stored status) unless they are invisible. */
+  private async announceBack(userId: string, cid: string): Promise<void> {
+    const user = await this.store.userById(userId);
+    if (user && user.status !== 'invisible') {
+      await this.broadcastPresence(userId, cid, user.status, user.statusText);
     }
   }
 
-  private async announceGone(conn: HubConnection): Promise<void> {
-    const user = await this.store.userById(conn.user.userId);
+  private async announceOffline(userId: string): Promise<void> {
+    const user = await this.store.userById(userId);
     // Back already (a reconnect raced this): nothing to announce.
-    if (this.byUser.has(conn.user.userId)) return;
-    if (user && user.status !== 'invisible') await this.broadcastPresence(conn, 'invisible', null);
+    if ((await this.registry.online([userId])).has(userId)) return;
+    if (user && user.status !== 'invisible') {
+      await this.broadcastPresence(userId, undefined, 'invisible', null);
+    }
   }
 
   /** Forgets idle signal budgets; called now and then. */
@@ -267,6 +362,7 @@ export class Hub {
   }
 
   dispose(): void {
+    for (const sub of this.registrySubs) sub.dispose();
     this.fanout.dispose();
     this.byCid.clear();
     this.byUser.clear();
@@ -348,13 +444,29 @@ export class Hub {
     const { changed, members } = await this.store.joinGroup(p.group, userId, p.private === true);
     const isPrivate = existing ? existing.private : p.private === true;
     if (changed) {
-      for (const c of this.byUser.get(userId) ?? []) this.listen(c, topics.group(p.group));
-      this.publishGroup(p.group, 'group:member', {
+      const member: EventDataMap['group:member'] = {
         group: p.group,
         user_id: userId,
         cid: conn.cid,
         action: 'joined',
-      });
+      };
+      if (this.broker.lossless) {
+        for (const c of this.byUser.get(userId) ?? []) void this.listen(c, topics.group(p.group));
+        this.publishGroup(p.group, 'group:member', member);
+      } else {
+        // The topic may be new on this node: what is posted before its subscription takes
+        // effect is replayed from the group's head at the join. The user's devices on other
+        // nodes do the same when they hear of the join.
+        const head = await this.store.lastSeq(groupKey(p.group));
+        await this.startListening(userId, p.group, head);
+        this.publishGroup(p.group, 'group:member', member);
+        this.broker.publish(topics.user(userId), {
+          ctl: 'listen',
+          group: p.group,
+          seq: head,
+          frame: eventFrame('group:member', member),
+        });
+      }
     }
     return { group: p.group, number_of_users: members, ...(isPrivate ? { private: true } : {}) };
   }
@@ -406,6 +518,11 @@ export class Hub {
     });
     for (const c of this.byUser.get(userId) ?? []) {
       if (!this.subs.get(c)?.watching.has(p.group)) this.unlisten(c, topics.group(p.group));
+    }
+    // Redis keeps one publisher's order across channels: other nodes stop listening after
+    // their devices had the `left` event above.
+    if (!this.broker.lossless) {
+      this.broker.publish(topics.user(userId), { ctl: 'unlisten', group: p.group });
     }
     return { group: p.group };
   }
@@ -467,20 +584,21 @@ export class Hub {
       throw new HubError(ErrorCode.NOT_FOUND, `${p.user_id} is not a member of ${p.group}`);
     }
     const list: GroupUser[] = [];
+    const online = await this.registry.online(wanted);
     for (const userId of wanted) {
       const user = await this.store.userById(userId);
       if (!user) continue;
-      const conns = this.byUser.get(userId);
+      const cids = online.get(userId);
       const status = visible(user.status);
       const text = user.statusText ?? undefined;
-      if (!conns || status === 'offline') {
+      if (!cids || status === 'offline') {
         list.push({ user_id: userId, cid: null, displayName: user.displayName, status: 'offline' });
         continue;
       }
-      for (const c of conns) {
+      for (const cid of cids) {
         list.push({
           user_id: userId,
-          cid: c.cid,
+          cid,
           displayName: user.displayName,
           status,
           ...(text !== undefined ? { text } : {}),
@@ -585,7 +703,13 @@ export class Hub {
       seq: saved.seq,
       ts: saved.ts,
     };
-    if (saved.duplicate) return result;
+    if (saved.duplicate) {
+      // A retry: the first attempt's node may have died between commit and publish. Receivers
+      // that have it drop the hint; the others read it from the store.
+      if (!this.broker.lossless) this.announceHead(saved.convId, saved.seq);
+      return result;
+    }
+    this.afterCommit?.();
     this.stats.messages++;
     this.publishConversation(
       saved.convId,
@@ -620,9 +744,26 @@ export class Hub {
       body: n.body,
       always: true,
     };
-    for (const userId of new Set(recipients)) {
-      if (userId === conn.user.userId || this.byUser.has(userId)) continue;
-      await this.store.queueNotification(userId, data, this.now(), NOTIFICATION_QUEUE);
+    const others = [...new Set(recipients)].filter((u) => u !== conn.user.userId);
+    const online = await this.registry.online(others);
+    for (const userId of others) {
+      if (!online.has(userId)) await this.queueNotification(userId, data);
+    }
+  }
+
+  /**
+   * Queues a notification for a user who was offline, then looks again: one who connected
+   * meanwhile may have taken their queue already, so their node is told to take it again. Either
+   * the connection registered before the second look (and the drain reaches it) or the row was
+   * there before its take: never lost, and the atomic take delivers it once.
+   */
+  private async queueNotification(
+    userId: string,
+    data: EventDataMap['notification'],
+  ): Promise<void> {
+    await this.store.queueNotification(userId, data, this.now(), NOTIFICATION_QUEUE);
+    if ((await this.registry.online([userId])).has(userId)) {
+      this.broker.publish(topics.user(userId), { ctl: 'drain' });
     }
   }
 
@@ -779,12 +920,18 @@ export class Hub {
   private async conversations(conn: HubConnection): Promise<RequestResultMap['conversations']> {
     const { userId } = conn.user;
     const rows = await this.store.conversationsOf(userId);
+    const partners = rows.flatMap((c) => {
+      const pair = dmMembers(c.convId);
+      return pair ? [pair[0] === userId ? pair[1] : pair[0]] : [];
+    });
+    const online = await this.registry.online(partners);
     return {
       list: await Promise.all(
         rows.map(async (c) => {
           const conversation = keyFor(c.convId, userId);
+          const other = conversation.slice(3);
           const peer = conversation.startsWith('dm:')
-            ? await this.peer(conversation.slice(3), await this.store.dmAccepted(c.convId))
+            ? await this.peer(other, await this.store.dmAccepted(c.convId), online.has(other))
             : undefined;
           return {
             conversation,
@@ -803,10 +950,14 @@ export class Hub {
    * A dm partner as the user sees them: offline when invisible or with no connection, and
    * until both have written in the dm (a stranger's message does not unlock presence, M5).
    */
-  private async peer(userId: string, accepted: boolean): Promise<ConversationSummary['peer']> {
+  private async peer(
+    userId: string,
+    accepted: boolean,
+    connected: boolean,
+  ): Promise<ConversationSummary['peer']> {
     const user = await this.store.userById(userId);
     if (!user) return undefined;
-    const status = accepted && this.byUser.has(userId) ? visible(user.status) : 'offline';
+    const status = accepted && connected ? visible(user.status) : 'offline';
     const text = status !== 'offline' ? (user.statusText ?? undefined) : undefined;
     return {
       user_id: userId,
@@ -831,7 +982,7 @@ export class Hub {
     const topic = await this.topicOf(conn, p.topic);
     if (topic.group !== undefined) this.subs.get(conn)?.watching.add(topic.group);
     if (topic.broker === topics.presence) conn.presenceFeed = true;
-    this.listen(conn, topic.broker);
+    await this.listen(conn, topic.broker);
     return { topic: p.topic };
   }
 
@@ -889,7 +1040,7 @@ export class Hub {
     await this.store.setPresence(userId, p.status, text);
     const changed =
       !before || visible(before.status) !== visible(p.status) || before.statusText !== text;
-    if (changed) await this.broadcastPresence(conn, p.status, text);
+    if (changed) await this.broadcastPresence(userId, conn.cid, p.status, text);
     return { status: p.status };
   }
 
@@ -898,19 +1049,19 @@ export class Hub {
    * One frame, published to each of their user topics: no one hears it twice.
    */
   private async broadcastPresence(
-    conn: HubConnection,
+    userId: string,
+    cid: string | undefined,
     status: PresenceStatus,
     text: string | null,
   ): Promise<void> {
-    const { userId } = conn.user;
     const shown = visible(status);
     const data: EventDataMap['presence:update'] = {
       user_id: userId,
-      ...(shown !== 'offline' ? { cid: conn.cid } : {}),
+      ...(shown !== 'offline' && cid !== undefined ? { cid } : {}),
       status: shown,
       ...(text !== null && status !== 'invisible' ? { text } : {}),
     };
-    const message: BrokerMessage = {
+    const message: EventMessage = {
       event: 'presence:update',
       frame: eventFrame('presence:update', data),
     };
@@ -944,18 +1095,19 @@ export class Hub {
     const { userId } = conn.user;
     let targetUser: string;
     if (p.cid !== undefined) {
-      const target = this.byCid.get(p.cid);
+      // A connection on this node, or on any other (the registry knows whose it is).
+      const owner = this.byCid.get(p.cid)?.user.userId ?? (await this.registry.userOfCid(p.cid));
       // An invisible user's connection is answered only by someone it signalled lately (a call
       // it takes part in); to anyone else it is as gone as a closed one (review M7).
       const hidden =
-        target &&
-        target.user.userId !== userId &&
-        (await this.store.userById(target.user.userId))?.status === 'invisible' &&
-        !this.signalledLately(target, userId);
-      if (!target || hidden) {
+        owner !== undefined &&
+        owner !== userId &&
+        (await this.store.userById(owner))?.status === 'invisible' &&
+        !(await this.registry.signalled(p.cid, userId));
+      if (owner === undefined || hidden) {
         throw new HubError(ErrorCode.NOT_FOUND, `no connection ${p.cid}; it may have gone`);
       }
-      targetUser = target.user.userId;
+      targetUser = owner;
     } else {
       targetUser = p.user_id!;
     }
@@ -973,7 +1125,7 @@ export class Hub {
     // A user with no live connection (or invisible) is offline to a caller: one answer for both.
     if (
       p.cid === undefined &&
-      (!this.byUser.has(targetUser) ||
+      (!(await this.registry.online([targetUser])).has(targetUser) ||
         (await this.store.userById(targetUser))?.status === 'invisible')
     ) {
       throw new HubError(ErrorCode.NOT_FOUND, 'that user is offline');
@@ -987,15 +1139,8 @@ export class Hub {
         signal: p.signal,
       }),
     });
-    let lately = this.signalled.get(conn);
-    if (!lately) this.signalled.set(conn, (lately = new Map()));
-    lately.set(targetUser, this.now());
+    await this.registry.noteSignal(conn.cid, targetUser, RTC_ANSWER_WINDOW_MS);
     return {};
-  }
-
-  private signalledLately(conn: HubConnection, userId: string): boolean {
-    const at = this.signalled.get(conn)?.get(userId);
-    return at !== undefined && this.now() - at < RTC_ANSWER_WINDOW_MS;
   }
 
   /**
@@ -1050,12 +1195,13 @@ export class Hub {
     const frame = eventFrame('notification', data);
     let queued = 0;
     let delivered = 0;
+    const online = await this.registry.online(targets);
     for (const target of targets) {
-      if (this.byUser.has(target)) {
+      if (online.has(target)) {
         this.broker.publish(topics.user(target), { event: 'notification', frame });
         delivered++;
       } else {
-        await this.store.queueNotification(target, data, this.now(), NOTIFICATION_QUEUE);
+        await this.queueNotification(target, data);
         queued++;
       }
     }
@@ -1064,8 +1210,10 @@ export class Hub {
 
   // ---- resume ------------------------------------------------------------------------------
 
-  /** Sends the stored events after each given seq, then a `resume` event per conversation. */
-  /** Returns, per conversation replayed, the seq it was replayed up to. */
+  /**
+   * Sends the stored events after each given seq, then a `resume` event per conversation.
+   * Returns, per conversation replayed, the seq it was replayed up to.
+   */
   private async replay(
     conn: HubConnection,
     resume: Record<string, number>,
@@ -1090,11 +1238,7 @@ export class Hub {
         budget > 0 ? await this.store.eventsAfter(convId, fromSeq, this.resumeMaxEvents) : [];
       let toSeq = fromSeq;
       for (const e of events) {
-        const frame = JSON.stringify({
-          type: 'event',
-          event: e.event,
-          data: { ...e.data, conversation, seq: e.seq },
-        });
+        const frame = storedEventFrame(e, conversation);
         if (budget <= 0) break;
         budget -= frame.length;
         conn.sendEvent(e.event, conversation, frame);
@@ -1126,7 +1270,7 @@ export class Hub {
     this.broker.publish(topics.group(group), {
       event,
       room: groupKey(group),
-      ...(seq !== undefined ? { seq } : {}),
+      ...(seq !== undefined ? { seq, conv: groupKey(group) } : {}),
       frame: eventFrame(event, data),
     });
   }
@@ -1157,17 +1301,109 @@ export class Hub {
       this.broker.publish(topics.user(reader!), {
         event,
         room: conversation,
-        ...(seq !== undefined ? { seq } : {}),
+        ...(seq !== undefined ? { seq, conv: convId } : {}),
         frame: eventFrame(event, build(conversation)),
       });
     }
   }
 
-  private listen(conn: HubConnection, topic: string): void {
+  /**
+   * The user's connections on this node that do not listen to the group yet start to, each
+   * replayed the group's events after `fromSeq` first (and handed `frame`, the join, since they
+   * were not listening when it was published).
+   */
+  private async startListening(
+    userId: string,
+    group: string,
+    fromSeq: number,
+    frame?: string,
+  ): Promise<void> {
+    const topic = topics.group(group);
+    const conversation = groupKey(group);
+    for (const c of [...(this.byUser.get(userId) ?? [])]) {
+      const state = this.subs.get(c);
+      if (!state || state.topics.has(topic)) continue;
+      if (frame !== undefined) c.sendEvent('group:member', conversation, frame);
+      c.hold();
+      try {
+        await this.listen(c, topic);
+        c.release(await this.replay(c, { [conversation]: fromSeq }));
+      } catch (err) {
+        c.release(new Map());
+        throw err;
+      }
+    }
+  }
+
+  /** Cluster control messages from other nodes (broker.ts), on a user's topic. */
+  private control(topic: string, m: ControlMessage): void {
+    if (!topic.startsWith('u:')) return;
+    const userId = topic.slice(2);
+    const conns = this.byUser.get(userId);
+    if (!conns) return;
+    const failed = (what: string) => (err: unknown) => this.onError(err, what);
+    switch (m.ctl) {
+      case 'listen':
+        void this.startListening(userId, m.group, m.seq, m.frame).catch(failed('joining'));
+        return;
+      case 'unlisten':
+        for (const c of conns) {
+          if (!this.subs.get(c)?.watching.has(m.group)) this.unlisten(c, topics.group(m.group));
+        }
+        return;
+      case 'drain': {
+        const first = conns.values().next().value;
+        if (first) void this.deliverQueued(userId, first).catch(failed('notifications'));
+        return;
+      }
+      case 'head':
+        return; // the fan-out's sequencer takes these
+    }
+  }
+
+  /** The store as the sequencer sees it: a topic's conversations, keyed by room. */
+  private streamSource(): StreamSource {
+    return {
+      heads: async (topic) => {
+        if (topic.startsWith('g:')) {
+          const conversation = groupKey(topic.slice(2));
+          return new Map([[conversation, await this.store.lastSeq(conversation)]]);
+        }
+        if (!topic.startsWith('u:')) return new Map();
+        const heads = await this.store.dmHeads(topic.slice(2));
+        return new Map([...heads].map(([other, seq]) => [dmKey(other), seq]));
+      },
+      eventsAfter: async (topic, room, seq, limit) => {
+        const convId = topic.startsWith('u:') ? dmConvId(topic.slice(2), room.slice(3)) : room;
+        const events = await this.store.eventsAfter(convId, seq, limit);
+        return events.map((e) => ({
+          event: e.event,
+          room,
+          seq: e.seq,
+          frame: storedEventFrame(e, room as ConversationKey),
+        }));
+      },
+    };
+  }
+
+  /** Tells every node that `convId` has events up to `seq` (they fill what they miss). */
+  announceHead(convId: ConvId, seq: number): void {
+    const pair = dmMembers(convId);
+    if (!pair) {
+      this.broker.publish(topics.group(convId.slice(6)), { ctl: 'head', room: convId, seq });
+      return;
+    }
+    const [a, b] = pair;
+    this.broker.publish(topics.user(a), { ctl: 'head', room: dmKey(b), seq });
+    if (a !== b) this.broker.publish(topics.user(b), { ctl: 'head', room: dmKey(a), seq });
+  }
+
+  /** Resolves when the topic's events reach the connection. */
+  private listen(conn: HubConnection, topic: string): Promise<void> {
     const state = this.subs.get(conn);
-    if (!state || state.topics.has(topic)) return;
+    if (!state || state.topics.has(topic)) return Promise.resolve();
     state.topics.add(topic);
-    this.fanout.add(topic, conn);
+    return this.fanout.add(topic, conn);
   }
 
   private unlisten(conn: HubConnection, topic: string): void {

@@ -118,3 +118,33 @@ export class SlidingWindow {
     return list;
   }
 }
+
+export type Verdict = { ok: true } | { ok: false; retryAfterMs: number };
+
+/**
+ * A sliding window that may be shared by every server of a cluster (cluster/redis-window.ts):
+ * per-address limits would otherwise be N times the limit behind a load balancer.
+ */
+export interface SharedWindow {
+  /** check, then record when allowed. */
+  hit(key: string, now: number): Promise<Verdict>;
+  /** Takes back the key's latest hit (an attempt that turned out fine). */
+  refund(key: string): Promise<void>;
+}
+
+/** Makes windows of a given limit and length; one process's or the cluster's. */
+export type WindowFactory = (name: string, limit: number, windowMs: number) => SharedWindow;
+
+/** This process's windows; a periodic sweep forgets keys whose hits have aged out. */
+export function localWindows(): WindowFactory & { sweep(now: number): void } {
+  const all: SlidingWindow[] = [];
+  const make = (_name: string, limit: number, windowMs: number): SharedWindow => {
+    const w = new SlidingWindow(limit, windowMs);
+    all.push(w);
+    return {
+      hit: async (key, now) => w.hit(key, now),
+      refund: async (key) => w.refund(key),
+    };
+  };
+  return Object.assign(make, { sweep: (now: number) => all.forEach((w) => w.sweep(now)) });
+}

@@ -1,7 +1,8 @@
 // Checks every HTTP request and WebSocket upgrade shares before its route: who may ask (Origin),
 // under which name (Host), and from which address limits are counted.
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import { proxiedAddress } from './proxy-protocol.js';
 import type { ServerConfig } from './config.js';
 
 /** Why a request was refused, for a 403 answer. */
@@ -76,7 +77,7 @@ export function createRequestGuard(config: GuardConfig): RequestGuard {
       return null;
     },
     clientAddress(req) {
-      const direct = req.socket.remoteAddress ?? 'unknown';
+      const direct = proxiedAddress(req.socket as Socket) ?? req.socket.remoteAddress ?? 'unknown';
       if (!config.trustProxy) return direct;
       const forwarded = req.headers['x-forwarded-for'];
       const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;

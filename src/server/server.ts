@@ -7,12 +7,16 @@ import type { Logger } from 'pino';
 import { REALTIME_PATH } from '../shared/protocol.js';
 import { loadTokenSecret, PasswordHasher, TokenIssuer } from './auth.js';
 import { InProcessBroker, type Broker } from './broker.js';
+import type { Cluster } from './cluster/cluster.js';
 import type { ServerConfig } from './config.js';
 import { Gateway } from './gateway.js';
 import { createHttpHandler } from './http.js';
 import { Hub } from './hub.js';
 import { createLogger } from './log.js';
 import { createMetricsRegistry, startMetricsFeed } from './metrics.js';
+import { localWindows } from './rate-limit.js';
+import { LocalRegistry, type LiveRegistry } from './registry.js';
+import { acceptProxyProtocol } from './proxy-protocol.js';
 import { createRequestGuard } from './request-guard.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -27,6 +31,8 @@ export interface RunningServer {
   hub: Hub;
   store: Store;
   tokens: TokenIssuer;
+  /** Set in cluster mode (--broker). */
+  cluster?: Cluster;
   /** Closes every socket with 1001, then the database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -38,6 +44,26 @@ export interface StartOptions {
 }
 
 const HOUR = 3600_000;
+
+/**
+ * Test failpoints, read only when NODE_ENV=test (the fault tests of the cluster):
+ * `exit-after-commit:K` ends the process after its K-th post is committed and before it is
+ * published; `wedge-subscriber:MS` stops delivering Redis messages after MS until a reconnect.
+ */
+function failpoint(name: string): number | undefined {
+  if (process.env.NODE_ENV !== 'test') return undefined;
+  const [fp, value] = (process.env.PARLEY_FAILPOINT ?? '').split(':');
+  return fp === name ? Number(value) : undefined;
+}
+
+function exitAfterCommit(): (() => void) | undefined {
+  const k = failpoint('exit-after-commit');
+  if (k === undefined) return undefined;
+  let commits = 0;
+  return () => {
+    if (++commits === k) process.kill(process.pid, 'SIGKILL');
+  };
+}
 
 /** The configured store: PostgreSQL for a `postgres://` URL, else the embedded SQLite file. */
 async function openStore(config: ServerConfig): Promise<Store> {
@@ -73,8 +99,29 @@ export async function startServer(
   }
   const tokens = new TokenIssuer(loadTokenSecret(config.dataDir), config.tokenTtlSeconds);
   const store = opts.store ?? (await openStore(config));
-  const broker = opts.broker ?? new InProcessBroker();
-  if (clustered && !opts.broker) {
+  let cluster: Cluster | undefined;
+  if (config.broker) {
+    const { openCluster } = await import('./cluster/cluster.js');
+    const wedge = failpoint('wedge-subscriber');
+    try {
+      cluster = await openCluster({
+        url: config.broker,
+        ...(config.clusterName !== undefined ? { name: config.clusterName } : {}),
+        ...(config.nodeId !== undefined ? { nodeId: config.nodeId } : {}),
+        store,
+        log,
+        ...(wedge !== undefined ? { wedgeAfterMs: wedge } : {}),
+      });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  const broker = opts.broker ?? cluster?.broker ?? new InProcessBroker();
+  const registry: LiveRegistry = cluster?.registry ?? new LocalRegistry();
+  const local = cluster ? undefined : localWindows();
+  const windows = cluster?.windows ?? local!;
+  if (clustered && !opts.broker && !cluster) {
     log.warn(
       "PostgreSQL store with the in-process broker: live events reach only this server's own " +
         'clients (others get them on resume). Run one server per database until a shared broker exists.',
@@ -87,15 +134,19 @@ export async function startServer(
       'listening beyond loopback with no --public-url or allowedHosts: any Host name is accepted',
     );
   }
+  const afterCommit = exitAfterCommit();
   const hub = new Hub({
     store,
     broker,
+    registry,
+    ...(afterCommit ? { afterCommit } : {}),
     limits: config.limits,
     resumeMaxEvents: config.resumeMaxEvents,
     iceServers: config.iceServers,
     onError: (err, what) => log.error({ err }, `${what} failed`),
   });
-  const gateway = new Gateway({ hub, store, tokens, config, log, guard });
+  const gateway = new Gateway({ hub, store, tokens, config, log, guard, windows });
+  cluster?.startRepair((convId, seq) => hub.announceHead(convId, seq));
   const metrics = createMetricsRegistry(hub, gateway);
   const stopFeed = startMetricsFeed(hub, gateway, broker, config.metricsIntervalMs);
   const purge = async () => {
@@ -109,6 +160,8 @@ export async function startServer(
     HOUR,
   );
   purgeTimer.unref();
+  const windowSweep = local ? setInterval(() => local.sweep(Date.now()), 60_000) : undefined;
+  windowSweep?.unref();
 
   const http: Server = createServer(
     {
@@ -124,11 +177,14 @@ export async function startServer(
       config,
       log,
       metrics,
+      windows,
+      ...(cluster ? { healthy: () => cluster.healthy() } : {}),
       onRevoked: (which) => gateway.revoked(which),
     }),
   );
   http.headersTimeout = config.headersTimeoutMs;
   http.requestTimeout = config.headersTimeoutMs * 3;
+  if (config.proxyProtocol) acceptProxyProtocol(http, log);
   http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   http.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -146,7 +202,12 @@ export async function startServer(
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   log.info(
-    { url, dataDir: config.dataDir, store: clustered ? 'postgres' : 'sqlite' },
+    {
+      url,
+      dataDir: config.dataDir,
+      store: clustered ? 'postgres' : 'sqlite',
+      ...(cluster ? { node: cluster.nodeId } : {}),
+    },
     `Parley server listening on ${url}`,
   );
 
@@ -159,16 +220,19 @@ export async function startServer(
     hub,
     store,
     tokens,
+    ...(cluster ? { cluster } : {}),
     close() {
       closing ??= (async () => {
         stopFeed();
         clearInterval(purgeTimer);
+        clearInterval(windowSweep);
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         await gateway.close();
         http.closeAllConnections();
         await httpClosed;
         hub.dispose();
         await broker.close();
+        await cluster?.close();
         await store.close();
         log.info('Parley server stopped');
       })();

@@ -36,6 +36,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export const CloseCode = {
   GOING_AWAY: 1001,
+  /** The server lost track of this connection's events (a cluster fault): resume and go on. */
+  SERVICE_RESTART: 1012,
   FRAME_TOO_LARGE: 1009,
   AUTH_FAILED: 4001,
   AUTH_TIMEOUT: 4008,

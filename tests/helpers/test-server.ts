@@ -37,9 +37,16 @@ export async function startTestServer(
   });
   // Under vitest.postgres.config.ts every test server keeps its data in a database of its own on
   // a private PostgreSQL: the same tests, run against the cluster store.
-  const postgres = postgresForTests();
+  const postgres = provided('postgresUrl');
   const store =
     opts.store ?? (postgres ? await openPostgresStore(await freshDatabase(postgres)) : undefined);
+  // Under vitest.cluster.config.ts it is also a cluster node: Redis broker, registry and limits,
+  // under a cluster name of its own (test servers share the one Redis).
+  const redis = provided('redisUrl');
+  if (redis && store && !opts.broker && overrides.broker === undefined) {
+    config.broker = redis;
+    config.clusterName = `t${process.pid}-${++clusters}`;
+  }
   const server = await startServer(config, { ...opts, ...(store ? { store } : {}) });
   const tokens = new Map<string, { userId: string; token: string }>();
 
@@ -83,16 +90,20 @@ export async function startTestServer(
   };
 }
 
-/** The private PostgreSQL of a `vitest.postgres.config.ts` run; none elsewhere (benchmarks). */
-function postgresForTests(): string | undefined {
+/**
+ * The private PostgreSQL (and Redis) of a `vitest.postgres.config.ts` (`.cluster.`) run; none
+ * elsewhere (benchmarks).
+ */
+function provided(what: 'postgresUrl' | 'redisUrl'): string | undefined {
   try {
-    return inject('postgresUrl');
+    return inject(what);
   } catch {
     return undefined; // not inside a vitest worker
   }
 }
 
 let databases = 0;
+let clusters = 0;
 
 /** A new, empty database on the private PostgreSQL the suite was given. */
 async function freshDatabase(adminUrl: string): Promise<string> {
@@ -112,5 +123,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Set by tests/postgres-setup.ts: the private PostgreSQL's admin URL. */
     postgresUrl?: string;
+    /** Set by tests/cluster-setup.ts: the private Redis's URL. */
+    redisUrl?: string;
   }
 }

@@ -494,6 +494,8 @@ export function describeClose(code: number, reason: string): string {
   switch (code) {
     case CloseCode.GOING_AWAY:
       return 'the server is restarting';
+    case CloseCode.SERVICE_RESTART:
+      return 'the server asked this computer to reconnect';
     case CloseCode.HEARTBEAT_TIMEOUT:
       return 'the server stopped hearing from this computer';
     case CloseCode.RATE_LIMIT:

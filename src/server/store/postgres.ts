@@ -597,6 +597,24 @@ export async function openPostgresStore(
         )
       ).map((r) => r.other),
 
+    recentHeads: async (sinceTs) =>
+      (
+        await all<{ conv_id: string; last_seq: number }>(
+          'SELECT conv_id, last_seq FROM conversations WHERE last_ts >= $1 AND last_seq > 0',
+          [sinceTs],
+        )
+      ).map((r) => ({ convId: r.conv_id, lastSeq: Number(r.last_seq) })),
+    dmHeads: async (userId) =>
+      new Map(
+        (
+          await all<{ other: string; last_seq: number }>(
+            `SELECT user_b AS other, last_seq FROM conversations WHERE user_a = $1
+             UNION ALL SELECT user_a, last_seq FROM conversations WHERE user_b = $1 AND user_a <> user_b`,
+            [userId],
+          )
+        ).map((r) => [r.other, Number(r.last_seq)] as const),
+      ),
+
     queueNotification: (userId, data, ts, caps: QueueCaps) =>
       tx(async (db) => {
         const sender = (data.from as { user_id?: string } | undefined)?.user_id ?? null;

@@ -324,6 +324,13 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
         WHERE m.user_id = ? AND NOT EXISTS
           (SELECT 1 FROM conversations c2 WHERE c2.conv_id = 'group:' || m.group_name)`,
     ),
+    recentHeads: db.prepare<[number], { conv_id: string; last_seq: number }>(
+      'SELECT conv_id, last_seq FROM conversations WHERE last_ts >= ? AND last_seq > 0',
+    ),
+    dmHeads: db.prepare<[string, string], { other: string; last_seq: number }>(
+      `SELECT user_b AS other, last_seq FROM conversations WHERE user_a = ?
+       UNION ALL SELECT user_a, last_seq FROM conversations WHERE user_b = ? AND user_a <> user_b`,
+    ),
     dmPartners: db.prepare<[string, string], { other: string }>(
       `SELECT user_b AS other FROM conversations WHERE user_a = ? AND a_posted AND b_posted
        UNION SELECT user_a FROM conversations WHERE user_b = ? AND a_posted AND b_posted`,
@@ -566,6 +573,10 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       })),
 
     dmPartners: (userId) => q.dmPartners.all(userId, userId).map((r) => r.other),
+    recentHeads: (sinceTs) =>
+      q.recentHeads.all(sinceTs).map((r) => ({ convId: r.conv_id, lastSeq: r.last_seq })),
+    dmHeads: (userId) =>
+      new Map(q.dmHeads.all(userId, userId).map((r) => [r.other, r.last_seq] as const)),
     queueNotification,
     takeNotifications,
     purgeNotifications: (olderThanTs) => q.purgeQueued.run(olderThanTs).changes,

@@ -151,6 +151,10 @@ export interface Store {
   conversationsOf(userId: string): Promise<ConversationRow[]>;
   /** Everyone the user has an accepted dm conversation with. */
   dmPartners(userId: string): Promise<string[]>;
+  /** Every dm of the user with its last seq, keyed by the other party (accepted or not). */
+  dmHeads(userId: string): Promise<Map<string, number>>;
+  /** Conversations written since `sinceTs`, with their last seq (the cluster's repair loop). */
+  recentHeads(sinceTs: number): Promise<{ convId: ConvId; lastSeq: number }[]>;
 
   queueNotification(
     userId: string,
