@@ -1,0 +1,129 @@
+// Three nodes behind HAProxy: what crosses nodes works as on one server. Messages, joins seen by
+// a user's other devices (F10), calls by user id and by cid (F7), presence, and a dead node's
+// connections answering NOT_FOUND within 10 s.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_POSTGRES } from '../helpers/postgres.js';
+import { ProtoClient, quiet, type Frame } from '../helpers/proto-client.js';
+import { HAVE_REDIS } from '../helpers/redis.js';
+import { signUp } from '../helpers/server-process.js';
+import { until } from '../helpers/wait.js';
+import { haproxyBin, startCluster, type TestCluster } from './harness.js';
+
+/** A frame received already or arriving within the time. */
+async function seen(c: ProtoClient, match: (f: Frame) => boolean, timeoutMs = 5000) {
+  await until(() => c.frames.some(match), 'a frame', timeoutMs);
+  return c.frames.find(match)!;
+}
+const text = (t: string) => (f: Frame) =>
+  f.event === 'message:send' && (f.data as { body: { text: string } }).body.text === t;
+
+const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
+if (!ready) console.log('cluster tests skipped: needs postgresql, redis-server and haproxy');
+
+describe.skipIf(!ready)('a cluster of three nodes', () => {
+  let cluster: TestCluster;
+  const users: Record<string, { userId: string; token: string }> = {};
+  const open: ProtoClient[] = [];
+  const on = async (node: number, name: string) => {
+    const c = await ProtoClient.connect(cluster.wsUrl(cluster.nodeUrl(node)), users[name]!.token);
+    open.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 3 });
+    for (const name of ['ann', 'bob', 'cat', 'dan']) users[name] = await signUp(cluster.url, name);
+  });
+  afterAll(async () => {
+    for (const c of open) c.ws.terminate();
+    await cluster?.stop();
+  });
+
+  it('a message posted on one node reaches members on the others, once and in order', async () => {
+    const ann = await on(0, 'ann');
+    const bob = await on(1, 'bob');
+    const cat = await on(2, 'cat');
+    for (const c of [ann, bob, cat]) await c.ok('join', { group: 'crew' });
+    for (let i = 1; i <= 30; i++) {
+      const from = [ann, bob, cat][i % 3]!;
+      await from.ok('post', { to: { group: 'crew' }, body: { text: `m${i}` }, clientMsgId: `m${i}` });
+    }
+    for (const c of [ann, bob, cat]) {
+      await seen(c, text('m30'));
+      const seqs = c.events<{ seq: number }>('message:send').map((e) => e.seq);
+      expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    }
+  });
+
+  it("F10: a join on node 1 moves the user's device on node 2 into the group", async () => {
+    const dan1 = await on(0, 'dan');
+    const dan2 = await on(1, 'dan');
+    const ann = await on(2, 'ann');
+    await dan1.ok('join', { group: 'crew' });
+    const joined = await seen(
+      dan2,
+      (f) => f.event === 'group:member' && JSON.stringify(f).includes('"joined"'),
+    );
+    expect(joined).toMatchObject({ data: { group: 'crew', user_id: users.dan!.userId } });
+    await ann.ok('post', { to: { group: 'crew' }, body: { text: 'welcome dan' }, clientMsgId: 'w' });
+    await seen(dan2, text('welcome dan'));
+    // Leaving on node 2 stops node 1's device too.
+    await dan2.ok('leave', { group: 'crew' });
+    await seen(dan1, (f) => f.event === 'group:member' && JSON.stringify(f).includes('"left"'));
+    await quiet(200);
+    await ann.ok('post', { to: { group: 'crew' }, body: { text: 'after dan' }, clientMsgId: 'x' });
+    await quiet(500);
+    expect(JSON.stringify(dan1.frames)).not.toContain('after dan');
+  });
+
+  it('presence and group lists see connections on every node', async () => {
+    const cat = await on(2, 'cat');
+    const { list } = await cat.ok<{ list: { user_id: string; cid: string | null }[] }>('users', {
+      group: 'crew',
+    });
+    const annCids = list.filter((u) => u.user_id === users.ann!.userId).map((u) => u.cid);
+    expect(annCids.length).toBeGreaterThanOrEqual(2); // on node 1 and node 3
+    expect(annCids.every((c) => typeof c === 'string')).toBe(true);
+  });
+
+  it('F7: a ring by user id reaches another node, the answer by cid comes back', async () => {
+    const ann = await on(0, 'ann');
+    const bob = await on(2, 'bob');
+    await ann.ok('rtc', { user_id: users.bob!.userId, callId: 'call-1', signal: { ring: true } });
+    const ring = await seen(bob, (f) => f.event === 'rtc:signal');
+    expect(ring).toMatchObject({ data: { from: { cid: ann.cid }, callId: 'call-1' } });
+    await bob.ok('rtc', { cid: ann.cid, callId: 'call-1', signal: { answer: true } });
+    const answer = await seen(ann, (f) => f.event === 'rtc:signal');
+    expect(answer).toMatchObject({ data: { from: { cid: bob.cid }, signal: { answer: true } } });
+  });
+
+  it("F7: a killed node's connection answers NOT_FOUND within 10 s; its user goes offline", async () => {
+    const cat = await on(2, 'cat');
+    const watcher = await on(0, 'ann');
+    const catCid = cat.cid;
+    for (const c of open.filter((c) => c !== cat && c.userId === users.cat!.userId)) c.ws.close();
+    await quiet(300);
+    const killedAt = Date.now();
+    cluster.signal(2, 'SIGKILL');
+    const offline = watcher.waitFor(
+      (f) =>
+        f.event === 'presence:update' &&
+        JSON.stringify(f).includes(users.cat!.userId) &&
+        JSON.stringify(f).includes('"offline"'),
+      15_000,
+    );
+    let gone = false;
+    while (!gone && Date.now() - killedAt < 12_000) {
+      const r = await watcher.request('rtc', { cid: catCid, callId: 'c2', signal: { ring: 1 } });
+      gone = !r.ok && r.error?.code === 'NOT_FOUND';
+      if (!gone) await quiet(250);
+    }
+    const notFoundMs = Date.now() - killedAt;
+    await offline;
+    const offlineMs = Date.now() - killedAt;
+    console.log(`[F7] cid NOT_FOUND after ${notFoundMs} ms, offline announced after ${offlineMs} ms`);
+    expect(gone).toBe(true);
+    expect(notFoundMs).toBeLessThanOrEqual(10_000);
+    expect(offlineMs).toBeLessThanOrEqual(10_000);
+  });
+});
