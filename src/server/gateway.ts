@@ -172,6 +172,9 @@ export class Gateway {
    * process (a request target such as `//` once did exactly that: security review C1).
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // HTTP stops watching the socket at 'upgrade', and ws starts only at handleUpgrade: a reset
+    // in between (while the shared limit is asked, or after a refusal) must not be unhandled.
+    socket.on('error', (err) => this.deps.log.debug({ err: err.message }, 'upgrade socket error'));
     this.upgrade(req, socket, head).catch((err: unknown) => {
       this.deps.log.warn({ err, url: req.url }, 'upgrade failed');
       if (socket.writable) {

@@ -3,19 +3,11 @@
 // connections answering NOT_FOUND within 10 s.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_POSTGRES } from '../helpers/postgres.js';
-import { ProtoClient, quiet, type Frame } from '../helpers/proto-client.js';
+import { ProtoClient, quiet } from '../helpers/proto-client.js';
 import { HAVE_REDIS } from '../helpers/redis.js';
 import { signUp } from '../helpers/server-process.js';
-import { until } from '../helpers/wait.js';
+import { postFrom, seen, text } from './clients.js';
 import { haproxyBin, startCluster, type TestCluster } from './harness.js';
-
-/** A frame received already or arriving within the time. */
-async function seen(c: ProtoClient, match: (f: Frame) => boolean, timeoutMs = 5000) {
-  await until(() => c.frames.some(match), 'a frame', timeoutMs);
-  return c.frames.find(match)!;
-}
-const text = (t: string) => (f: Frame) =>
-  f.event === 'message:send' && (f.data as { body: { text: string } }).body.text === t;
 
 const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
 if (!ready) console.log('cluster tests skipped: needs postgresql, redis-server and haproxy');
@@ -32,7 +24,8 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3 });
-    for (const name of ['ann', 'bob', 'cat', 'dan']) users[name] = await signUp(cluster.url, name);
+    for (const name of ['ann', 'bob', 'cat', 'dan', 'eve'])
+      users[name] = await signUp(cluster.url, name);
   });
   afterAll(async () => {
     for (const c of open) c.ws.terminate();
@@ -46,7 +39,11 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     for (const c of [ann, bob, cat]) await c.ok('join', { group: 'crew' });
     for (let i = 1; i <= 30; i++) {
       const from = [ann, bob, cat][i % 3]!;
-      await from.ok('post', { to: { group: 'crew' }, body: { text: `m${i}` }, clientMsgId: `m${i}` });
+      await from.ok('post', {
+        to: { group: 'crew' },
+        body: { text: `m${i}` },
+        clientMsgId: `m${i}`,
+      });
     }
     for (const c of [ann, bob, cat]) {
       await seen(c, text('m30'));
@@ -65,7 +62,11 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
       (f) => f.event === 'group:member' && JSON.stringify(f).includes('"joined"'),
     );
     expect(joined).toMatchObject({ data: { group: 'crew', user_id: users.dan!.userId } });
-    await ann.ok('post', { to: { group: 'crew' }, body: { text: 'welcome dan' }, clientMsgId: 'w' });
+    await ann.ok('post', {
+      to: { group: 'crew' },
+      body: { text: 'welcome dan' },
+      clientMsgId: 'w',
+    });
     await seen(dan2, text('welcome dan'));
     // Leaving on node 2 stops node 1's device too.
     await dan2.ok('leave', { group: 'crew' });
@@ -97,6 +98,47 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     expect(answer).toMatchObject({ data: { from: { cid: bob.cid }, signal: { answer: true } } });
   });
 
+  it('F9: limits hold across the cluster, counted by the address the PROXY header gives', async () => {
+    const nodes = [0, 1, 2].map((i) => cluster.wsUrl(cluster.nodeUrl(i)));
+    // 60 new connections a minute from one address, whichever node they reach; the 61st: 429.
+    const sockets: ProtoClient[] = [];
+    for (let i = 0; i < 60; i++) {
+      sockets.push(await ProtoClient.open(nodes[i % 3]!, { localAddress: '127.0.0.5' }));
+    }
+    const refused = await ProtoClient.open(nodes[1]!, { localAddress: '127.0.0.5' }).catch(
+      (err: { status?: number }) => err,
+    );
+    expect(refused).toMatchObject({ status: 429 });
+    // Another address is not affected: the limit is per client, not per proxy.
+    const other = await ProtoClient.open(nodes[1]!, { localAddress: '127.0.0.6' });
+    for (const s of [...sockets, other]) s.ws.terminate();
+
+    // 10 connections per account across the nodes; the 11th closes 4030.
+    const mine: ProtoClient[] = [];
+    for (let i = 0; i < 10; i++) {
+      const c = await ProtoClient.open(nodes[i % 3]!, { localAddress: '127.0.0.7' });
+      expect((await c.auth(users.eve!.token)).success).toBe(true);
+      mine.push(c);
+    }
+    const eleventh = await ProtoClient.open(nodes[2]!, { localAddress: '127.0.0.7' });
+    const res = await eleventh.auth(users.eve!.token);
+    expect(res).toMatchObject({ success: false, error: { code: 'TOO_MANY_CONNECTIONS' } });
+    expect((await eleventh.closed).code).toBe(4030);
+    for (const c of mine) c.ws.terminate();
+
+    // 10 failed sign-ins a minute for one account from one address, over all nodes; then 429.
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const r = await postFrom('127.0.0.8', `${cluster.nodeUrl(i % 3)}/v1/tokens`, {
+        username: 'cat',
+        password: 'not the password',
+      });
+      statuses.push(r.status);
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+
   it("F7: a killed node's connection answers NOT_FOUND within 10 s; its user goes offline", async () => {
     const cat = await on(2, 'cat');
     const watcher = await on(0, 'ann');
@@ -121,7 +163,9 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     const notFoundMs = Date.now() - killedAt;
     await offline;
     const offlineMs = Date.now() - killedAt;
-    console.log(`[F7] cid NOT_FOUND after ${notFoundMs} ms, offline announced after ${offlineMs} ms`);
+    console.log(
+      `[F7] cid NOT_FOUND after ${notFoundMs} ms, offline announced after ${offlineMs} ms`,
+    );
     expect(gone).toBe(true);
     expect(notFoundMs).toBeLessThanOrEqual(10_000);
     expect(offlineMs).toBeLessThanOrEqual(10_000);

@@ -34,7 +34,7 @@ export interface ClusterOptions {
 }
 
 /** How far back the repair loop looks, and how often it runs (scaleout.md §3.4 step 6). */
-const REPAIR = { everyMs: 2000, windowMs: 60_000, lockMs: 3000 };
+const REPAIR = { everyMs: 1000, windowMs: 60_000, lockMs: 2500 };
 
 export async function openCluster(opts: ClusterOptions): Promise<Cluster> {
   const nodeId = opts.nodeId ?? `n-${randomBytes(5).toString('hex')}`;
@@ -109,7 +109,7 @@ export async function openCluster(opts: ClusterOptions): Promise<Cluster> {
           const head = Number(published[i] ?? 0);
           if (head >= lastSeq) return;
           seen.add(convId);
-          // Behind twice in a row (2 s): the publisher is not merely slow, it is gone.
+          // Behind twice in a row (a second apart): the publisher is not merely slow, it is gone.
           if (suspects.get(convId) !== lastSeq) {
             suspects.set(convId, lastSeq);
             return;
