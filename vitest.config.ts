@@ -1,9 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     // Every test, the fault-injection run included (`npm run test:faults` runs it alone).
     include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
+    // Multi-process cluster tests run under vitest.cluster.config.ts, with PostgreSQL and Redis.
+    exclude: [...configDefaults.exclude, 'tests/cluster/**'],
     // Builds out/ once for the app and end-to-end tests.
     globalSetup: ['tests/global-setup.ts'],
     // Integration tests start real servers and sockets; two cores share them.

@@ -319,7 +319,8 @@ class Connection implements HubConnection {
   // ---- outgoing ----------------------------------------------------------------------------
 
   deliver(message: EventMessage, bytes: Buffer): void {
-    if (this.state !== 'open') return;
+    // Held from the moment the hub subscribes it, before it is open (see Hub.open).
+    if (this.state !== 'open' && (this.state === 'closed' || !this.held)) return;
     if (message.cid !== undefined && message.cid !== this.cid) return;
     if (!this.wants(message.event, message.room)) return;
     // A `/presence` feed subscriber hears presence changes from the feed only, never twice.
@@ -474,11 +475,11 @@ class Connection implements HubConnection {
   /** The one path out: stops timers and detaches from the hub, whatever closed the socket. */
   private leave(): void {
     if (this.state === 'closed') return;
-    const wasOpen = this.state === 'open';
     this.state = 'closed';
     clearTimeout(this.authTimer);
     this.queued = undefined;
-    if (wasOpen) this.gw.deps.hub.detach(this);
+    // Signed in: the hub may know it (it is a no-op for a connection the hub never set up).
+    if (this.sessionUser) this.gw.deps.hub.detach(this);
   }
 
   // ---- incoming ----------------------------------------------------------------------------
@@ -702,12 +703,28 @@ class Connection implements HubConnection {
       return;
     }
     this.tokenId = claims.jti;
-    // Counted across every server of a cluster (the registry decides).
-    const admitted = await hub.admit(this.cid, userId, config.limits.connectionsPerUser);
-    if (this.state !== 'authenticating') {
-      if (admitted) hub.dismiss(this.cid, userId);
+    this.sessionUser = {
+      userId: user.userId,
+      username: user.username,
+      displayName: user.displayName,
+      isAdmin: user.isAdmin,
+    };
+    this.events = req.events ? new Set(req.events) : null;
+    this.rooms = req.rooms ? new Set(req.rooms) : null;
+    // Listening first, registered second: once anyone can see this connection online (and send
+    // it a notification or a call), its node already receives what they send.
+    let admitted: boolean;
+    try {
+      await hub.open(this);
+      if (this.state !== 'authenticating') return;
+      // Counted across every server of a cluster (the registry decides).
+      admitted = await hub.admit(this, config.limits.connectionsPerUser);
+    } catch (err) {
+      log.error({ err, cid: this.cid }, 'opening a connection failed');
+      this.close(CloseCode.GOING_AWAY, 'the server failed to set up this connection');
       return;
     }
+    if (this.state !== 'authenticating') return;
     if (!admitted) {
       this.sendJson({
         type: 'authresponse',
@@ -723,14 +740,6 @@ class Connection implements HubConnection {
     }
     clearTimeout(this.authTimer);
     this.authTimer = undefined;
-    this.sessionUser = {
-      userId: user.userId,
-      username: user.username,
-      displayName: user.displayName,
-      isAdmin: user.isAdmin,
-    };
-    this.events = req.events ? new Set(req.events) : null;
-    this.rooms = req.rooms ? new Set(req.rooms) : null;
     this.bucket = new TokenBucket(
       config.limits.requestsPerSecond,
       config.limits.requestBurst,

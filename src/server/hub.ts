@@ -241,46 +241,12 @@ export class Hub {
   }
 
   /**
-   * Registers an authenticated connection with the registry before it is attached; false when
-   * the account already holds `perUser` connections (across the cluster). A connection admitted
-   * here must be attached or `dismiss`ed.
+   * Sets up an authenticated connection before it is admitted: subscribes its topics and waits
+   * until the broker delivers them, holding live events from here on. A connection set up here
+   * is `detach`ed whatever happens next.
    */
-  async admit(cid: string, userId: string, perUser: number): Promise<boolean> {
-    let verdict: AttachVerdict;
-    try {
-      verdict = await this.registry.attach(cid, userId, perUser);
-    } catch (err) {
-      // The registry is out of reach: the connection is let in on this node's word, and the
-      // registry learns of it when it is back (the node registers its connections again).
-      this.onError(err, 'registering a connection');
-      verdict = { ok: true, first: !this.byUser.has(userId) };
-    }
-    if (!verdict.ok) return false;
-    this.admitted.set(cid, verdict.first);
-    return true;
-  }
-
-  /** Undoes `admit` for a connection that closed before it was attached. */
-  dismiss(cid: string, userId: string): void {
-    if (!this.admitted.delete(cid)) return;
-    void this.registry
-      .detach(cid, userId)
-      .then(({ last }) => (last ? this.announceOffline(userId) : undefined))
-      .catch((err: unknown) => this.onError(err, 'forgetting a connection'));
-  }
-
-  /**
-   * Attaches an admitted connection: its topics, the events it missed (resume), the
-   * notifications queued for it, and the user's presence if this is their first connection.
-   * Subscribes first (and waits until the broker delivers those topics), holds the live events
-   * that arrive meanwhile, reads and sends the replay, then releases what was held less what the
-   * replay already carried (by seq): so a live event can neither slip between replay and
-   * subscription nor arrive twice (see store.ts).
-   */
-  async attach(conn: HubConnection, resume: Record<string, number> | undefined): Promise<void> {
+  async open(conn: HubConnection): Promise<void> {
     const { userId } = conn.user;
-    const first = this.admitted.get(conn.cid) ?? !this.byUser.has(userId);
-    this.admitted.delete(conn.cid);
     this.byCid.set(conn.cid, conn);
     let set = this.byUser.get(userId);
     if (!set) {
@@ -291,12 +257,45 @@ export class Hub {
     const state: ConnectionTopics = { topics: new Set(), watching: new Set() };
     this.subs.set(conn, state);
     conn.hold();
+    const ready = [this.listen(conn, topics.user(userId))];
+    for (const group of await this.store.userGroups(userId)) {
+      ready.push(this.listen(conn, topics.group(group)));
+    }
+    await Promise.all(ready);
+  }
+
+  /**
+   * Registers an open connection with the registry; false when the account already holds
+   * `perUser` connections (across the cluster). Registered only once it listens (`open`):
+   * whoever sees it online can reach it.
+   */
+  async admit(conn: HubConnection, perUser: number): Promise<boolean> {
+    const { userId } = conn.user;
+    let verdict: AttachVerdict;
     try {
-      const ready = [this.listen(conn, topics.user(userId))];
-      for (const group of await this.store.userGroups(userId)) {
-        ready.push(this.listen(conn, topics.group(group)));
-      }
-      await Promise.all(ready);
+      verdict = await this.registry.attach(conn.cid, userId, perUser);
+    } catch (err) {
+      // The registry is out of reach: the connection is let in on this node's word, and the
+      // registry learns of it when it is back (the node registers its connections again).
+      this.onError(err, 'registering a connection');
+      verdict = { ok: true, first: this.byUser.get(userId)?.size === 1 };
+    }
+    if (!verdict.ok) return false;
+    this.admitted.set(conn.cid, verdict.first);
+    return true;
+  }
+
+  /**
+   * Attaches an admitted connection: the events it missed (resume), the notifications queued
+   * for it, and the user's presence if this is their first connection. Live events held since
+   * `open` are released after the replay, less what the replay already carried (by seq): so a
+   * live event can neither slip between replay and subscription nor arrive twice (store.ts).
+   */
+  async attach(conn: HubConnection, resume: Record<string, number> | undefined): Promise<void> {
+    const { userId } = conn.user;
+    const first = this.admitted.get(conn.cid) ?? false;
+    this.admitted.delete(conn.cid);
+    try {
       const replayed = resume ? await this.replay(conn, resume) : new Map<string, number>();
       conn.release(replayed);
     } catch (err) {
@@ -323,6 +322,7 @@ export class Hub {
     const state = this.subs.get(conn);
     if (!state) return;
     this.subs.delete(conn);
+    this.admitted.delete(conn.cid);
     for (const topic of state.topics) this.fanout.remove(topic, conn);
     this.byCid.delete(conn.cid);
     const { userId } = conn.user;

@@ -63,6 +63,7 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
     nodes.push({ id: `node${i + 1}`, port: await freePort(), process: undefined });
   }
   const children: ChildProcess[] = [];
+  const nodePorts: number[] = [];
 
   async function startNode(i: number, env: Record<string, string> = {}): Promise<void> {
     const node = nodes[i]!;
@@ -91,12 +92,23 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
       },
     );
     children.push(node.process.child);
+    if (lbReady) await nodeHealthy(i);
+  }
+  let lbReady = false;
+  /** Until the proxy's frontend for node i answers (its health check passed again). */
+  async function nodeHealthy(i: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`http://127.0.0.1:${nodePorts[i]}/healthz`).catch(() => null);
+      if (res?.ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`node ${i + 1} did not come back behind the proxy`);
   }
   // One at a time: the first creates the schema.
   for (let i = 0; i < nodes.length; i++) await startNode(i);
 
   const lbPort = await freePort();
-  const nodePorts: number[] = [];
   for (let i = 0; i < nodes.length; i++) nodePorts.push(await freePort());
   const server = (n: ClusterNode) =>
     `  server ${n.id} 127.0.0.1:${n.port} send-proxy-v2 check check-send-proxy inter 500 fall 2 rise 1`;
@@ -149,6 +161,7 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  lbReady = true;
 
   return {
     url,

@@ -3,17 +3,26 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { SecretStore } from '../../src/main/core/accounts.js';
 
-/** Polls `check` every 10 ms; rejects naming `what` after `timeoutMs`. */
+/**
+ * Polls `check` every 10 ms (after the previous check, when it returns a promise, settles);
+ * rejects naming `what` after `timeoutMs`.
+ */
 export function until(check: () => unknown, what = 'a condition', timeoutMs = 5000): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
+    const tick = async () => {
+      let ok: unknown;
+      try {
+        ok = await check();
+      } catch {
+        ok = false;
+      }
+      if (ok) return resolve();
       if (Date.now() - started > timeoutMs)
         return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 10);
+      setTimeout(() => void tick(), 10);
     };
-    tick();
+    void tick();
   });
 }
 

@@ -81,6 +81,7 @@ export async function openCluster(opts: ClusterOptions): Promise<Cluster> {
     nodeId,
     channelPrefix: prefix,
     onError,
+    onNotice: (message) => log.warn(`cluster: ${message}`),
     ...(opts.wedgeAfterMs !== undefined ? { wedgeAfterMs: opts.wedgeAfterMs } : {}),
   });
   const registry = new RedisRegistry({ redis, nodeId, keyPrefix: prefix, onError });

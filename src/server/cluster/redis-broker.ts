@@ -2,8 +2,8 @@
 // may drop a subscriber, so nothing here is trusted to be complete: stored events carry their
 // seq and each node orders and gap-fills them from the store (sequencer.ts), and this broker
 // says when to resync: after every reconnect of its subscriber connection, and when its own
-// canary (a message to itself every second) stops coming back, which catches a subscription that
-// is up but delivers nothing (Centrifugo #1189, Rocket.Chat #19905).
+// canary (a message to itself every half second) stops coming back for 2.5 s, which catches a
+// subscription that is up but delivers nothing (Centrifugo #1189, Rocket.Chat #19905).
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Broker, BrokerMessage, Disposable, Subscription } from '../broker.js';
@@ -20,6 +20,8 @@ export interface RedisBrokerOptions {
   /** No canary back for this long: the subscription is forced to reconnect. */
   canaryTimeoutMs?: number;
   onError(err: unknown, what: string): void;
+  /** Said when the subscription is started over (canary lost, reconnect). */
+  onNotice(message: string): void;
   /** Test failpoint: after this long, incoming messages are dropped until a reconnect. */
   wedgeAfterMs?: number;
 }
@@ -69,6 +71,8 @@ export class RedisBroker implements Broker {
     const { redis, subscriber, nodeId } = opts;
     redis.defineCommand('publishWithHead', { numberOfKeys: 1, lua: PUBLISH_WITH_HEAD });
     this.canaryChannel = `${opts.channelPrefix}n:${nodeId}`;
+    // Connected already (cluster.ts awaits it): every 'ready' from now on is a reconnect.
+    this.everReady = subscriber.status === 'ready';
     const skip = opts.channelPrefix.length;
     subscriber.on('message', (channel: string, payload: string) =>
       this.receive(channel, channel.slice(skip), payload),
@@ -83,8 +87,8 @@ export class RedisBroker implements Broker {
     void subscriber
       .subscribe(this.canaryChannel)
       .catch((err: unknown) => opts.onError(err, 'subscribing the canary'));
-    const every = opts.canaryEveryMs ?? 1000;
-    const timeout = opts.canaryTimeoutMs ?? 3000;
+    const every = opts.canaryEveryMs ?? 500;
+    const timeout = opts.canaryTimeoutMs ?? 2500;
     const token = randomBytes(4).toString('hex');
     this.canaryTimer = setInterval(() => {
       void redis.publish(this.canaryChannel, token).catch(() => undefined);
@@ -93,6 +97,7 @@ export class RedisBroker implements Broker {
         this.canaryOk = false;
         this.stats.canaryFailures++;
         this.lastCanary = Date.now();
+        opts.onNotice(`no canary back for ${timeout} ms: reconnecting the Redis subscription`);
         subscriber.disconnect(true);
       }
     }, every);
@@ -208,6 +213,7 @@ export class RedisBroker implements Broker {
     } catch (err) {
       this.opts.onError(err, 'subscribing again after a reconnect');
     }
+    this.opts.onNotice('Redis subscription back: resyncing every topic from the store');
     this.resync();
   }
 }
