@@ -1,6 +1,6 @@
 // What the cluster tests share on the client side.
 import { request } from 'node:http';
-import type { ProtoClient} from '../helpers/proto-client.js';
+import type { ProtoClient } from '../helpers/proto-client.js';
 import { type Frame } from '../helpers/proto-client.js';
 import { until } from '../helpers/wait.js';
 

@@ -1,5 +1,6 @@
 // Faults in a cluster of three: a node that dies between commit and publish (F4), notifications
-// to a user who connects meanwhile (F8), a Redis subscription cut or silently wedged (F11).
+// to a user who connects meanwhile (F8), a Redis subscription cut or silently wedged (F11),
+// PostgreSQL restarted under traffic (F6).
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_POSTGRES } from '../helpers/postgres.js';
@@ -9,6 +10,7 @@ import { signUp } from '../helpers/server-process.js';
 import { until } from '../helpers/wait.js';
 import { seen, seqsOf, text } from './clients.js';
 import { haproxyBin, startCluster, type TestCluster } from './harness.js';
+import { ResilientClient } from './resilient.js';
 
 const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
 
@@ -198,5 +200,64 @@ describe.skipIf(!ready)('cluster faults', () => {
     expect(caught).toBeDefined();
     // Caught by the canary within 3 s (2.5 s, checked every 0.5 s), then filled from the store.
     expect(worst).toBeLessThanOrEqual(3_500);
+  });
+
+  it('F6: PostgreSQL restarted under traffic: no node exits, every acknowledged post stored once and delivered in order', async () => {
+    const lb = cluster.wsUrl(cluster.url);
+    for (const name of ['ann', 'bob', 'cat', 'dan']) {
+      const c = await ProtoClient.connect(lb, users[name]!.token);
+      await c.ok('join', { group: 'f6' });
+      c.ws.close();
+    }
+    const clients = ['ann', 'bob', 'cat', 'dan'].map((name) => {
+      const c = new ResilientClient(lb, users[name]!.token, name);
+      c.last.set('group:f6', 0);
+      c.start();
+      return c;
+    });
+    try {
+      await until(() => clients.every((c) => c.connected), 'clients connected', 10_000);
+      let acked = 0;
+      let restartedAt = 0;
+      let restart: Promise<void> = Promise.resolve();
+      const writers = clients.slice(0, 2).map(async (w, k) => {
+        for (let i = 0; i < 150; i++) {
+          await w.post({ group: 'f6' }, `pg ${k}-${i}`, `pg-${k}-${i}`, 60_000);
+          acked++;
+          if (acked === 100) {
+            restartedAt = Date.now();
+            restart = cluster.postgres.restart();
+          }
+          await quiet(10);
+        }
+      });
+      await Promise.all(writers);
+      await restart;
+      const db = new (await import('pg')).default.Client({ connectionString: cluster.storeUrl });
+      await db.connect();
+      const { rows } = await db.query<{ message_id: string; client_msg_id: string }>(
+        "SELECT message_id, client_msg_id FROM messages WHERE conv_id = 'group:f6' ORDER BY seq",
+      );
+      await db.end();
+      expect(rows).toHaveLength(300);
+      expect(new Set(rows.map((r) => r.client_msg_id)).size).toBe(300);
+      const ids = rows.map((r) => r.message_id);
+      await until(
+        () => clients.every((c) => (c.received.get('group:f6')?.length ?? 0) >= 300),
+        'every message everywhere',
+        20_000,
+      ).catch(() => undefined);
+      for (const c of clients) {
+        expect(c.received.get('group:f6'), c.name).toEqual(ids);
+        expect(c.duplicates + c.holes, c.name).toBe(0);
+      }
+      for (const node of cluster.nodes) expect(node.process!.child.exitCode).toBeNull();
+      console.log(
+        `[F6] 300 posts, PostgreSQL restarted at the 100th (${Date.now() - restartedAt} ms ago): ` +
+          `300 stored once, all delivered in order to 4 clients (${clients.reduce((n, c) => n + c.reconnects, 0)} reconnects)`,
+      );
+    } finally {
+      for (const c of clients) c.stop();
+    }
   });
 });

@@ -26,6 +26,8 @@ export interface TestPostgres {
   port: number;
   /** A new empty database on the instance; its URL. */
   database(name: string): Promise<string>;
+  /** A fast shutdown (clients cut, work rolled back), then a start on the same port. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,26 +77,30 @@ export async function startPostgres(): Promise<TestPostgres> {
     '-c',
     'full_page_writes=off',
   ]);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child: ChildProcess;
   let log = '';
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => undefined);
-      if (Date.now() > deadline || child.exitCode !== null) {
-        child.kill('SIGKILL');
-        throw new Error(`PostgreSQL did not start:\n${log}`);
+  const launch = async () => {
+    child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-8000)));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const client = new pg.Client({ connectionString: url });
+      try {
+        await client.connect();
+        await client.end();
+        break;
+      } catch {
+        await client.end().catch(() => undefined);
+        if (Date.now() > deadline || child.exitCode !== null) {
+          child.kill('SIGKILL');
+          throw new Error(`PostgreSQL did not start:\n${log}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
-  }
+  };
+  await launch();
   return {
     url,
     port,
@@ -104,6 +110,21 @@ export async function startPostgres(): Promise<TestPostgres> {
       await client.query(`CREATE DATABASE "${name}"`);
       await client.end();
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    async restart() {
+      const gone = new Promise((r) => child.once('exit', r));
+      // pg_ctl waits until the server is down (a signal to runuser would not reach it).
+      const [stopCmd, stopArgs] = asPostgresUser(join(bin, 'pg_ctl'), [
+        'stop',
+        '-D',
+        data,
+        '-m',
+        'fast',
+        '-w',
+      ]);
+      execFileSync(stopCmd, stopArgs, { stdio: 'pipe', timeout: 20_000 });
+      await gone;
+      await launch();
     },
     async stop() {
       if (child.exitCode === null) {
