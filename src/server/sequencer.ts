@@ -27,6 +27,8 @@ export interface SequencerOptions {
 
 interface Stream {
   cursor: number;
+  /** The highest seq another node said exists (head hints, resync): filled up to at least it. */
+  known: number;
   waiting: Map<number, EventMessage>;
   /** When the oldest waiting event arrived. */
   since: number;
@@ -91,7 +93,10 @@ export class TopicSequencer {
   head(room: string, seq: number): void {
     if (this.disposed || this.early) return;
     const s = this.stream(room);
-    if (seq > s.cursor && !s.filling) this.fill(room, s);
+    if (seq <= s.cursor) return;
+    if (s.known <= s.cursor && s.waiting.size === 0) s.since = Date.now();
+    s.known = Math.max(s.known, seq);
+    if (!s.filling) this.fill(room, s);
   }
 
   /** Messages may have been lost: compare every cursor with the store and fill. */
@@ -111,7 +116,7 @@ export class TopicSequencer {
     let s = this.streams.get(room);
     if (!s) {
       // A conversation first seen after the snapshot was created after it: it starts at 0.
-      s = { cursor: 0, waiting: new Map(), since: 0, timer: undefined, filling: false };
+      s = { cursor: 0, known: 0, waiting: new Map(), since: 0, timer: undefined, filling: false };
       this.streams.set(room, s);
     }
     return s;
@@ -145,14 +150,14 @@ export class TopicSequencer {
     void this.fillFromStore(room, s)
       .catch((err: unknown) => {
         this.opts.onError(err);
-        if (s.waiting.size > 0 && Date.now() - s.since > this.opts.stuckMs) this.giveUp(s);
+        if (this.behind(s) && Date.now() - s.since > this.opts.stuckMs) this.giveUp(s);
       })
       .finally(() => {
         s.filling = false;
         if (this.disposed || this.streams.get(room) !== s) return;
         this.flush(s);
         // Still a gap (the store failed, or more arrived meanwhile): try again shortly.
-        if (s.waiting.size > 0 && !s.timer) {
+        if (this.behind(s) && !s.timer) {
           s.timer = setTimeout(() => this.fill(room, s), this.opts.holdMs * 4);
         }
       });
@@ -170,9 +175,13 @@ export class TopicSequencer {
     }
   }
 
+  private behind(s: Stream): boolean {
+    return s.waiting.size > 0 || s.known > s.cursor;
+  }
+
   /** Past the limits: the listeners resume from the store themselves; start over from here. */
   private giveUp(s: Stream): void {
-    const last = Math.max(s.cursor, ...s.waiting.keys());
+    const last = Math.max(s.cursor, s.known, ...s.waiting.keys());
     s.waiting.clear();
     clearTimeout(s.timer);
     s.timer = undefined;
