@@ -22,7 +22,15 @@ export interface Job {
   publisher: boolean;
 }
 export type RunSpec =
-  | { scenario: 'fanout'; messages: number; window: number; bytes: number; deadlineMs: number }
+  | {
+      scenario: 'fanout';
+      messages: number;
+      window: number;
+      bytes: number;
+      deadlineMs: number;
+      /** Publishers (in this and other load generators) sending `messages` each at once. */
+      sources?: number;
+    }
   | { scenario: 'latency'; rate: number; durationMs: number; bytes: number }
   | { scenario: 'idle'; holdMs: number };
 export type LoadgenRequest =
@@ -122,6 +130,9 @@ async function openAll(job: Job): Promise<{ clients: Client[]; seconds: number }
   return { clients, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Runs of this load generator so far: a later run's clientMsgIds must not repeat an earlier's. */
+let runNumber = 0;
+
 /** What the publisher sends for message number n, carrying its send time for latency. */
 function publishFrame(kind: TargetKind, n: number, bytes: number): string {
   const stamp = `${performance.now().toFixed(3)}|${n}|`;
@@ -132,7 +143,7 @@ function publishFrame(kind: TargetKind, n: number, bytes: number): string {
       id: `p${n}`,
       to: { group: GROUP },
       body: { text },
-      clientMsgId: `c${n}`,
+      clientMsgId: `c${runNumber}-${n}`,
     });
   }
   if (kind === 'socketio') return `42${JSON.stringify(['post', text])}`;
@@ -165,6 +176,7 @@ let publisher: Client | undefined;
 
 async function run(spec: RunSpec): Promise<Record<string, number>> {
   if (!job) throw new Error('connect first');
+  runNumber++;
   const kind = job.kind;
   if (spec.scenario === 'idle') {
     await new Promise((r) => setTimeout(r, spec.holdMs));
@@ -176,7 +188,7 @@ async function run(spec: RunSpec): Promise<Record<string, number>> {
     let received = 0;
     let echoed = 0;
     let sent = 0;
-    const expected = spec.messages * clients.length;
+    const expected = spec.messages * clients.length * (spec.sources ?? 1);
     const started = performance.now();
     return new Promise((resolve) => {
       const finish = () => {

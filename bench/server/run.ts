@@ -1,14 +1,12 @@
 // `npm run bench:server`: the server benchmarks of docs/benchmarks.md. Every server and every load
 // generator runs in its own process, on loopback; every wait is bounded. Results go to
 // bench/results/server.json and bench/results/server.md.
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, setPriority, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Job, LoadgenRequest, RunSpec } from './loadgen.js';
-import type { TargetKind, TargetRequest, TargetStats } from './target.js';
+import { signUpMany, startLoadgen, startTarget, type Target } from './procs.js';
+import type { TargetKind } from './target.js';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 const quick = process.argv.includes('--quick');
 /** `--only=latency,idle` runs those sections and writes no result files. */
@@ -19,151 +17,6 @@ const scale = quick ? 0.2 : 1;
 const SUBSCRIBERS = Math.round(1000 * scale);
 const IDLE_CONNECTIONS = Math.round(10_000 * scale);
 const CONNECT_CONNECTIONS = Math.round(5_000 * scale);
-
-function child(file: string, args: string[]): ChildProcess {
-  return fork(`${HERE}${file}`, args, {
-    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-/** Sends a message and waits for the first answer of one of the given types. */
-function ask<T>(
-  proc: ChildProcess,
-  msg: unknown,
-  answers: string[],
-  timeoutMs: number,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.off('message', onMessage);
-      reject(new Error(`no answer to ${JSON.stringify(msg).slice(0, 80)} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onMessage = (m: { type: string; error?: string }) => {
-      if (m.type === 'failed') {
-        clearTimeout(timer);
-        proc.off('message', onMessage);
-        reject(new Error(m.error));
-      } else if (answers.includes(m.type)) {
-        clearTimeout(timer);
-        proc.off('message', onMessage);
-        resolve(m as T);
-      }
-    };
-    proc.on('message', onMessage);
-    if (msg !== undefined) proc.send(msg as object);
-  });
-}
-
-interface Target {
-  proc: ChildProcess;
-  port: number;
-  stats(gc?: boolean): Promise<TargetStats>;
-  mint(userIds: string[], count: number): Promise<string[]>;
-  resetEld(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function startTarget(kind: TargetKind, heartbeatMs = 25_000): Promise<Target> {
-  const proc = child('target.ts', [kind, String(heartbeatMs)]);
-  const { port } = await ask<{ port: number }>(proc, undefined, ['ready'], 30_000);
-  return {
-    proc,
-    port,
-    stats: async (gc = false) =>
-      (
-        await ask<{ stats: TargetStats }>(
-          proc,
-          { type: 'stats', gc } satisfies TargetRequest,
-          ['stats'],
-          30_000,
-        )
-      ).stats,
-    mint: async (userIds, count) =>
-      (
-        await ask<{ tokens: string[] }>(
-          proc,
-          { type: 'mint', userIds, count } satisfies TargetRequest,
-          ['minted'],
-          60_000,
-        )
-      ).tokens,
-    resetEld: async () =>
-      void (await ask(proc, { type: 'reset-eld' } satisfies TargetRequest, ['reset-eld'], 10_000)),
-    stop: async () => {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.send({ type: 'stop' } satisfies TargetRequest);
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      proc.kill('SIGKILL');
-    },
-  };
-}
-
-async function signUpMany(
-  port: number,
-  count: number,
-  prefix: string,
-): Promise<{ userId: string; token: string }[]> {
-  const base = `http://127.0.0.1:${port}`;
-  const post = (path: string, body: unknown) =>
-    fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  const users: { userId: string; token: string }[] = [];
-  for (let i = 0; i < count; i += 50) {
-    const batch = Array.from({ length: Math.min(50, count - i) }, async (_, j) => {
-      const username = `${prefix}${i + j}`;
-      const password = 'bench password';
-      const created = await post('/v1/users', { username, password });
-      if (created.status !== 201) throw new Error(`sign-up ${username}: ${created.status}`);
-      const { userId } = (await created.json()) as { userId: string };
-      const t = (await (await post('/v1/tokens', { username, password })).json()) as {
-        token: string;
-      };
-      return { userId, token: t.token };
-    });
-    users.push(...(await Promise.all(batch)));
-  }
-  return users;
-}
-
-interface Loadgen {
-  pid: number;
-  connect(job: Job): Promise<{ seconds: number; rate: number }>;
-  run(spec: RunSpec, timeoutMs: number): Promise<Record<string, number>>;
-  close(): Promise<void>;
-}
-
-function startLoadgen(): Loadgen {
-  const proc = child('loadgen.ts', []);
-  return {
-    pid: proc.pid!,
-    connect: (job) =>
-      ask<{ seconds: number; rate: number }>(
-        proc,
-        { type: 'connect', job } satisfies LoadgenRequest,
-        ['connected'],
-        180_000,
-      ),
-    run: async (spec, timeoutMs) =>
-      (
-        await ask<{ result: Record<string, number> }>(
-          proc,
-          { type: 'run', spec } satisfies LoadgenRequest,
-          ['result'],
-          timeoutMs,
-        )
-      ).result,
-    close: async () => {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.send({ type: 'close' } satisfies LoadgenRequest);
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      proc.kill('SIGKILL');
-    },
-  };
-}
 
 async function tokensFor(kind: TargetKind, target: Target, users: number): Promise<string[]> {
   if (kind !== 'parley') return [];

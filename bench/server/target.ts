@@ -12,10 +12,13 @@ import { defaultConfig, withOverrides } from '../../src/server/config.js';
 import { startServer } from '../../src/server/server.js';
 
 export type TargetKind = 'parley' | 'ws' | 'socketio';
+/** Also: a cluster node (`parley-node STORE REDIS NAME`) and socket.io on Redis (`socketio-redis REDIS`). */
+type ProcessKind = TargetKind | 'parley-node' | 'socketio-redis';
 export type TargetRequest =
   | { type: 'stats'; gc?: boolean }
   | { type: 'reset-eld' }
   | { type: 'mint'; userIds: string[]; count: number }
+  | { type: 'profile'; file?: string }
   | { type: 'stop' };
 export interface TargetStats {
   heapUsed: number;
@@ -26,7 +29,8 @@ export interface TargetStats {
   eldMaxMs: number;
 }
 
-const kind = process.argv[2] as TargetKind;
+const kind = process.argv[2] as ProcessKind;
+const [, , , , storeUrl, redisUrl, nodeName] = process.argv;
 const heartbeatMs = Number(process.argv[3] ?? 25_000);
 // The histogram records whole sampling intervals, so the delay is each sample less the resolution.
 const ELD_RESOLUTION_MS = 1;
@@ -41,7 +45,7 @@ interface Running {
 }
 
 async function start(): Promise<Running> {
-  if (kind === 'parley') {
+  if (kind === 'parley' || kind === 'parley-node') {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
     const config = withOverrides(defaultConfig(dataDir), {
       port: 0,
@@ -61,6 +65,10 @@ async function start(): Promise<Running> {
         signUpsPerIpPerMinute: 1_000_000,
         passwordQueue: 10_000,
       },
+      // A cluster node: PostgreSQL store, Redis broker (PARLEY_TOKEN_SECRET set by cluster.ts).
+      ...(kind === 'parley-node'
+        ? { store: storeUrl!, broker: redisUrl!, nodeId: nodeName!, clusterName: 'bench' }
+        : {}),
     });
     const server = await startServer(config);
     return {
@@ -88,6 +96,14 @@ async function start(): Promise<Running> {
     });
   } else {
     const io = new SocketIoServer(http, { transports: ['websocket'], serveClient: false });
+    if (kind === 'socketio-redis') {
+      // The adapter socket.io documents for several servers: pub/sub over Redis (ioredis).
+      const { createAdapter } = await import('@socket.io/redis-adapter');
+      const { Redis } = await import('ioredis');
+      const pub = new Redis(redisUrl!);
+      const sub = pub.duplicate();
+      io.adapter(createAdapter(pub, sub));
+    }
     io.on('connection', (socket) => {
       void socket.join('room');
       socket.on('post', (msg: unknown) => io.to('room').emit('message', msg));
@@ -121,6 +137,25 @@ function stats(gc: boolean): TargetStats {
   };
 }
 
+/** Starts a CPU profile; with a file, stops the running one and writes it there. */
+let session: import('node:inspector/promises').Session | undefined;
+async function profile(file: string | undefined): Promise<void> {
+  const { Session } = await import('node:inspector/promises');
+  if (!file) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    return;
+  }
+  if (!session) return;
+  const { profile: result } = await session.post('Profiler.stop');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(file, JSON.stringify(result));
+  session.disconnect();
+  session = undefined;
+}
+
 const running = await start();
 process.send!({ type: 'ready', port: running.port });
 process.on('message', (msg: TargetRequest) => {
@@ -132,6 +167,8 @@ process.on('message', (msg: TargetRequest) => {
     void running.mint!(msg.userIds, msg.count).then((tokens) =>
       process.send!({ type: 'minted', tokens }),
     );
+  } else if (msg.type === 'profile') {
+    void profile(msg.file).then(() => process.send!({ type: 'profiled' }));
   } else if (msg.type === 'stop') {
     void running.stop().then(() => process.exit(0));
   }

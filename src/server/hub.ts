@@ -189,6 +189,7 @@ export class Hub {
   private readonly subs = new WeakMap<HubConnection, ConnectionTopics>();
   /** Per sender → recipient: signals and their bytes (review M6). */
   private readonly signalBudgets = new Map<string, { count: TokenBucket; bytes: TokenBucket }>();
+  private readonly pending = new Set<Promise<unknown>>();
   /** Registry verdicts of admitted connections, until they are attached. */
   private readonly admitted = new Map<string, boolean>();
   /** Counters read by the metrics module; plain numbers to keep the hot path cheap. */
@@ -215,18 +216,14 @@ export class Hub {
     this.registrySubs = [
       this.registry.onOffline((users) => {
         for (const userId of users) {
-          void this.announceOffline(userId).catch((err: unknown) =>
-            this.onError(err, 'presence of a lost node'),
-          );
+          this.background(this.announceOffline(userId), 'presence of a lost node');
         }
       }),
       this.registry.onOnline((users) => {
         for (const userId of users) {
           const conn = this.byUser.get(userId)?.values().next().value;
           if (!conn) continue;
-          void this.announceBack(userId, conn.cid).catch((err: unknown) =>
-            this.onError(err, 'presence after re-registering'),
-          );
+          this.background(this.announceBack(userId, conn.cid), 'presence after re-registering');
         }
       }),
     ];
@@ -331,10 +328,12 @@ export class Hub {
       set.delete(conn);
       if (set.size === 0) this.byUser.delete(userId);
     }
-    void this.registry
-      .detach(conn.cid, userId)
-      .then(({ last }) => (last ? this.announceOffline(userId) : undefined))
-      .catch((err: unknown) => this.onError(err, 'presence on leave'));
+    this.background(
+      this.registry
+        .detach(conn.cid, userId)
+        .then(({ last }) => (last ? this.announceOffline(userId) : undefined)),
+      'presence on leave',
+    );
   }
 
   /** Says the user is online (with their stored status) unless they are invisible. */
@@ -359,6 +358,21 @@ export class Hub {
     for (const [key, budget] of this.signalBudgets) {
       if (budget.count.isFull(now) && budget.bytes.isFull(now)) this.signalBudgets.delete(key);
     }
+  }
+
+  /** Work no request waits for (presence on leave, cluster control), kept until it settles. */
+  private background(work: Promise<unknown>, what: string): void {
+    const tracked = work.catch((err: unknown) => this.onError(err, what));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  /** Waits (at most `timeoutMs`) for background work, before the store is closed. */
+  async settle(timeoutMs = 2000): Promise<void> {
+    await Promise.race([
+      Promise.allSettled([...this.pending]),
+      new Promise((r) => setTimeout(r, timeoutMs).unref()),
+    ]);
   }
 
   dispose(): void {
@@ -428,8 +442,8 @@ export class Hub {
     p: RequestParams<'join'>,
   ): Promise<RequestResultMap['join']> {
     const { userId } = conn.user;
-    const existing = await this.store.group(p.group);
-    if (existing?.private && !(await this.store.isMember(p.group, userId))) {
+    const existing = await this.store.group(p.group, userId);
+    if (existing?.private && !existing.member) {
       const invited =
         p.invite !== undefined && (await this.store.inviteGroup(p.invite, this.now()));
       if (invited !== p.group) {
@@ -476,8 +490,7 @@ export class Hub {
     conn: HubConnection,
     p: RequestParams<'invite'>,
   ): Promise<RequestResultMap['invite']> {
-    await this.visibleGroup(conn.user.userId, p.group);
-    if (!(await this.store.isMember(p.group, conn.user.userId))) {
+    if (!(await this.visibleGroup(conn.user.userId, p.group)).member) {
       throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
     }
     const code = randomBytes(18).toString('base64url');
@@ -493,9 +506,9 @@ export class Hub {
   private async visibleGroup(
     userId: string,
     group: string,
-  ): Promise<{ members: number; private: boolean }> {
-    const info = await this.store.group(group);
-    if (!info || (info.private && !(await this.store.isMember(group, userId)))) {
+  ): Promise<{ members: number; private: boolean; member: boolean }> {
+    const info = await this.store.group(group, userId);
+    if (!info || (info.private && !info.member)) {
       throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${group}`);
     }
     return info;
@@ -634,8 +647,7 @@ export class Hub {
     to: { group: string } | { user: string },
   ): Promise<{ convId: ConvId; dmPair?: [string, string]; other?: UserRecord }> {
     if ('group' in to) {
-      await this.visibleGroup(userId, to.group);
-      if (!(await this.store.isMember(to.group, userId))) {
+      if (!(await this.visibleGroup(userId, to.group)).member) {
         throw new HubError(ErrorCode.NOT_JOINED, 'User has not joined to the recipient group');
       }
       return { convId: groupKey(to.group) };
@@ -655,8 +667,7 @@ export class Hub {
     const parsed = parseConversationKey(key);
     if (!parsed) throw new HubError(ErrorCode.BAD_REQUEST, `${key} is not a conversation`);
     if (parsed.kind === 'group') {
-      await this.visibleGroup(userId, parsed.name);
-      if (!(await this.store.isMember(parsed.name, userId))) {
+      if (!(await this.visibleGroup(userId, parsed.name)).member) {
         throw new HubError(missing, `you are not a member of ${parsed.name}`);
       }
       return key;
@@ -1341,10 +1352,9 @@ export class Hub {
     const userId = topic.slice(2);
     const conns = this.byUser.get(userId);
     if (!conns) return;
-    const failed = (what: string) => (err: unknown) => this.onError(err, what);
     switch (m.ctl) {
       case 'listen':
-        void this.startListening(userId, m.group, m.seq, m.frame).catch(failed('joining'));
+        this.background(this.startListening(userId, m.group, m.seq, m.frame), 'joining');
         return;
       case 'unlisten':
         for (const c of conns) {
@@ -1353,7 +1363,7 @@ export class Hub {
         return;
       case 'drain': {
         const first = conns.values().next().value;
-        if (first) void this.deliverQueued(userId, first).catch(failed('notifications'));
+        if (first) this.background(this.deliverQueued(userId, first), 'notifications');
         return;
       }
       case 'head':

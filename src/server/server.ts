@@ -230,6 +230,8 @@ export async function startServer(
         await gateway.close();
         http.closeAllConnections();
         await httpClosed;
+        // Presence of the users who just lost their connections goes out before the store closes.
+        await hub.settle();
         hub.dispose();
         await broker.close();
         await cluster?.close();

@@ -28,6 +28,8 @@ export interface TestPostgres {
   database(name: string): Promise<string>;
   /** A fast shutdown (clients cut, work rolled back), then a start on the same port. */
   restart(): Promise<void>;
+  /** The process the server runs under (its backends descend from it). */
+  pid(): number;
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       await client.end();
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
+    pid: () => child.pid!,
     async restart() {
       const gone = new Promise((r) => child.once('exit', r));
       // pg_ctl waits until the server is down (a signal to runuser would not reach it).

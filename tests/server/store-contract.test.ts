@@ -118,7 +118,12 @@ describe.each(KINDS)('$name store', (kind) => {
     expect(await store.joinGroup('alpha', v.userId)).toEqual({ changed: true, members: 2 });
     for (const g of ['Beta', 'a_b', 'a%c', 'azz']) await store.joinGroup(g, u.userId);
     await store.joinGroup('secret', u.userId, true);
-    expect(await store.group('secret')).toEqual({ members: 1, private: true });
+    expect(await store.group('secret', u.userId)).toEqual({
+      members: 1,
+      private: true,
+      member: true,
+    });
+    expect(await store.group('secret', v.userId)).toMatchObject({ member: false });
     expect(await store.leaveGroup('alpha', v.userId)).toEqual({ members: 1 });
     expect(await store.leaveGroup('alpha', v.userId)).toBeNull();
     expect(await store.groupMembers('nowhere')).toBeUndefined();

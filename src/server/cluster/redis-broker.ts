@@ -57,6 +57,7 @@ export class RedisBroker implements Broker {
   private readonly handlers = new Map<string, (message: BrokerMessage) => void>();
   private readonly resyncListeners = new Set<() => void>();
   private readonly canaryChannel: string;
+  private readonly ownOrigin: string;
   private readonly canaryTimer: NodeJS.Timeout;
   private lastCanary = Date.now();
   private canaryOk = true;
@@ -71,6 +72,7 @@ export class RedisBroker implements Broker {
     const { redis, subscriber, nodeId } = opts;
     redis.defineCommand('publishWithHead', { numberOfKeys: 1, lua: PUBLISH_WITH_HEAD });
     this.canaryChannel = `${opts.channelPrefix}n:${nodeId}`;
+    this.ownOrigin = `${nodeId}\t`;
     // Connected already (cluster.ts awaits it): every 'ready' from now on is a reconnect.
     this.everReady = subscriber.status === 'ready';
     const skip = opts.channelPrefix.length;
@@ -188,6 +190,8 @@ export class RedisBroker implements Broker {
     }
     const handler = this.handlers.get(topic);
     if (!handler) return;
+    // This node's own publish, delivered locally already: skipped before it is parsed.
+    if (payload.startsWith(this.ownOrigin)) return;
     let decoded;
     try {
       decoded = decode(payload);
@@ -195,7 +199,7 @@ export class RedisBroker implements Broker {
       this.opts.onError(err, `decoding a message on ${channel}`);
       return;
     }
-    if (!decoded || decoded.origin === this.opts.nodeId) return;
+    if (!decoded) return;
     this.stats.received++;
     handler(decoded.message);
   }

@@ -400,12 +400,14 @@ export async function openPostgresStore(
           group,
         ])
       )?.member_count,
-    group: async (name) => {
-      const r = await one<{ member_count: number; private: boolean }>(
-        'SELECT member_count, private FROM groups WHERE name = $1',
-        [name],
+    group: async (name, viewer) => {
+      const r = await one<{ member_count: number; private: boolean; member: boolean }>(
+        `SELECT member_count, private,
+           EXISTS (SELECT 1 FROM memberships WHERE group_name = name AND user_id = $2) AS member
+         FROM groups WHERE name = $1`,
+        [name, viewer],
       );
-      return r ? { members: r.member_count, private: r.private } : undefined;
+      return r ? { members: r.member_count, private: r.private, member: r.member } : undefined;
     },
     createInvite: async (code, group, createdBy, expiresAt) => {
       await pool.query(
@@ -422,44 +424,52 @@ export async function openPostgresStore(
       )?.group_name,
 
     async appendMessage(m) {
-      const seen = await storedDuplicate(m);
-      if (seen) return seen;
+      // One statement, so one round trip and its own transaction: the conversation's counter
+      // (created with the first message; a dm also records who has written), the message and
+      // its event. The counter row stays locked to commit, so seqs are gapless and in commit
+      // order; a duplicate (sender, clientMsgId) fails the whole statement, counter included.
+      const messageId = newId('m');
+      const data = sendEventData(messageId, m);
       try {
-        return await tx(async (db) => {
-          await db.query(
-            `INSERT INTO conversations (conv_id, last_seq, last_ts, user_a, user_b)
-             VALUES ($1, 0, 0, $2, $3) ON CONFLICT DO NOTHING`,
-            [m.convId, m.dmPair?.[0] ?? null, m.dmPair?.[1] ?? null],
-          );
-          if (m.dmPair) {
-            await db.query(
-              `UPDATE conversations SET a_posted = a_posted OR user_a = $1,
-                 b_posted = b_posted OR user_b = $1 WHERE conv_id = $2`,
-              [m.sender.user_id, m.convId],
-            );
-          }
-          const messageId = newId('m');
-          const data = sendEventData(messageId, m);
-          const seq = await appendEvent(db, m.convId, 'message:send', data, m.ts);
-          await db.query(
-            `INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,
-               client_msg_id, body, ts) VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)`,
-            [
-              messageId,
-              m.convId,
-              seq,
-              m.sender.user_id,
-              m.sender.displayName,
-              m.clientMsgId,
-              JSON.stringify(m.body),
-              m.ts,
-            ],
-          );
-          return { messageId, convId: m.convId, seq, ts: m.ts, duplicate: false };
-        });
+        const row = await one<{ seq: number }>(
+          `WITH conv AS (
+             INSERT INTO conversations AS c (conv_id, last_seq, last_ts, user_a, user_b,
+                                              a_posted, b_posted)
+             VALUES ($1, 1, $2, $3, $4, COALESCE($3 = $5, false), COALESCE($4 = $5, false))
+             ON CONFLICT (conv_id) DO UPDATE SET
+               last_seq = c.last_seq + 1,
+               last_ts = excluded.last_ts,
+               a_posted = c.a_posted OR COALESCE(c.user_a = $5, false),
+               b_posted = c.b_posted OR COALESCE(c.user_b = $5, false)
+             RETURNING last_seq
+           ), msg AS (
+             INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,
+                                   client_msg_id, body, ts)
+             SELECT $6, $1, last_seq, last_seq, $5, $7, $8, $9, $2 FROM conv
+             RETURNING seq
+           ), ev AS (
+             INSERT INTO events (conv_id, seq, event, data, message_id)
+             SELECT $1, last_seq, 'message:send', $10, $6 FROM conv
+           )
+           SELECT seq FROM msg`,
+          [
+            m.convId,
+            m.ts,
+            m.dmPair?.[0] ?? null,
+            m.dmPair?.[1] ?? null,
+            m.sender.user_id,
+            messageId,
+            m.sender.displayName,
+            m.clientMsgId,
+            JSON.stringify(m.body),
+            JSON.stringify(data),
+          ],
+        );
+        if (!row) throw new Error(`appending to ${m.convId} wrote nothing`);
+        return { messageId, convId: m.convId, seq: row.seq, ts: m.ts, duplicate: false };
       } catch (err) {
-        // The same (sender, clientMsgId) committed meanwhile, through another connection or
-        // server: this transaction rolled back (its seq given back); answer the stored one.
+        // The same (sender, clientMsgId) is stored already (a retry), or committed meanwhile
+        // through another connection or server: nothing was written; answer the stored one.
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
           const stored = await storedDuplicate(m);
           if (stored) return stored;

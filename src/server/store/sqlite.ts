@@ -195,8 +195,10 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       `INSERT INTO groups (name, member_count, created_at, private) VALUES (?, 0, ?, ?)
        ON CONFLICT DO NOTHING`,
     ),
-    group: db.prepare<[string], { member_count: number; private: number }>(
-      'SELECT member_count, private FROM groups WHERE name = ?',
+    group: db.prepare<[string, string], { member_count: number; private: number; member: number }>(
+      `SELECT member_count, private,
+         EXISTS (SELECT 1 FROM memberships WHERE group_name = name AND user_id = ?) AS member
+       FROM groups WHERE name = ?`,
     ),
     setPassword: db.prepare<[string, string], { token_version: number }>(
       `UPDATE users SET pass_hash = ?, token_version = token_version + 1 WHERE user_id = ?
@@ -528,9 +530,11 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     isMember: (group, userId) => q.isMember.get(group, userId) !== undefined,
     searchGroups,
     memberCount: (group) => q.memberCount.get(group)?.member_count,
-    group(name) {
-      const r = q.group.get(name);
-      return r ? { members: r.member_count, private: r.private === 1 } : undefined;
+    group(name, viewer) {
+      const r = q.group.get(viewer, name);
+      return r
+        ? { members: r.member_count, private: r.private === 1, member: r.member === 1 }
+        : undefined;
     },
     createInvite: (code, group, createdBy, expiresAt) =>
       void q.insertInvite.run(code, group, createdBy, expiresAt),

@@ -128,7 +128,11 @@ export interface Store {
   isMember(group: string, userId: string): Promise<boolean>;
   searchGroups(q: GroupQuery): Promise<GroupSummary[]>;
   memberCount(group: string): Promise<number | undefined>;
-  group(group: string): Promise<{ members: number; private: boolean } | undefined>;
+  /** The group's facts, and whether `viewer` is a member (one query: posting asks on each). */
+  group(
+    group: string,
+    viewer: string,
+  ): Promise<{ members: number; private: boolean; member: boolean } | undefined>;
   createInvite(code: string, group: string, createdBy: string, expiresAt: number): Promise<void>;
   /** The group an unexpired invite code opens. */
   inviteGroup(code: string, now: number): Promise<string | undefined>;
