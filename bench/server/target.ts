@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Session as InspectorSession } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Server as SocketIoServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
@@ -138,7 +139,7 @@ function stats(gc: boolean): TargetStats {
 }
 
 /** Starts a CPU profile; with a file, stops the running one and writes it there. */
-let session: import('node:inspector/promises').Session | undefined;
+let session: InspectorSession | undefined;
 async function profile(file: string | undefined): Promise<void> {
   const { Session } = await import('node:inspector/promises');
   if (!file) {
