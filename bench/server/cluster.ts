@@ -30,7 +30,8 @@ function treeCpuMicros(rootPid: number): number {
       const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
       stats.set(Number(entry), {
         ppid: Number(fields[1]),
-        ticks: Number(fields[11]) + Number(fields[12]),
+        // utime, stime, and cutime, cstime: children it reaped (PostgreSQL backends that ended).
+        ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
       });
     } catch {
       // gone meanwhile

@@ -21,6 +21,29 @@ describe('parseCli', () => {
     expect('config' in r && r.config.dataDir).toMatch(/Parley[/\\]server$/);
   });
 
+  it('takes the cluster flags', () => {
+    const r = parseCli([
+      '--store',
+      'postgres://db/parley',
+      '--broker',
+      'redis://127.0.0.1:6379',
+      '--node-id',
+      'p1',
+      '--cluster',
+      'staging',
+      '--proxy-protocol',
+    ]);
+    expect(r).toMatchObject({
+      config: {
+        store: 'postgres://db/parley',
+        broker: 'redis://127.0.0.1:6379',
+        nodeId: 'p1',
+        clusterName: 'staging',
+        proxyProtocol: true,
+      },
+    });
+  });
+
   it('takes --port, --data and the rest', () => {
     const r = parseCli(['--port', '9000', '--data', './d', '--registration', 'closed', '--fsync']);
     expect(r).toMatchObject({
@@ -37,6 +60,9 @@ describe('parseCli', () => {
     [['stray'], 'Unexpected argument'],
     [['--port'], "Option '--port <value>' argument missing"],
     [['--config', '/nonexistent/parley.json'], '--config: no file /nonexistent/parley.json'],
+    [['--broker', 'redis://127.0.0.1:6379'], '--broker needs --store'],
+    [['--store', 'postgres://h/d', '--broker', 'http://x'], '--broker is a redis:// URL'],
+    [['--node-id', 'has space'], '--node-id is 1 to 64 letters'],
   ])('refuses %j with a clear message', (argv, message) => {
     const r = parseCli(argv);
     expect('error' in r && r.error).toContain(message);
