@@ -274,6 +274,12 @@ class Connection implements HubConnection {
   /** Nested holds (an attach and a join's replay) release together, with all they replayed. */
   private holds = 0;
   private heldReplayed = new Map<string, number>();
+  /**
+   * Per conversation, the seq a replay sent this connection up to, until a live event passes it:
+   * behind a lossy broker the node's stream of a conversation can lag the store the replay read,
+   * and its events up to there would otherwise arrive a second time (after the release too).
+   */
+  private readonly floors = new Map<string, number>();
   private refusals = 0;
   /** Closing for sustained abuse once the admitted requests are answered. */
   private abusive = false;
@@ -326,6 +332,7 @@ class Connection implements HubConnection {
     // A `/presence` feed subscriber hears presence changes from the feed only, never twice.
     if (message.event === 'presence:update' && Boolean(message.feed) !== this.presenceFeed) return;
     if (this.held) {
+      // Held events are filtered at release, against everything replayed by then.
       this.heldBytes += bytes.length;
       if (this.heldBytes > this.gw.deps.config.limits.maxBufferedBytes) {
         this.close(CloseCode.SLOW_CONSUMER, 'too much arrived while resuming');
@@ -334,7 +341,20 @@ class Connection implements HubConnection {
       this.held.push({ message, bytes });
       return;
     }
+    if (this.belowFloor(message)) return;
     this.sendBytes(bytes);
+  }
+
+  /** Whether a replay already sent this stored event; a later one lifts the floor. */
+  private belowFloor(message: EventMessage): boolean {
+    if (this.floors.size === 0 || message.seq === undefined || message.room === undefined) {
+      return false;
+    }
+    const floor = this.floors.get(message.room);
+    if (floor === undefined) return false;
+    if (message.seq <= floor) return true;
+    this.floors.delete(message.room);
+    return false;
   }
 
   hold(): void {
@@ -349,14 +369,15 @@ class Connection implements HubConnection {
     this.holds = Math.max(0, this.holds - 1);
     if (this.holds > 0) return;
     const held = this.held ?? [];
-    const upToSeq = this.heldReplayed;
+    for (const [room, seq] of this.heldReplayed) {
+      this.floors.set(room, Math.max(seq, this.floors.get(room) ?? 0));
+    }
     this.held = undefined;
     this.heldBytes = 0;
     this.heldReplayed = new Map();
     for (const { message, bytes } of held) {
-      const upTo = message.room === undefined ? undefined : upToSeq.get(message.room);
       // Already sent by the replay: the same seq of the same conversation.
-      if (message.seq !== undefined && upTo !== undefined && message.seq <= upTo) continue;
+      if (this.belowFloor(message)) continue;
       if (this.state !== 'open') return;
       this.sendBytes(bytes);
     }

@@ -48,7 +48,8 @@ const HOUR = 3600_000;
 /**
  * Test failpoints, read only when NODE_ENV=test (the fault tests of the cluster):
  * `exit-after-commit:K` ends the process after its K-th post is committed and before it is
- * published; `wedge-subscriber:MS` stops delivering Redis messages after MS until a reconnect.
+ * published; `wedge-subscriber:MS` stops delivering Redis messages after MS until a reconnect;
+ * `delay-subscriber:MS` handles every Redis message MS late.
  */
 function failpoint(name: string): number | undefined {
   if (process.env.NODE_ENV !== 'test') return undefined;
@@ -103,6 +104,7 @@ export async function startServer(
   if (config.broker) {
     const { openCluster } = await import('./cluster/cluster.js');
     const wedge = failpoint('wedge-subscriber');
+    const delay = failpoint('delay-subscriber');
     try {
       cluster = await openCluster({
         url: config.broker,
@@ -111,6 +113,7 @@ export async function startServer(
         store,
         log,
         ...(wedge !== undefined ? { wedgeAfterMs: wedge } : {}),
+        ...(delay !== undefined ? { delayMs: delay } : {}),
       });
     } catch (err) {
       await store.close();

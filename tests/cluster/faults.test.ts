@@ -260,4 +260,38 @@ describe.skipIf(!ready)('cluster faults', () => {
       for (const c of clients) c.stop();
     }
   });
+
+  it('a node whose stream lags the store: a resuming connection gets each message once', async () => {
+    // Node 3 hears Redis 400 ms late; a connection resuming there reads the store, which is ahead.
+    cluster.signal(2, 'SIGKILL');
+    await quiet(200);
+    await cluster.startNode(2, { PARLEY_FAILPOINT: 'delay-subscriber:400' });
+    const ann = await on(0, 'ann');
+    await ann.ok('join', { group: 'lag' });
+    const bob0 = await on(2, 'bob');
+    await bob0.ok('join', { group: 'lag' });
+    bob0.ws.close();
+    // Someone else keeps node 3's stream of the group open (and lagging).
+    const cat = await on(2, 'cat');
+    await cat.ok('join', { group: 'lag' });
+    for (let round = 0; round < 5; round++) {
+      const last = round * 4;
+      for (let i = 1; i <= 4; i++) {
+        await ann.ok('post', {
+          to: { group: 'lag' },
+          body: { text: `l${last + i}` },
+          clientMsgId: `l${last + i}`,
+        });
+      }
+      // Resumes right after the commits, before node 3 hears of them.
+      const bob = await ProtoClient.connect(cluster.wsUrl(cluster.nodeUrl(2)), users.bob!.token, {
+        resume: { 'group:lag': last },
+      });
+      open.push(bob);
+      await quiet(900);
+      expect(seqsOf(bob, 'group:lag'), `round ${round}`).toEqual([1, 2, 3, 4].map((i) => last + i));
+      expect(seqsOf(cat, 'group:lag')).toEqual(Array.from({ length: last + 4 }, (_, i) => i + 1));
+      bob.ws.close();
+    }
+  });
 });

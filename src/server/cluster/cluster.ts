@@ -29,8 +29,9 @@ export interface ClusterOptions {
   nodeId?: string;
   store: Store;
   log: Logger;
-  /** Test failpoint (NODE_ENV=test): stop delivering Redis messages after this long. */
+  /** Test failpoints (NODE_ENV=test): stop delivering Redis messages after this long; delay each. */
   wedgeAfterMs?: number;
+  delayMs?: number;
 }
 
 /** How far back the repair loop looks, and how often it runs (scaleout.md §3.4 step 6). */
@@ -83,6 +84,7 @@ export async function openCluster(opts: ClusterOptions): Promise<Cluster> {
     onError,
     onNotice: (message) => log.warn(`cluster: ${message}`),
     ...(opts.wedgeAfterMs !== undefined ? { wedgeAfterMs: opts.wedgeAfterMs } : {}),
+    ...(opts.delayMs !== undefined ? { delayMs: opts.delayMs } : {}),
   });
   const registry = new RedisRegistry({ redis, nodeId, keyPrefix: prefix, onError });
   await registry.start();

@@ -24,6 +24,8 @@ export interface RedisBrokerOptions {
   onNotice(message: string): void;
   /** Test failpoint: after this long, incoming messages are dropped until a reconnect. */
   wedgeAfterMs?: number;
+  /** Test failpoint: every incoming message is handled this much later (a slow link). */
+  delayMs?: number;
 }
 
 /** How long a conversation's published head is remembered; the repair loop looks 60 s back. */
@@ -201,7 +203,9 @@ export class RedisBroker implements Broker {
     }
     if (!decoded) return;
     this.stats.received++;
-    handler(decoded.message);
+    const { message } = decoded;
+    if (this.opts.delayMs) setTimeout(() => handler(message), this.opts.delayMs);
+    else handler(message);
   }
 
   /**
