@@ -69,6 +69,7 @@ export function startMetricsFeed(
   gateway: Gateway,
   broker: Broker,
   intervalMs: number,
+  node?: string,
 ): () => void {
   const started = Date.now();
   let last = { at: started, messages: hub.stats.messages, deliveries: hub.stats.deliveries };
@@ -82,6 +83,7 @@ export function startMetricsFeed(
       deliveriesPerSecond: Math.round((hub.stats.deliveries - last.deliveries) / seconds),
       uptimeSeconds: Math.round((now - started) / 1000),
       heapUsedBytes: process.memoryUsage().heapUsed,
+      ...(node !== undefined ? { node } : {}),
     };
     last = { at: now, messages: hub.stats.messages, deliveries: hub.stats.deliveries };
     broker.publish(topics.metrics, { event: 'metrics', frame: eventFrame('metrics', figures) });

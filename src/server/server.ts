@@ -151,7 +151,13 @@ export async function startServer(
   const gateway = new Gateway({ hub, store, tokens, config, log, guard, windows });
   cluster?.startRepair((convId, seq) => hub.announceHead(convId, seq));
   const metrics = createMetricsRegistry(hub, gateway);
-  const stopFeed = startMetricsFeed(hub, gateway, broker, config.metricsIntervalMs);
+  const stopFeed = startMetricsFeed(
+    hub,
+    gateway,
+    broker,
+    config.metricsIntervalMs,
+    cluster?.nodeId,
+  );
   const purge = async () => {
     hub.sweep();
     await store.purgeNotifications(Date.now() - config.notificationRetentionMs);

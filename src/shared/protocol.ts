@@ -177,6 +177,8 @@ export interface ServerFigures {
   deliveriesPerSecond: number;
   uptimeSeconds: number;
   heapUsedBytes: number;
+  /** In a cluster, the server these figures are of (every server publishes its own). */
+  node?: string;
 }
 
 export type EventFrame = {

@@ -6,6 +6,7 @@ import { HAVE_POSTGRES } from '../helpers/postgres.js';
 import { ProtoClient, quiet } from '../helpers/proto-client.js';
 import { HAVE_REDIS } from '../helpers/redis.js';
 import { signUp } from '../helpers/server-process.js';
+import { until } from '../helpers/wait.js';
 import { postFrom, seen, text } from './clients.js';
 import { haproxyBin, startCluster, type TestCluster } from './harness.js';
 
@@ -23,7 +24,7 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3 });
+    cluster = await startCluster({ nodes: 3, settings: { metricsIntervalMs: 300 } });
     for (const name of ['ann', 'bob', 'cat', 'dan', 'eve'])
       users[name] = await signUp(cluster.url, name);
   });
@@ -85,6 +86,19 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     const annCids = list.filter((u) => u.user_id === users.ann!.userId).map((u) => u.cid);
     expect(annCids.length).toBeGreaterThanOrEqual(2); // on node 1 and node 3
     expect(annCids.every((c) => typeof c === 'string')).toBe(true);
+  });
+
+  it("an administrator's /metrics feed carries every node's figures, each named", async () => {
+    const ann = await on(0, 'ann'); // the first account: the administrator
+    await ann.ok('subscribe', { topic: '/metrics' });
+    await until(
+      () => new Set(ann.events<{ node?: string }>('metrics').map((m) => m.node)).size === 3,
+      'figures from three nodes',
+      5000,
+    );
+    expect(new Set(ann.events<{ node?: string }>('metrics').map((m) => m.node))).toEqual(
+      new Set(['node1', 'node2', 'node3']),
+    );
   });
 
   it('F7: a ring by user id reaches another node, the answer by cid comes back', async () => {
