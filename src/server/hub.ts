@@ -1302,20 +1302,25 @@ export class Hub {
       return;
     }
     const [a, b] = pair;
-    for (const [reader, other] of a === b
-      ? [[a, b]]
-      : [
-          [a, b],
-          [b, a],
-        ]) {
-      const conversation = dmKey(other!);
-      this.broker.publish(topics.user(reader!), {
+    const sides: [string, string][] =
+      a === b
+        ? [[a, b]]
+        : [
+            [a, b],
+            [b, a],
+          ];
+    sides.forEach(([reader, other], i) => {
+      const conversation = dmKey(other);
+      // Only the last side records the published head (`conv`): a server dying between the two
+      // publishes leaves the head behind, and the repair loop then tells both sides.
+      const last = i === sides.length - 1;
+      this.broker.publish(topics.user(reader), {
         event,
         room: conversation,
-        ...(seq !== undefined ? { seq, conv: convId } : {}),
+        ...(seq !== undefined ? { seq, ...(last ? { conv: convId } : {}) } : {}),
         frame: eventFrame(event, build(conversation)),
       });
-    }
+    });
   }
 
   /**
