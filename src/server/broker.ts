@@ -35,12 +35,16 @@ export interface EventMessage {
  *   they listened) and `seq`, the group's head at the join, replayed from.
  * - `drain`: the user of this `u:` topic has queued notifications; the node of one of their
  *   connections takes and delivers them.
+ * - `presence` (on the `cluster` topic every server listens to): a presence change, once for the
+ *   whole cluster, with the users who may see it; each server hands `frame` to its own
+ *   connections of those users (one Redis message per change, not one per contact).
  */
 export type ControlMessage =
   | { ctl: 'head'; room: string; seq: number }
   | { ctl: 'listen'; group: string; seq: number; frame: string }
   | { ctl: 'unlisten'; group: string }
-  | { ctl: 'drain' };
+  | { ctl: 'drain' }
+  | { ctl: 'presence'; users: string[]; frame: string };
 
 export type BrokerMessage = EventMessage | ControlMessage;
 
@@ -74,6 +78,8 @@ export const topics = {
   user: (userId: string) => `u:${userId}`,
   presence: 'presence',
   metrics: 'metrics',
+  /** Cluster-wide control messages every server listens to. */
+  cluster: 'cluster',
 } as const;
 
 const READY = Promise.resolve();

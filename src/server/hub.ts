@@ -23,6 +23,7 @@ import type { RequestParams } from '../shared/schemas.js';
 import {
   topics,
   type Broker,
+  type BrokerMessage,
   type ControlMessage,
   type Disposable,
   type EventMessage,
@@ -179,6 +180,8 @@ export class Hub {
   private readonly fanout: LocalFanout;
   private readonly afterCommit: (() => void) | undefined;
   private readonly registrySubs: Disposable[];
+  /** In a cluster: the topic every server listens to (presence changes). */
+  private readonly clusterSub: Disposable | undefined;
   private readonly limits: HubOptions['limits'];
   private readonly resumeMaxEvents: number;
   private readonly iceServers: IceServer[];
@@ -213,6 +216,9 @@ export class Hub {
     this.iceServers = opts.iceServers ?? [];
     this.now = opts.now ?? Date.now;
     this.onError = opts.onError ?? (() => undefined);
+    this.clusterSub = opts.broker.lossless
+      ? undefined
+      : opts.broker.subscribe(topics.cluster, (m) => this.fromCluster(m));
     this.registrySubs = [
       this.registry.onOffline((users) => {
         for (const userId of users) {
@@ -377,6 +383,7 @@ export class Hub {
 
   dispose(): void {
     for (const sub of this.registrySubs) sub.dispose();
+    this.clusterSub?.dispose();
     this.fanout.dispose();
     this.byCid.clear();
     this.byUser.clear();
@@ -1076,9 +1083,27 @@ export class Hub {
       event: 'presence:update',
       frame: eventFrame('presence:update', data),
     };
-    for (const other of await this.contactsOf(userId))
-      this.broker.publish(topics.user(other), message);
+    const contacts = await this.contactsOf(userId);
+    if (this.broker.lossless) {
+      for (const other of contacts) this.broker.publish(topics.user(other), message);
+    } else {
+      this.broker.publish(topics.cluster, {
+        ctl: 'presence',
+        users: [...contacts],
+        frame: message.frame,
+      });
+    }
     this.broker.publish(topics.presence, { ...message, feed: true });
+  }
+
+  /** A cluster-wide message: a presence change goes to this server's connections of its users. */
+  private fromCluster(m: BrokerMessage): void {
+    if (m.ctl !== 'presence') return;
+    const message: EventMessage = { event: 'presence:update', frame: m.frame };
+    const bytes = Buffer.from(m.frame);
+    for (const userId of m.users) {
+      for (const conn of this.byUser.get(userId) ?? []) conn.deliver(message, bytes);
+    }
   }
 
   /** Everyone who shares a group or a dm with the user, the user included. */
@@ -1373,6 +1398,8 @@ export class Hub {
       }
       case 'head':
         return; // the fan-out's sequencer takes these
+      case 'presence':
+        return; // only on the cluster topic (fromCluster)
     }
   }
 

@@ -3,7 +3,7 @@
 // connections answering NOT_FOUND within 10 s.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_POSTGRES } from '../helpers/postgres.js';
-import { ProtoClient, quiet } from '../helpers/proto-client.js';
+import { ProtoClient, quiet, type Frame } from '../helpers/proto-client.js';
 import { HAVE_REDIS } from '../helpers/redis.js';
 import { signUp } from '../helpers/server-process.js';
 import { until } from '../helpers/wait.js';
@@ -25,7 +25,7 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3, settings: { metricsIntervalMs: 300 } });
-    for (const name of ['ann', 'bob', 'cat', 'dan', 'eve'])
+    for (const name of ['ann', 'bob', 'cat', 'dan', 'eve', 'fay'])
       users[name] = await signUp(cluster.url, name);
   });
   afterAll(async () => {
@@ -86,6 +86,23 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     const annCids = list.filter((u) => u.user_id === users.ann!.userId).map((u) => u.cid);
     expect(annCids.length).toBeGreaterThanOrEqual(2); // on node 1 and node 3
     expect(annCids.every((c) => typeof c === 'string')).toBe(true);
+  });
+
+  it('presence: a user coming online is announced once to each contact, on every node', async () => {
+    const first = await on(1, 'fay');
+    await first.ok('join', { group: 'crew' });
+    first.ws.close();
+    await first.closed;
+    const watchers = [await on(0, 'cat'), await on(2, 'cat'), await on(1, 'bob')];
+    await quiet(300);
+    const fayOnline = (f: Frame) =>
+      f.event === 'presence:update' &&
+      (f.data as { user_id: string; status: string }).user_id === users.fay!.userId &&
+      (f.data as { status: string }).status === 'online';
+    await on(1, 'fay');
+    for (const w of watchers) await seen(w, fayOnline);
+    await quiet(500);
+    for (const w of watchers) expect(w.frames.filter(fayOnline)).toHaveLength(1);
   });
 
   it("an administrator's /metrics feed carries every node's figures, each named", async () => {
