@@ -205,6 +205,34 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     expect(await message(b, '(fixed)').count()).toBe(0);
   }, 60_000);
 
+  it('Up in an empty composer edits my last message; Escape goes back to the composer', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await composer(a).fill('sent with a typo');
+    await composer(a).press('Enter');
+    await seen(message(b, 'sent with a typo'));
+    await composer(a).press('ArrowUp');
+    const editor = a.getByRole('textbox', { name: 'Edit message' });
+    await seen(editor);
+    expect(await editor.inputValue()).toBe('sent with a typo');
+    await a.screenshot({ path: screenshotPath('edit-last-with-up') });
+    await editor.fill('sent without a typo');
+    await editor.press('Enter');
+    await seen(message(b, 'sent without a typo').filter({ hasText: '(edited)' }));
+    // Focus is back in the composer: Up again opens the same message, Escape closes it.
+    expect(await a.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Message');
+    await composer(a).press('ArrowUp');
+    await seen(editor);
+    await editor.press('Escape');
+    expect(await editor.count()).toBe(0);
+    expect(await a.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Message');
+    // With text in the composer, Up moves the caret as usual and opens nothing.
+    await composer(a).fill('draft');
+    await composer(a).press('ArrowUp');
+    expect(await editor.count()).toBe(0);
+    await composer(a).fill('');
+  }, 60_000);
+
   it('a direct message: the unread count and a notification while the window is elsewhere', async () => {
     const a = alice.page;
     const b = bob.page;

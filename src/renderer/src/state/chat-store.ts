@@ -81,6 +81,11 @@ export interface ChatState {
   myStatusText: string;
   /** The last failure of an action the user took, shown until dismissed. */
   notice?: { code: string; message: string };
+  /**
+   * A message to open for editing from outside its row (Up in an empty composer): its key, and a
+   * counter so that asking twice for the same message opens it again.
+   */
+  editing?: { key: string; nonce: number };
 }
 
 /** A failed call, with its stable code: components show `message`. */
@@ -470,6 +475,28 @@ export class ChatStore {
     return this.attempt(() =>
       this.call('chat:discard', { accountId: this.state.accountId!, clientMsgId }),
     );
+  }
+
+  /**
+   * Opens the user's last message in the conversation for editing (Up in an empty composer, as
+   * in Slack and Element); false when there is none (nothing of theirs, or it was deleted).
+   */
+  editLast(conversation: string): boolean {
+    const me = this.me;
+    const list = this.state.messages.get(conversation)?.list ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const m = list[i]!;
+      if (m.from.user_id !== me?.user_id) continue;
+      if (m.removed || m.state !== 'sent' || !m.messageId) return false;
+      this.set({ editing: { key: m.key, nonce: (this.state.editing?.nonce ?? 0) + 1 } });
+      return true;
+    }
+    return false;
+  }
+
+  /** The row that was asked to edit has opened (or given up): the request is spent. */
+  editDone(): void {
+    if (this.state.editing) this.set({ editing: undefined });
   }
 
   edit(messageId: string, text: string): Promise<unknown> {

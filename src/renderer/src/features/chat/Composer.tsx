@@ -74,6 +74,9 @@ export function Composer({ conversation, label }: { conversation: string; label:
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void send();
+    } else if (e.key === 'ArrowUp' && !text && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      // Up in an empty composer edits your last message.
+      if (store.editLast(conversation)) e.preventDefault();
     }
   }
 

@@ -132,6 +132,15 @@ export function MessageList({ conversation }: { conversation: string }) {
 
   const list = useRef<VirtuosoHandle>(null);
   const firstItemIndex = FIRST_INDEX - held.prepended;
+  // A message asked to open for editing (Up in the composer) is brought into view, where its
+  // row picks the request up.
+  const editKey = useStore((s) => s.editing?.key);
+  useEffect(() => {
+    if (editKey === undefined) return;
+    const index = items.findIndex((m) => m.key === editKey);
+    if (index >= 0)
+      list.current?.scrollIntoView({ index: firstItemIndex + index, behavior: 'auto' });
+  }, [editKey]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // While following, the newest message stays pinned when anything changes the geometry: rows
   // measured taller than guessed, the window resized, the composer growing. Virtuoso follows new

@@ -1,8 +1,8 @@
 // One message: author and time when the speaker changes, the text, its state (sending, failed
 // with retry), edit and delete for your own.
-import { memo, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useState, type KeyboardEvent } from 'react';
 import type { UiMessage } from '../../state/messages';
-import { useChatStore } from '../../state/use-store';
+import { useChatStore, useStore } from '../../state/use-store';
 import { MessageText, type LinkOpener } from './MessageText';
 
 // One formatter for every row: toLocaleTimeString builds a new one per call, and was the
@@ -35,13 +35,29 @@ export const MessageRow = memo(function MessageRow({
         ? `Not sent: ${m.error ?? 'refused'}`
         : null;
 
+  // Asked from outside (Up in the composer): open the editor once per request.
+  const editRequest = useStore((s) => (s.editing?.key === m.key ? s.editing.nonce : undefined));
+  useEffect(() => {
+    if (editRequest === undefined) return;
+    store.editDone();
+    if (mine && !m.removed && m.state === 'sent') {
+      setDraft(m.text ?? '');
+      setEditing(true);
+    }
+  }, [editRequest]); // eslint-disable-line react-hooks/exhaustive-deps
+
   function startEdit() {
     setDraft(m.text ?? '');
     setEditing(true);
   }
+  /** Back to the composer, where the user was typing (or pressed Up). */
+  function stopEditing() {
+    setEditing(false);
+    document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
+  }
   function saveEdit() {
     const text = draft.trim();
-    setEditing(false);
+    stopEditing();
     if (text && text !== m.text && m.messageId) void store.edit(m.messageId, text);
   }
   function onEditKey(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -50,7 +66,7 @@ export const MessageRow = memo(function MessageRow({
       saveEdit();
     } else if (e.key === 'Escape') {
       e.preventDefault();
-      setEditing(false);
+      stopEditing();
     }
   }
 
@@ -78,7 +94,7 @@ export const MessageRow = memo(function MessageRow({
             onKeyDown={onEditKey}
           />
           <div className="edit-actions">
-            <button type="button" onClick={() => setEditing(false)}>
+            <button type="button" onClick={stopEditing}>
               Cancel
             </button>
             <button type="button" className="primary" onClick={saveEdit}>
