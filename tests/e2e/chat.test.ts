@@ -231,6 +231,23 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await composer(a).press('ArrowUp');
     expect(await editor.count()).toBe(0);
     await composer(a).fill('');
+    // The message's own actions are reachable from the keyboard: Shift+Tab from the composer.
+    const focused = () => a.evaluate('document.activeElement?.getAttribute("aria-label")');
+    for (let i = 0; i < 6 && (await focused()) !== 'Delete message'; i++) {
+      await a.keyboard.press('Shift+Tab');
+    }
+    expect(await focused()).toBe('Delete message');
+    // Shown while focused (they are only faded out otherwise, so that Tab can reach them).
+    expect(
+      await a.evaluate(
+        'getComputedStyle(document.activeElement.closest(".message-actions")).opacity',
+      ),
+    ).toBe('1');
+    await a.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('Edit message');
+    await a.keyboard.press('Enter');
+    await seen(editor);
+    await editor.press('Escape');
   }, 60_000);
 
   it('a direct message: the unread count and a notification while the window is elsewhere', async () => {
