@@ -385,6 +385,50 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await switcher.waitFor({ state: 'detached' });
   }, 60_000);
 
+  it('a 500 px wide window: the conversation fills it; members and conversations open on demand', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    const before = a.viewportSize();
+    await a.setViewportSize({ width: 500, height: 720 });
+    try {
+      const members = a.getByRole('complementary', { name: 'Members of team' });
+      const list = a.getByRole('complementary', { name: 'Conversations' });
+      // The conversation list is a drawer now: open it, pick the group (which closes it, unless
+      // the group was open already).
+      const show = a.getByRole('button', { name: 'Show conversations' });
+      if (await show.isVisible()) await show.click();
+      await a.getByRole('navigation', { name: 'Conversation list' }).getByText('team').click();
+      if (await list.isVisible())
+        await a.getByRole('button', { name: 'Hide conversations' }).click();
+      expect(await members.isVisible()).toBe(false);
+      expect(await list.isVisible()).toBe(false);
+      // The composer has the width, and works.
+      const box = await composer(a).boundingBox();
+      expect(box!.width).toBeGreaterThan(300);
+      await b.getByRole('navigation', { name: 'Conversation list' }).getByText('team').click();
+      await composer(a).fill('from a narrow window');
+      await composer(a).press('Enter');
+      await seen(message(b, 'from a narrow window'));
+      await a.screenshot({ path: screenshotPath('narrow-chat') });
+      // Members: a panel over the chat, and back.
+      await a.getByRole('button', { name: 'Members', exact: true }).click();
+      await seen(members);
+      await a.screenshot({ path: screenshotPath('narrow-members') });
+      await a.getByRole('button', { name: 'Hide members' }).click();
+      expect(await members.isVisible()).toBe(false);
+      // Conversations: a drawer; closing it gives the chat back.
+      await a.getByRole('button', { name: 'Show conversations' }).click();
+      await seen(list);
+      await a.screenshot({ path: screenshotPath('narrow-conversations') });
+      await a.getByRole('button', { name: 'Hide conversations' }).click();
+      expect(await list.isVisible()).toBe(false);
+      // No part of the page is wider than the window.
+      expect(await a.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(500);
+    } finally {
+      await a.setViewportSize(before ?? { width: 1100, height: 700 });
+    }
+  }, 60_000);
+
   it('passes axe-core on the main screens, light and dark, with no console errors', async () => {
     const a = alice.page;
     const problems: string[] = [];

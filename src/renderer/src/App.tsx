@@ -93,6 +93,11 @@ function Workspace() {
   const accountId = useStore((s) => s.accountId);
   const notice = useStore((s) => s.notice);
   const [open, setOpen] = useState<Open>(null);
+  // Narrow windows (styles.css): the sidebar is a drawer, opened from the conversation's header
+  // and closed by picking a conversation. With none open it is all there is to show.
+  // Kept as the conversation it was opened from, so that opening another one closes it.
+  const [sidebarFrom, setSidebarFrom] = useState<string | null>(null);
+  const sidebarShown = sidebarFrom !== null && sidebarFrom === active;
 
   // What the user is looking at decides which messages notify.
   useEffect(() => {
@@ -133,9 +138,13 @@ function Workspace() {
   }, [store]);
 
   return (
-    <div className="workspace">
+    <div className={`workspace ${sidebarShown || !active ? 'sidebar-shown' : ''}`}>
       <ErrorBoundary area="the sidebar">
-        <Sidebar onBrowseGroups={() => setOpen('groups')} onSettings={() => setOpen('settings')} />
+        <Sidebar
+          onBrowseGroups={() => setOpen('groups')}
+          onSettings={() => setOpen('settings')}
+          {...(sidebarShown ? { onClose: () => setSidebarFrom(null) } : {})}
+        />
       </ErrorBoundary>
       <main className="main">
         <ErrorBoundary area="the call panel">
@@ -144,7 +153,7 @@ function Workspace() {
         </ErrorBoundary>
         {active ? (
           <ErrorBoundary area="this conversation" key={active}>
-            <ChatView conversation={active} />
+            <ChatView conversation={active} onShowSidebar={() => setSidebarFrom(active)} />
           </ErrorBoundary>
         ) : (
           <div className="welcome">

@@ -12,20 +12,37 @@ import { Composer } from './Composer';
 import { MessageList } from './MessageList';
 import { TypingIndicator } from './TypingIndicator';
 
-export function ChatView({ conversation }: { conversation: string }) {
+export function ChatView({
+  conversation,
+  onShowSidebar,
+}: {
+  conversation: string;
+  /** Narrow windows: opens the conversation list (a drawer there). */
+  onShowSidebar: () => void;
+}) {
   const store = useChatStore();
   const item = useStore((s) => s.conversations.get(conversation));
   const presence = useStore((s) => (item?.peerId ? s.presence.get(item.peerId) : undefined));
   const muted = useStore((s) => s.settings?.muted.includes(conversation) ?? false);
   const accountId = useStore((s) => s.accountId);
   const [inviting, setInviting] = useState(false);
+  // Narrow windows: the member list is a panel over the chat, shown on demand.
+  const [membersShown, setMembersShown] = useState(false);
   if (!item) return null;
   const group = item.kind === 'group' ? item.name : null;
   const title = group ? `#${group}` : item.name;
   return (
-    <div className="chat-and-members">
+    <div className={`chat-and-members ${membersShown ? 'members-shown' : ''}`}>
       <section className="chat" aria-label={`Conversation ${title}`}>
         <header className="chat-header">
+          <button
+            type="button"
+            className="secondary narrow-only"
+            aria-label="Show conversations"
+            onClick={onShowSidebar}
+          >
+            ☰
+          </button>
           <h1>
             {!group && <PresenceDot status={presence?.status ?? 'offline'} />} {title}
             {!group && presence?.text && <span className="status-text"> {presence.text}</span>}
@@ -44,6 +61,16 @@ export function ChatView({ conversation }: { conversation: string }) {
             {group && (
               <button type="button" className="secondary" onClick={() => setInviting(true)}>
                 Invite
+              </button>
+            )}
+            {group && (
+              <button
+                type="button"
+                className="secondary members-toggle"
+                aria-pressed={membersShown}
+                onClick={() => setMembersShown((shown) => !shown)}
+              >
+                Members
               </button>
             )}
             {group && (
@@ -71,7 +98,12 @@ export function ChatView({ conversation }: { conversation: string }) {
           label={title}
         />
       </section>
-      {group && <MemberList group={group} />}
+      {group && (
+        <MemberList
+          group={group}
+          {...(membersShown ? { onClose: () => setMembersShown(false) } : {})}
+        />
+      )}
       {group && inviting && <InviteDialog group={group} onClose={() => setInviting(false)} />}
     </div>
   );

@@ -6,7 +6,14 @@ import { PresenceDot } from './PresenceDot';
 const NONE: readonly GroupUser[] = [];
 const ORDER = { online: 0, busy: 1, away: 2, offline: 3 } as const;
 
-export function MemberList({ group }: { group: string }) {
+export function MemberList({
+  group,
+  onClose,
+}: {
+  group: string;
+  /** Narrow windows, where the list is a panel over the chat: closes it. */
+  onClose?: () => void;
+}) {
   const store = useChatStore();
   const rows = useStore((s) => s.members.get(group) ?? NONE);
   const myId = store.me?.user_id;
@@ -23,6 +30,16 @@ export function MemberList({ group }: { group: string }) {
     <aside className="members" aria-label={`Members of ${group}`}>
       <h2>
         Members <span className="hint">({list.length})</span>
+        {onClose && (
+          <button
+            type="button"
+            className="secondary small narrow-only-panel"
+            aria-label="Hide members"
+            onClick={onClose}
+          >
+            ×
+          </button>
+        )}
       </h2>
       <ul>
         {list.map((u) => (

@@ -22,9 +22,12 @@ export function sidebarOrder(
 export function Sidebar({
   onBrowseGroups,
   onSettings,
+  onClose,
 }: {
   onBrowseGroups: () => void;
   onSettings: () => void;
+  /** Narrow windows, where the sidebar is a drawer over the conversation: closes it. */
+  onClose?: () => void;
 }) {
   const store = useChatStore();
   const conversations = useStore((s) => s.conversations);
@@ -43,6 +46,16 @@ export function Sidebar({
           <strong>{accountName}</strong>
           <div className="hint">{server}</div>
         </div>
+        {onClose && (
+          <button
+            type="button"
+            className="secondary narrow-only"
+            aria-label="Hide conversations"
+            onClick={onClose}
+          >
+            ×
+          </button>
+        )}
       </header>
       <ConnectionBanner />
       <nav aria-label="Conversation list" className="conversation-list">
