@@ -123,19 +123,7 @@ export class RedisRegistry implements LiveRegistry {
 
   async attach(cid: string, userId: string, perUser: number): Promise<AttachVerdict> {
     this.mine.set(cid, userId);
-    const n = await this.track(
-      this.redis.registryAttach(
-        key.lease(this.nodeId),
-        key.uconns(userId),
-        key.nconns(this.nodeId),
-        key.conn(cid),
-        cid,
-        userId,
-        this.nodeId,
-        perUser,
-        this.epoch,
-      ),
-    );
+    const n = await this.track(this.attachScript(cid, userId, perUser));
     if (n === -2) {
       this.mine.delete(cid);
       return { ok: false };
@@ -212,6 +200,21 @@ export class RedisRegistry implements LiveRegistry {
     }
   }
 
+  /** The ATTACH script for one connection of this node, under its current epoch. */
+  private attachScript(cid: string, userId: string, limit: number): Promise<number> {
+    return this.redis.registryAttach(
+      key.lease(this.nodeId),
+      key.uconns(userId),
+      key.nconns(this.nodeId),
+      key.conn(cid),
+      cid,
+      userId,
+      this.nodeId,
+      limit,
+      this.epoch,
+    );
+  }
+
   private track<T>(p: Promise<T>): Promise<T> {
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
@@ -258,17 +261,7 @@ export class RedisRegistry implements LiveRegistry {
     await this.redis.zadd(key.nodes, Date.now() + this.leaseMs, this.nodeId);
     const back = new Set<string>();
     for (const [cid, userId] of [...this.mine]) {
-      const n = await this.redis.registryAttach(
-        key.lease(this.nodeId),
-        key.uconns(userId),
-        key.nconns(this.nodeId),
-        key.conn(cid),
-        cid,
-        userId,
-        this.nodeId,
-        Number.MAX_SAFE_INTEGER,
-        this.epoch,
-      );
+      const n = await this.attachScript(cid, userId, Number.MAX_SAFE_INTEGER);
       if (n === 1) back.add(userId);
     }
     if (back.size > 0) for (const l of this.onlineListeners) l([...back]);
