@@ -44,6 +44,11 @@ export class ResilientClient {
     this.ws?.terminate();
   }
 
+  /** Cuts the socket as a network fault would; the client reconnects and carries on. */
+  reset(): void {
+    this.ws?.terminate();
+  }
+
   get connected(): boolean {
     return this.open;
   }
