@@ -103,6 +103,13 @@ export class RedisRegistry implements LiveRegistry {
   private readonly timer: NodeJS.Timeout;
   private registering: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<unknown>>();
+  /**
+   * Registrations and removals whose command failed (Redis unreachable or too slow): done again
+   * on the next beat. A timed-out command may still have run, so the retries are idempotent and
+   * the outcome (online, offline) is read back rather than assumed.
+   */
+  private readonly retryAttach = new Set<string>();
+  private readonly retryDetach = new Map<string, string>();
   private closed = false;
 
   constructor(private readonly opts: RedisRegistryOptions) {
@@ -123,7 +130,13 @@ export class RedisRegistry implements LiveRegistry {
 
   async attach(cid: string, userId: string, perUser: number): Promise<AttachVerdict> {
     this.mine.set(cid, userId);
-    const n = await this.track(this.attachScript(cid, userId, perUser));
+    let n: number;
+    try {
+      n = await this.track(this.attachScript(cid, userId, perUser));
+    } catch (err) {
+      this.retryAttach.add(cid);
+      throw err;
+    }
     if (n === -2) {
       this.mine.delete(cid);
       return { ok: false };
@@ -139,10 +152,43 @@ export class RedisRegistry implements LiveRegistry {
 
   async detach(cid: string, userId: string): Promise<{ last: boolean }> {
     this.mine.delete(cid);
-    const n = await this.track(
-      this.redis.registryDetach(key.uconns(userId), key.nconns(this.nodeId), key.conn(cid), cid),
+    this.retryAttach.delete(cid);
+    try {
+      const n = await this.track(this.detachScript(cid, userId));
+      return { last: n === 0 };
+    } catch (err) {
+      this.retryDetach.set(cid, userId);
+      throw err;
+    }
+  }
+
+  private detachScript(cid: string, userId: string): Promise<number> {
+    return this.redis.registryDetach(
+      key.uconns(userId),
+      key.nconns(this.nodeId),
+      key.conn(cid),
+      cid,
     );
-    return { last: n === 0 };
+  }
+
+  /** The registrations and removals that failed, again; then who is online or offline now. */
+  private async retryFailed(): Promise<void> {
+    for (const cid of [...this.retryAttach]) {
+      const userId = this.mine.get(cid);
+      if (userId !== undefined) {
+        const n = await this.attachScript(cid, userId, Number.MAX_SAFE_INTEGER);
+        if (n === -1) return void (await this.reregister());
+        if (n >= 1) for (const l of this.onlineListeners) l([userId]);
+      }
+      this.retryAttach.delete(cid);
+    }
+    for (const [cid, userId] of [...this.retryDetach]) {
+      await this.detachScript(cid, userId);
+      this.retryDetach.delete(cid);
+      if ((await this.redis.exists(key.uconns(userId))) === 0) {
+        for (const l of this.offlineListeners) l([userId]);
+      }
+    }
   }
 
   async online(userIds: readonly string[]): Promise<Map<string, string[]>> {
@@ -225,6 +271,7 @@ export class RedisRegistry implements LiveRegistry {
     if (this.closed) return;
     try {
       await this.beat();
+      await this.retryFailed();
       await this.reapDead();
     } catch (err) {
       this.opts.onError(err, 'renewing the node lease');
