@@ -48,12 +48,13 @@ function treeCpuMicros(rootPid: number): number {
   return ticks * 10_000;
 }
 
-async function cpuNow(targets: Target[], services: number[]): Promise<number> {
+/** CPU time so far (µs): the nodes together, then each service (Redis, PostgreSQL). */
+async function cpuSplit(targets: Target[], services: number[]): Promise<number[]> {
   const stats = await Promise.all(targets.map((t) => t.stats()));
-  return (
-    stats.reduce((n, s) => n + s.cpuMicros, 0) + services.reduce((n, p) => n + treeCpuMicros(p), 0)
-  );
+  return [stats.reduce((n, s) => n + s.cpuMicros, 0), ...services.map((p) => treeCpuMicros(p))];
 }
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 interface Setup {
   name: string;
@@ -100,18 +101,14 @@ async function measure(setup: Setup) {
     // Joins and presence of the ramp fan out through Redis too: measure once every process is
     // quiet again (under 5% of a core for a second), not while that backlog drains.
     const quietDeadline = Date.now() + 60_000;
-    let last = await cpuNow(targets, setup.services);
+    const cpu = () => cpuSplit(targets, setup.services);
+    let last = sum(await cpu());
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
-      const now = await cpuNow(targets, setup.services);
+      const now = sum(await cpu());
       if (now - last < 50_000 || Date.now() > quietDeadline) break;
       last = now;
     }
-    const cpu = async () => [
-      (await Promise.all(targets.map((t) => t.stats()))).reduce((n, s) => n + s.cpuMicros, 0),
-      ...setup.services.map((pid) => treeCpuMicros(pid)),
-    ];
-    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const before = await cpu();
     const profiling = process.env.BENCH_PROFILE_WINDOW;
     if (profiling) await Promise.all(targets.map((t) => t.profile()));

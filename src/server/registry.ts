@@ -94,11 +94,6 @@ export class LocalRegistry implements LiveRegistry {
     return true;
   }
 
-  /** Connections registered, for metrics and tests. */
-  get size(): number {
-    return this.userOf.size;
-  }
-
   async close(): Promise<void> {
     this.byUser.clear();
     this.userOf.clear();

@@ -1,37 +1,27 @@
 // Three nodes behind HAProxy: what crosses nodes works as on one server. Messages, joins seen by
 // a user's other devices (F10), calls by user id and by cid (F7), presence, and a dead node's
 // connections answering NOT_FOUND within 10 s.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HAVE_POSTGRES } from '../helpers/postgres.js';
 import { ProtoClient, quiet, type Frame } from '../helpers/proto-client.js';
 import { HAVE_REDIS } from '../helpers/redis.js';
-import { signUp } from '../helpers/server-process.js';
 import { until } from '../helpers/wait.js';
 import { postFrom, seen, text } from './clients.js';
-import { haproxyBin, startCluster, type TestCluster } from './harness.js';
+import { clusterForTests, haproxyBin } from './harness.js';
 
 const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
 if (!ready) console.log('cluster tests skipped: needs postgresql, redis-server and haproxy');
 
 describe.skipIf(!ready)('a cluster of three nodes', () => {
-  let cluster: TestCluster;
-  const users: Record<string, { userId: string; token: string }> = {};
-  const open: ProtoClient[] = [];
-  const on = async (node: number, name: string) => {
-    const c = await ProtoClient.connect(cluster.wsUrl(cluster.nodeUrl(node)), users[name]!.token);
-    open.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3, settings: { metricsIntervalMs: 300 } });
-    for (const name of ['ann', 'bob', 'cat', 'dan', 'eve', 'fay'])
-      users[name] = await signUp(cluster.url, name);
-  });
-  afterAll(async () => {
-    for (const c of open) c.ws.terminate();
-    await cluster?.stop();
-  });
+  const fx = clusterForTests({ nodes: 3, settings: { metricsIntervalMs: 300 } }, [
+    'ann',
+    'bob',
+    'cat',
+    'dan',
+    'eve',
+    'fay',
+  ]);
+  const { users, open, on } = fx;
 
   it('a message posted on one node reaches members on the others, once and in order', async () => {
     const ann = await on(0, 'ann');
@@ -130,7 +120,7 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
   });
 
   it('F9: limits hold across the cluster, counted by the address the PROXY header gives', async () => {
-    const nodes = [0, 1, 2].map((i) => cluster.wsUrl(cluster.nodeUrl(i)));
+    const nodes = [0, 1, 2].map((i) => fx.cluster.wsUrl(fx.cluster.nodeUrl(i)));
     // 60 new connections a minute from one address, whichever node they reach; the 61st: 429.
     const sockets: ProtoClient[] = [];
     for (let i = 0; i < 60; i++) {
@@ -160,7 +150,7 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     // 10 failed sign-ins a minute for one account from one address, over all nodes; then 429.
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
-      const r = await postFrom('127.0.0.8', `${cluster.nodeUrl(i % 3)}/v1/tokens`, {
+      const r = await postFrom('127.0.0.8', `${fx.cluster.nodeUrl(i % 3)}/v1/tokens`, {
         username: 'cat',
         password: 'not the password',
       });
@@ -177,7 +167,7 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     for (const c of open.filter((c) => c !== cat && c.userId === users.cat!.userId)) c.ws.close();
     await quiet(300);
     const killedAt = Date.now();
-    cluster.signal(2, 'SIGKILL');
+    fx.cluster.signal(2, 'SIGKILL');
     const offline = watcher.waitFor(
       (f) =>
         f.event === 'presence:update' &&

@@ -2,14 +2,13 @@
 // to a user who connects meanwhile (F8), a Redis subscription cut or silently wedged (F11),
 // PostgreSQL restarted under traffic (F6).
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HAVE_POSTGRES } from '../helpers/postgres.js';
 import { ProtoClient, quiet } from '../helpers/proto-client.js';
 import { HAVE_REDIS } from '../helpers/redis.js';
-import { signUp } from '../helpers/server-process.js';
 import { until } from '../helpers/wait.js';
 import { seen, seqsOf, text } from './clients.js';
-import { haproxyBin, startCluster, type TestCluster } from './harness.js';
+import { clusterForTests, haproxyBin } from './harness.js';
 import { ResilientClient } from './resilient.js';
 
 const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
@@ -17,19 +16,8 @@ const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
 const contiguous = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe.skipIf(!ready)('cluster faults', () => {
-  let cluster: TestCluster;
-  const users: Record<string, { userId: string; token: string }> = {};
-  const open: ProtoClient[] = [];
-  const on = async (node: number, name: string) => {
-    const c = await ProtoClient.connect(cluster.wsUrl(cluster.nodeUrl(node)), users[name]!.token);
-    open.push(c);
-    return c;
-  };
-  const redisCli = (...args: string[]) =>
-    execFileSync('redis-cli', ['-p', String(cluster.redis.port), ...args]).toString();
-
-  beforeAll(async () => {
-    cluster = await startCluster({
+  const fx = clusterForTests(
+    {
       nodes: 3,
       // F8 connects one user 200 times in a few seconds; F11 posts as fast as replies come.
       settings: {
@@ -38,13 +26,12 @@ describe.skipIf(!ready)('cluster faults', () => {
       // Node 1 dies right after its 3rd commit, before publishing it.
       env: (i): Record<string, string> =>
         i === 0 ? { PARLEY_FAILPOINT: 'exit-after-commit:3' } : {},
-    });
-    for (const name of ['ann', 'bob', 'cat', 'dan']) users[name] = await signUp(cluster.url, name);
-  });
-  afterAll(async () => {
-    for (const c of open) c.ws.terminate();
-    await cluster?.stop();
-  });
+    },
+    ['ann', 'bob', 'cat', 'dan'],
+  );
+  const { users, open, on } = fx;
+  const redisCli = (...args: string[]) =>
+    execFileSync('redis-cli', ['-p', String(fx.cluster.redis.port), ...args]).toString();
 
   it('F4: a post committed by a node that died before publishing is delivered once, by the retry or by repair', async () => {
     const ann = await on(0, 'ann');
@@ -77,7 +64,7 @@ describe.skipIf(!ready)('cluster faults', () => {
     expect(seqsOf(bob, 'group:f4')).toEqual([1, 2, 3]);
 
     // (b) No retry at all: node 1 again dies after its first commit; repair delivers it.
-    await cluster.startNode(0, { PARLEY_FAILPOINT: 'exit-after-commit:1' });
+    await fx.cluster.startNode(0, { PARLEY_FAILPOINT: 'exit-after-commit:1' });
     const doomed = await on(0, 'ann');
     const postedAt = Date.now();
     doomed.send({
@@ -95,7 +82,7 @@ describe.skipIf(!ready)('cluster faults', () => {
     expect(repairMs).toBeLessThanOrEqual(5_000);
     expect(seqsOf(cat, 'group:f4')).toEqual([1, 2, 3, 4]);
     // Node 1 back to normal for the tests after this one.
-    await cluster.startNode(0, { PARLEY_FAILPOINT: '' });
+    await fx.cluster.startNode(0, { PARLEY_FAILPOINT: '' });
   });
 
   it('F8: 200 notifications to a user connecting on another node meanwhile: each arrives once', async () => {
@@ -108,7 +95,7 @@ describe.skipIf(!ready)('cluster faults', () => {
     const got = new Map<string, number>();
     for (let i = 0; i < 200; i++) {
       const [c] = await Promise.all([
-        ProtoClient.connect(cluster.wsUrl(cluster.nodeUrl(1 + (i % 2))), users.dan!.token),
+        ProtoClient.connect(fx.cluster.wsUrl(fx.cluster.nodeUrl(1 + (i % 2))), users.dan!.token),
         ann.ok('notify', { user_ids: [users.dan!.userId], title: 't', body: `n${i}` }),
       ]);
       await until(() => c.events('notification').length > 0, `notification ${i}`, 3000);
@@ -158,9 +145,9 @@ describe.skipIf(!ready)('cluster faults', () => {
 
   it('F11b: a subscription that is up but delivers nothing is caught by the canary', async () => {
     // Node 3 again, its Redis subscription wedged 3 s after it starts.
-    cluster.signal(2, 'SIGKILL');
+    fx.cluster.signal(2, 'SIGKILL');
     await quiet(200);
-    await cluster.startNode(2, { PARLEY_FAILPOINT: 'wedge-subscriber:3000' });
+    await fx.cluster.startNode(2, { PARLEY_FAILPOINT: 'wedge-subscriber:3000' });
     const startedAt = Date.now();
     const bob = await on(0, 'bob');
     const dan = await on(2, 'dan');
@@ -191,7 +178,7 @@ describe.skipIf(!ready)('cluster faults', () => {
     const delays = sentAt.flatMap((t, seq) => (t ? [arrived.get(seq)! - t] : []));
     const worst = Math.max(...delays);
     const late = delays.filter((d) => d > 1000).length;
-    const out = cluster.nodes[2]!.process!.output();
+    const out = fx.cluster.nodes[2]!.process!.output();
     const caught = out.split('\n').find((l) => l.includes('canary'));
     console.log(
       `[F11b] ${n} posts over 10 s, subscription wedged at 3 s: ${late} arrived > 1 s late, ` +
@@ -203,7 +190,7 @@ describe.skipIf(!ready)('cluster faults', () => {
   });
 
   it('F6: PostgreSQL restarted under traffic: no node exits, every acknowledged post stored once and delivered in order', async () => {
-    const lb = cluster.wsUrl(cluster.url);
+    const lb = fx.cluster.wsUrl(fx.cluster.url);
     for (const name of ['ann', 'bob', 'cat', 'dan']) {
       const c = await ProtoClient.connect(lb, users[name]!.token);
       await c.ok('join', { group: 'f6' });
@@ -226,14 +213,14 @@ describe.skipIf(!ready)('cluster faults', () => {
           acked++;
           if (acked === 100) {
             restartedAt = Date.now();
-            restart = cluster.postgres.restart();
+            restart = fx.cluster.postgres.restart();
           }
           await quiet(10);
         }
       });
       await Promise.all(writers);
       await restart;
-      const db = new (await import('pg')).default.Client({ connectionString: cluster.storeUrl });
+      const db = new (await import('pg')).default.Client({ connectionString: fx.cluster.storeUrl });
       await db.connect();
       const { rows } = await db.query<{ message_id: string; client_msg_id: string }>(
         "SELECT message_id, client_msg_id FROM messages WHERE conv_id = 'group:f6' ORDER BY seq",
@@ -251,7 +238,7 @@ describe.skipIf(!ready)('cluster faults', () => {
         expect(c.received.get('group:f6'), c.name).toEqual(ids);
         expect(c.duplicates + c.holes, c.name).toBe(0);
       }
-      for (const node of cluster.nodes) expect(node.process!.child.exitCode).toBeNull();
+      for (const node of fx.cluster.nodes) expect(node.process!.child.exitCode).toBeNull();
       console.log(
         `[F6] 300 posts, PostgreSQL restarted at the 100th (${Date.now() - restartedAt} ms ago): ` +
           `300 stored once, all delivered in order to 4 clients (${clients.reduce((n, c) => n + c.reconnects, 0)} reconnects)`,
@@ -263,9 +250,9 @@ describe.skipIf(!ready)('cluster faults', () => {
 
   it('a node whose stream lags the store: a resuming connection gets each message once', async () => {
     // Node 3 hears Redis 400 ms late; a connection resuming there reads the store, which is ahead.
-    cluster.signal(2, 'SIGKILL');
+    fx.cluster.signal(2, 'SIGKILL');
     await quiet(200);
-    await cluster.startNode(2, { PARLEY_FAILPOINT: 'delay-subscriber:400' });
+    await fx.cluster.startNode(2, { PARLEY_FAILPOINT: 'delay-subscriber:400' });
     const ann = await on(0, 'ann');
     await ann.ok('join', { group: 'lag' });
     const bob0 = await on(2, 'bob');
@@ -284,9 +271,13 @@ describe.skipIf(!ready)('cluster faults', () => {
         });
       }
       // Resumes right after the commits, before node 3 hears of them.
-      const bob = await ProtoClient.connect(cluster.wsUrl(cluster.nodeUrl(2)), users.bob!.token, {
-        resume: { 'group:lag': last },
-      });
+      const bob = await ProtoClient.connect(
+        fx.cluster.wsUrl(fx.cluster.nodeUrl(2)),
+        users.bob!.token,
+        {
+          resume: { 'group:lag': last },
+        },
+      );
       open.push(bob);
       await quiet(900);
       expect(seqsOf(bob, 'group:lag'), `round ${round}`).toEqual([1, 2, 3, 4].map((i) => last + i));

@@ -7,9 +7,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { ProtoClient } from '../helpers/proto-client.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { runServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { runServerProcess, signUp, type ServerProcess } from '../helpers/server-process.js';
 import { freePort } from '../helpers/wait.js';
 
 export function haproxyBin(): string | undefined {
@@ -194,4 +196,35 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A cluster for the tests of one `describe`: started with these users signed up before them,
+ * with `on(node, name)` to connect a user pinned to a node through the proxy; every connection
+ * and process ends after them.
+ */
+export function clusterForTests(opts: ClusterOptions, names: string[]) {
+  const fixture = {
+    cluster: undefined as unknown as TestCluster,
+    users: {} as Record<string, { userId: string; token: string }>,
+    open: [] as ProtoClient[],
+    async on(node: number, name: string): Promise<ProtoClient> {
+      const { cluster } = fixture;
+      const c = await ProtoClient.connect(
+        cluster.wsUrl(cluster.nodeUrl(node)),
+        fixture.users[name]!.token,
+      );
+      fixture.open.push(c);
+      return c;
+    },
+  };
+  beforeAll(async () => {
+    fixture.cluster = await startCluster(opts);
+    for (const name of names) fixture.users[name] = await signUp(fixture.cluster.url, name);
+  });
+  afterAll(async () => {
+    for (const c of fixture.open) c.ws.terminate();
+    await fixture.cluster?.stop();
+  });
+  return fixture;
 }

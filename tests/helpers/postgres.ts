@@ -103,6 +103,11 @@ export async function startPostgres(): Promise<TestPostgres> {
     }
   };
   await launch();
+  /** Stops the server through pg_ctl, which waits until it is down. */
+  const pgCtlStop = (mode: 'fast' | 'immediate') => {
+    const [cmd, args] = asPostgresUser(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', mode, '-w']);
+    execFileSync(cmd, args, { stdio: 'pipe', timeout: 20_000 });
+  };
   return {
     url,
     port,
@@ -117,30 +122,15 @@ export async function startPostgres(): Promise<TestPostgres> {
     async restart() {
       const gone = new Promise((r) => child.once('exit', r));
       // pg_ctl waits until the server is down (a signal to runuser would not reach it).
-      const [stopCmd, stopArgs] = asPostgresUser(join(bin, 'pg_ctl'), [
-        'stop',
-        '-D',
-        data,
-        '-m',
-        'fast',
-        '-w',
-      ]);
-      execFileSync(stopCmd, stopArgs, { stdio: 'pipe', timeout: 20_000 });
+      pgCtlStop('fast');
       await gone;
       await launch();
     },
     async stop() {
       if (child.exitCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
-        const [stopCmd, stopArgs] = asPostgresUser(join(bin, 'pg_ctl'), [
-          'stop',
-          '-D',
-          data,
-          '-m',
-          'immediate',
-        ]);
         try {
-          execFileSync(stopCmd, stopArgs, { stdio: 'pipe', timeout: 10_000 });
+          pgCtlStop('immediate');
         } catch {
           child.kill('SIGKILL');
         }

@@ -67,8 +67,6 @@ export class RedisBroker implements Broker {
   private everReady = false;
   private closed = false;
   private readonly wedgeTimer: NodeJS.Timeout | undefined;
-  /** Counters for metrics and tests. */
-  readonly stats = { published: 0, received: 0, publishErrors: 0, resyncs: 0, canaryFailures: 0 };
 
   constructor(private readonly opts: RedisBrokerOptions) {
     const { redis, subscriber, nodeId } = opts;
@@ -99,7 +97,6 @@ export class RedisBroker implements Broker {
       if (Date.now() - this.lastCanary > timeout && subscriber.status === 'ready') {
         // Connected, subscribed, and yet nothing arrives: start the subscription over.
         this.canaryOk = false;
-        this.stats.canaryFailures++;
         this.lastCanary = Date.now();
         opts.onNotice(`no canary back for ${timeout} ms: reconnecting the Redis subscription`);
         subscriber.disconnect(true);
@@ -121,7 +118,6 @@ export class RedisBroker implements Broker {
     // This node's own listeners at once; Redis' echo of it is ignored by origin.
     this.handlers.get(topic)?.(message);
     const payload = encode(this.opts.nodeId, message);
-    this.stats.published++;
     const { redis } = this.opts;
     const sent =
       message.ctl === undefined && message.seq !== undefined && message.conv !== undefined
@@ -146,7 +142,6 @@ export class RedisBroker implements Broker {
     sent.catch((err: unknown) => {
       // Lost for the other nodes: stored events come back through their resync and the repair
       // loop; typing and presence are fire-and-forget anyway.
-      this.stats.publishErrors++;
       this.opts.onError(err, `publishing to ${topic}`);
     });
   }
@@ -170,9 +165,8 @@ export class RedisBroker implements Broker {
     return { dispose: () => this.resyncListeners.delete(listener) };
   }
 
-  /** Makes the listeners compare with the store now (the repair loop and tests use it). */
-  resync(): void {
-    this.stats.resyncs++;
+  /** Makes the listeners compare with the store now. */
+  private resync(): void {
     for (const listener of this.resyncListeners) listener();
   }
 
@@ -202,7 +196,6 @@ export class RedisBroker implements Broker {
       return;
     }
     if (!decoded) return;
-    this.stats.received++;
     const { message } = decoded;
     if (this.opts.delayMs) setTimeout(() => handler(message), this.opts.delayMs);
     else handler(message);
