@@ -204,7 +204,10 @@ try {
     socketio(1),
     socketio(3),
   ];
-  for (const s of setups) results.push(await measure(s));
+  // BENCH_ONLY=text measures only the setups whose name contains it (exploring; writes nothing).
+  const only = process.env.BENCH_ONLY;
+  for (const s of setups) if (!only || s.name.includes(only)) results.push(await measure(s));
+  if (only) process.exit(0);
 } finally {
   await redis.stop();
   await pg.stop();

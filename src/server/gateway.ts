@@ -19,10 +19,17 @@ import { TokenError, type TokenClaims, type TokenIssuer } from './auth.js';
 import type { EventMessage } from './broker.js';
 import type { ServerConfig } from './config.js';
 import type { Hub } from './hub.js';
-import { HubError, newCid, type HubConnection, type SessionUser } from './hub.js';
+import {
+  HubError,
+  newCid,
+  type HubConnection,
+  type RequestOrder,
+  type SessionUser,
+} from './hub.js';
 import { addressKey, TokenBucket, type SharedWindow, type WindowFactory } from './rate-limit.js';
 import { requestPath, type RequestGuard } from './request-guard.js';
 import type { Store } from './store/store.js';
+import { textFrame } from './ws-frame.js';
 
 /** A WebSocket upgrade carries a dozen or so headers; far more is abuse. */
 const MAX_UPGRADE_HEADERS = 100;
@@ -266,8 +273,12 @@ class Connection implements HubConnection {
   private authTimer: NodeJS.Timeout | undefined;
   private queued: [RawData, boolean][] | undefined;
   private bucket: TokenBucket | undefined;
-  /** The requests of this connection, served one after another. */
+  /** The requests of this connection, taken in order (see onText). */
   private work: Promise<void> = Promise.resolve();
+  /** Requests started and not finished. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Settles once the latest post has handed its message to the store (or finished). */
+  private lastPost: Promise<void> = Promise.resolve();
   /** Live deliveries held while the connection is attached (see Hub.attach). */
   private held: { message: EventMessage; bytes: Buffer }[] | undefined;
   private heldBytes = 0;
@@ -433,7 +444,14 @@ class Connection implements HubConnection {
     }
     this.corkedBytes += length;
     if (isEvent) this.turnEventBytes += length;
-    this.ws.send(data, { binary: false });
+    if (isEvent && typeof data !== 'string' && this.ws.readyState === this.ws.OPEN) {
+      // Framed once for every socket it goes to (ws-frame.ts). Written under ws: with
+      // permessage-deflate off, ws.send writes a frame straight to the socket as well, so frames
+      // never interleave, and ws counts these bytes in bufferedAmount all the same.
+      this.socket.write(textFrame(data));
+    } else {
+      this.ws.send(data, { binary: false });
+    }
     if (!this.readingPaused && unsent + length > maxBufferedBytes / 2) this.pauseReading();
     return true;
   }
@@ -616,15 +634,42 @@ class Connection implements HubConnection {
     }
     const extra = extraCost(requestType, parsed.data);
     if (extra > 0 && !this.admit(id, extra)) return;
-    // One request at a time per connection: with a networked store a later request could
-    // otherwise finish first (two posts stored out of the order they were sent).
-    this.work = this.work.then(() => this.serve(id, requestType, parsed.data));
+    // In order per connection: with a networked store a later request could otherwise finish
+    // first (two posts stored out of the order they were sent). Consecutive posts overlap their
+    // checks, and each hands its message to the store only after the post before it has (the
+    // store keeps that order: group commit), so a client's burst is stored in a few round trips
+    // and fanned out in a few turns instead of one of each per message. Anything else waits for
+    // everything before it to finish, and everything after it waits for it.
+    const pipelined = requestType === 'post';
+    this.work = this.work.then(async () => {
+      if (!pipelined) await Promise.all(this.inFlight);
+      let queued!: () => void;
+      const handedOver = new Promise<void>((resolve) => (queued = resolve));
+      const before = this.lastPost;
+      const done = this.serve(id, requestType, parsed.data, { before, queued });
+      this.inFlight.add(done);
+      void done.finally(() => this.inFlight.delete(done));
+      // A post that fails its checks early must not let the next overtake the one before it.
+      if (pipelined) this.lastPost = before.then(() => Promise.race([handedOver, done]));
+      else await done;
+    });
   }
 
-  private async serve(id: string, type: RequestType, params: unknown): Promise<void> {
+  /** Resolves when every request read so far has been answered. */
+  private async idle(): Promise<void> {
+    await this.work;
+    await Promise.all(this.inFlight);
+  }
+
+  private async serve(
+    id: string,
+    type: RequestType,
+    params: unknown,
+    order: RequestOrder,
+  ): Promise<void> {
     if (this.state !== 'open') return;
     try {
-      const result = await this.gw.deps.hub.handle(this, type, params as never);
+      const result = await this.gw.deps.hub.handle(this, type, params as never, order);
       this.sendJson({ type: 'reply', id, ok: true, result });
     } catch (err) {
       if (err instanceof HubError) {
@@ -666,7 +711,7 @@ class Connection implements HubConnection {
     this.refusals++;
     if (this.refusals > limits.abuseRefusals) {
       this.abusive = true;
-      void this.work.then(() => this.close(CloseCode.RATE_LIMIT, 'too many requests'));
+      void this.idle().then(() => this.close(CloseCode.RATE_LIMIT, 'too many requests'));
       return;
     }
     this.replyError(id, { code: ErrorCode.RATE_LIMITED, message, retryAfterMs });

@@ -61,6 +61,16 @@ export interface SessionUser {
   isAdmin: boolean;
 }
 
+/**
+ * How a connection's gateway orders its posts: a post waits for `before` (the previous post has
+ * handed its message to the store), appends, then calls `queued`. The store stores appends in the
+ * order they were called, so posts are stored in the order sent while their checks overlap.
+ */
+export interface RequestOrder {
+  before: Promise<void>;
+  queued(): void;
+}
+
 /** What the hub needs of a live, authenticated connection (the gateway implements it). */
 export interface HubConnection extends Recipient {
   readonly cid: string;
@@ -394,6 +404,7 @@ export class Hub {
     conn: HubConnection,
     type: T,
     params: RequestParams<T>,
+    order?: RequestOrder,
   ): Promise<RequestResultMap[T]> {
     // Each case narrows `params` by hand: TypeScript cannot correlate T across the switch.
     const p = params as never;
@@ -408,7 +419,7 @@ export class Hub {
         case 'users':
           return await this.users(conn, p);
         case 'post':
-          return await this.post(conn, p);
+          return await this.post(conn, p, order);
         case 'edit':
           return await this.edit(conn, p);
         case 'remove':
@@ -692,11 +703,11 @@ export class Hub {
   private async post(
     conn: HubConnection,
     p: RequestParams<'post'>,
+    order?: RequestOrder,
   ): Promise<RequestResultMap['post']> {
     this.checkText(p.body);
     const { userId } = conn.user;
     const target = await this.target(userId, p.to);
-    const ts = this.now();
     // `always` breaks through the recipient's focus; a stranger's first dm may not ask for that
     // (review M4): only members of a shared group, accepted dms and administrators may.
     const notification =
@@ -706,7 +717,9 @@ export class Hub {
       !(await this.sharesConversation(userId, target.other!.userId))
         ? { ...p.notification, always: false }
         : p.notification;
-    const saved = await this.store.appendMessage({
+    await order?.before;
+    const ts = this.now();
+    const saving = this.store.appendMessage({
       convId: target.convId,
       ...(target.dmPair ? { dmPair: target.dmPair } : {}),
       sender: this.sender(conn),
@@ -715,6 +728,8 @@ export class Hub {
       ...(notification ? { notification } : {}),
       ts,
     });
+    order?.queued();
+    const saved = await saving;
     const result = {
       messageId: saved.messageId,
       conversation: keyFor(saved.convId, userId),

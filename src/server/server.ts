@@ -67,12 +67,15 @@ function exitAfterCommit(): (() => void) | undefined {
 }
 
 /** The configured store: PostgreSQL for a `postgres://` URL, else the embedded SQLite file. */
-async function openStore(config: ServerConfig): Promise<Store> {
+async function openStore(config: ServerConfig, log: Logger): Promise<Store> {
   if (config.store) {
     // Loaded only here, so the embedded server (and the desktop app) never import pg.
     const { openPostgresStore } = await import('./store/postgres.js');
     try {
-      return await openPostgresStore(config.store);
+      return await openPostgresStore(config.store, {
+        onBatchError: (err, size) =>
+          log.warn({ err, size }, 'a batch of posts failed; stored one by one instead'),
+      });
     } catch (err) {
       // Said without the URL's user name or password.
       const where = new URL(config.store);
@@ -99,7 +102,7 @@ export async function startServer(
     );
   }
   const tokens = new TokenIssuer(loadTokenSecret(config.dataDir), config.tokenTtlSeconds);
-  const store = opts.store ?? (await openStore(config));
+  const store = opts.store ?? (await openStore(config, log));
   let cluster: Cluster | undefined;
   if (config.broker) {
     const { openCluster } = await import('./cluster/cluster.js');

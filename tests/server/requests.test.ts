@@ -1,6 +1,7 @@
 // Every request type of protocol v1, against a real server and real sockets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtoClient, quiet } from '../helpers/proto-client.js';
+import { until } from '../helpers/wait.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer;
@@ -250,6 +251,57 @@ describe('post, edit, remove, history, read', () => {
       conversation: 'group:chat',
     });
     expect(hist.messages.filter((m) => m.clientMsgId === 'dup-1')).toHaveLength(1);
+  });
+
+  it('posts sent without waiting are stored and delivered in the order sent; a leave between them counts', async () => {
+    // The server starts a connection's next post before the previous one is stored (group
+    // commit on PostgreSQL): order must still be the order sent, in a group and a dm at once,
+    // and a request of another kind waits for what came before it.
+    const carol = await connect('carol');
+    await carol.ok('join', { group: 'burst' });
+    await bob.ok('join', { group: 'burst' });
+    const post = (n: number) =>
+      carol.request('post', {
+        // One in the middle fails its checks (no such user) while those around it succeed.
+        to:
+          n === 20 ? { user: 'u_nobody' } : n % 4 === 3 ? { user: bob.userId } : { group: 'burst' },
+        body: { text: `burst ${n}` },
+        clientMsgId: `burst-${n}`,
+      });
+    const first = Array.from({ length: 40 }, (_, n) => post(n));
+    const history = carol.request('history', { conversation: 'group:burst', limit: 50 });
+    const leaving = carol.request('leave', { group: 'burst' });
+    const after = Array.from({ length: 4 }, (_, n) => post(40 + n));
+    const replies = await Promise.all([...first, leaving, ...after]);
+    expect(replies.slice(0, 41).map((r, n) => r.ok || `${n} ${r.error!.code}`)).toEqual(
+      Array.from({ length: 41 }, (_, n) => (n === 20 ? '20 NOT_FOUND' : true)),
+    );
+    // The history asked for after the posts holds every one of them.
+    const page = (await history).result as { messages: { body: { text: string } }[] };
+    expect(page.messages).toHaveLength(29);
+    // After the leave, the posts to the group are refused; those to the dm still go.
+    expect(replies.slice(41).map((r) => r.ok || r.error!.code)).toEqual([
+      'NOT_JOINED',
+      'NOT_JOINED',
+      'NOT_JOINED',
+      true,
+    ]);
+    const texts = (key: string, rs: typeof replies) =>
+      rs
+        .filter((r) => r.ok && (r.result as { conversation: string }).conversation === key)
+        .map((r) => (r.result as { seq: number }).seq);
+    for (const key of ['group:burst', `dm:${bob.userId}`]) {
+      const seqs = texts(key, replies);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b)); // seqs follow the order sent
+    }
+    const burst = () =>
+      bob
+        .events<{ body: { text: string } }>('message:send')
+        .filter((d) => d.body.text.startsWith('burst '))
+        .map((d) => Number(d.body.text.slice(6)));
+    await until(() => burst().includes(43), 'the last dm of the burst');
+    const seen = burst();
+    expect(seen).toEqual([...Array.from({ length: 40 }, (_, n) => n).filter((n) => n !== 20), 43]);
   });
 
   it('direct messages: each side sees the other as the conversation, same seq', async () => {

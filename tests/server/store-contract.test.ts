@@ -23,6 +23,8 @@ interface Kind {
 
 let pgServer: TestPostgres | undefined;
 let databases = 0;
+/** Batches of appends PostgreSQL refused (each then stored one by one): none are expected. */
+const batchErrors: unknown[] = [];
 
 const KINDS: Kind[] = [
   {
@@ -33,7 +35,10 @@ const KINDS: Kind[] = [
   {
     name: 'PostgreSQL',
     available: HAVE_POSTGRES,
-    open: async () => openPostgresStore(await pgServer!.database(`contract_${++databases}`)),
+    open: async () =>
+      openPostgresStore(await pgServer!.database(`contract_${++databases}`), {
+        onBatchError: (err) => batchErrors.push(err),
+      }),
   },
 ];
 
@@ -270,6 +275,36 @@ describe.each(KINDS)('$name store', (kind) => {
     expect(await store.dmAccepted(conv)).toBe(true);
     expect(await store.dmPartners('ua')).toEqual(['ub']);
     expect(await store.dmPartners('ub')).toEqual(['ua']);
+  });
+
+  test('appends at once over groups and a dm, with retries among them: each conversation 1..N', async () => {
+    // On PostgreSQL these go in batches (group commit): one batch holds several conversations,
+    // a dm written from both sides, and a retry of a message in the same or an earlier batch.
+    const conv = dmConvId('mx', 'my');
+    const pair: [string, string] = ['mx', 'my'];
+    const posts = Array.from({ length: 90 }, (_, i) => {
+      const id = `b${i % 75}`; // the last 15 repeat earlier ones
+      if (i % 3 === 2) return { ...message(conv, (i % 75) % 2 ? 'mx' : 'my', id), dmPair: pair };
+      return message(i % 3 ? 'group:mix-b' : 'group:mix-a', 'mx', id);
+    });
+    const results = await Promise.all(posts.map((p) => store.appendMessage(p)));
+    const firsts = results.filter((r) => !r.duplicate);
+    expect(firsts).toHaveLength(75);
+    expect(new Set(firsts.map((r) => r.messageId)).size).toBe(75);
+    for (const key of ['group:mix-a', 'group:mix-b', conv]) {
+      const seqs = firsts.filter((r) => r.convId === key).map((r) => r.seq);
+      expect(seqs.sort((a, b) => a - b)).toEqual(seqs.map((_, i) => i + 1));
+      expect(await store.lastSeq(key)).toBe(seqs.length);
+    }
+    // Of a message and its retry (whichever committed first), one is stored, both answer it.
+    for (let i = 75; i < 90; i++) {
+      const [a, b] = [results[i - 75]!, results[i]!];
+      expect(a.messageId).toBe(b.messageId);
+      expect([a.duplicate, b.duplicate].sort()).toEqual([false, true]);
+    }
+    expect(await store.dmAccepted(conv)).toBe(true);
+    // Stored in batches, not message by message after a failed batch.
+    expect(batchErrors).toEqual([]);
   });
 
   test('the offline queue keeps the newest per sender and in all, and is taken once', async () => {

@@ -10,6 +10,7 @@
 import pg from 'pg';
 import type { GroupSummary } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
+import { GroupCommit } from './group-commit.js';
 import {
   newId,
   sendEventData,
@@ -123,6 +124,61 @@ CREATE INDEX invites_by_group ON invites (group_name);
 INSERT INTO parley_schema (version) VALUES (${SCHEMA_VERSION});
 `;
 
+/**
+ * Appends a batch of messages in one call (group commit, see group-commit.ts): the same writes
+ * as appendMessage's single statement, per item. Items are taken in conversation order so two
+ * batches lock counter rows in the same order (no deadlock between them); an item whose
+ * (sender, clientMsgId) is stored already, or earlier in the batch, writes nothing and answers
+ * the stored message. A duplicate committed meanwhile by another transaction still fails the
+ * batch with a unique violation: the caller then appends each item alone.
+ *
+ * `use_column`: the result's names (seq, ts, ...) are also the tables' columns, and a bare name
+ * in a statement means the column. Functions are code, not data: replaced at every start,
+ * whatever the schema version.
+ */
+const FUNCTIONS = `
+CREATE OR REPLACE FUNCTION parley_append_messages(batch jsonb)
+RETURNS TABLE (ord integer, message_id text, conv_id text, seq bigint, ts bigint, duplicate boolean)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+  item jsonb;
+  i integer;
+  s bigint;
+  seen record;
+BEGIN
+  FOR item, i IN
+    SELECT value, ordinality::integer FROM jsonb_array_elements(batch) WITH ORDINALITY
+    ORDER BY value->>'conv' COLLATE "C", ordinality
+  LOOP
+    SELECT m.message_id, m.conv_id, m.seq, m.ts INTO seen FROM messages m
+      WHERE m.sender_id = item->>'sender' AND m.client_msg_id = item->>'cmid';
+    IF FOUND THEN
+      RETURN QUERY SELECT i, seen.message_id, seen.conv_id::text, seen.seq, seen.ts, true;
+      CONTINUE;
+    END IF;
+    INSERT INTO conversations AS c (conv_id, last_seq, last_ts, user_a, user_b, a_posted, b_posted)
+    VALUES (item->>'conv', 1, (item->>'ts')::bigint, item->>'a', item->>'b',
+            COALESCE(item->>'a' = item->>'sender', false),
+            COALESCE(item->>'b' = item->>'sender', false))
+    ON CONFLICT (conv_id) DO UPDATE SET
+      last_seq = c.last_seq + 1,
+      last_ts = excluded.last_ts,
+      a_posted = c.a_posted OR COALESCE(c.user_a = item->>'sender', false),
+      b_posted = c.b_posted OR COALESCE(c.user_b = item->>'sender', false)
+    RETURNING c.last_seq INTO s;
+    INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,
+                          client_msg_id, body, ts)
+    VALUES (item->>'id', item->>'conv', s, s, item->>'sender', item->>'name', item->>'cmid',
+            item->'body', (item->>'ts')::bigint);
+    INSERT INTO events (conv_id, seq, event, data, message_id)
+    VALUES (item->>'conv', s, 'message:send', item->'data', item->>'id');
+    RETURN QUERY SELECT i, item->>'id', item->>'conv', s, (item->>'ts')::bigint, false;
+  END LOOP;
+END
+$fn$;
+`;
+
 /** Every `bigint` here is a count, a seq or a millisecond time: well within 2^53. */
 const TYPES = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -141,6 +197,11 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
   max?: number;
+  /**
+   * A batch of appends failed and its messages were stored one by one instead: nothing is lost,
+   * but a batch that keeps failing costs a round trip per message, so it is worth a log line.
+   */
+  onBatchError?: (err: unknown, size: number) => void;
 }
 
 /** Connects, creates the schema on an empty database, refuses one of another version. */
@@ -238,6 +299,111 @@ export async function openPostgresStore(
         }
       : undefined;
   }
+
+  /** One message in its own statement: the path for a lone post and a batch that failed. */
+  async function appendOne(m: AppendMessage): Promise<AppendResult> {
+    // One statement, so one round trip and its own transaction: the conversation's counter
+    // (created with the first message; a dm also records who has written), the message and
+    // its event. The counter row stays locked to commit, so seqs are gapless and in commit
+    // order; a duplicate (sender, clientMsgId) fails the whole statement, counter included.
+    const messageId = newId('m');
+    const data = sendEventData(messageId, m);
+    try {
+      const row = await one<{ seq: number }>(
+        `WITH conv AS (
+           INSERT INTO conversations AS c (conv_id, last_seq, last_ts, user_a, user_b,
+                                            a_posted, b_posted)
+           VALUES ($1, 1, $2, $3, $4, COALESCE($3 = $5, false), COALESCE($4 = $5, false))
+           ON CONFLICT (conv_id) DO UPDATE SET
+             last_seq = c.last_seq + 1,
+             last_ts = excluded.last_ts,
+             a_posted = c.a_posted OR COALESCE(c.user_a = $5, false),
+             b_posted = c.b_posted OR COALESCE(c.user_b = $5, false)
+           RETURNING last_seq
+         ), msg AS (
+           INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,
+                                 client_msg_id, body, ts)
+           SELECT $6, $1, last_seq, last_seq, $5, $7, $8, $9, $2 FROM conv
+           RETURNING seq
+         ), ev AS (
+           INSERT INTO events (conv_id, seq, event, data, message_id)
+           SELECT $1, last_seq, 'message:send', $10, $6 FROM conv
+         )
+         SELECT seq FROM msg`,
+        [
+          m.convId,
+          m.ts,
+          m.dmPair?.[0] ?? null,
+          m.dmPair?.[1] ?? null,
+          m.sender.user_id,
+          messageId,
+          m.sender.displayName,
+          m.clientMsgId,
+          JSON.stringify(m.body),
+          JSON.stringify(data),
+        ],
+      );
+      if (!row) throw new Error(`appending to ${m.convId} wrote nothing`);
+      return { messageId, convId: m.convId, seq: row.seq, ts: m.ts, duplicate: false };
+    } catch (err) {
+      // The same (sender, clientMsgId) is stored already (a retry), or committed meanwhile
+      // through another connection or server: nothing was written; answer the stored one.
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+        const stored = await storedDuplicate(m);
+        if (stored) return stored;
+      }
+      throw err;
+    }
+  }
+
+  /** Many messages in one call and one transaction (group commit); see FUNCTIONS. */
+  async function appendBatch(items: AppendMessage[]): Promise<AppendResult[]> {
+    const rows = await all<{
+      ord: number;
+      message_id: string;
+      conv_id: string;
+      seq: number;
+      ts: number;
+      duplicate: boolean;
+    }>('SELECT * FROM parley_append_messages($1::jsonb)', [
+      JSON.stringify(
+        items.map((m) => {
+          const id = newId('m');
+          return {
+            conv: m.convId,
+            ts: m.ts,
+            a: m.dmPair?.[0] ?? null,
+            b: m.dmPair?.[1] ?? null,
+            sender: m.sender.user_id,
+            id,
+            name: m.sender.displayName,
+            cmid: m.clientMsgId,
+            body: m.body,
+            data: sendEventData(id, m),
+          };
+        }),
+      ),
+    ]);
+    const byOrd = new Map(rows.map((r) => [r.ord, r]));
+    return items.map((_, i) => {
+      const r = byOrd.get(i + 1);
+      if (!r) throw new Error('a batched append answered fewer rows than it was given');
+      return {
+        messageId: r.message_id,
+        convId: r.conv_id,
+        seq: r.seq,
+        ts: r.ts,
+        duplicate: r.duplicate,
+      };
+    });
+  }
+
+  // One batch at a time keeps appends in the order they were asked for; under load a batch
+  // takes whatever arrived during the previous one's round trip.
+  const appends = new GroupCommit(appendBatch, appendOne, {
+    maxBatch: 200,
+    ...(opts.onBatchError ? { onBatchError: opts.onBatchError } : {}),
+  });
 
   async function searchGroups(query: GroupQuery): Promise<GroupSummary[]> {
     const args: unknown[] = [query.viewer];
@@ -423,60 +589,7 @@ export async function openPostgresStore(
         )
       )?.group_name,
 
-    async appendMessage(m) {
-      // One statement, so one round trip and its own transaction: the conversation's counter
-      // (created with the first message; a dm also records who has written), the message and
-      // its event. The counter row stays locked to commit, so seqs are gapless and in commit
-      // order; a duplicate (sender, clientMsgId) fails the whole statement, counter included.
-      const messageId = newId('m');
-      const data = sendEventData(messageId, m);
-      try {
-        const row = await one<{ seq: number }>(
-          `WITH conv AS (
-             INSERT INTO conversations AS c (conv_id, last_seq, last_ts, user_a, user_b,
-                                              a_posted, b_posted)
-             VALUES ($1, 1, $2, $3, $4, COALESCE($3 = $5, false), COALESCE($4 = $5, false))
-             ON CONFLICT (conv_id) DO UPDATE SET
-               last_seq = c.last_seq + 1,
-               last_ts = excluded.last_ts,
-               a_posted = c.a_posted OR COALESCE(c.user_a = $5, false),
-               b_posted = c.b_posted OR COALESCE(c.user_b = $5, false)
-             RETURNING last_seq
-           ), msg AS (
-             INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,
-                                   client_msg_id, body, ts)
-             SELECT $6, $1, last_seq, last_seq, $5, $7, $8, $9, $2 FROM conv
-             RETURNING seq
-           ), ev AS (
-             INSERT INTO events (conv_id, seq, event, data, message_id)
-             SELECT $1, last_seq, 'message:send', $10, $6 FROM conv
-           )
-           SELECT seq FROM msg`,
-          [
-            m.convId,
-            m.ts,
-            m.dmPair?.[0] ?? null,
-            m.dmPair?.[1] ?? null,
-            m.sender.user_id,
-            messageId,
-            m.sender.displayName,
-            m.clientMsgId,
-            JSON.stringify(m.body),
-            JSON.stringify(data),
-          ],
-        );
-        if (!row) throw new Error(`appending to ${m.convId} wrote nothing`);
-        return { messageId, convId: m.convId, seq: row.seq, ts: m.ts, duplicate: false };
-      } catch (err) {
-        // The same (sender, clientMsgId) is stored already (a retry), or committed meanwhile
-        // through another connection or server: nothing was written; answer the stored one.
-        if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
-          const stored = await storedDuplicate(m);
-          if (stored) return stored;
-        }
-        throw err;
-      }
-    },
+    appendMessage: (m) => appends.submit(m),
     message: async (messageId) => {
       const r = await one<MessageRow>('SELECT * FROM messages WHERE message_id = $1', [messageId]);
       return r ? toMessage(r) : undefined;
@@ -680,6 +793,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
     );
     if (exists.rowCount === 0) {
       await client.query(SCHEMA);
+      await client.query(FUNCTIONS);
     } else {
       const { rows } = await client.query<{ version: number }>('SELECT version FROM parley_schema');
       const version = rows[0]?.version;
@@ -688,6 +802,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
           `the database has Parley schema version ${version}; this server reads ${SCHEMA_VERSION}`,
         );
       }
+      await client.query(FUNCTIONS);
     }
     await client.query('COMMIT');
   } catch (err) {

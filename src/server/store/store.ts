@@ -137,6 +137,10 @@ export interface Store {
   /** The group an unexpired invite code opens. */
   inviteGroup(code: string, now: number): Promise<string | undefined>;
 
+  /**
+   * Stores a message with the conversation's next seq. Appends are stored in the order they were
+   * called, even before the earlier ones have answered (a connection's posts rely on it).
+   */
   appendMessage(m: AppendMessage): Promise<AppendResult>;
   message(messageId: string): Promise<MessageRecord | undefined>;
   editMessage(messageId: string, body: MessageBody, ts: number): Promise<{ seq: number }>;
