@@ -5,6 +5,7 @@ import {
   type ConversationSummary,
   dmKey,
   ErrorCode,
+  MAX_REACTIONS_PER_MESSAGE,
   groupKey,
   parseConversationKey,
   type ConversationKey,
@@ -424,6 +425,8 @@ export class Hub {
           return await this.edit(conn, p);
         case 'remove':
           return await this.remove(conn, p);
+        case 'react':
+          return await this.react(conn, p);
         case 'compose':
           return await this.compose(conn, p);
         case 'history':
@@ -804,6 +807,19 @@ export class Hub {
    * The message, if the user may change it; NOT_FOUND otherwise (no hint that it exists). Its
    * author may remove it even after leaving the group (review L8), not edit it.
    */
+  /** A message the user may read now: not removed, in a group they belong to or their dm. */
+  private async visibleMessage(conn: HubConnection, messageId: string): Promise<MessageRecord> {
+    const msg = await this.store.message(messageId);
+    const { userId } = conn.user;
+    const visible =
+      msg &&
+      !msg.removed &&
+      (dmMembers(msg.convId)?.includes(userId) ??
+        (await this.store.isMember(msg.convId.slice(6), userId)));
+    if (!msg || !visible) throw new HubError(ErrorCode.NOT_FOUND, `no message ${messageId}`);
+    return msg;
+  }
+
   private async ownMessage(
     conn: HubConnection,
     messageId: string,
@@ -866,6 +882,37 @@ export class Hub {
       seq,
     );
     return { messageId: p.messageId, seq };
+  }
+
+  /** Adds or takes back the user's reaction; a repeat answers without a new event. */
+  private async react(
+    conn: HubConnection,
+    p: RequestParams<'react'>,
+  ): Promise<RequestResultMap['react']> {
+    const msg = await this.visibleMessage(conn, p.messageId);
+    const ts = this.now();
+    const result = await this.store.react(p.messageId, conn.user.userId, p.emoji, p.on, ts);
+    if (result === 'full') {
+      throw new HubError(
+        ErrorCode.TOO_LARGE,
+        `a message carries at most ${MAX_REACTIONS_PER_MESSAGE} different reactions`,
+      );
+    }
+    if (result.changed) {
+      this.publishConversation(
+        msg.convId,
+        'message:reactions',
+        (conversation) => ({
+          messageId: p.messageId,
+          conversation,
+          seq: result.seq,
+          ts,
+          reactions: result.reactions,
+        }),
+        result.seq,
+      );
+    }
+    return { messageId: p.messageId, seq: result.seq };
   }
 
   private async compose(

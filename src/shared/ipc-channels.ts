@@ -15,6 +15,7 @@ export const INVOKE_CHANNELS = [
   'chat:outbox',
   'chat:history',
   'chat:edit',
+  'chat:react',
   'chat:remove',
   'chat:read',
   'chat:compose',

@@ -117,6 +117,7 @@ export const invokeArgs = {
     .object({ accountId, messageId: z.string().min(1).max(64), text: messageText })
     .strict(),
   'chat:remove': z.object({ accountId, messageId: z.string().min(1).max(64) }).strict(),
+  'chat:react': requestParams.react.extend({ accountId }).strict(),
   'chat:read': z.object({ accountId, conversation, seq: z.number().int().nonnegative() }).strict(),
   'chat:compose': z
     .object({ accountId, to: recipient, state: z.enum(['typing', 'paused']) })
@@ -215,6 +216,7 @@ export interface InvokeResults {
   'chat:history': { messages: HistoryMessage[]; endOfList: boolean };
   'chat:edit': { messageId: string; seq: number };
   'chat:remove': { messageId: string; seq: number };
+  'chat:react': { messageId: string; seq: number };
   'chat:read': Record<string, never>;
   'chat:compose': Record<string, never>;
   'groups:search': { list: GroupSummary[]; endOfList: boolean; cursor?: string };

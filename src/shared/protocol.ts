@@ -86,6 +86,15 @@ export interface Sender {
   displayName: string;
 }
 
+/** Everyone who reacted to a message with one emoji, in the order they did. */
+export interface Reaction {
+  emoji: string;
+  user_ids: string[];
+}
+
+/** Different emoji on one message at most (`TOO_LARGE` past it); anyone may add to those. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+
 /** A message as `history` returns it: its current state. */
 export interface HistoryMessage {
   messageId: string;
@@ -101,6 +110,8 @@ export interface HistoryMessage {
   /** null once removed. */
   body: MessageBody | null;
   clientMsgId: string;
+  /** Left out when nobody has reacted (and once removed). */
+  reactions?: Reaction[];
 }
 
 // ---- events --------------------------------------------------------------------------------
@@ -127,6 +138,14 @@ export interface EventDataMap {
     body: MessageBody | null;
   };
   'message:removed': { messageId: string; conversation: ConversationKey; seq: number; ts: number };
+  /** A reaction was added or taken back: the message's reactions as they are now. */
+  'message:reactions': {
+    messageId: string;
+    conversation: ConversationKey;
+    seq: number;
+    ts: number;
+    reactions: Reaction[];
+  };
   'message:compose': {
     conversation: ConversationKey;
     from: Sender;
@@ -157,6 +176,7 @@ export const EVENT_NAMES = [
   'message:send',
   'message:updated',
   'message:removed',
+  'message:reactions',
   'message:compose',
   'message:read',
   'group:member',
@@ -168,7 +188,8 @@ export const EVENT_NAMES = [
 ] as const satisfies readonly EventName[];
 
 /** The events that are stored in a conversation's log and carry its seq. */
-export type StoredEventName = 'message:send' | 'message:updated' | 'message:removed';
+export type StoredEventName =
+  'message:send' | 'message:updated' | 'message:removed' | 'message:reactions';
 
 export interface ServerFigures {
   connections: number;
@@ -225,6 +246,8 @@ export interface RequestResultMap {
   post: { messageId: string; conversation: ConversationKey; seq: number; ts: number };
   edit: { messageId: string; seq: number };
   remove: { messageId: string; seq: number };
+  /** `seq`: the reaction's event, or the message's latest when nothing changed. */
+  react: { messageId: string; seq: number };
   compose: Record<string, never>;
   history: { messages: HistoryMessage[]; endOfList: boolean };
   read: Record<string, never>;

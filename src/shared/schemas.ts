@@ -60,6 +60,23 @@ export const iceServer = z
   })
   .strict();
 
+/**
+ * One emoji as a reaction: a single grapheme made of emoji code points (with their joiners,
+ * variation selectors, skin tones and keycap or flag parts), not text that looks like one.
+ */
+const emoji = z
+  .string()
+  .min(1)
+  .max(32)
+  .refine(
+    (e) =>
+      // Emoji_Component covers the joiner, variation selector 16, the keycap mark and skin tones.
+      /^(?:\p{Extended_Pictographic}|\p{Emoji_Component})+$/u.test(e) &&
+      /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(e) &&
+      [...new Intl.Segmenter().segment(e)].length === 1,
+    { message: 'emoji must be a single emoji' },
+  );
+
 /** Parameters of each request type (the frame's own fields, less `type` and `id`). */
 export const requestParams = {
   /** `private` creates an invite-only group; `invite` is a member's code for a private one. */
@@ -91,6 +108,7 @@ export const requestParams = {
   }),
   edit: z.object({ messageId: id, body: messageBody }),
   remove: z.object({ messageId: id }),
+  react: z.object({ messageId: id, emoji, on: z.boolean() }),
   compose: z.object({ to: recipient, state: z.enum(['typing', 'paused']) }),
   history: z
     .object({

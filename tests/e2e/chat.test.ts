@@ -250,6 +250,40 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await editor.press('Escape');
   }, 60_000);
 
+  it('reactions: picked by mouse and by keyboard, counted with names, taken back by a click', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await send(b, 'who is in for lunch?');
+    const onA = message(a, 'who is in for lunch?');
+    await seen(onA);
+    await onA.hover();
+    await onA.getByRole('button', { name: 'Add reaction' }).click();
+    await a
+      .getByRole('dialog', { name: 'Pick a reaction' })
+      .getByRole('button', { name: 'React with thumbs up' })
+      .click();
+    const onB = message(b, 'who is in for lunch?');
+    // Bob sees Alice's reaction, with her name.
+    const thumbsOnB = onB.getByRole('button', { name: /^👍 1: Alice$/ });
+    await seen(thumbsOnB);
+    // Bob adds his own by keyboard: Tab to the actions, Enter, arrows, Enter.
+    await onB.getByRole('button', { name: 'Add reaction' }).focus();
+    await b.keyboard.press('Enter');
+    await b.keyboard.press('ArrowRight'); // heart
+    await b.keyboard.press('Enter');
+    await seen(onA.getByRole('button', { name: /^❤️ 1: Bob$/ }));
+    // He also joins the thumbs up by clicking the chip: 2, pressed for him.
+    await thumbsOnB.click();
+    const both = onA.getByRole('button', { name: /^👍 2: you and Bob/ });
+    await seen(both);
+    await seen(onB.getByRole('button', { name: /^👍 2: Alice and you/, pressed: true }));
+    await a.screenshot({ path: screenshotPath('reactions') });
+    // Alice takes hers back: 1, Bob's.
+    await onA.getByRole('button', { name: /^👍 2/ }).click();
+    await seen(onB.getByRole('button', { name: /^👍 1: you/ }));
+    await seen(onA.getByRole('button', { name: /^👍 1: Bob$/, pressed: false }));
+  }, 60_000);
+
   it('a direct message: the unread count and a notification while the window is elsewhere', async () => {
     const a = alice.page;
     const b = bob.page;

@@ -304,6 +304,86 @@ describe('post, edit, remove, history, read', () => {
     expect(seen).toEqual([...Array.from({ length: 40 }, (_, n) => n).filter((n) => n !== 20), 43]);
   });
 
+  it('react: members add and take back reactions, seen live, in history and on resume', async () => {
+    await alice.ok('join', { group: 'reacts' });
+    await bob.ok('join', { group: 'reacts' });
+    const { messageId, seq } = await alice.ok<{ messageId: string; seq: number }>('post', {
+      to: { group: 'reacts' },
+      body: { text: 'react to me' },
+      clientMsgId: 'react-1',
+    });
+    type R = { messageId: string; seq: number; reactions: { emoji: string; user_ids: string[] }[] };
+    const seen = alice.event<R>('message:reactions', (d) => d.messageId === messageId);
+    const first = await bob.ok<{ seq: number }>('react', { messageId, emoji: '👍', on: true });
+    expect(first.seq).toBe(seq + 1);
+    expect((await seen).data).toMatchObject({
+      conversation: 'group:reacts',
+      seq: seq + 1,
+      reactions: [{ emoji: '👍', user_ids: [bob.userId] }],
+    });
+    // A repeat changes nothing and takes no seq.
+    expect(await bob.ok('react', { messageId, emoji: '👍', on: true })).toEqual({
+      messageId,
+      seq: seq + 1,
+    });
+    await alice.ok('react', { messageId, emoji: '👍', on: true });
+    await alice.ok('react', { messageId, emoji: '👨‍👩‍👧', on: true }); // a ZWJ sequence is one emoji
+    await bob.ok('react', { messageId, emoji: '👍', on: false });
+    const hist = await alice.ok<{ messages: (R & { lastSeq: number })[] }>('history', {
+      conversation: 'group:reacts',
+    });
+    const m = hist.messages.find((x) => x.messageId === messageId)!;
+    expect(m.reactions).toEqual([
+      { emoji: '👍', user_ids: [alice.userId] },
+      { emoji: '👨‍👩‍👧', user_ids: [alice.userId] },
+    ]);
+    expect(m.lastSeq).toBe(seq + 4);
+    // A fresh connection resuming from the post gets every change, the last one holding the state.
+    const again = await connect('bob', { resume: { 'group:reacts': seq } });
+    await until(
+      () =>
+        again
+          .events<{ conversation: string }>('resume')
+          .some((d) => d.conversation === 'group:reacts'),
+      'the resume of group:reacts',
+    );
+    const changes = again.events<R>('message:reactions');
+    expect(changes.map((d) => d.seq)).toEqual([seq + 1, seq + 2, seq + 3, seq + 4]);
+    expect(changes.at(-1)!.reactions).toEqual(m.reactions);
+  });
+
+  it('react refuses what is not one emoji, a 21st emoji, outsiders and removed messages', async () => {
+    // Its own connection: the 30 requests below would drain alice's request budget.
+    const fan = await connect('reactfan');
+    await fan.ok('join', { group: 'reacts' });
+    const { messageId } = await fan.ok<{ messageId: string }>('post', {
+      to: { group: 'reacts' },
+      body: { text: 'limits' },
+      clientMsgId: 'react-2',
+    });
+    for (const emoji of ['', 'a', '1', ':+1:', '👍👍', '👍 ', 'x'.repeat(40)]) {
+      const err = await fan.fails('react', { messageId, emoji, on: true });
+      expect([emoji, err.code]).toEqual([emoji, 'BAD_REQUEST']);
+    }
+    const twenty = [...'😀😁😂🤣😃😄😅😆😉😊😋😎😍😘🥰😗😙🥲😚🙂'];
+    for (const emoji of twenty) await fan.ok('react', { messageId, emoji, on: true });
+    const full = await fan.fails('react', { messageId, emoji: '🤔', on: true });
+    expect(full.code).toBe('TOO_LARGE');
+    // Joining one already there still works.
+    await bob.ok('react', { messageId, emoji: '😀', on: true });
+    const stranger = await connect('reactstranger');
+    expect((await stranger.fails('react', { messageId, emoji: '👍', on: true })).code).toBe(
+      'NOT_FOUND',
+    );
+    await fan.ok('remove', { messageId });
+    expect((await bob.fails('react', { messageId, emoji: '👍', on: true })).code).toBe('NOT_FOUND');
+    const hist = await bob.ok<{ messages: { messageId: string; reactions?: unknown }[] }>(
+      'history',
+      { conversation: 'group:reacts' },
+    );
+    expect(hist.messages.find((x) => x.messageId === messageId)).not.toHaveProperty('reactions');
+  });
+
   it('direct messages: each side sees the other as the conversation, same seq', async () => {
     const got = bob.event<{ conversation: string; seq: number }>('message:send', (d) =>
       d.conversation.startsWith('dm:'),

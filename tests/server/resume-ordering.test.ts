@@ -9,6 +9,7 @@ import { openSqliteStore } from '../../src/server/store/sqlite.js';
 import type { Store } from '../../src/server/store/store.js';
 import { ProtoClient, quiet } from '../helpers/proto-client.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
+import { until } from '../helpers/wait.js';
 
 /** The real store, with its replay reads slowed down. */
 function slowReplay(store: Store, ms: number): Store {
@@ -60,6 +61,9 @@ describe('resume with a slow store', () => {
     for (; sessions < 8; sessions++) {
       const c = await ProtoClient.open(server.wsUrl);
       await c.auth(reader.token, { resume: { 'group:busy': from } });
+      // The replay's reads take 50 ms each; on a loaded machine more. Wait for it (bounded),
+      // then for some live traffic after it.
+      await until(() => c.events('resume').length > 0, 'the resume event', 5000);
       await quiet(120);
       await c.close();
       const seqs = c

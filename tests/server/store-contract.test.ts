@@ -307,6 +307,33 @@ describe.each(KINDS)('$name store', (kind) => {
     expect(batchErrors).toEqual([]);
   });
 
+  test('30 people react at once: none lost, one seq each; repeats and the 21st emoji change nothing', async () => {
+    const { messageId } = await store.appendMessage(message('group:react', 'author', 'r1'));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        store.react(messageId, `fan${i}`, i % 2 ? '👍' : '🎉', true, Date.now()),
+      ),
+    );
+    const seqs = results.map((r) => (r === 'full' ? -1 : r.seq)).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 2));
+    const [h] = await store.history('group:react', { limit: 1 });
+    expect(h!.lastSeq).toBe(31);
+    expect(Object.fromEntries(h!.reactions!.map((r) => [r.emoji, r.user_ids.length]))).toEqual({
+      '👍': 15,
+      '🎉': 15,
+    });
+    expect(await store.react(messageId, 'fan1', '👍', true, Date.now())).toMatchObject({
+      changed: false,
+      seq: 31,
+    });
+    for (let i = 0; i < 18; i++)
+      await store.react(messageId, 'fan0', `emoji${i}`, true, Date.now());
+    expect(await store.react(messageId, 'fan0', 'one-too-many', true, Date.now())).toBe('full');
+    await store.removeMessage(messageId, Date.now());
+    const [gone] = await store.history('group:react', { limit: 1 });
+    expect(gone).not.toHaveProperty('reactions');
+  });
+
   test('the offline queue keeps the newest per sender and in all, and is taken once', async () => {
     const caps = { total: 4, perSender: 2 };
     for (let i = 0; i < 5; i++) {

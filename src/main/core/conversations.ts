@@ -75,7 +75,8 @@ export class ConversationState {
         return true;
       }
       case 'message:updated':
-      case 'message:removed': {
+      case 'message:removed':
+      case 'message:reactions': {
         const d = frame.data;
         const e = this.entry(d.conversation);
         e.lastSeq = Math.max(e.lastSeq, d.seq);

@@ -79,6 +79,17 @@ export class HistoryCache {
         }
         return;
       }
+      case 'message:reactions': {
+        const d = frame.data;
+        const m = this.conversations
+          .get(d.conversation)
+          ?.messages.find((x) => x.messageId === d.messageId);
+        if (!m || m.lastSeq >= d.seq) return;
+        m.lastSeq = d.seq;
+        if (d.reactions.length) m.reactions = d.reactions;
+        else delete m.reactions;
+        return;
+      }
       case 'resume':
         if (!frame.data.complete) this.conversations.delete(frame.data.conversation);
         return;

@@ -71,6 +71,12 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
       return core.request(a.accountId, 'edit', { messageId: a.messageId, body: { text: a.text } });
     case 'chat:remove':
       return core.request(a.accountId, 'remove', { messageId: a.messageId });
+    case 'chat:react':
+      return core.request(a.accountId, 'react', {
+        messageId: a.messageId,
+        emoji: a.emoji,
+        on: a.on,
+      });
     case 'chat:read':
       return core.read(a.accountId, a.conversation, a.seq);
     case 'chat:compose':

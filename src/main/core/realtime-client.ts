@@ -348,7 +348,22 @@ export class RealtimeClient {
                 ts: m.ts,
               },
             });
-          } else if (m.lastSeq > m.seq && m.body) {
+          } else if (m.lastSeq > m.seq) {
+            // Changed since it was sent: its reactions as of lastSeq (none is news too), and
+            // its edit below if it was edited (a reaction alone moves lastSeq as well).
+            this.emitter.emit('event', {
+              type: 'event',
+              event: 'message:reactions',
+              data: {
+                messageId: m.messageId,
+                conversation: gap.conversation,
+                seq: m.lastSeq,
+                ts: m.ts,
+                reactions: m.reactions ?? [],
+              },
+            });
+          }
+          if (!m.removed && m.editedTs !== undefined && m.body) {
             this.emitter.emit('event', {
               type: 'event',
               event: 'message:updated',

@@ -12,7 +12,9 @@ import type { GroupSummary } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
 import { GroupCommit } from './group-commit.js';
 import {
+  applyReaction,
   newId,
+  reactionsOf,
   sendEventData,
   toHistory,
   toMessage,
@@ -30,7 +32,7 @@ import type {
   StoredEvent,
 } from './store.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** Names compare by code point (`COLLATE "C"`), as protocol.md promises for group names. */
 const SCHEMA = `
@@ -85,6 +87,7 @@ CREATE TABLE messages (
   ts            bigint NOT NULL,
   edited_ts     bigint,
   removed       boolean NOT NULL DEFAULT false,
+  reactions     jsonb,
   UNIQUE (sender_id, client_msg_id)
 );
 CREATE INDEX messages_by_seq ON messages (conv_id, seq);
@@ -122,6 +125,12 @@ CREATE TABLE invites (
 );
 CREATE INDEX invites_by_group ON invites (group_name);
 INSERT INTO parley_schema (version) VALUES (${SCHEMA_VERSION});
+`;
+
+/** Schema 1 → 2: reactions, a message's current list (null when there are none). */
+const MIGRATE_1_TO_2 = `
+ALTER TABLE messages ADD COLUMN reactions jsonb;
+UPDATE parley_schema SET version = 2;
 `;
 
 /**
@@ -621,7 +630,8 @@ export async function openPostgresStore(
         const msg = await messageRow(db, messageId);
         const seq = await appendEvent(db, msg.conv_id, 'message:removed', { messageId, ts }, ts);
         await db.query(
-          'UPDATE messages SET body = NULL, removed = true, last_seq = $1 WHERE message_id = $2',
+          `UPDATE messages SET body = NULL, removed = true, reactions = NULL, last_seq = $1
+           WHERE message_id = $2`,
           [seq, messageId],
         );
         // Only the tombstone stays (H2). The old row versions are dead tuples until VACUUM.
@@ -636,6 +646,33 @@ export async function openPostgresStore(
           [messageId],
         );
         return { seq };
+      }),
+    react: (messageId, userId, emoji, on, ts) =>
+      tx(async (db) => {
+        // Locked: two reactions at once must not both start from the same list.
+        const msg = await one<MessageRow>(
+          'SELECT * FROM messages WHERE message_id = $1 FOR UPDATE',
+          [messageId],
+          db,
+        );
+        if (!msg) throw new Error(`message ${messageId} does not exist`);
+        const current = reactionsOf(msg);
+        const next = applyReaction(current, userId, emoji, on);
+        if (next === 'full') return 'full' as const;
+        if (next === 'unchanged') return { changed: false, seq: msg.last_seq, reactions: current };
+        const seq = await appendEvent(
+          db,
+          msg.conv_id,
+          'message:reactions',
+          { messageId, ts, reactions: next },
+          ts,
+        );
+        await db.query('UPDATE messages SET reactions = $1, last_seq = $2 WHERE message_id = $3', [
+          next.length ? JSON.stringify(next) : null,
+          seq,
+          messageId,
+        ]);
+        return { changed: true, seq, reactions: next };
       }),
     async history(convId, page) {
       if (page.after !== undefined) {
@@ -796,7 +833,11 @@ async function migrate(pool: pg.Pool): Promise<void> {
       await client.query(FUNCTIONS);
     } else {
       const { rows } = await client.query<{ version: number }>('SELECT version FROM parley_schema');
-      const version = rows[0]?.version;
+      let version = rows[0]?.version;
+      if (version === 1) {
+        await client.query(MIGRATE_1_TO_2);
+        version = 2;
+      }
       if (version !== SCHEMA_VERSION) {
         throw new Error(
           `the database has Parley schema version ${version}; this server reads ${SCHEMA_VERSION}`,

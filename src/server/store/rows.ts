@@ -1,7 +1,12 @@
 // Rows as the databases return them, turned into the Store's records: one set of mappers for
 // SQLite (booleans as 0/1, JSON as text) and PostgreSQL (booleans, JSON parsed).
 import { randomBytes } from 'node:crypto';
-import type { MessageBody, PresenceStatus } from '../../shared/protocol.js';
+import {
+  MAX_REACTIONS_PER_MESSAGE,
+  type MessageBody,
+  type PresenceStatus,
+  type Reaction,
+} from '../../shared/protocol.js';
 import type { AppendMessage, MessageRecord, UserRecord } from './store.js';
 
 export function newId(prefix: string): string {
@@ -61,6 +66,39 @@ export interface MessageRow {
   ts: number;
   edited_ts: number | null;
   removed: Flag;
+  /** Text in SQLite, parsed JSON in PostgreSQL; null when nobody reacted. */
+  reactions: string | Reaction[] | null;
+}
+
+export function reactionsOf(r: Pick<MessageRow, 'reactions'>): Reaction[] {
+  if (r.reactions === null) return [];
+  return typeof r.reactions === 'string' ? (JSON.parse(r.reactions) as Reaction[]) : r.reactions;
+}
+
+/**
+ * A message's reactions after `userId` adds (`on`) or takes back `emoji`: the same list when
+ * nothing changes (a repeat), 'full' when it would be one emoji more than a message may carry.
+ * An emoji nobody reacts with any more leaves the list; the others keep their order.
+ */
+export function applyReaction(
+  current: readonly Reaction[],
+  userId: string,
+  emoji: string,
+  on: boolean,
+): Reaction[] | 'unchanged' | 'full' {
+  const at = current.findIndex((r) => r.emoji === emoji);
+  const has = at >= 0 && current[at]!.user_ids.includes(userId);
+  if (has === on) return 'unchanged';
+  if (on) {
+    if (at < 0) {
+      if (current.length >= MAX_REACTIONS_PER_MESSAGE) return 'full';
+      return [...current, { emoji, user_ids: [userId] }];
+    }
+    return current.map((r, i) => (i === at ? { emoji, user_ids: [...r.user_ids, userId] } : r));
+  }
+  return current
+    .map((r, i) => (i === at ? { emoji, user_ids: r.user_ids.filter((u) => u !== userId) } : r))
+    .filter((r) => r.user_ids.length > 0);
 }
 
 export function toHistory(r: MessageRow) {
@@ -74,6 +112,9 @@ export function toHistory(r: MessageRow) {
     from: { user_id: r.sender_id, displayName: r.sender_name },
     body: typeof r.body === 'string' ? (JSON.parse(r.body) as MessageBody) : r.body,
     clientMsgId: r.client_msg_id,
+    ...(r.reactions !== null && !(r.removed === true || r.removed === 1)
+      ? { reactions: reactionsOf(r) }
+      : {}),
   };
 }
 

@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import type { GroupSummary, MessageBody } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
 import {
+  applyReaction,
   newId,
+  reactionsOf,
   sendEventData,
   toHistory,
   toMessage,
@@ -29,7 +31,7 @@ import type {
   UserRecord,
 } from './store.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** Tables new in schema 2, shared by a fresh database and the migration from 1. */
 const V2_TABLES = `
@@ -68,6 +70,11 @@ CREATE INDEX events_by_message ON events(message_id) WHERE message_id IS NOT NUL
 ALTER TABLE queued_notifications ADD COLUMN sender_id TEXT;
 UPDATE queued_notifications SET sender_id = json_extract(data, '$.from.user_id');
 ${V2_TABLES}
+`;
+
+/** Schema 2 → 3: reactions, a message's current list as JSON (null when there are none). */
+const MIGRATE_2_TO_3 = `
+ALTER TABLE messages ADD COLUMN reactions TEXT;
 `;
 
 const SCHEMA = `
@@ -119,6 +126,7 @@ CREATE TABLE messages (
   ts            INTEGER NOT NULL,
   edited_ts     INTEGER,
   removed       INTEGER NOT NULL DEFAULT 0,
+  reactions     TEXT,
   UNIQUE (sender_id, client_msg_id)
 );
 CREATE INDEX messages_by_seq ON messages(conv_id, seq);
@@ -169,12 +177,13 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
   if (version === 0) {
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  } else if (version === 1) {
+  } else if (version === 1 || version === 2) {
     db.transaction(() => {
-      db.exec(MIGRATE_1_TO_2);
-      db.pragma('user_version = 2');
+      if (version === 1) db.exec(MIGRATE_1_TO_2);
+      db.exec(MIGRATE_2_TO_3);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
-    scrubRemovedMessages(db);
+    if (version === 1) scrubRemovedMessages(db);
   } else if (version !== SCHEMA_VERSION) {
     db.close();
     throw new Error(
@@ -286,7 +295,10 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       'UPDATE messages SET body = ?, edited_ts = ?, last_seq = ? WHERE message_id = ?',
     ),
     removeMessage: db.prepare(
-      'UPDATE messages SET body = NULL, removed = 1, last_seq = ? WHERE message_id = ?',
+      'UPDATE messages SET body = NULL, removed = 1, reactions = NULL, last_seq = ? WHERE message_id = ?',
+    ),
+    setReactions: db.prepare(
+      'UPDATE messages SET reactions = ?, last_seq = ? WHERE message_id = ?',
     ),
     historyBefore: db.prepare<[string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE conv_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
@@ -442,6 +454,24 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     q.tombstoneEdits.run(messageId);
     return { seq };
   });
+  const react = db.transaction(
+    (messageId: string, userId: string, emoji: string, on: boolean, ts: number) => {
+      const msg = q.message.get(messageId)!;
+      const current = reactionsOf(msg);
+      const next = applyReaction(current, userId, emoji, on);
+      if (next === 'full') return 'full' as const;
+      if (next === 'unchanged') return { changed: false, seq: msg.last_seq, reactions: current };
+      const seq = appendEvent(
+        msg.conv_id,
+        'message:reactions',
+        { messageId, ts, reactions: next },
+        ts,
+      );
+      q.setReactions.run(next.length ? JSON.stringify(next) : null, seq, messageId);
+      return { changed: true, seq, reactions: next };
+    },
+  );
+
   /**
    * The old text also sits in WAL frames and in pages of the main file until a checkpoint copies
    * the scrubbed pages over them; removals are rare, so checkpoint at once.
@@ -547,6 +577,7 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     },
     editMessage,
     removeMessage: removeAndScrub,
+    react,
     history(convId, page) {
       if (page.after !== undefined) {
         return q.historyAfter.all(convId, page.after, page.limit).map(toHistory);

@@ -11,6 +11,7 @@ import type {
   MessageBody,
   NotificationRequest,
   PresenceStatus,
+  Reaction,
   Sender,
   StoredEventName,
 } from '../../shared/protocol.js';
@@ -145,6 +146,18 @@ export interface Store {
   message(messageId: string): Promise<MessageRecord | undefined>;
   editMessage(messageId: string, body: MessageBody, ts: number): Promise<{ seq: number }>;
   removeMessage(messageId: string, ts: number): Promise<{ seq: number }>;
+  /**
+   * Adds or takes back a user's reaction, as a `message:reactions` event with the message's
+   * reactions after it. A repeat changes nothing and takes no seq (`changed: false`, `seq` the
+   * message's latest); 'full' when the message already has the most emoji it may.
+   */
+  react(
+    messageId: string,
+    userId: string,
+    emoji: string,
+    on: boolean,
+    ts: number,
+  ): Promise<{ changed: boolean; seq: number; reactions: Reaction[] } | 'full'>;
   history(
     convId: ConvId,
     page: { before?: number; after?: number; limit: number },

@@ -28,6 +28,7 @@ import {
   fromSend,
   mergeMessages,
   patchMessage,
+  reactMessage,
   type ConversationMessages,
   type UiMessage,
 } from './messages';
@@ -505,6 +506,13 @@ export class ChatStore {
     );
   }
 
+  /** Adds (`on`) or takes back the user's reaction. */
+  react(messageId: string, emoji: string, on: boolean): Promise<unknown> {
+    return this.attempt(() =>
+      this.call('chat:react', { accountId: this.state.accountId!, messageId, emoji, on }),
+    );
+  }
+
   remove(messageId: string): Promise<unknown> {
     return this.attempt(() =>
       this.call('chat:remove', { accountId: this.state.accountId!, messageId }),
@@ -652,6 +660,13 @@ export class ChatStore {
       case 'message:removed': {
         const d = frame.data;
         this.patchHeld(d.conversation, d.messageId, { removed: true, text: null });
+        return;
+      }
+      case 'message:reactions': {
+        const d = frame.data;
+        this.applyAppends();
+        const held = this.state.messages.get(d.conversation);
+        if (held) this.putMessages(d.conversation, { ...held, list: reactMessage(held.list, d) });
         return;
       }
       case 'message:compose': {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboxItemView } from '../../../shared/ipc';
-import { dayLabel, mergeMessages, patchMessage, pendingOf, type UiMessage } from './messages';
+import {
+  dayLabel,
+  mergeMessages,
+  patchMessage,
+  pendingOf,
+  reactMessage,
+  type UiMessage,
+} from './messages';
 
 const me = { user_id: 'u-me', displayName: 'Me' };
 function stored(seq: number, from = me, clientMsgId = `c${seq}`): UiMessage {
@@ -82,5 +89,28 @@ describe('a conversation’s messages', () => {
     expect(dayLabel(now - 3_600_000, now)).toBe('Today');
     expect(dayLabel(now - 86_400_000, now)).toBe('Yesterday');
     expect(dayLabel(now - 5 * 86_400_000, now)).toMatch(/2026/);
+  });
+});
+
+describe('reactions on held messages', () => {
+  const event = (seq: number, reactions: { emoji: string; user_ids: string[] }[]) => ({
+    messageId: 'm1',
+    conversation: 'group:g' as const,
+    seq,
+    ts: 0,
+    reactions,
+  });
+  it('takes the newest state and ignores an older one arriving late', () => {
+    let list = [stored(1), stored(2)];
+    list = reactMessage(list, event(5, [{ emoji: '👍', user_ids: ['a'] }]));
+    expect(list[0]).toMatchObject({
+      reactions: [{ emoji: '👍', user_ids: ['a'] }],
+      reactionsSeq: 5,
+    });
+    const same = reactMessage(list, event(4, []));
+    expect(same).toBe(list);
+    list = reactMessage(list, event(6, []));
+    expect(list[0]).not.toHaveProperty('reactions');
+    expect(list[1]).not.toHaveProperty('reactions'); // the other message is untouched
   });
 });

@@ -2,7 +2,7 @@
 // they are tested without a browser. Server messages are ordered by seq; messages still in the
 // outbox follow them, as "sending" or "failed", until the server's copy arrives.
 import type { OutboxItemView } from '../../../shared/ipc';
-import type { EventDataMap, HistoryMessage, Recipient } from '../../../shared/protocol';
+import type { EventDataMap, HistoryMessage, Reaction, Recipient } from '../../../shared/protocol';
 
 export interface UiMessage {
   /** Sender and clientMsgId: the same while in the outbox and once stored (no re-mount). */
@@ -19,6 +19,9 @@ export interface UiMessage {
   text: string | null;
   state: 'sent' | 'sending' | 'failed';
   error?: string;
+  /** Everyone's reactions, as of the event with seq `reactionsSeq` (none when absent). */
+  reactions?: Reaction[];
+  reactionsSeq?: number;
 }
 
 export interface ConversationMessages {
@@ -51,6 +54,8 @@ export function fromHistory(m: HistoryMessage): UiMessage {
     from: m.from,
     text: m.body?.text ?? null,
     state: 'sent',
+    ...(m.reactions?.length ? { reactions: m.reactions } : {}),
+    reactionsSeq: m.lastSeq,
   };
 }
 
@@ -87,6 +92,26 @@ export function mergeMessages(
   for (const m of current) bySeq.set(m.seq, m);
   for (const m of incoming) bySeq.set(m.seq, m);
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Applies a `message:reactions` event to the message it names, if held and not already newer
+ * (a history page read after the event carries the state at its own lastSeq).
+ */
+export function reactMessage(
+  list: readonly UiMessage[],
+  d: EventDataMap['message:reactions'],
+): UiMessage[] {
+  const i = list.findIndex((m) => m.messageId === d.messageId);
+  if (i < 0 || (list[i]!.reactionsSeq ?? 0) >= d.seq) return list as UiMessage[];
+  const next = list.slice();
+  const { reactions: _old, ...rest } = list[i]!;
+  next[i] = {
+    ...rest,
+    ...(d.reactions.length ? { reactions: d.reactions } : {}),
+    reactionsSeq: d.seq,
+  };
+  return next;
 }
 
 /** Applies an edit or removal to the message it names, if held. */

@@ -1,9 +1,10 @@
 // One message: author and time when the speaker changes, the text, its state (sending, failed
-// with retry), edit and delete for your own.
+// with retry), its reactions, a reaction picker, and edit and delete for your own.
 import { memo, useEffect, useState, type KeyboardEvent } from 'react';
 import type { UiMessage } from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
 import { MessageText, type LinkOpener } from './MessageText';
+import { ReactionBar, ReactionPicker } from './Reactions';
 
 // One formatter for every row: toLocaleTimeString builds a new one per call, and was the
 // costliest function of the page under a flood of messages (bench/ui).
@@ -28,6 +29,8 @@ export const MessageRow = memo(function MessageRow({
   const store = useChatStore();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState('');
+  const [picking, setPicking] = useState(false);
+  const me = store.me?.user_id;
   const stateLabel =
     m.state === 'sending'
       ? 'Sending…'
@@ -122,22 +125,54 @@ export const MessageRow = memo(function MessageRow({
           )}
         </p>
       )}
+      {m.reactions && !m.removed && m.messageId && (
+        <ReactionBar
+          reactions={m.reactions}
+          me={me}
+          onToggle={(emoji, on) => void store.react(m.messageId!, emoji, on)}
+        />
+      )}
       {seen && <p className="hint seen">Seen</p>}
-      {mine && m.state === 'sent' && !m.removed && !editing && (
-        <div className="message-actions">
-          <button type="button" aria-label="Edit message" onClick={startEdit}>
-            Edit
-          </button>
+      {m.state === 'sent' && !m.removed && !editing && m.messageId && (
+        <div className={`message-actions ${picking ? 'open' : ''}`}>
           <button
             type="button"
-            aria-label="Delete message"
-            onClick={() => {
-              if (m.messageId && window.confirm('Delete this message for everyone?'))
-                void store.remove(m.messageId);
-            }}
+            aria-label="Add reaction"
+            aria-expanded={picking}
+            onClick={() => setPicking((p) => !p)}
           >
-            Delete
+            React
           </button>
+          {mine && (
+            <>
+              <button type="button" aria-label="Edit message" onClick={startEdit}>
+                Edit
+              </button>
+              <button
+                type="button"
+                aria-label="Delete message"
+                onClick={() => {
+                  if (m.messageId && window.confirm('Delete this message for everyone?'))
+                    void store.remove(m.messageId);
+                }}
+              >
+                Delete
+              </button>
+            </>
+          )}
+          {picking && (
+            <ReactionPicker
+              onPick={(emoji) => {
+                setPicking(false);
+                const already = m.reactions?.some(
+                  (r) => r.emoji === emoji && me !== undefined && r.user_ids.includes(me),
+                );
+                // Picking one you already gave takes it back, as clicking its chip does.
+                void store.react(m.messageId!, emoji, !already);
+              }}
+              onClose={() => setPicking(false)}
+            />
+          )}
         </div>
       )}
     </article>
