@@ -168,6 +168,8 @@ async function measure(setup: Setup) {
   }
 }
 
+// BENCH_ONLY=text measures only the setups whose name contains it (exploring; writes nothing).
+const only = process.env.BENCH_ONLY;
 const pg = await startPostgres();
 const redis = await startRedis();
 const results: Result[] = [];
@@ -204,14 +206,12 @@ try {
     socketio(1),
     socketio(3),
   ];
-  // BENCH_ONLY=text measures only the setups whose name contains it (exploring; writes nothing).
-  const only = process.env.BENCH_ONLY;
   for (const s of setups) if (!only || s.name.includes(only)) results.push(await measure(s));
-  if (only) process.exit(0);
 } finally {
   await redis.stop();
   await pg.stop();
 }
+if (only) process.exit(0);
 
 const [sqlite, one, three, io1, io3] = results as [Result, Result, Result, Result, Result];
 const ratios = {

@@ -803,23 +803,27 @@ export class Hub {
     }
   }
 
+  /** Whether the user may read the message's conversation now (its group, or their dm). */
+  private async mayRead(userId: string, msg: MessageRecord): Promise<boolean> {
+    return (
+      dmMembers(msg.convId)?.includes(userId) ??
+      (await this.store.isMember(msg.convId.slice(6), userId))
+    );
+  }
+
+  /** A message the user may read now (not removed); NOT_FOUND otherwise. */
+  private async visibleMessage(conn: HubConnection, messageId: string): Promise<MessageRecord> {
+    const msg = await this.store.message(messageId);
+    if (!msg || msg.removed || !(await this.mayRead(conn.user.userId, msg))) {
+      throw new HubError(ErrorCode.NOT_FOUND, `no message ${messageId}`);
+    }
+    return msg;
+  }
+
   /**
    * The message, if the user may change it; NOT_FOUND otherwise (no hint that it exists). Its
    * author may remove it even after leaving the group (review L8), not edit it.
    */
-  /** A message the user may read now: not removed, in a group they belong to or their dm. */
-  private async visibleMessage(conn: HubConnection, messageId: string): Promise<MessageRecord> {
-    const msg = await this.store.message(messageId);
-    const { userId } = conn.user;
-    const visible =
-      msg &&
-      !msg.removed &&
-      (dmMembers(msg.convId)?.includes(userId) ??
-        (await this.store.isMember(msg.convId.slice(6), userId)));
-    if (!msg || !visible) throw new HubError(ErrorCode.NOT_FOUND, `no message ${messageId}`);
-    return msg;
-  }
-
   private async ownMessage(
     conn: HubConnection,
     messageId: string,
@@ -830,9 +834,7 @@ export class Hub {
     const visibleToUser =
       msg &&
       !msg.removed &&
-      ((removing && msg.senderId === userId) ||
-        (dmMembers(msg.convId)?.includes(userId) ??
-          (await this.store.isMember(msg.convId.slice(6), userId))));
+      ((removing && msg.senderId === userId) || (await this.mayRead(userId, msg)));
     if (!msg || !visibleToUser) throw new HubError(ErrorCode.NOT_FOUND, `no message ${messageId}`);
     if (msg.senderId !== userId) {
       throw new HubError(ErrorCode.FORBIDDEN, 'only the author can change a message');

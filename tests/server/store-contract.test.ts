@@ -334,6 +334,22 @@ describe.each(KINDS)('$name store', (kind) => {
     expect(gone).not.toHaveProperty('reactions');
   });
 
+  test('reactions and edits of one message at once all succeed, each with its own seq', async () => {
+    // Edits lock the conversation, then the message; reactions must take the same order or
+    // PostgreSQL aborts one of the two as a deadlock.
+    const { messageId } = await store.appendMessage(message('group:mixed', 'author', 'x1'));
+    const work = Array.from({ length: 40 }, (_, i) =>
+      i % 4 === 0
+        ? store.editMessage(messageId, { text: `edit ${i}` }, Date.now())
+        : store.react(messageId, `r${i}`, '👍', true, Date.now()),
+    );
+    const results = await Promise.all(work);
+    const seqs = results.map((r) => (r === 'full' ? -1 : r.seq)).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+    const [h] = await store.history('group:mixed', { limit: 1 });
+    expect(h!.reactions![0]!.user_ids).toHaveLength(30);
+  });
+
   test('the offline queue keeps the newest per sender and in all, and is taken once', async () => {
     const caps = { total: 4, perSender: 2 };
     for (let i = 0; i < 5; i++) {

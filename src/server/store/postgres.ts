@@ -134,8 +134,10 @@ UPDATE parley_schema SET version = 2;
 `;
 
 /**
- * Appends a batch of messages in one call (group commit, see group-commit.ts): the same writes
- * as appendMessage's single statement, per item. Items are taken in conversation order so two
+ * Appends messages in one call and one transaction (group commit, see group-commit.ts), per item:
+ * the conversation's counter (created with the first message; a dm also records who has
+ * written), the message and its event. The counter row stays locked to commit, so seqs are
+ * gapless and in commit order. Items are taken in conversation order so two
  * batches lock counter rows in the same order (no deadlock between them); an item whose
  * (sender, clientMsgId) is stored already, or earlier in the batch, writes nothing and answers
  * the stored message. A duplicate committed meanwhile by another transaction still fails the
@@ -309,54 +311,15 @@ export async function openPostgresStore(
       : undefined;
   }
 
-  /** One message in its own statement: the path for a lone post and a batch that failed. */
+  /**
+   * One message alone: a lone post's batch, or each message of a batch that failed. A duplicate
+   * committed meanwhile by another connection or server fails it with a unique violation:
+   * nothing was written, so it answers the stored one.
+   */
   async function appendOne(m: AppendMessage): Promise<AppendResult> {
-    // One statement, so one round trip and its own transaction: the conversation's counter
-    // (created with the first message; a dm also records who has written), the message and
-    // its event. The counter row stays locked to commit, so seqs are gapless and in commit
-    // order; a duplicate (sender, clientMsgId) fails the whole statement, counter included.
-    const messageId = newId('m');
-    const data = sendEventData(messageId, m);
     try {
-      const row = await one<{ seq: number }>(
-        `WITH conv AS (
-           INSERT INTO conversations AS c (conv_id, last_seq, last_ts, user_a, user_b,
-                                            a_posted, b_posted)
-           VALUES ($1, 1, $2, $3, $4, COALESCE($3 = $5, false), COALESCE($4 = $5, false))
-           ON CONFLICT (conv_id) DO UPDATE SET
-             last_seq = c.last_seq + 1,
-             last_ts = excluded.last_ts,
-             a_posted = c.a_posted OR COALESCE(c.user_a = $5, false),
-             b_posted = c.b_posted OR COALESCE(c.user_b = $5, false)
-           RETURNING last_seq
-         ), msg AS (
-           INSERT INTO messages (message_id, conv_id, seq, last_seq, sender_id, sender_name,
-                                 client_msg_id, body, ts)
-           SELECT $6, $1, last_seq, last_seq, $5, $7, $8, $9, $2 FROM conv
-           RETURNING seq
-         ), ev AS (
-           INSERT INTO events (conv_id, seq, event, data, message_id)
-           SELECT $1, last_seq, 'message:send', $10, $6 FROM conv
-         )
-         SELECT seq FROM msg`,
-        [
-          m.convId,
-          m.ts,
-          m.dmPair?.[0] ?? null,
-          m.dmPair?.[1] ?? null,
-          m.sender.user_id,
-          messageId,
-          m.sender.displayName,
-          m.clientMsgId,
-          JSON.stringify(m.body),
-          JSON.stringify(data),
-        ],
-      );
-      if (!row) throw new Error(`appending to ${m.convId} wrote nothing`);
-      return { messageId, convId: m.convId, seq: row.seq, ts: m.ts, duplicate: false };
+      return (await appendBatch([m]))[0]!;
     } catch (err) {
-      // The same (sender, clientMsgId) is stored already (a retry), or committed meanwhile
-      // through another connection or server: nothing was written; answer the stored one.
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
         const stored = await storedDuplicate(m);
         if (stored) return stored;
@@ -649,13 +612,12 @@ export async function openPostgresStore(
       }),
     react: (messageId, userId, emoji, on, ts) =>
       tx(async (db) => {
-        // Locked: two reactions at once must not both start from the same list.
-        const msg = await one<MessageRow>(
-          'SELECT * FROM messages WHERE message_id = $1 FOR UPDATE',
-          [messageId],
-          db,
-        );
-        if (!msg) throw new Error(`message ${messageId} does not exist`);
+        // Two reactions at once must not both start from the same list. Every change to a
+        // message first locks its conversation's counter (appendEvent), so lock that row, then
+        // read the message again: the same lock order as edit and remove, so no deadlock.
+        const { conv_id: convId } = await messageRow(db, messageId);
+        await db.query('SELECT 1 FROM conversations WHERE conv_id = $1 FOR UPDATE', [convId]);
+        const msg = await messageRow(db, messageId);
         const current = reactionsOf(msg);
         const next = applyReaction(current, userId, emoji, on);
         if (next === 'full') return 'full' as const;
