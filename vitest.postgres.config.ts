@@ -13,6 +13,7 @@ export default defineConfig({
       'tests/server/auth.test.ts',
       'tests/server/fuzz.test.ts',
       'tests/server/resume-ordering.test.ts',
+      'tests/server/threads-search.test.ts',
     ],
     globalSetup: ['tests/postgres-setup.ts'],
     pool: 'forks',

@@ -88,6 +88,8 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
 function extraCost(type: RequestType, params: unknown): number {
   if (type === 'notify') return (params as { user_ids: string[] }).user_ids.length - 1;
   if (type === 'conversations') return 9;
+  // A search reads an index across every conversation the user is in.
+  if (type === 'search') return 4;
   return 0;
 }
 

@@ -6,6 +6,8 @@ import {
   dmKey,
   ErrorCode,
   MAX_REACTIONS_PER_MESSAGE,
+  REPLY_QUOTE_CHARS,
+  SERVER_BODY_FIELDS,
   groupKey,
   parseConversationKey,
   type ConversationKey,
@@ -13,11 +15,14 @@ import {
   type EventName,
   type GroupCondition,
   type GroupUser,
+  type HistoryMessage,
   type IceServer,
+  type MessageBody,
   type PresenceStatus,
   type RequestResultMap,
   type RequestType,
   type Sender,
+  type ServerBodyFields,
   type VisibleStatus,
 } from '../shared/protocol.js';
 import type { RequestParams } from '../shared/schemas.js';
@@ -34,6 +39,7 @@ import { TokenBucket } from './rate-limit.js';
 import { LocalFanout, type Recipient } from './local-fanout.js';
 import { LocalRegistry, type AttachVerdict, type LiveRegistry } from './registry.js';
 import type { StreamSource } from './sequencer.js';
+import { searchWords } from './store/rows.js';
 import {
   dmConvId,
   dmMembers,
@@ -431,6 +437,10 @@ export class Hub {
           return await this.compose(conn, p);
         case 'history':
           return await this.history(conn, p);
+        case 'search':
+          return await this.search(conn, p);
+        case 'people':
+          return await this.people(p);
         case 'read':
           return await this.read(conn, p);
         case 'bind':
@@ -644,6 +654,19 @@ export class Hub {
 
   // ---- messages ----------------------------------------------------------------------------
 
+  /** A body as a client sent it: within the limits, and without the fields the server writes. */
+  private checkBody(body: { text: string }): void {
+    for (const field of SERVER_BODY_FIELDS) {
+      if (field in body) {
+        throw new HubError(
+          ErrorCode.BAD_REQUEST,
+          `the body's ${field} is set by the server: use the request's replyTo or thread`,
+        );
+      }
+    }
+    this.checkText(body);
+  }
+
   private checkText(body: { text: string }): void {
     const bytes = Buffer.byteLength(body.text, 'utf8');
     if (bytes > this.limits.maxTextBytes) {
@@ -708,9 +731,11 @@ export class Hub {
     p: RequestParams<'post'>,
     order?: RequestOrder,
   ): Promise<RequestResultMap['post']> {
-    this.checkText(p.body);
+    this.checkBody(p.body);
     const { userId } = conn.user;
     const target = await this.target(userId, p.to);
+    const answer = await this.threadFields(target.convId, p);
+    const body = answer ? { ...p.body, ...answer } : p.body;
     // `always` breaks through the recipient's focus; a stranger's first dm may not ask for that
     // (review M4): only members of a shared group, accepted dms and administrators may.
     const notification =
@@ -727,7 +752,7 @@ export class Hub {
       ...(target.dmPair ? { dmPair: target.dmPair } : {}),
       sender: this.sender(conn),
       clientMsgId: p.clientMsgId,
-      body: p.body,
+      body,
       ...(notification ? { notification } : {}),
       ts,
     });
@@ -756,7 +781,7 @@ export class Hub {
         seq: saved.seq,
         ts,
         from: this.sender(conn),
-        body: p.body,
+        body,
         clientMsgId: p.clientMsgId,
         ...(notification ? { notification } : {}),
       }),
@@ -764,6 +789,52 @@ export class Hub {
     );
     if (notification?.always) await this.queueForOffline(conn, saved.convId, notification);
     return result;
+  }
+
+  /**
+   * What a reply or a thread post adds to its body: the quote of the message answered, and the
+   * thread's root (a reply to a message inside a thread goes to that thread's root). Both must be
+   * messages of the same conversation, not removed; NOT_FOUND otherwise.
+   */
+  private async threadFields(
+    convId: ConvId,
+    p: RequestParams<'post'>,
+  ): Promise<ServerBodyFields | undefined> {
+    if (p.replyTo === undefined && p.thread === undefined) return undefined;
+    const out: ServerBodyFields = {};
+    if (p.thread !== undefined) {
+      let root = await this.messageIn(convId, p.thread, 'the thread');
+      const rootOfRoot = root.body?.thread;
+      if (typeof rootOfRoot === 'string')
+        root = await this.messageIn(convId, rootOfRoot, 'the thread');
+      out.thread = root.messageId;
+      out.threadFrom = root.senderId;
+    }
+    if (p.replyTo !== undefined) {
+      const quoted = await this.messageIn(convId, p.replyTo, 'the message you reply to');
+      const chars = Array.from(quoted.body?.text ?? '');
+      out.reply = {
+        messageId: quoted.messageId,
+        from: { user_id: quoted.senderId, displayName: quoted.senderName },
+        text:
+          chars.length > REPLY_QUOTE_CHARS
+            ? `${chars.slice(0, REPLY_QUOTE_CHARS).join('')}…`
+            : chars.join(''),
+      };
+    }
+    return out;
+  }
+
+  /** A message of this conversation that is not removed; NOT_FOUND naming `what` otherwise. */
+  private async messageIn(convId: ConvId, messageId: string, what: string): Promise<MessageRecord> {
+    const msg = await this.store.message(messageId);
+    if (!msg || msg.convId !== convId || msg.removed) {
+      throw new HubError(
+        ErrorCode.NOT_FOUND,
+        `${what} (${messageId}) is not in this conversation, or was deleted`,
+      );
+    }
+    return msg;
   }
 
   /** `always` notifications reach recipients with no live connection when they next connect. */
@@ -846,10 +917,15 @@ export class Hub {
     conn: HubConnection,
     p: RequestParams<'edit'>,
   ): Promise<RequestResultMap['edit']> {
-    this.checkText(p.body);
+    this.checkBody(p.body);
     const msg = await this.ownMessage(conn, p.messageId);
+    // An edit changes what the author wrote; the quote and the thread stay.
+    const body: MessageBody = { ...p.body };
+    for (const field of SERVER_BODY_FIELDS) {
+      if (msg.body?.[field] !== undefined) body[field] = msg.body[field];
+    }
     const ts = this.now();
-    const { seq } = await this.store.editMessage(p.messageId, p.body, ts);
+    const { seq } = await this.store.editMessage(p.messageId, body, ts);
     this.publishConversation(
       msg.convId,
       'message:updated',
@@ -858,7 +934,7 @@ export class Hub {
         conversation,
         seq,
         ts,
-        body: p.body,
+        body,
       }),
       seq,
     );
@@ -954,10 +1030,16 @@ export class Hub {
   ): Promise<RequestResultMap['history']> {
     const convId = await this.readable(conn.user.userId, p.conversation, ErrorCode.FORBIDDEN);
     const limit = p.limit ?? 50;
+    const root =
+      p.thread !== undefined ? await this.messageIn(convId, p.thread, 'the thread') : undefined;
+    if (root && typeof root.body?.thread === 'string') {
+      throw new HubError(ErrorCode.BAD_REQUEST, `${p.thread} is a reply in a thread, not its root`);
+    }
     const rows = await this.store.history(convId, {
       limit,
       ...(p.before !== undefined ? { before: p.before } : {}),
       ...(p.after !== undefined ? { after: p.after } : {}),
+      ...(root ? { thread: root.messageId } : {}),
     });
     // A reply is bounded in bytes as well as rows (H3): 200 messages of 16 KB would be 3 MB.
     // The messages nearest the cursor are kept; the rest is the next page.
@@ -970,9 +1052,86 @@ export class Hub {
       kept.push(m);
     }
     if (p.after === undefined) kept.reverse();
+    const messages = await this.withReplies(
+      convId,
+      kept.map((m) => ({ ...m, conversation: p.conversation })),
+    );
+    let rootMessage: HistoryMessage | undefined;
+    if (root) {
+      const [r] = await this.store.history(convId, { after: root.seq - 1, limit: 1 });
+      if (r?.messageId === root.messageId) {
+        [rootMessage] = await this.withReplies(convId, [{ ...r, conversation: p.conversation }]);
+      }
+    }
     return {
-      messages: kept.map((m) => ({ ...m, conversation: p.conversation })),
+      messages,
       endOfList: kept.length === rows.length && rows.length < limit,
+      ...(rootMessage ? { root: rootMessage } : {}),
+    };
+  }
+
+  /** Adds each thread root's reply count (one query for the page). */
+  private async withReplies(convId: ConvId, list: HistoryMessage[]): Promise<HistoryMessage[]> {
+    const roots = list.filter((m) => m.body && m.body.thread === undefined).map((m) => m.messageId);
+    const summaries = await this.store.threadSummaries(convId, roots);
+    if (summaries.size === 0) return list;
+    return list.map((m) => {
+      const replies = summaries.get(m.messageId);
+      return replies ? { ...m, replies } : m;
+    });
+  }
+
+  /** Full-text search of the messages the user can read now: one conversation, or all of them. */
+  private async search(
+    conn: HubConnection,
+    p: RequestParams<'search'>,
+  ): Promise<RequestResultMap['search']> {
+    const { userId } = conn.user;
+    const words = searchWords(p.query);
+    if (words.length === 0) {
+      throw new HubError(ErrorCode.BAD_REQUEST, 'type a word to search for');
+    }
+    const convIds =
+      p.conversation !== undefined
+        ? [await this.readable(userId, p.conversation, ErrorCode.FORBIDDEN)]
+        : await this.readableConversations(userId);
+    const limit = p.limit ?? 20;
+    const rows = await this.store.searchMessages({
+      convIds,
+      words,
+      limit: limit + 1,
+      ...(p.cursor !== undefined ? { before: p.cursor } : {}),
+    });
+    const page = rows.slice(0, limit);
+    const endOfList = rows.length <= limit;
+    return {
+      results: page.map(({ convId, cursor: _cursor, ...m }) => ({
+        ...m,
+        conversation: keyFor(convId, userId),
+      })),
+      endOfList,
+      ...(!endOfList && page.length ? { cursor: page[page.length - 1]!.cursor } : {}),
+    };
+  }
+
+  /** Every conversation the user may read: their groups, and dms they are in. */
+  private async readableConversations(userId: string): Promise<ConvId[]> {
+    const groups = (await this.store.userGroups(userId)).map((g) => groupKey(g) as ConvId);
+    const dms = [...(await this.store.dmHeads(userId)).keys()].map((other) =>
+      dmConvId(userId, other),
+    );
+    return [...groups, ...dms];
+  }
+
+  /** Anyone with an account, by the start of their username or of a word of their name. */
+  private async people(p: RequestParams<'people'>): Promise<RequestResultMap['people']> {
+    const rows = await this.store.searchPeople(p.query.trim(), p.limit ?? 20);
+    return {
+      list: rows.map((r) => ({
+        user_id: r.userId,
+        username: r.username,
+        displayName: r.displayName,
+      })),
     };
   }
 

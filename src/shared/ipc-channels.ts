@@ -14,6 +14,8 @@ export const INVOKE_CHANNELS = [
   'chat:discard',
   'chat:outbox',
   'chat:history',
+  'chat:search',
+  'people:search',
   'chat:edit',
   'chat:react',
   'chat:remove',

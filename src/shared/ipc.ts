@@ -10,7 +10,7 @@ import type {
   IceServer,
   GroupSummary,
   GroupUser,
-  HistoryMessage,
+  RequestResultMap,
   MessageBody,
   PresenceStatus,
   ProtocolError,
@@ -52,6 +52,8 @@ export interface OutboxItemView {
   clientMsgId: string;
   to: Recipient;
   body: MessageBody;
+  replyTo?: string;
+  thread?: string;
   createdAt: number;
   state: 'queued' | 'failed';
   error?: ProtocolError;
@@ -74,6 +76,7 @@ const messageText = z
   .min(1)
   .max(64 * 1024);
 const conversation = z.string().min(1).max(80);
+const messageId = z.string().min(1).max(64);
 const noArgs = z.object({}).strict();
 
 /** Every invoke channel's argument. One object per call; unknown keys are refused. */
@@ -100,7 +103,15 @@ export const invokeArgs = {
     .object({ accountId, currentPassword: z.string().max(256), newPassword: password })
     .strict(),
   'conversations:list': z.object({ accountId }).strict(),
-  'chat:post': z.object({ accountId, to: recipient, text: messageText }).strict(),
+  'chat:post': z
+    .object({
+      accountId,
+      to: recipient,
+      text: messageText,
+      replyTo: messageId.optional(),
+      thread: messageId.optional(),
+    })
+    .strict(),
   'chat:retry': z.object({ accountId, clientMsgId: z.string().min(1).max(64) }).strict(),
   'chat:discard': z.object({ accountId, clientMsgId: z.string().min(1).max(64) }).strict(),
   'chat:outbox': z.object({ accountId }).strict(),
@@ -111,8 +122,11 @@ export const invokeArgs = {
       before: z.number().int().nonnegative().optional(),
       after: z.number().int().nonnegative().optional(),
       limit: z.number().int().min(1).max(200).optional(),
+      thread: messageId.optional(),
     })
     .strict(),
+  'chat:search': requestParams.search.extend({ accountId }).strict(),
+  'people:search': requestParams.people.extend({ accountId }).strict(),
   'chat:edit': z
     .object({ accountId, messageId: z.string().min(1).max(64), text: messageText })
     .strict(),
@@ -213,7 +227,9 @@ export interface InvokeResults {
   'chat:retry': Record<string, never>;
   'chat:discard': Record<string, never>;
   'chat:outbox': OutboxItemView[];
-  'chat:history': { messages: HistoryMessage[]; endOfList: boolean };
+  'chat:history': RequestResultMap['history'];
+  'chat:search': RequestResultMap['search'];
+  'people:search': RequestResultMap['people'];
   'chat:edit': { messageId: string; seq: number };
   'chat:remove': { messageId: string; seq: number };
   'chat:react': { messageId: string; seq: number };

@@ -112,6 +112,47 @@ export interface HistoryMessage {
   clientMsgId: string;
   /** Left out when nobody has reacted (and once removed). */
   reactions?: Reaction[];
+  /** A thread's root: its replies so far (left out when it has none). */
+  replies?: ThreadSummary;
+}
+
+/** What a message quoted in a reply showed when the reply was posted (set by the server). */
+export interface ReplyQuote {
+  messageId: string;
+  from: { user_id: string; displayName: string };
+  /** The start of its text, at most REPLY_QUOTE_CHARS characters. */
+  text: string;
+}
+
+/**
+ * Fields of a stored body that only the server writes (a client sending them gets BAD_REQUEST):
+ * `reply`, the message answered with a quote; `thread`, the root of the thread the message is in,
+ * and `threadFrom`, that root's author.
+ */
+export interface ServerBodyFields {
+  reply?: ReplyQuote;
+  thread?: string;
+  /** The user who wrote the thread's root: their clients notify them of replies. */
+  threadFrom?: string;
+}
+export const SERVER_BODY_FIELDS = ['reply', 'thread', 'threadFrom'] as const;
+export const REPLY_QUOTE_CHARS = 200;
+
+export interface ThreadSummary {
+  /** Replies not removed. */
+  count: number;
+  lastSeq: number;
+  lastTs: number;
+}
+
+/** A message found by `search`: as history has it, with where to show it. */
+export type SearchHit = HistoryMessage;
+
+/** Someone found by `people`, to start a dm with. */
+export interface PersonSummary {
+  user_id: string;
+  username: string;
+  displayName: string;
 }
 
 // ---- events --------------------------------------------------------------------------------
@@ -249,7 +290,10 @@ export interface RequestResultMap {
   /** `seq`: the reaction's event, or the message's latest when nothing changed. */
   react: { messageId: string; seq: number };
   compose: Record<string, never>;
-  history: { messages: HistoryMessage[]; endOfList: boolean };
+  /** With `thread`: that thread's replies, and its root (left out once removed). */
+  history: { messages: HistoryMessage[]; endOfList: boolean; root?: HistoryMessage };
+  search: { results: SearchHit[]; endOfList: boolean; cursor?: string };
+  people: { list: PersonSummary[] };
   read: Record<string, never>;
   bind: { events: string[] | null; rooms: string[] | null };
   subscribe: { topic: string };

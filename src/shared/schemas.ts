@@ -105,6 +105,10 @@ export const requestParams = {
     body: messageBody,
     clientMsgId: id,
     notification: notificationRequest.optional(),
+    /** Answers this message with a quote of it (same conversation). */
+    replyTo: id.optional(),
+    /** Posts into the thread of this message (same conversation). */
+    thread: id.optional(),
   }),
   edit: z.object({ messageId: id, body: messageBody }),
   remove: z.object({ messageId: id }),
@@ -116,10 +120,23 @@ export const requestParams = {
       before: nonNegativeInt.optional(),
       after: nonNegativeInt.optional(),
       limit: z.number().int().min(1).max(200).optional(),
+      /** Only the replies in this message's thread. */
+      thread: id.optional(),
     })
     .refine((p) => !(p.before !== undefined && p.after !== undefined), {
       message: 'use before or after, not both',
     }),
+  search: z.object({
+    query: z.string().max(200),
+    /** One conversation; everything the user can read when left out. */
+    conversation: conversationKey.optional(),
+    limit: z.number().int().min(1).max(50).optional(),
+    cursor: z.string().max(200).optional(),
+  }),
+  people: z.object({
+    query: z.string().min(1).max(64),
+    limit: z.number().int().min(1).max(50).optional(),
+  }),
   read: z.object({ conversation: conversationKey, seq: nonNegativeInt }),
   bind: z.object({ events: eventFilter.optional(), rooms: roomFilter.optional() }),
   subscribe: z.object({ topic: z.string().min(1).max(200) }),

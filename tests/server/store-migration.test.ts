@@ -1,5 +1,5 @@
-// A database written by the previous schema (before reactions) opens, is upgraded in place, and
-// keeps its messages: SQLite 2 → 3, PostgreSQL 1 → 2.
+// A database written by an earlier schema (before reactions, threads and search) opens, is
+// upgraded in place, keeps its messages and finds them by search: SQLite 2 → 4, PostgreSQL 1 → 3.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -27,16 +27,30 @@ async function reactsAfterUpgrade(store: Store, messageId: string): Promise<void
     body: { text: 'written before reactions' },
     reactions: [{ emoji: '👍', user_ids: ['u2'] }],
   });
+  // Indexed for search by the upgrade, and threads work.
+  const hits = await store.searchMessages({ convIds: ['group:old'], words: ['befo'], limit: 5 });
+  expect(hits.map((h) => h.messageId)).toEqual([messageId]);
+  await store.appendMessage({
+    convId: 'group:old',
+    sender: { user_id: 'u2', cid: 'c2', displayName: 'Two' },
+    clientMsgId: 'old-2',
+    body: { text: 'a reply', thread: messageId },
+    ts: Date.now(),
+  });
+  expect((await store.threadSummaries('group:old', [messageId])).get(messageId)?.count).toBe(1);
 }
 
 describe('schema upgrades for reactions', () => {
-  it('SQLite: a schema 2 file becomes 3 and keeps its messages', async () => {
+  it('SQLite: a schema 2 file becomes 4 and keeps its messages', async () => {
     const file = join(tempDir(), 'parley.db');
     const before = openSqliteStore(file);
     const { messageId } = await post(before);
     await before.close();
-    // What a schema 2 file looks like: no reactions column.
+    // What a schema 2 file looks like: no reactions column, no thread index, no search index.
     const db = new Database(file);
+    db.exec(`DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update;
+             DROP TRIGGER messages_fts_delete; DROP TABLE messages_fts;
+             DROP INDEX messages_by_thread;`);
     db.exec('ALTER TABLE messages DROP COLUMN reactions');
     db.pragma('user_version = 2');
     db.close();
@@ -44,7 +58,7 @@ describe('schema upgrades for reactions', () => {
     await reactsAfterUpgrade(after, messageId);
     await after.close();
     const check = new Database(file);
-    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    expect(check.pragma('user_version', { simple: true })).toBe(4);
     check.close();
   });
 
@@ -57,13 +71,14 @@ describe('schema upgrades for reactions', () => {
       await server?.stop();
     });
 
-    it('a schema 1 database becomes 2 and keeps its messages', async () => {
+    it('a schema 1 database becomes 3 and keeps its messages', async () => {
       const url = await server.database('migration');
       const before = await openPostgresStore(url);
       const { messageId } = await post(before);
       await before.close();
       const client = new pg.Client({ connectionString: url });
       await client.connect();
+      await client.query('DROP INDEX messages_by_thread; DROP INDEX messages_fts');
       await client.query('ALTER TABLE messages DROP COLUMN reactions');
       await client.query('UPDATE parley_schema SET version = 1');
       await client.end();

@@ -46,6 +46,15 @@ describe('ConversationState', () => {
     expect(totals).toEqual([1, 2]);
   });
 
+  it('does not count thread replies as the conversation unread (they are read in the thread)', () => {
+    const s = new ConversationState(ME);
+    s.apply(sent('group:a', 1, 'u_bob'));
+    const reply = sent('group:a', 2, 'u_bob');
+    if (reply.event === 'message:send') reply.data.body = { text: 'in thread', thread: 'm1' };
+    s.apply(reply);
+    expect(s.get('group:a')).toMatchObject({ lastSeq: 2, unread: 1 });
+  });
+
   it('counts a message delivered twice once', () => {
     const s = new ConversationState(ME);
     s.apply(sent('group:a', 1, 'u_bob'));

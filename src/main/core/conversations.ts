@@ -70,7 +70,11 @@ export class ConversationState {
         // A message seen twice (a resume overlapping live events) is counted once: keyed by id.
         e.lastSeq = Math.max(e.lastSeq, d.seq);
         e.lastTs = Math.max(e.lastTs, d.ts);
-        if (d.from.user_id !== this.myUserId && d.seq > e.readSeq) e.live.set(d.messageId, d.seq);
+        // Thread replies are read in their thread: they do not count as the conversation's unread.
+        const inThread = typeof d.body?.thread === 'string';
+        if (d.from.user_id !== this.myUserId && d.seq > e.readSeq && !inThread) {
+          e.live.set(d.messageId, d.seq);
+        }
         this.recount(e);
         return true;
       }

@@ -16,7 +16,9 @@ import type {
 } from '../../shared/ipc.js';
 import type {
   EventFrame,
+  MessageBody,
   PresenceStatus,
+  ServerBodyFields,
   RequestResultMap,
   RequestType,
 } from '../../shared/protocol.js';
@@ -76,6 +78,7 @@ const DEFAULT_SETTINGS: NotifySettingsView = {
   relayOnly: false,
 };
 const PREVIEW_CHARS = 200;
+const MAX_THREADS_REMEMBERED = 1000;
 
 function isAccountList(v: unknown): v is Account[] {
   return (
@@ -94,6 +97,8 @@ class Session {
   readonly history = new HistoryCache();
   readonly presence = new PresenceState();
   myStatus: PresenceStatus = 'online';
+  /** Threads the user wrote in, oldest first (see isToMe). */
+  private readonly threadsWrittenIn = new Set<string>();
   private readonly subs: Disposable[] = [];
 
   constructor(
@@ -158,7 +163,32 @@ class Session {
     }
   }
 
+  /**
+   * A reply quoting one of the user's messages, or a reply in a thread they started or wrote in
+   * (written in while this app ran: not kept across restarts).
+   */
+  isToMe(body: MessageBody): boolean {
+    const { userId } = this.account;
+    const reply = body.reply as ServerBodyFields['reply'];
+    if (reply?.from.user_id === userId) return true;
+    const thread = body.thread;
+    if (typeof thread !== 'string') return false;
+    return body.threadFrom === userId || this.threadsWrittenIn.has(thread);
+  }
+
+  private noteThreadWrittenIn(m: Extract<EventFrame, { event: 'message:send' }>['data']): void {
+    const thread = m.body?.thread;
+    if (m.from.user_id !== this.account.userId || typeof thread !== 'string') return;
+    this.threadsWrittenIn.delete(thread);
+    this.threadsWrittenIn.add(thread);
+    // The oldest go first: a bounded memory of where the user wrote.
+    if (this.threadsWrittenIn.size > MAX_THREADS_REMEMBERED) {
+      this.threadsWrittenIn.delete(this.threadsWrittenIn.values().next().value!);
+    }
+  }
+
   private onEvent(frame: EventFrame): void {
+    if (frame.event === 'message:send') this.noteThreadWrittenIn(frame.data);
     this.state.apply(frame);
     this.history.apply(frame);
     this.presence.apply(frame);
@@ -246,6 +276,8 @@ export class DesktopCore {
         fromSelf: m.from.user_id === account.userId,
         mentionsMe: mentions(m.body.text, account.username),
         always: m.notification?.always === true,
+        toMe: session.isToMe(m.body),
+        inThread: typeof m.body.thread === 'string',
       },
       {
         windowFocused: this.attention.focused,
@@ -327,8 +359,13 @@ export class DesktopCore {
     return list;
   }
 
-  post(accountId: string, to: { group: string } | { user: string }, text: string): OutboxItemView {
-    return this.session(accountId).outbox.enqueue(to, { text });
+  post(
+    accountId: string,
+    to: { group: string } | { user: string },
+    text: string,
+    answer: { replyTo?: string; thread?: string } = {},
+  ): OutboxItemView {
+    return this.session(accountId).outbox.enqueue(to, { text }, undefined, answer);
   }
 
   retry(accountId: string, clientMsgId: string): Record<string, never> {
@@ -360,11 +397,19 @@ export class DesktopCore {
    */
   async history(
     accountId: string,
-    params: { conversation: string; before?: number; after?: number; limit?: number },
+    params: {
+      conversation: string;
+      before?: number;
+      after?: number;
+      limit?: number;
+      thread?: string;
+    },
   ): Promise<InvokeResults['chat:history']> {
     const session = this.session(accountId);
     const limit = params.limit ?? 50;
-    const newest = params.before === undefined && params.after === undefined;
+    // The cache holds a conversation's newest page, not a thread's.
+    const newest =
+      params.before === undefined && params.after === undefined && params.thread === undefined;
     if (newest) {
       const cached = session.history.latest(params.conversation, limit);
       if (cached) return cached;

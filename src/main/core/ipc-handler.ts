@@ -56,7 +56,7 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     case 'conversations:list':
       return core.conversations(a.accountId);
     case 'chat:post':
-      return core.post(a.accountId, a.to, a.text);
+      return core.post(a.accountId, a.to, a.text, { replyTo: a.replyTo, thread: a.thread });
     case 'chat:retry':
       return core.retry(a.accountId, a.clientMsgId);
     case 'chat:discard':
@@ -67,6 +67,12 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
       const { accountId, ...params } = a;
       return core.history(accountId, params);
     }
+    case 'chat:search': {
+      const { accountId, ...params } = a;
+      return core.request(accountId, 'search', params);
+    }
+    case 'people:search':
+      return core.request(a.accountId, 'people', { query: a.query, limit: a.limit });
     case 'chat:edit':
       return core.request(a.accountId, 'edit', { messageId: a.messageId, body: { text: a.text } });
     case 'chat:remove':

@@ -30,6 +30,33 @@ type Row = [
   string,
 ];
 const table: Row[] = [
+  [
+    'a reply in a thread I am not in',
+    { ...groupMsg, inThread: true },
+    away,
+    {},
+    'online',
+    false,
+    'a thread the user is not in',
+  ],
+  [
+    'a reply in my thread, with only direct messages and mentions on',
+    { ...groupMsg, inThread: true, toMe: true },
+    away,
+    { level: 'direct-and-mentions' },
+    'online',
+    true,
+    'reply to you',
+  ],
+  [
+    'a quote of my message in a muted group (only mentions break mute)',
+    { ...groupMsg, toMe: true },
+    away,
+    { muted: new Set(['group:general']) },
+    'online',
+    false,
+    'muted conversation',
+  ],
   ['a group message while away', groupMsg, away, {}, 'online', true, 'new message'],
   ['my own message', { ...groupMsg, fromSelf: true }, away, {}, 'online', false, 'own message'],
   [

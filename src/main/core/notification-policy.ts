@@ -12,6 +12,10 @@ export interface IncomingMessage {
   mentionsMe: boolean;
   /** The sender asked for `notification.always`. */
   always: boolean;
+  /** A reply quoting the user's message, or a reply in a thread they started or wrote in. */
+  toMe?: boolean;
+  /** A reply in a thread (shown in the thread panel, not the conversation). */
+  inThread?: boolean;
 }
 
 export interface Attention {
@@ -48,13 +52,19 @@ export function shouldNotify(
   // Notifications off and Busy are the user's choices too: a sender's `always` cannot override
   // them (review M4). It only breaks through focus.
   if (settings.level === 'none') return { notify: false, reason: 'notifications are off' };
-  const direct = msg.kind === 'dm' || msg.mentionsMe;
+  const direct = msg.kind === 'dm' || msg.mentionsMe || msg.toMe === true;
   if (myStatus === 'busy' && !direct) return { notify: false, reason: 'busy' };
   if (msg.always) return { notify: true, reason: 'the sender asked to always notify' };
   if (attention.windowFocused && attention.activeConversation === msg.conversation) {
     return { notify: false, reason: 'already looking at it' };
   }
-  if (direct) return { notify: true, reason: msg.kind === 'dm' ? 'direct message' : 'mention' };
+  if (direct) {
+    const reason =
+      msg.kind === 'dm' ? 'direct message' : msg.mentionsMe ? 'mention' : 'reply to you';
+    return { notify: true, reason };
+  }
+  // A thread is a side conversation: only those in it hear of its replies.
+  if (msg.inThread) return { notify: false, reason: 'a thread the user is not in' };
   if (settings.level === 'direct-and-mentions') {
     return { notify: false, reason: 'only direct messages and mentions notify' };
   }

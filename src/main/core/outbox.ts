@@ -16,6 +16,10 @@ export interface OutboxItem {
   to: Recipient;
   body: MessageBody;
   notification?: NotificationRequest;
+  /** The message this one answers with a quote. */
+  replyTo?: string;
+  /** The thread (its root message) this one is posted in. */
+  thread?: string;
   createdAt: number;
   state: 'queued' | 'failed';
   /** Why the server refused it, when failed. */
@@ -72,12 +76,19 @@ export class Outbox {
   }
 
   /** Keeps the message on disk first, then sends it when it can. */
-  enqueue(to: Recipient, body: MessageBody, notification?: NotificationRequest): OutboxItem {
+  enqueue(
+    to: Recipient,
+    body: MessageBody,
+    notification?: NotificationRequest,
+    answer: { replyTo?: string; thread?: string } = {},
+  ): OutboxItem {
     const item: OutboxItem = {
       clientMsgId: this.newId(),
       to,
       body,
       ...(notification ? { notification } : {}),
+      ...(answer.replyTo ? { replyTo: answer.replyTo } : {}),
+      ...(answer.thread ? { thread: answer.thread } : {}),
       createdAt: this.now(),
       state: 'queued',
     };
@@ -140,6 +151,8 @@ export class Outbox {
         body: item.body,
         clientMsgId: item.clientMsgId,
         ...(item.notification ? { notification: item.notification } : {}),
+        ...(item.replyTo ? { replyTo: item.replyTo } : {}),
+        ...(item.thread ? { thread: item.thread } : {}),
       });
       if (this.disposed) return 'stop';
       this.items.splice(this.items.indexOf(item), 1);

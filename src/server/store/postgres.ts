@@ -8,7 +8,7 @@
 //
 // Loaded only when a `postgres://` store is asked for, so the embedded server never imports pg.
 import pg from 'pg';
-import type { GroupSummary } from '../../shared/protocol.js';
+import type { GroupSummary, ThreadSummary } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
 import { GroupCommit } from './group-commit.js';
 import {
@@ -28,11 +28,22 @@ import type {
   ConversationRow,
   GroupQuery,
   QueueCaps,
+  SearchRow,
   Store,
   StoredEvent,
 } from './store.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+/**
+ * Indexes new in schema 3: threads (replies name their root in the body, written by the
+ * server) and full-text search over the text of messages (GIN on a 'simple' tsvector: no
+ * stemming, any language; a removed message has no body and drops out).
+ */
+const V3_INDEXES = `
+CREATE INDEX messages_by_thread ON messages (conv_id, (body->>'thread'), seq);
+CREATE INDEX messages_fts ON messages USING gin (to_tsvector('simple', body->>'text'));
+`;
 
 /** Names compare by code point (`COLLATE "C"`), as protocol.md promises for group names. */
 const SCHEMA = `
@@ -124,6 +135,7 @@ CREATE TABLE invites (
   expires_at bigint NOT NULL
 );
 CREATE INDEX invites_by_group ON invites (group_name);
+${V3_INDEXES}
 INSERT INTO parley_schema (version) VALUES (${SCHEMA_VERSION});
 `;
 
@@ -131,6 +143,11 @@ INSERT INTO parley_schema (version) VALUES (${SCHEMA_VERSION});
 const MIGRATE_1_TO_2 = `
 ALTER TABLE messages ADD COLUMN reactions jsonb;
 UPDATE parley_schema SET version = 2;
+`;
+
+const MIGRATE_2_TO_3 = `
+${V3_INDEXES}
+UPDATE parley_schema SET version = 3;
 `;
 
 /**
@@ -637,6 +654,22 @@ export async function openPostgresStore(
         return { changed: true, seq, reactions: next };
       }),
     async history(convId, page) {
+      if (page.thread !== undefined) {
+        if (page.after !== undefined) {
+          const rows = await all<MessageRow>(
+            `SELECT * FROM messages WHERE conv_id = $1 AND body->>'thread' = $2 AND seq > $3
+             ORDER BY seq ASC LIMIT $4`,
+            [convId, page.thread, page.after, page.limit],
+          );
+          return rows.map(toHistory);
+        }
+        const rows = await all<MessageRow>(
+          `SELECT * FROM messages WHERE conv_id = $1 AND body->>'thread' = $2 AND seq < $3
+           ORDER BY seq DESC LIMIT $4`,
+          [convId, page.thread, page.before ?? Number.MAX_SAFE_INTEGER, page.limit],
+        );
+        return rows.map(toHistory).reverse();
+      }
       if (page.after !== undefined) {
         const rows = await all<MessageRow>(
           `SELECT * FROM messages WHERE conv_id = $1 AND last_seq > $2 ORDER BY last_seq ASC LIMIT $3`,
@@ -649,6 +682,63 @@ export async function openPostgresStore(
         [convId, page.before ?? Number.MAX_SAFE_INTEGER, page.limit],
       );
       return rows.map(toHistory).reverse();
+    },
+    async threadSummaries(convId, rootIds) {
+      const out = new Map<string, ThreadSummary>();
+      if (rootIds.length === 0) return out;
+      const rows = await all<{ root: string; n: string; last_seq: string; last_ts: string }>(
+        `SELECT body->>'thread' AS root, count(*) AS n, max(seq) AS last_seq, max(ts) AS last_ts
+           FROM messages WHERE conv_id = $1 AND body->>'thread' = ANY($2::text[])
+          GROUP BY root`,
+        [convId, rootIds],
+      );
+      for (const r of rows) {
+        out.set(r.root, {
+          count: Number(r.n),
+          lastSeq: Number(r.last_seq),
+          lastTs: Number(r.last_ts),
+        });
+      }
+      return out;
+    },
+    async searchMessages(q): Promise<SearchRow[]> {
+      if (q.words.length === 0 || q.convIds.length === 0) return [];
+      // Words are letters and digits only (searchWords), quoted anyway; each a prefix.
+      const tsquery = q.words.map((w) => `'${w.replaceAll("'", "''")}':*`).join(' & ');
+      const [ts, id] = q.before?.split(':') ?? [];
+      const rows = await all<MessageRow>(
+        `SELECT * FROM messages
+          WHERE to_tsvector('simple', body->>'text') @@ to_tsquery('simple', $1)
+            AND conv_id = ANY($2::text[])
+            AND (ts, message_id) < ($3::bigint, $4::text)
+          ORDER BY ts DESC, message_id DESC LIMIT $5`,
+        [
+          tsquery,
+          q.convIds,
+          ts && /^\d+$/.test(ts) ? ts : String(Number.MAX_SAFE_INTEGER),
+          id ?? '',
+          q.limit,
+        ],
+      );
+      return rows.map((r) => ({
+        ...toHistory(r),
+        convId: r.conv_id,
+        cursor: `${r.ts}:${r.message_id}`,
+      }));
+    },
+    searchPeople: async (prefix, limit) => {
+      const p = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+      const rows = await all<UserRow>(
+        `SELECT * FROM users
+          WHERE username ILIKE $1 OR display_name ILIKE $1 OR display_name ILIKE $2
+          ORDER BY username LIMIT $3`,
+        [`${p}%`, `% ${p}%`, limit],
+      );
+      return rows.map((r) => ({
+        userId: r.user_id,
+        username: r.username,
+        displayName: r.display_name,
+      }));
     },
     eventsAfter: async (convId, seq, limit): Promise<StoredEvent[]> =>
       (
@@ -693,7 +783,8 @@ export async function openPostgresStore(
           `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
                   (SELECT count(*) FROM (SELECT 1 FROM messages m
                     WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
-                      AND m.sender_id <> $1 AND NOT m.removed LIMIT ${UNREAD_CAP}) AS u) AS unread
+                      AND m.sender_id <> $1 AND NOT m.removed AND NOT (m.body ? 'thread')
+                      LIMIT ${UNREAD_CAP}) AS u) AS unread
              FROM conversations c LEFT JOIN reads r ON r.user_id = $1 AND r.conv_id = c.conv_id
             WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = $1)
                OR c.user_a = $1 OR c.user_b = $1
@@ -799,6 +890,10 @@ async function migrate(pool: pg.Pool): Promise<void> {
       if (version === 1) {
         await client.query(MIGRATE_1_TO_2);
         version = 2;
+      }
+      if (version === 2) {
+        await client.query(MIGRATE_2_TO_3);
+        version = 3;
       }
       if (version !== SCHEMA_VERSION) {
         throw new Error(

@@ -110,7 +110,7 @@ export function toHistory(r: MessageRow) {
     ...(r.edited_ts !== null ? { editedTs: r.edited_ts } : {}),
     removed: r.removed === true || r.removed === 1,
     from: { user_id: r.sender_id, displayName: r.sender_name },
-    body: typeof r.body === 'string' ? (JSON.parse(r.body) as MessageBody) : r.body,
+    body: bodyOf(r),
     clientMsgId: r.client_msg_id,
     ...(r.reactions !== null && !(r.removed === true || r.removed === 1)
       ? { reactions: reactionsOf(r) }
@@ -125,8 +125,22 @@ export function toMessage(r: MessageRow): MessageRecord {
     seq: r.seq,
     lastSeq: r.last_seq,
     senderId: r.sender_id,
+    senderName: r.sender_name,
     clientMsgId: r.client_msg_id,
     ts: r.ts,
     removed: r.removed === true || r.removed === 1,
+    body: bodyOf(r),
   };
+}
+
+function bodyOf(r: Pick<MessageRow, 'body'>): MessageBody | null {
+  return typeof r.body === 'string' ? (JSON.parse(r.body) as MessageBody) : r.body;
+}
+
+/**
+ * A user's search query as words for the databases' full-text indexes: letters, digits and
+ * marks only (no query syntax gets through), lower case, at most 8, each at least one character.
+ */
+export function searchWords(query: string): string[] {
+  return (query.toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? []).slice(0, 8);
 }

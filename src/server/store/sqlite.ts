@@ -4,7 +4,7 @@
 // commit survives the death of the process (SIGKILL included) but not a power cut; `fsync: true`
 // selects synchronous=FULL for that.
 import Database from 'better-sqlite3';
-import type { GroupSummary, MessageBody } from '../../shared/protocol.js';
+import type { GroupSummary, MessageBody, ThreadSummary } from '../../shared/protocol.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
 import {
   applyReaction,
@@ -25,13 +25,14 @@ import type {
   ConversationRow,
   GroupQuery,
   QueueCaps,
+  SearchRow,
   Store,
   StoredEvent,
   SyncStore,
   UserRecord,
 } from './store.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** Tables new in schema 2, shared by a fresh database and the migration from 1. */
 const V2_TABLES = `
@@ -75,6 +76,39 @@ ${V2_TABLES}
 /** Schema 2 → 3: reactions, a message's current list as JSON (null when there are none). */
 const MIGRATE_2_TO_3 = `
 ALTER TABLE messages ADD COLUMN reactions TEXT;
+`;
+
+/**
+ * Tables and triggers new in schema 4, shared by a fresh database and the migration from 3:
+ * - threads: replies are found by the root id in their body (`thread`, written by the server);
+ * - full-text search: an FTS5 index of the text of every message not removed. It is contentless
+ *   (the text is in messages already; FTS5 keeps only its index) with deletes, so a removal or
+ *   an edit takes the old words out of the results at once. Tokens: unicode61 without
+ *   diacritics, so "cafe" finds "café"; prefix indexes make "hel" find "hello" cheaply.
+ */
+const V4_TABLES = `
+CREATE INDEX messages_by_thread ON messages(conv_id, json_extract(body, '$.thread'), seq);
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+  text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.body IS NOT NULL BEGIN
+  INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, json_extract(new.body, '$.text'));
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+  DELETE FROM messages_fts WHERE rowid = old.rowid;
+  INSERT INTO messages_fts(rowid, text)
+    SELECT new.rowid, json_extract(new.body, '$.text') WHERE new.body IS NOT NULL;
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM messages_fts WHERE rowid = old.rowid;
+END;
+`;
+
+/** Schema 3 → 4: threads and full-text search (V4_TABLES), indexing the messages already kept. */
+const MIGRATE_3_TO_4 = `
+${V4_TABLES}
+INSERT INTO messages_fts(rowid, text)
+  SELECT rowid, json_extract(body, '$.text') FROM messages WHERE body IS NOT NULL;
 `;
 
 const SCHEMA = `
@@ -155,6 +189,7 @@ CREATE TABLE queued_notifications (
 );
 CREATE INDEX queued_by_user ON queued_notifications(user_id, id);
 ${V2_TABLES}
+${V4_TABLES}
 `;
 
 /** Comparison operators already normalised by the hub (gt → >, ...). */
@@ -177,10 +212,11 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
   if (version === 0) {
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  } else if (version === 1 || version === 2) {
+  } else if (version >= 1 && version < SCHEMA_VERSION) {
     db.transaction(() => {
       if (version === 1) db.exec(MIGRATE_1_TO_2);
-      db.exec(MIGRATE_2_TO_3);
+      if (version <= 2) db.exec(MIGRATE_2_TO_3);
+      db.exec(MIGRATE_3_TO_4);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
     if (version === 1) scrubRemovedMessages(db);
@@ -306,6 +342,38 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     historyAfter: db.prepare<[string, number, number], MessageRow>(
       'SELECT * FROM messages WHERE conv_id = ? AND last_seq > ? ORDER BY last_seq ASC LIMIT ?',
     ),
+    threadBefore: db.prepare<[string, string, number, number], MessageRow>(
+      `SELECT * FROM messages WHERE conv_id = ? AND json_extract(body, '$.thread') = ?
+         AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    threadAfter: db.prepare<[string, string, number, number], MessageRow>(
+      `SELECT * FROM messages WHERE conv_id = ? AND json_extract(body, '$.thread') = ?
+         AND seq > ? ORDER BY seq ASC LIMIT ?`,
+    ),
+    threadSummaries: db.prepare<
+      [string, string],
+      { root: string; n: number; last_seq: number; last_ts: number }
+    >(
+      `SELECT json_extract(body, '$.thread') AS root, count(*) AS n, max(seq) AS last_seq,
+              max(ts) AS last_ts
+         FROM messages
+        WHERE conv_id = ? AND json_extract(body, '$.thread') IN (SELECT value FROM json_each(?))
+        GROUP BY root`,
+    ),
+    // Newest first, by rowid (the order messages were stored): FTS5 walks its index in rowid
+    // order, so the first page stops early instead of ranking every hit.
+    search: db.prepare<[string, number, string, number], MessageRow & { rowid: number }>(
+      `SELECT m.rowid, m.* FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
+        WHERE messages_fts MATCH ? AND f.rowid < ?
+          AND m.conv_id IN (SELECT value FROM json_each(?))
+        ORDER BY f.rowid DESC LIMIT ?`,
+    ),
+    searchPeople: db.prepare<[string, string, string, number], UserRow>(
+      `SELECT * FROM users
+        WHERE username LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\'
+           OR display_name LIKE ? ESCAPE '\\'
+        ORDER BY username LIMIT ?`,
+    ),
     eventsAfter: db.prepare<[string, number, number], { seq: number; event: string; data: string }>(
       'SELECT seq, event, data FROM events WHERE conv_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
@@ -329,7 +397,8 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
               (SELECT count(*) FROM (SELECT 1 FROM messages m
                 WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
-                  AND m.sender_id != ? AND m.removed = 0 LIMIT ${UNREAD_CAP})) AS unread
+                  AND m.sender_id != ? AND m.removed = 0
+                  AND json_extract(m.body, '$.thread') IS NULL LIMIT ${UNREAD_CAP})) AS unread
          FROM conversations c LEFT JOIN reads r ON r.user_id = ? AND r.conv_id = c.conv_id
         WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = ?)
            OR c.user_a = ? OR c.user_b = ?
@@ -579,11 +648,43 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     removeMessage: removeAndScrub,
     react,
     history(convId, page) {
+      if (page.thread !== undefined) {
+        if (page.after !== undefined) {
+          return q.threadAfter.all(convId, page.thread, page.after, page.limit).map(toHistory);
+        }
+        const before = page.before ?? Number.MAX_SAFE_INTEGER;
+        return q.threadBefore.all(convId, page.thread, before, page.limit).map(toHistory).reverse();
+      }
       if (page.after !== undefined) {
         return q.historyAfter.all(convId, page.after, page.limit).map(toHistory);
       }
       const before = page.before ?? Number.MAX_SAFE_INTEGER;
       return q.historyBefore.all(convId, before, page.limit).map(toHistory).reverse();
+    },
+    threadSummaries(convId, rootIds) {
+      const out = new Map<string, ThreadSummary>();
+      if (rootIds.length === 0) return out;
+      for (const r of q.threadSummaries.all(convId, JSON.stringify(rootIds))) {
+        out.set(r.root, { count: r.n, lastSeq: r.last_seq, lastTs: r.last_ts });
+      }
+      return out;
+    },
+    searchMessages(s): SearchRow[] {
+      if (s.words.length === 0 || s.convIds.length === 0) return [];
+      // Each word quoted (no FTS5 syntax from users) and a prefix: every one must match.
+      const match = s.words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' ');
+      const before = s.before !== undefined ? Number(s.before) : Number.MAX_SAFE_INTEGER;
+      return q.search
+        .all(match, Number.isSafeInteger(before) ? before : 0, JSON.stringify(s.convIds), s.limit)
+        .map((r) => ({ ...toHistory(r), convId: r.conv_id, cursor: String(r.rowid) }));
+    },
+    searchPeople(prefix, limit) {
+      const p = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+      return q.searchPeople.all(`${p}%`, `${p}%`, `% ${p}%`, limit).map((r) => ({
+        userId: r.user_id,
+        username: r.username,
+        displayName: r.display_name,
+      }));
     },
     eventsAfter: (convId, seq, limit): StoredEvent[] =>
       q.eventsAfter.all(convId, seq, limit).map((r) => ({

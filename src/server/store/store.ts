@@ -14,6 +14,7 @@ import type {
   Reaction,
   Sender,
   StoredEventName,
+  ThreadSummary,
 } from '../../shared/protocol.js';
 
 export interface UserRecord {
@@ -45,9 +46,36 @@ export interface MessageRecord {
   seq: number;
   lastSeq: number;
   senderId: string;
+  senderName: string;
   clientMsgId: string;
   ts: number;
   removed: boolean;
+  /** null once removed. */
+  body: MessageBody | null;
+}
+
+/** A message found by a search, with its conversation and where the next page starts. */
+export interface SearchRow extends Omit<HistoryMessage, 'conversation'> {
+  convId: ConvId;
+  /** Opaque to the hub: the next page's `before`. */
+  cursor: string;
+}
+
+export interface MessageSearch {
+  /** Conversations to look in (those the user may read). */
+  convIds: ConvId[];
+  /** Words from the user's query; each must appear, as a word or the start of one. */
+  words: string[];
+  limit: number;
+  /** A previous hit's cursor: only hits older than it. */
+  before?: string;
+}
+
+/** Someone found by name, to start a dm with. */
+export interface PersonRow {
+  userId: string;
+  username: string;
+  displayName: string;
 }
 
 /** One stored event of a conversation's log, as replayed on resume. */
@@ -158,10 +186,17 @@ export interface Store {
     on: boolean,
     ts: number,
   ): Promise<{ changed: boolean; seq: number; reactions: Reaction[] } | 'full'>;
+  /** A page of the conversation, or with `thread` of the replies in that message's thread. */
   history(
     convId: ConvId,
-    page: { before?: number; after?: number; limit: number },
+    page: { before?: number; after?: number; limit: number; thread?: string },
   ): Promise<Omit<HistoryMessage, 'conversation'>[]>;
+  /** Reply counts of the threads these messages start (those with no replies are left out). */
+  threadSummaries(convId: ConvId, rootIds: string[]): Promise<Map<string, ThreadSummary>>;
+  /** Messages not removed whose text holds every word (or a word starting so), newest first. */
+  searchMessages(q: MessageSearch): Promise<SearchRow[]>;
+  /** Users whose username or display name starts with `prefix` (any case), by username. */
+  searchPeople(prefix: string, limit: number): Promise<PersonRow[]>;
   eventsAfter(convId: ConvId, seq: number, limit: number): Promise<StoredEvent[]>;
   lastSeq(convId: ConvId): Promise<number>;
   conversationExists(convId: ConvId): Promise<boolean>;
