@@ -257,7 +257,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     const onA = message(a, 'who is in for lunch?');
     await seen(onA);
     await onA.hover();
-    await onA.getByRole('button', { name: 'Add reaction' }).click();
+    await onA.getByRole('button', { name: 'React with an emoji' }).click();
     await a
       .getByRole('dialog', { name: 'Pick a reaction' })
       .getByRole('button', { name: 'React with thumbs up' })
@@ -267,7 +267,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     const thumbsOnB = onB.getByRole('button', { name: /^👍 1: Alice$/ });
     await seen(thumbsOnB);
     // Bob adds his own by keyboard: Tab to the actions, Enter, arrows, Enter.
-    await onB.getByRole('button', { name: 'Add reaction' }).focus();
+    await onB.getByRole('button', { name: 'React with an emoji' }).focus();
     await b.keyboard.press('Enter');
     await b.keyboard.press('ArrowRight'); // heart
     await b.keyboard.press('Enter');
@@ -282,6 +282,127 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await onA.getByRole('button', { name: /^👍 2/ }).click();
     await seen(onB.getByRole('button', { name: /^👍 1: you/ }));
     await seen(onA.getByRole('button', { name: /^👍 1: Bob$/, pressed: false }));
+  }, 60_000);
+
+  it('replies: a quote answers a message; a thread opens beside the chat with its own unread count', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await send(b, 'where do we meet?');
+    // The question itself, not the answer quoting it.
+    const question = message(a, 'where do we meet?').first();
+    await seen(question);
+    // A reply with a quote, by mouse.
+    await question.hover();
+    await question.getByRole('button', { name: 'Reply with a quote' }).click();
+    await seen(a.locator('.composer').getByRole('status').filter({ hasText: 'Replying to Bob' }));
+    await composer(a).fill('at the fountain');
+    await composer(a).press('Enter');
+    const answer = message(b, 'at the fountain');
+    await seen(answer);
+    await seen(answer.getByRole('button', { name: /^In reply to Bob ?: where do we meet\?/ }));
+    expect(await a.locator('.composer .replying').count()).toBe(0);
+
+    // A thread, by keyboard: the action, then the thread's own composer.
+    await question.getByRole('button', { name: 'Reply in thread' }).focus();
+    await a.keyboard.press('Enter');
+    const panelA = a.getByRole('complementary', { name: 'Thread' });
+    await seen(panelA);
+    const threadComposer = panelA.getByRole('textbox', { name: 'Reply in thread' });
+    await threadComposer.fill('I will bring the map');
+    await threadComposer.press('Enter');
+    await seen(panelA.getByRole('article').filter({ hasText: 'I will bring the map' }));
+    // Bob started the thread: his root shows the reply as new, and the reply is not in his list.
+    const chip = message(b, 'where do we meet?').getByRole('button', { name: /1 reply/ });
+    await seen(chip);
+    expect(await chip.textContent()).toContain('1 new');
+    expect(await message(b, 'I will bring the map').count()).toBe(0);
+    await chip.click();
+    const panelB = b.getByRole('complementary', { name: 'Thread' });
+    await seen(panelB.getByRole('article').filter({ hasText: 'I will bring the map' }));
+    await b.waitForFunction(
+      "!document.querySelector('.thread-chip')?.textContent?.includes('new')",
+      undefined,
+      { timeout: SEEN_MS },
+    );
+    // Bob answers in the thread; Alice sees it live in hers.
+    await panelB.getByRole('textbox', { name: 'Reply in thread' }).fill('perfect, see you at noon');
+    await panelB.getByRole('textbox', { name: 'Reply in thread' }).press('Enter');
+    await seen(panelA.getByRole('article').filter({ hasText: 'perfect, see you at noon' }));
+    await seen(message(a, 'where do we meet?').getByRole('button', { name: /2 replies/ }));
+    await b.screenshot({ path: screenshotPath('thread-panel') });
+    expect(await accessibilityProblems(b)).toEqual([]);
+    // Escape closes the panel; the member list is back.
+    await panelB.getByRole('textbox', { name: 'Reply in thread' }).press('Escape');
+    await panelB.waitFor({ state: 'detached' });
+    await seen(b.getByRole('complementary', { name: 'Members of team' }));
+    await panelA.getByRole('button', { name: 'Close the thread' }).click();
+    await panelA.waitFor({ state: 'detached' });
+  }, 60_000);
+
+  it('search: words found with marks, here and everywhere; a hit is shown in its place', async () => {
+    const a = alice.page;
+    await a.getByRole('button', { name: 'Search', exact: true }).click();
+    const dialog = a.getByRole('dialog', { name: 'Search messages' });
+    await dialog.getByRole('combobox', { name: 'Search for' }).fill('FOUNT');
+    const hit = dialog.getByRole('option').filter({ hasText: 'at the fountain' });
+    await seen(hit);
+    expect(await hit.locator('mark').textContent()).toBe('fountain');
+    await dialog.screenshot({ path: screenshotPath('search') });
+    expect(await accessibilityProblems(a)).toEqual([]);
+    await dialog.getByRole('combobox', { name: 'Search for' }).press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    await seen(
+      a
+        .getByRole('log')
+        .locator('article[aria-current="true"]')
+        .filter({ hasText: 'at the fountain' }),
+    );
+    // A reply in a thread opens its thread.
+    await a.getByRole('button', { name: 'Search', exact: true }).click();
+    await dialog.getByRole('combobox', { name: 'Search for' }).fill('map');
+    await dialog.getByRole('radio', { name: 'Everywhere' }).check();
+    const inThread = dialog.getByRole('option').filter({ hasText: 'in a thread' });
+    await seen(inThread);
+    await inThread.click();
+    const panel = a.getByRole('complementary', { name: 'Thread' });
+    await seen(
+      panel.locator('article[aria-current="true"]').filter({ hasText: 'I will bring the map' }),
+    );
+    await panel.getByRole('button', { name: 'Close the thread' }).click();
+    // Nothing found says so; a query of no words asks for one.
+    await a.getByRole('button', { name: 'Search', exact: true }).click();
+    await dialog.getByRole('combobox', { name: 'Search for' }).fill('zebra');
+    await seen(dialog.getByRole('status').filter({ hasText: 'Nothing found.' }));
+    await dialog.getByRole('combobox', { name: 'Search for' }).fill('?!');
+    await seen(dialog.getByRole('status').filter({ hasText: 'Type a word' }));
+    await a.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  }, 60_000);
+
+  it('Ctrl+K finds people on the server too, and starts a direct message with them', async () => {
+    const a = alice.page;
+    const carol = await server.post('/v1/users', {
+      username: 'carol',
+      password: PASSWORD,
+      displayName: 'Carol Jones',
+    });
+    expect(carol.status).toBe(201);
+    await a.keyboard.press('Control+K');
+    const switcher = a.getByRole('dialog', { name: 'Go to conversation or person' });
+    await seen(switcher);
+    await a.keyboard.type('jon');
+    const person = switcher.getByRole('option').filter({ hasText: 'Carol Jones' });
+    await seen(person);
+    await switcher.screenshot({ path: screenshotPath('switcher-people') });
+    await a.keyboard.press('Enter');
+    await seen(a.getByRole('heading', { name: 'Carol Jones' }));
+    await send(a, 'hi Carol, welcome');
+    await seen(message(a, 'hi Carol, welcome'));
+    // Back to the group for the tests that follow.
+    await a.keyboard.press('Control+K');
+    await a.keyboard.type('team');
+    await a.keyboard.press('Enter');
+    await seen(a.getByRole('heading', { name: '#team' }));
   }, 60_000);
 
   it('a direct message: the unread count and a notification while the window is elsewhere', async () => {
@@ -431,7 +552,10 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
       // the group was open already).
       const show = a.getByRole('button', { name: 'Show conversations' });
       if (await show.isVisible()) await show.click();
-      await a.getByRole('navigation', { name: 'Conversation list' }).getByText('team').click();
+      await a
+        .getByRole('navigation', { name: 'Conversation list' })
+        .getByRole('button', { name: '#team' })
+        .click();
       if (await list.isVisible())
         await a.getByRole('button', { name: 'Hide conversations' }).click();
       expect(await members.isVisible()).toBe(false);
@@ -439,7 +563,10 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
       // The composer has the width, and works.
       const box = await composer(a).boundingBox();
       expect(box!.width).toBeGreaterThan(300);
-      await b.getByRole('navigation', { name: 'Conversation list' }).getByText('team').click();
+      await b
+        .getByRole('navigation', { name: 'Conversation list' })
+        .getByRole('button', { name: '#team' })
+        .click();
       await composer(a).fill('from a narrow window');
       await composer(a).press('Enter');
       await seen(message(b, 'from a narrow window'));

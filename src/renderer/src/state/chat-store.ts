@@ -23,6 +23,7 @@ import type {
   VisibleStatus,
 } from '../../../shared/protocol';
 import {
+  countReply,
   EMPTY_MESSAGES,
   fromHistory,
   fromSend,
@@ -32,6 +33,21 @@ import {
   type ConversationMessages,
   type UiMessage,
 } from './messages';
+
+/** A thread as its panel shows it: the root and the replies loaded, oldest first. */
+export interface ThreadView {
+  conversation: string;
+  root?: UiMessage;
+  list: UiMessage[];
+  hasOlder: boolean;
+  loading: boolean;
+  error?: string;
+}
+
+/** Where a composer writes: a conversation, or a thread in it. */
+export function composerKey(conversation: string, thread?: string): string {
+  return thread ? `${conversation}|thread:${thread}` : conversation;
+}
 
 export interface ConversationItem {
   key: string;
@@ -87,6 +103,16 @@ export interface ChatState {
    * counter so that asking twice for the same message opens it again.
    */
   editing?: { key: string; nonce: number };
+  /** The message each composer (composerKey) answers with a quote, until sent or cancelled. */
+  replyingTo: ReadonlyMap<string, UiMessage>;
+  /** The thread open in the side panel. */
+  openThread?: { conversation: string; root: string };
+  /** Threads loaded, by root id. */
+  threads: ReadonlyMap<string, ThreadView>;
+  /** How far the user has read each thread (its newest reply's seq), by root id. */
+  threadRead: ReadonlyMap<string, number>;
+  /** A message to bring into view and mark (a search hit, a quote): a counter re-asks. */
+  highlight?: { conversation: string; messageId: string; nonce: number };
 }
 
 /** A failed call, with its stable code: components show `message`. */
@@ -105,6 +131,8 @@ const READ_EVERY_MS = 1_000;
 const HISTORY_PAGE = 50;
 /** Scrolling back asks for more at a time: fewer round trips while the wheel spins. */
 const OLDER_PAGE = 100;
+/** Jumping to an old message loads at most this many older pages (2,000 messages) to reach it. */
+const JUMP_PAGES = 20;
 
 type Listener = () => void;
 type Scheduler = (flush: () => void) => void;
@@ -112,9 +140,25 @@ type Scheduler = (flush: () => void) => void;
 /** What is shown of one account: empty at start and again when another account is shown. */
 function accountViews(): Pick<
   ChatState,
-  'conversations' | 'messages' | 'outbox' | 'typing' | 'presence' | 'members' | 'peerRead'
+  | 'conversations'
+  | 'messages'
+  | 'outbox'
+  | 'typing'
+  | 'presence'
+  | 'members'
+  | 'peerRead'
+  | 'replyingTo'
+  | 'threads'
+  | 'threadRead'
+  | 'openThread'
+  | 'highlight'
 > {
   return {
+    replyingTo: new Map(),
+    threads: new Map(),
+    threadRead: new Map(),
+    openThread: undefined,
+    highlight: undefined,
     conversations: new Map(),
     messages: new Map(),
     outbox: [],
@@ -288,7 +332,13 @@ export class ChatStore {
   useAccount(accountId: string): void {
     const account = this.state.accounts.find((a) => a.id === accountId);
     if (!account) return;
-    this.set({ accountId, status: account.status, ...accountViews(), active: undefined });
+    this.set({
+      accountId,
+      status: account.status,
+      ...accountViews(),
+      threadRead: loadThreadRead(accountId),
+      active: undefined,
+    });
     void this.refresh();
   }
 
@@ -397,7 +447,8 @@ export class ChatStore {
         ...current,
         list: mergeMessages(current.list, older),
         hasOlder: !page.endOfList,
-        prepended: current.prepended + older.length,
+        // The list shows no thread replies: only what it shows moves its first index.
+        prepended: current.prepended + older.filter((m) => !m.thread).length,
       });
     } catch (err) {
       this.set({ notice: describe(err) });
@@ -456,10 +507,20 @@ export class ChatStore {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  async post(conversation: string, text: string): Promise<void> {
+  /** Sends from a composer; `thread` posts into that thread. Answers its quoted message, if any. */
+  async post(conversation: string, text: string, thread?: string): Promise<void> {
     const accountId = this.state.accountId;
     if (!accountId) return;
-    const item = await this.call('chat:post', { accountId, to: recipientOf(conversation), text });
+    const key = composerKey(conversation, thread);
+    const quoted = this.state.replyingTo.get(key);
+    const item = await this.call('chat:post', {
+      accountId,
+      to: recipientOf(conversation),
+      text,
+      ...(quoted?.messageId ? { replyTo: quoted.messageId } : {}),
+      ...(thread ? { thread } : {}),
+    });
+    if (quoted) this.replyTo(key, undefined);
     // Shown at once as "sending"; the outbox:changed push says the same a moment later.
     if (!this.state.outbox.some((o) => o.clientMsgId === item.clientMsgId)) {
       this.set({ outbox: [...this.state.outbox, item] });
@@ -487,7 +548,7 @@ export class ChatStore {
     const list = this.state.messages.get(conversation)?.list ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const m = list[i]!;
-      if (m.from.user_id !== me?.user_id) continue;
+      if (m.from.user_id !== me?.user_id || m.thread) continue;
       if (m.removed || m.state !== 'sent' || !m.messageId) return false;
       this.set({ editing: { key: m.key, nonce: (this.state.editing?.nonce ?? 0) + 1 } });
       return true;
@@ -517,6 +578,147 @@ export class ChatStore {
     return this.attempt(() =>
       this.call('chat:remove', { accountId: this.state.accountId!, messageId }),
     );
+  }
+
+  /** Sets (or with undefined clears) the message a composer answers with a quote. */
+  replyTo(composer: string, message: UiMessage | undefined): void {
+    const replyingTo = new Map(this.state.replyingTo);
+    if (message) replyingTo.set(composer, message);
+    else replyingTo.delete(composer);
+    this.set({ replyingTo });
+  }
+
+  /** Opens a thread in the side panel and loads its replies (and its root). */
+  async openThread(conversation: string, root: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    this.set({ openThread: { conversation, root } });
+    const held = this.state.threads.get(root);
+    if (held && !held.error) return;
+    const rootHeld = this.state.messages.get(conversation)?.list.find((m) => m.messageId === root);
+    this.putThread(root, {
+      conversation,
+      ...(rootHeld ? { root: rootHeld } : {}),
+      list: [],
+      hasOlder: false,
+      loading: true,
+    });
+    try {
+      const page = await this.call('chat:history', {
+        accountId,
+        conversation,
+        thread: root,
+        limit: 100,
+      });
+      const current = this.state.threads.get(root);
+      this.putThread(root, {
+        conversation,
+        ...(page.root ? { root: fromHistory(page.root) } : {}),
+        list: mergeMessages(current?.list ?? [], page.messages.map(fromHistory)),
+        hasOlder: !page.endOfList,
+        loading: false,
+      });
+    } catch (err) {
+      const current = this.state.threads.get(root);
+      this.putThread(root, {
+        conversation,
+        list: current?.list ?? [],
+        hasOlder: false,
+        loading: false,
+        error: describe(err).message,
+      });
+    }
+  }
+
+  closeThread(): void {
+    this.set({ openThread: undefined });
+  }
+
+  /** Pages back in a thread from its oldest reply held. */
+  async loadOlderReplies(root: string): Promise<void> {
+    const accountId = this.state.accountId;
+    const held = this.state.threads.get(root);
+    const first = held?.list[0];
+    if (!accountId || !held || !held.hasOlder || !first) return;
+    try {
+      const page = await this.call('chat:history', {
+        accountId,
+        conversation: held.conversation,
+        thread: root,
+        before: first.seq,
+        limit: 100,
+      });
+      const current = this.state.threads.get(root) ?? held;
+      this.putThread(root, {
+        ...current,
+        list: mergeMessages(current.list, page.messages.map(fromHistory)),
+        hasOlder: !page.endOfList,
+      });
+    } catch (err) {
+      this.set({ notice: describe(err) });
+    }
+  }
+
+  /** The user has seen a thread up to `seq` (kept on this computer). */
+  markThreadRead(root: string, seq: number): void {
+    if ((this.state.threadRead.get(root) ?? 0) >= seq) return;
+    const threadRead = new Map(this.state.threadRead);
+    threadRead.set(root, seq);
+    this.set({ threadRead });
+    if (this.state.accountId) saveThreadRead(this.state.accountId, threadRead);
+  }
+
+  /** Full-text search of what the user can read: one conversation, or everywhere. */
+  search(query: string, conversation?: string, cursor?: string) {
+    return this.call('chat:search', {
+      accountId: this.state.accountId!,
+      query,
+      ...(conversation ? { conversation } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
+  }
+
+  /** Anyone on the server by name, to start a dm with. */
+  async people(query: string) {
+    return (await this.call('people:search', { accountId: this.state.accountId!, query })).list;
+  }
+
+  /**
+   * Shows a message in context: its conversation opened and scrolled to it (older pages loaded
+   * until it is there, at most JUMP_PAGES of them), or its thread opened when it is a reply.
+   */
+  async jumpTo(
+    conversation: string,
+    messageId: string,
+    seq: number,
+    thread?: string,
+  ): Promise<void> {
+    await this.open(conversation);
+    if (thread) {
+      await this.openThread(conversation, thread);
+    } else {
+      for (let page = 0; page < JUMP_PAGES; page++) {
+        const held = this.state.messages.get(conversation);
+        if (!held || held.list.some((m) => m.messageId === messageId)) break;
+        if (!held.hasOlder || (held.list[0]?.seq ?? 0) <= seq) break;
+        await this.loadOlder(conversation);
+      }
+      const found = this.state.messages
+        .get(conversation)
+        ?.list.some((m) => m.messageId === messageId);
+      if (!found) {
+        this.set({
+          notice: {
+            code: 'NOT_FOUND',
+            message: 'That message is too far back to show here, or was deleted.',
+          },
+        });
+        return;
+      }
+    }
+    this.set({
+      highlight: { conversation, messageId, nonce: (this.state.highlight?.nonce ?? 0) + 1 },
+    });
   }
 
   compose(conversation: string, state: 'typing' | 'paused'): void {
@@ -642,10 +844,12 @@ export class ChatStore {
         const d = frame.data;
         if (d.conversation.startsWith('dm:')) this.nameDm(d.conversation, d.from);
         this.clearTypist(d.conversation, d.from.user_id);
+        const m = fromSend(d);
+        if (m.thread) this.onThreadReply(d.conversation, m);
         if (this.state.messages.has(d.conversation)) {
           const batch = this.appends.get(d.conversation);
-          if (batch) batch.push(fromSend(d));
-          else this.appends.set(d.conversation, [fromSend(d)]);
+          if (batch) batch.push(m);
+          else this.appends.set(d.conversation, [m]);
           this.set({});
         }
         return;
@@ -667,6 +871,7 @@ export class ChatStore {
         this.applyAppends();
         const held = this.state.messages.get(d.conversation);
         if (held) this.putMessages(d.conversation, { ...held, list: reactMessage(held.list, d) });
+        this.patchThreads(d.messageId, (list) => reactMessage(list, d));
         return;
       }
       case 'message:compose': {
@@ -755,6 +960,39 @@ export class ChatStore {
     if (held) {
       this.putMessages(conversation, { ...held, list: patchMessage(held.list, messageId, patch) });
     }
+    this.patchThreads(messageId, (list) => patchMessage(list, messageId, patch));
+  }
+
+  /** Applies a change to a message in any loaded thread (as a reply or as the root). */
+  private patchThreads(messageId: string, change: (list: UiMessage[]) => UiMessage[]): void {
+    for (const [root, t] of this.state.threads) {
+      const list = change(t.list);
+      const rootList = t.root?.messageId === messageId ? change([t.root]) : undefined;
+      if (list === t.list && (!rootList || rootList[0] === t.root)) continue;
+      this.putThread(root, { ...t, list, ...(rootList ? { root: rootList[0] } : {}) });
+    }
+  }
+
+  /** A live reply: into its thread if loaded, and counted on its root wherever it is held. */
+  private onThreadReply(conversation: string, m: UiMessage): void {
+    const root = m.thread!;
+    const t = this.state.threads.get(root);
+    if (t) {
+      this.putThread(root, {
+        ...t,
+        list: mergeMessages(t.list, [m]),
+        ...(t.root ? { root: countReply([t.root], m)[0] } : {}),
+      });
+    }
+    this.applyAppends();
+    const held = this.state.messages.get(conversation);
+    if (held) this.putMessages(conversation, { ...held, list: countReply(held.list, m) });
+  }
+
+  private putThread(root: string, value: ThreadView): void {
+    const threads = new Map(this.state.threads);
+    threads.set(root, value);
+    this.set({ threads });
   }
 
   private applyAppends(): void {
@@ -824,6 +1062,33 @@ export class ChatStore {
       list.filter((t) => t.userId !== userId),
     );
     this.set({ typing });
+  }
+}
+
+function threadReadKey(accountId: string): string {
+  return `parley.threadRead.${accountId}`;
+}
+
+/** Thread read positions kept in this browser profile (the server keeps none for threads). */
+function loadThreadRead(accountId: string): Map<string, number> {
+  try {
+    const raw = JSON.parse(localStorage.getItem(threadReadKey(accountId)) ?? '{}') as unknown;
+    if (!raw || typeof raw !== 'object') return new Map();
+    return new Map(
+      Object.entries(raw).filter((e): e is [string, number] => typeof e[1] === 'number'),
+    );
+  } catch {
+    return new Map(); // unreadable: every thread starts unread again, nothing worse
+  }
+}
+
+/** The newest 2,000 threads' positions are kept: old threads fall out of the record. */
+function saveThreadRead(accountId: string, read: ReadonlyMap<string, number>): void {
+  const newest = [...read].sort((a, b) => b[1] - a[1]).slice(0, 2000);
+  try {
+    localStorage.setItem(threadReadKey(accountId), JSON.stringify(Object.fromEntries(newest)));
+  } catch {
+    // Storage full or denied: the positions last this session only.
   }
 }
 

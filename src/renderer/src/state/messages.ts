@@ -2,7 +2,15 @@
 // they are tested without a browser. Server messages are ordered by seq; messages still in the
 // outbox follow them, as "sending" or "failed", until the server's copy arrives.
 import type { OutboxItemView } from '../../../shared/ipc';
-import type { EventDataMap, HistoryMessage, Reaction, Recipient } from '../../../shared/protocol';
+import type {
+  EventDataMap,
+  HistoryMessage,
+  MessageBody,
+  Reaction,
+  Recipient,
+  ReplyQuote,
+  ThreadSummary,
+} from '../../../shared/protocol';
 
 export interface UiMessage {
   /** Sender and clientMsgId: the same while in the outbox and once stored (no re-mount). */
@@ -22,6 +30,27 @@ export interface UiMessage {
   /** Everyone's reactions, as of the event with seq `reactionsSeq` (none when absent). */
   reactions?: Reaction[];
   reactionsSeq?: number;
+  /** The message this one answers, as quoted when it was posted. */
+  reply?: ReplyQuote;
+  /** The root of the thread this message is in (shown in the thread panel, not the list). */
+  thread?: string;
+  /** A thread root's replies so far. */
+  replies?: ThreadSummary;
+}
+
+/** The server-written reply and thread fields of a body, checked (a body is any JSON). */
+export function answerOf(
+  body: MessageBody | null | undefined,
+): Pick<UiMessage, 'reply' | 'thread'> {
+  if (!body) return {};
+  const reply = body.reply as ReplyQuote | undefined;
+  const thread = body.thread;
+  return {
+    ...(reply && typeof reply.messageId === 'string' && typeof reply.text === 'string'
+      ? { reply }
+      : {}),
+    ...(typeof thread === 'string' ? { thread } : {}),
+  };
 }
 
 export interface ConversationMessages {
@@ -56,6 +85,8 @@ export function fromHistory(m: HistoryMessage): UiMessage {
     state: 'sent',
     ...(m.reactions?.length ? { reactions: m.reactions } : {}),
     reactionsSeq: m.lastSeq,
+    ...answerOf(m.body),
+    ...(m.replies ? { replies: m.replies } : {}),
   };
 }
 
@@ -71,7 +102,25 @@ export function fromSend(d: EventDataMap['message:send']): UiMessage {
     from: { user_id: d.from.user_id, displayName: d.from.displayName },
     text: d.body?.text ?? null,
     state: 'sent',
+    ...answerOf(d.body),
   };
+}
+
+/**
+ * Counts a live thread reply on its root, if held and not counted yet (a history page read after
+ * the reply already has it).
+ */
+export function countReply(list: readonly UiMessage[], reply: UiMessage): UiMessage[] {
+  const i = reply.thread ? list.findIndex((m) => m.messageId === reply.thread) : -1;
+  if (i < 0) return list as UiMessage[];
+  const root = list[i]!;
+  if (root.replies && root.replies.lastSeq >= reply.seq) return list as UiMessage[];
+  const next = list.slice();
+  next[i] = {
+    ...root,
+    replies: { count: (root.replies?.count ?? 0) + 1, lastSeq: reply.seq, lastTs: reply.ts },
+  };
+  return next;
 }
 
 /** Adds a page of stored messages (older, newer or overlapping) and keeps seq order, once each. */
@@ -149,6 +198,7 @@ export function pendingOf(
   return mine
     .filter((o) => !storedIds.has(o.clientMsgId))
     .map((o) => ({
+      ...(o.thread ? { thread: o.thread } : {}),
       key: `${me.user_id}:${o.clientMsgId}`,
       clientMsgId: o.clientMsgId,
       seq: 0,

@@ -10,6 +10,8 @@ import { MemberList } from '../presence/MemberList';
 import { PresenceDot } from '../presence/PresenceDot';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
+import { SearchDialog } from './SearchDialog';
+import { ThreadPanel } from './ThreadPanel';
 import { TypingIndicator } from './TypingIndicator';
 
 export function ChatView({
@@ -26,13 +28,19 @@ export function ChatView({
   const muted = useStore((s) => s.settings?.muted.includes(conversation) ?? false);
   const accountId = useStore((s) => s.accountId);
   const [inviting, setInviting] = useState(false);
+  const [searching, setSearching] = useState(false);
+  const thread = useStore((s) =>
+    s.openThread?.conversation === conversation ? s.openThread.root : undefined,
+  );
   // Narrow windows: the member list is a panel over the chat, shown on demand.
   const [membersShown, setMembersShown] = useState(false);
   if (!item) return null;
   const group = item.kind === 'group' ? item.name : null;
   const title = group ? `#${group}` : item.name;
   return (
-    <div className={`chat-and-members ${membersShown ? 'members-shown' : ''}`}>
+    <div
+      className={`chat-and-members ${membersShown ? 'members-shown' : ''} ${thread ? 'thread-open' : ''}`}
+    >
       <section className="chat" aria-label={`Conversation ${title}`}>
         <header className="chat-header">
           <button
@@ -50,6 +58,14 @@ export function ChatView({
           <div className="chat-actions">
             {!group && item.peerId && <CallButtons userId={item.peerId} name={item.name} />}
             {group && <GroupCallButtons group={group} />}
+            <button
+              type="button"
+              className="secondary"
+              aria-haspopup="dialog"
+              onClick={() => setSearching(true)}
+            >
+              Search
+            </button>
             <button
               type="button"
               className="secondary"
@@ -98,10 +114,21 @@ export function ChatView({
           label={title}
         />
       </section>
-      {group && (
-        <MemberList
-          group={group}
-          {...(membersShown ? { onClose: () => setMembersShown(false) } : {})}
+      {thread ? (
+        <ThreadPanel key={thread} conversation={conversation} root={thread} />
+      ) : (
+        group && (
+          <MemberList
+            group={group}
+            {...(membersShown ? { onClose: () => setMembersShown(false) } : {})}
+          />
+        )
+      )}
+      {searching && (
+        <SearchDialog
+          conversation={conversation}
+          title={title}
+          onClose={() => setSearching(false)}
         />
       )}
       {group && inviting && <InviteDialog group={group} onClose={() => setInviting(false)} />}

@@ -1,7 +1,7 @@
 // Enter sends, Shift+Enter adds a line; the draft of each conversation is kept (across restarts
 // too); typing is announced at most every few seconds and "paused" after a quiet spell.
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { describe } from '../../state/chat-store';
+import { composerKey, describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 
 const TYPING_EVERY_MS = 3_000;
@@ -13,12 +13,21 @@ function draftKey(accountId: string, conversation: string): string {
   return `parley.draft.${accountId}.${conversation}`;
 }
 
-export function Composer({ conversation, label }: { conversation: string; label: string }) {
+export function Composer({
+  conversation,
+  label,
+  thread,
+}: {
+  conversation: string;
+  label: string;
+  /** Writes into this thread (the thread panel's composer). */
+  thread?: string;
+}) {
   const store = useChatStore();
   const accountId = useStore((s) => s.accountId) ?? '';
-  const [text, setText] = useState(
-    () => localStorage.getItem(draftKey(accountId, conversation)) ?? '',
-  );
+  const key = composerKey(conversation, thread);
+  const quoted = useStore((s) => s.replyingTo.get(key));
+  const [text, setText] = useState(() => localStorage.getItem(draftKey(accountId, key)) ?? '');
   const [error, setError] = useState<string | null>(null);
   const lastTyping = useRef(0);
   const pauseTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -32,8 +41,8 @@ export function Composer({ conversation, label }: { conversation: string; label:
   function keep(next: string) {
     setText(next);
     setError(null);
-    if (next) localStorage.setItem(draftKey(accountId, conversation), next);
-    else localStorage.removeItem(draftKey(accountId, conversation));
+    if (next) localStorage.setItem(draftKey(accountId, key), next);
+    else localStorage.removeItem(draftKey(accountId, key));
     const now = Date.now();
     if (next && now - lastTyping.current > TYPING_EVERY_MS) {
       lastTyping.current = now;
@@ -62,7 +71,7 @@ export function Composer({ conversation, label }: { conversation: string; label:
     keep('');
     clearTimeout(pauseTimer.current);
     try {
-      await store.post(conversation, body);
+      await store.post(conversation, body, thread);
     } catch (err) {
       // The outbox refused it (nothing was queued): give the text back.
       keep(body);
@@ -74,7 +83,10 @@ export function Composer({ conversation, label }: { conversation: string; label:
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void send();
-    } else if (e.key === 'ArrowUp' && !text && !e.altKey && !e.ctrlKey && !e.metaKey) {
+    } else if (e.key === 'Escape' && quoted) {
+      e.preventDefault();
+      store.replyTo(key, undefined);
+    } else if (e.key === 'ArrowUp' && !thread && !text && !e.altKey && !e.ctrlKey && !e.metaKey) {
       // Up in an empty composer edits your last message.
       if (store.editLast(conversation)) e.preventDefault();
     }
@@ -82,10 +94,28 @@ export function Composer({ conversation, label }: { conversation: string; label:
 
   return (
     <form className="composer" onSubmit={(e) => void send(e)}>
+      {quoted && (
+        <div className="replying" role="status">
+          <span className="quote-author">Replying to {quoted.from.displayName}</span>
+          <span className="quote-text">{quoted.text ?? ''}</span>
+          <button
+            type="button"
+            className="secondary"
+            aria-label="Cancel the reply"
+            title="Cancel the reply (Escape)"
+            onClick={() => {
+              store.replyTo(key, undefined);
+              input.current?.focus();
+            }}
+          >
+            ✕
+          </button>
+        </div>
+      )}
       <textarea
         ref={input}
-        aria-label="Message"
-        placeholder={`Message ${label}`}
+        aria-label={thread ? 'Reply in thread' : 'Message'}
+        placeholder={thread ? 'Reply in thread…' : `Message ${label}`}
         rows={Math.min(8, text.split('\n').length)}
         value={text}
         onChange={(e) => keep(e.target.value)}

@@ -24,7 +24,15 @@ const LIST_PARTS = {
 
 export function MessageList({ conversation }: { conversation: string }) {
   const store = useChatStore();
-  const held = useStore((s) => s.messages.get(conversation) ?? EMPTY_MESSAGES);
+  const stored = useStore((s) => s.messages.get(conversation) ?? EMPTY_MESSAGES);
+  // Thread replies are shown in their thread's panel, not here.
+  const held = useMemo(
+    () =>
+      stored.list.some((m) => m.thread)
+        ? { ...stored, list: stored.list.filter((m) => !m.thread) }
+        : stored,
+    [stored],
+  );
   const outbox = useStore((s) => s.outbox);
   const peerRead = useStore((s) => s.peerRead.get(conversation) ?? 0);
   const platform = useStore((s) => s.info?.platform);
@@ -38,10 +46,10 @@ export function MessageList({ conversation }: { conversation: string }) {
     () => (me ? pendingOf(outbox, conversation, held.list, me) : NO_PENDING),
     [outbox, conversation, held.list, me?.user_id], // eslint-disable-line react-hooks/exhaustive-deps
   );
-  const items = useMemo(
-    () => (pending.length ? [...held.list, ...pending] : held.list),
-    [held.list, pending],
-  );
+  const items = useMemo(() => {
+    const main = pending.filter((m) => !m.thread);
+    return main.length ? [...held.list, ...main] : held.list;
+  }, [held.list, pending]);
   const lastSeenMine = useMemo(() => {
     if (!conversation.startsWith('dm:') || peerRead === 0) return -1;
     for (let i = held.list.length - 1; i >= 0; i--) {
@@ -141,6 +149,28 @@ export function MessageList({ conversation }: { conversation: string }) {
     if (index >= 0)
       list.current?.scrollIntoView({ index: firstItemIndex + index, behavior: 'auto' });
   }, [editKey]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // A message asked for (a search hit, a quote): brought into view, then focused for the keyboard.
+  const highlight = useStore((s) =>
+    s.highlight?.conversation === conversation ? s.highlight : undefined,
+  );
+  useEffect(() => {
+    if (!highlight) return;
+    const index = items.findIndex((m) => m.messageId === highlight.messageId);
+    if (index < 0) return;
+    follow.current = false;
+    list.current?.scrollToIndex({
+      index: firstItemIndex + index,
+      align: 'center',
+      behavior: 'auto',
+    });
+    const focus = setTimeout(() => {
+      frame.current
+        ?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(highlight.messageId)}"]`)
+        ?.focus();
+    }, 100);
+    return () => clearTimeout(focus);
+  }, [highlight?.nonce, start !== null]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // While following, the newest message stays pinned when anything changes the geometry: rows
   // measured taller than guessed, the window resized, the composer growing. Virtuoso follows new
@@ -248,6 +278,7 @@ export function MessageList({ conversation }: { conversation: string }) {
                 showAuthor={showAuthor}
                 seen={m.seq === lastSeenMine}
                 openLink={openLink}
+                conversation={conversation}
               />
             </div>
           );

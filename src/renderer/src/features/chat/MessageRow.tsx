@@ -1,6 +1,8 @@
-// One message: author and time when the speaker changes, the text, its state (sending, failed
-// with retry), its reactions, a reaction picker, and edit and delete for your own.
+// One message: author and time when the speaker changes, the quote it answers, the text, its
+// state (sending, failed with retry), its reactions and thread replies, and its actions: react,
+// reply with a quote, reply in a thread, and edit and delete for your own.
 import { memo, useEffect, useState, type KeyboardEvent } from 'react';
+import { composerKey, type ChatState } from '../../state/chat-store';
 import type { UiMessage } from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
 import { MessageText, type LinkOpener } from './MessageText';
@@ -13,20 +15,50 @@ function time(ts: number): string {
   return TIME.format(ts);
 }
 
+/**
+ * Replies in a thread the user has not seen: counted among those loaded, or 1 when only the
+ * root's summary says there are newer ones. A thread never opened counts for its author only.
+ */
+export function newReplies(
+  s: ChatState,
+  conversation: string,
+  root: UiMessage,
+  me?: string,
+): number {
+  if (!root.messageId || !root.replies) return 0;
+  const read = s.threadRead.get(root.messageId) ?? (root.from.user_id === me ? 0 : undefined);
+  if (read === undefined || root.replies.lastSeq <= read) return 0;
+  const held = s.threads.get(root.messageId)?.list ?? s.messages.get(conversation)?.list ?? [];
+  let n = 0;
+  for (const m of held) {
+    if (m.thread === root.messageId && m.seq > read && m.from.user_id !== me && !m.removed) n++;
+  }
+  return Math.max(n, 1);
+}
+
 export const MessageRow = memo(function MessageRow({
   m,
   mine,
   showAuthor,
   seen,
   openLink,
+  conversation,
+  inThread,
 }: {
   m: UiMessage;
   mine: boolean;
   showAuthor: boolean;
   seen: boolean;
   openLink: LinkOpener;
+  conversation: string;
+  /** The root of the thread panel this row is in (then it has no thread action of its own). */
+  inThread?: string;
 }) {
   const store = useChatStore();
+  const highlighted = useStore(
+    (s) => s.highlight !== undefined && s.highlight.messageId === m.messageId,
+  );
+  const unreadReplies = useStore((s) => newReplies(s, conversation, m, store.me?.user_id));
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState('');
   const [picking, setPicking] = useState(false);
@@ -56,7 +88,8 @@ export const MessageRow = memo(function MessageRow({
   /** Back to the composer, where the user was typing (or pressed Up). */
   function stopEditing() {
     setEditing(false);
-    document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
+    const where = inThread ? '.thread-panel' : '.chat';
+    document.querySelector<HTMLTextAreaElement>(`${where} .composer textarea`)?.focus();
   }
   function saveEdit() {
     const text = draft.trim();
@@ -75,15 +108,33 @@ export const MessageRow = memo(function MessageRow({
 
   return (
     <article
-      className={`message ${mine ? 'mine' : ''} ${m.state !== 'sent' ? `state-${m.state}` : ''} ${showAuthor ? 'with-author' : ''}`}
+      className={`message ${mine ? 'mine' : ''} ${m.state !== 'sent' ? `state-${m.state}` : ''} ${showAuthor ? 'with-author' : ''} ${highlighted ? 'highlighted' : ''}`}
       aria-label={`${m.from.displayName} at ${time(m.ts)}`}
+      aria-current={highlighted ? 'true' : undefined}
+      tabIndex={highlighted ? -1 : undefined}
       data-seq={m.seq || undefined}
+      data-message-id={m.messageId}
     >
       {showAuthor && (
         <header>
           <strong className="author">{m.from.displayName}</strong>{' '}
           <time dateTime={new Date(m.ts).toISOString()}>{time(m.ts)}</time>
         </header>
+      )}
+      {m.reply && !m.removed && (
+        <button
+          type="button"
+          className="quote"
+          title="Show the message replied to"
+          onClick={() =>
+            void store.jumpTo(conversation, m.reply!.messageId, 0, inThread ?? undefined)
+          }
+        >
+          <span className="visually-hidden">In reply to </span>
+          <span className="quote-author">{m.reply.from.displayName}</span>
+          <span className="visually-hidden">: </span>
+          <span className="quote-text">{m.reply.text}</span>
+        </button>
       )}
       {m.removed ? (
         <p className="removed">This message was deleted.</p>
@@ -132,17 +183,47 @@ export const MessageRow = memo(function MessageRow({
           onToggle={(emoji, on) => void store.react(m.messageId!, emoji, on)}
         />
       )}
+      {m.replies && m.replies.count > 0 && !inThread && m.messageId && (
+        <button
+          type="button"
+          className="thread-chip"
+          onClick={() => void store.openThread(conversation, m.messageId!)}
+        >
+          {m.replies.count} {m.replies.count === 1 ? 'reply' : 'replies'}
+          {unreadReplies > 0 && <span className="thread-new"> · {unreadReplies} new</span>}
+        </button>
+      )}
       {seen && <p className="hint seen">Seen</p>}
       {m.state === 'sent' && !m.removed && !editing && m.messageId && (
         <div className={`message-actions ${picking ? 'open' : ''}`}>
           <button
             type="button"
-            aria-label="Add reaction"
+            aria-label="React with an emoji"
             aria-expanded={picking}
             onClick={() => setPicking((p) => !p)}
           >
             React
           </button>
+          <button
+            type="button"
+            aria-label="Reply with a quote"
+            onClick={() => {
+              store.replyTo(composerKey(conversation, inThread), m);
+              const where = inThread ? '.thread-panel' : '.chat';
+              document.querySelector<HTMLTextAreaElement>(`${where} .composer textarea`)?.focus();
+            }}
+          >
+            Reply
+          </button>
+          {!inThread && !m.thread && (
+            <button
+              type="button"
+              aria-label="Reply in thread"
+              onClick={() => void store.openThread(conversation, m.messageId!)}
+            >
+              Thread
+            </button>
+          )}
           {mine && (
             <>
               <button type="button" aria-label="Edit message" onClick={startEdit}>

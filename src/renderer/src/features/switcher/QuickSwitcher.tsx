@@ -1,5 +1,8 @@
-// Ctrl/Cmd+K: type part of a name, arrows to choose, Enter to open.
-import { useState, type KeyboardEvent } from 'react';
+// Ctrl/Cmd+K: type part of a name, arrows to choose, Enter to open. Conversations held come first,
+// then people on the server found by name: choosing one starts (or opens) a direct message.
+import { useEffect, useState, type KeyboardEvent } from 'react';
+import type { PersonSummary } from '../../../../shared/protocol';
+import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
 import { sidebarOrder } from '../sidebar/Sidebar';
@@ -17,33 +20,68 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
         Number(!a.name.toLowerCase().startsWith(q)) - Number(!b.name.toLowerCase().startsWith(q)),
     )
     .slice(0, 20);
-  const chosen = Math.min(index, Math.max(0, matches.length - 1));
+  // People: asked of the server once typing pauses; those with a dm already shown are left out.
+  const [people, setPeople] = useState<PersonSummary[]>([]);
+  const [peopleProblem, setPeopleProblem] = useState<string | null>(null);
+  useEffect(() => {
+    const text = query.trim();
+    if (!text) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      store
+        .people(text)
+        .then((list) => {
+          if (!live) return;
+          setPeople(list);
+          setPeopleProblem(null);
+        })
+        .catch((err: unknown) => live && setPeopleProblem(describe(err).message));
+    }, 200);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [query, store]);
+  const myId = store.me?.user_id;
+  const shownPeople = q
+    ? people.filter(
+        (p) =>
+          p.user_id !== myId && !matches.some((c) => c.kind === 'dm' && c.peerId === p.user_id),
+      )
+    : [];
+  const options: ({ kind: 'conversation'; key: string } | { kind: 'person'; p: PersonSummary })[] =
+    [
+      ...matches.map((c) => ({ kind: 'conversation' as const, key: c.key })),
+      ...shownPeople.map((p) => ({ kind: 'person' as const, p })),
+    ];
+  const chosen = Math.min(index, Math.max(0, options.length - 1));
 
-  function go(key: string | undefined) {
-    if (!key) return;
-    void store.open(key);
+  function go(option: (typeof options)[number] | undefined) {
+    if (!option) return;
+    if (option.kind === 'conversation') void store.open(option.key);
+    else void store.openDirect(option.p.user_id, option.p.displayName);
     onClose();
   }
   function onKey(e: KeyboardEvent) {
     if (e.key === 'ArrowDown') {
       e.preventDefault();
-      setIndex(Math.min(chosen + 1, matches.length - 1));
+      setIndex(Math.min(chosen + 1, options.length - 1));
     } else if (e.key === 'ArrowUp') {
       e.preventDefault();
       setIndex(Math.max(chosen - 1, 0));
     } else if (e.key === 'Enter') {
       e.preventDefault();
-      go(matches[chosen]?.key);
+      go(options[chosen]);
     }
   }
   return (
-    <Dialog title="Go to conversation" onClose={onClose} className="switcher">
+    <Dialog title="Go to conversation or person" onClose={onClose} className="switcher">
       <input
         role="combobox"
-        aria-label="Conversation name"
+        aria-label="Conversation or person"
         aria-expanded="true"
         aria-controls="switcher-list"
-        aria-activedescendant={matches[chosen] ? `switch-${chosen}` : undefined}
+        aria-activedescendant={options[chosen] ? `switch-${chosen}` : undefined}
         value={query}
         data-autofocus
         onChange={(e) => {
@@ -59,7 +97,7 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
             id={`switch-${i}`}
             role="option"
             aria-selected={i === chosen}
-            onClick={() => go(c.key)}
+            onClick={() => go(options[i])}
             className={i === chosen ? 'chosen' : ''}
           >
             {c.kind === 'group' ? '#' : ''}
@@ -67,8 +105,35 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
             {c.unread > 0 && <span className="unread">{c.unread}</span>}
           </li>
         ))}
-        {matches.length === 0 && <li className="hint">No conversation matches.</li>}
+        {shownPeople.length > 0 && (
+          <li role="presentation" className="switcher-section hint">
+            People
+          </li>
+        )}
+        {shownPeople.map((p, j) => {
+          const i = matches.length + j;
+          return (
+            <li
+              key={p.user_id}
+              id={`switch-${i}`}
+              role="option"
+              aria-selected={i === chosen}
+              onClick={() => go(options[i])}
+              className={i === chosen ? 'chosen' : ''}
+            >
+              {p.displayName} <span className="hint">@{p.username} · message</span>
+            </li>
+          );
+        })}
+        {options.length === 0 && (
+          <li className="hint">{q ? 'No conversation or person matches.' : 'Type a name.'}</li>
+        )}
       </ul>
+      {peopleProblem && (
+        <p role="alert" className="form-error">
+          Could not look for people: {peopleProblem}
+        </p>
+      )}
     </Dialog>
   );
 }

@@ -1,0 +1,175 @@
+// Search messages: in this conversation or everywhere the user can read, newest first, the
+// matching words marked; choosing a hit shows it in its conversation (or its thread).
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { SearchHit } from '../../../../shared/protocol';
+import { describe } from '../../state/chat-store';
+import { useChatStore, useStore } from '../../state/use-store';
+import { Dialog } from '../../ui/Dialog';
+import { highlight, queryWords } from '../search/highlight';
+
+const TYPING_PAUSE_MS = 250;
+const DAY = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+export function SearchDialog({
+  conversation,
+  title,
+  onClose,
+}: {
+  conversation: string;
+  /** The conversation's name as its header shows it. */
+  title: string;
+  onClose: () => void;
+}) {
+  const store = useChatStore();
+  const conversations = useStore((s) => s.conversations);
+  const [query, setQuery] = useState('');
+  const [everywhere, setEverywhere] = useState(false);
+  const [hits, setHits] = useState<SearchHit[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>();
+  const [state, setState] = useState<'idle' | 'searching' | 'done'>('idle');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [chosen, setChosen] = useState(0);
+  const asked = useRef(0);
+
+  const scope = everywhere ? undefined : conversation;
+  const hasWords = queryWords(query).length > 0;
+  useEffect(() => {
+    if (!hasWords) return;
+    const ask = ++asked.current;
+    const timer = setTimeout(() => {
+      setState('searching');
+      store
+        .search(query, scope)
+        .then((r) => {
+          if (ask !== asked.current) return; // a later query is on its way
+          setHits(r.results);
+          setCursor(r.endOfList ? undefined : r.cursor);
+          setProblem(null);
+          setChosen(0);
+          setState('done');
+        })
+        .catch((err: unknown) => {
+          if (ask !== asked.current) return;
+          setProblem(describe(err).message);
+          setState('done');
+        });
+    }, TYPING_PAUSE_MS);
+    return () => clearTimeout(timer);
+  }, [query, scope, hasWords, store]);
+
+  function more() {
+    if (!cursor) return;
+    const ask = asked.current;
+    void store
+      .search(query, scope, cursor)
+      .then((r) => {
+        if (ask !== asked.current) return;
+        setHits((h) => [...h, ...r.results]);
+        setCursor(r.endOfList ? undefined : r.cursor);
+      })
+      .catch((err: unknown) => setProblem(describe(err).message));
+  }
+
+  function go(hit: SearchHit | undefined) {
+    if (!hit) return;
+    onClose();
+    const thread = typeof hit.body?.thread === 'string' ? hit.body.thread : undefined;
+    void store.jumpTo(hit.conversation, hit.messageId, hit.seq, thread);
+  }
+
+  function onKey(e: KeyboardEvent) {
+    if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      setChosen((i) => Math.min(i + 1, hits.length - 1));
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      setChosen((i) => Math.max(i - 1, 0));
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      go(hits[chosen]);
+    }
+  }
+
+  const shown = hasWords ? hits : [];
+  const nameOf = (key: string) => {
+    const c = conversations.get(key);
+    if (!c) return key.startsWith('group:') ? `#${key.slice(6)}` : 'Direct message';
+    return c.kind === 'group' ? `#${c.name}` : c.name;
+  };
+  return (
+    <Dialog title="Search messages" onClose={onClose} className="search-dialog">
+      <input
+        role="combobox"
+        aria-label="Search for"
+        aria-expanded="true"
+        aria-controls="search-results"
+        aria-activedescendant={shown[chosen] ? `hit-${chosen}` : undefined}
+        placeholder="Words to find"
+        value={query}
+        data-autofocus
+        onChange={(e) => setQuery(e.target.value)}
+        onKeyDown={onKey}
+      />
+      <fieldset className="search-scope">
+        <legend className="visually-hidden">Where to search</legend>
+        <label>
+          <input type="radio" checked={!everywhere} onChange={() => setEverywhere(false)} /> In{' '}
+          {title}
+        </label>
+        <label>
+          <input type="radio" checked={everywhere} onChange={() => setEverywhere(true)} />{' '}
+          Everywhere
+        </label>
+      </fieldset>
+      {problem && (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      )}
+      <p className="hint" role="status">
+        {!hasWords
+          ? 'Type a word: messages holding every word (or words starting so) are found.'
+          : state === 'searching'
+            ? 'Searching…'
+            : state === 'done' && !problem
+              ? shown.length === 0
+                ? 'Nothing found.'
+                : `${shown.length}${cursor ? '+' : ''} found, newest first.`
+              : ''}
+      </p>
+      <ul id="search-results" role="listbox" aria-label="Messages found">
+        {shown.map((hit, i) => (
+          <li
+            key={hit.messageId}
+            id={`hit-${i}`}
+            role="option"
+            aria-selected={i === chosen}
+            className={`search-hit ${i === chosen ? 'chosen' : ''}`}
+            onClick={() => go(hit)}
+          >
+            <div className="hint">
+              {everywhere && <span className="hit-where">{nameOf(hit.conversation)} · </span>}
+              <strong>{hit.from.displayName}</strong> · {DAY.format(hit.ts)}
+              {typeof hit.body?.thread === 'string' && ' · in a thread'}
+            </div>
+            <div className="hit-text">
+              {highlight(hit.body?.text ?? '', query).map((p, j) =>
+                p.hit ? <mark key={j}>{p.text}</mark> : <span key={j}>{p.text}</span>,
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+      {cursor && hasWords && (
+        <button type="button" className="secondary" onClick={more}>
+          Show more
+        </button>
+      )}
+    </Dialog>
+  );
+}
