@@ -636,12 +636,19 @@ export class Hub {
       const status = visible(user.status);
       const text = user.statusText ?? undefined;
       if (!cids || status === 'offline') {
-        list.push({ user_id: userId, cid: null, displayName: user.displayName, status: 'offline' });
+        list.push({
+          user_id: userId,
+          username: user.username,
+          cid: null,
+          displayName: user.displayName,
+          status: 'offline',
+        });
         continue;
       }
       for (const cid of cids) {
         list.push({
           user_id: userId,
+          username: user.username,
           cid,
           displayName: user.displayName,
           status,
@@ -1160,7 +1167,7 @@ export class Hub {
 
   private async conversations(conn: HubConnection): Promise<RequestResultMap['conversations']> {
     const { userId } = conn.user;
-    const rows = await this.store.conversationsOf(userId);
+    const rows = await this.store.conversationsOf(userId, conn.user.username);
     const partners = rows.flatMap((c) => {
       const pair = dmMembers(c.convId);
       return pair ? [pair[0] === userId ? pair[1] : pair[0]] : [];
@@ -1180,6 +1187,7 @@ export class Hub {
             lastTs: c.lastTs,
             readSeq: c.readSeq,
             unread: c.unread,
+            mentions: c.mentions,
             ...(peer ? { peer } : {}),
           };
         }),

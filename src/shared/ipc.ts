@@ -110,6 +110,8 @@ export const invokeArgs = {
       text: messageText,
       replyTo: messageId.optional(),
       thread: messageId.optional(),
+      /** A call record (a missed call) rather than words: `text` is what other clients show. */
+      call: z.object({ missed: z.boolean(), video: z.boolean() }).strict().optional(),
     })
     .strict(),
   'chat:retry': z.object({ accountId, clientMsgId: z.string().min(1).max(64) }).strict(),
@@ -267,6 +269,8 @@ export interface IpcEvents {
     lastSeq: number;
     readSeq: number;
     unread: number;
+    /** Of the unread, those that mention the user (@username). */
+    mentions: number;
     lastTs: number;
   };
   /** The user clicked a notification: open that conversation. */

@@ -258,6 +258,8 @@ export interface GroupSummary {
 
 export interface GroupUser {
   user_id: string;
+  /** What an @mention names (extension; an older server leaves it out). */
+  username?: string;
   /** null for a member with no visible connection. */
   cid: string | null;
   displayName: string;
@@ -270,8 +272,10 @@ export interface ConversationSummary {
   lastSeq: number;
   lastTs: number;
   readSeq: number;
-  /** Messages from others after readSeq that are not removed. */
+  /** Messages from others after readSeq that are not removed (nor thread replies). */
   unread: number;
+  /** Of those, the ones that mention the user as @username (extension; at most 100). */
+  mentions?: number;
   /** dm only: the other party, so a client can name the conversation and show their status. */
   peer?: { user_id: string; displayName: string; status: VisibleStatus; text?: string };
 }

@@ -152,6 +152,16 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     expect(await framesShown(b, 'Ann video')).toBeGreaterThan(b1);
     await seen(a.getByRole('timer'));
 
+    // Ann turns her camera off: Ben sees her name, not a frozen or black picture; then on again.
+    await a.getByRole('button', { name: 'Camera off' }).click();
+    await seen(b.locator('.call-name-tile').filter({ hasText: 'Ann (camera off)' }));
+    await seen(a.getByRole('img', { name: 'Your camera is off' }));
+    expect(await b.locator('video[aria-label="Ann video"]').isVisible()).toBe(false);
+    await b.screenshot({ path: screenshotPath('call-camera-off') });
+    await a.getByRole('button', { name: 'Camera on' }).click();
+    await b.locator('.call-name-tile').waitFor({ state: 'detached', timeout: SEEN_MS });
+    await seen(b.locator('video[aria-label="Ann video"]'));
+
     // Muting: the audio packets sent stop growing (nothing is sent, not even silence).
     await a.getByRole('button', { name: 'Stats' }).click();
     await expect
@@ -229,9 +239,17 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
   it('a screen shared in an audio call reaches the other side (the call renegotiates)', async () => {
     const a = d.ann.page;
     const b = d.ben.page;
+    await openDm(d.ben, 'Ann'); // a conversation open: its composer must stay uncovered
     await callAndAccept(a, b);
     await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
     expect(await framesShown(b, 'Ann video')).toBeLessThanOrEqual(0);
+    // An audio call shows who is in it, not a black box (its sound plays all the same).
+    await seen(b.locator('.call-name-tile').filter({ hasText: 'Ann' }));
+    expect(await b.locator('video[aria-label="Ann video"]').isVisible()).toBe(false);
+    const panel = (await b.getByRole('region', { name: 'Call' }).boundingBox())!;
+    const composerBox = (await b.locator('.chat .composer').boundingBox())!;
+    expect(panel.y + panel.height).toBeLessThanOrEqual(composerBox.y);
+    await b.screenshot({ path: screenshotPath('call-audio') });
     await a.getByRole('button', { name: 'Share screen' }).click();
     await seen(a.getByRole('button', { name: 'Stop sharing' }));
     await expect.poll(() => framesShown(b, 'Ann video'), { timeout: SEEN_MS }).toBeGreaterThan(5);
@@ -475,6 +493,18 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await seen(callStatus(c).filter({ hasText: 'You missed a call from Ann.' }), 5_000);
     expect(waited).toBeGreaterThanOrEqual(29_000);
     expect(await c.getByRole('alertdialog', { name: 'Incoming call' }).count()).toBe(0);
+    // The missed call stays in their dm, on both sides; Cat can call back from it.
+    await seen(a.getByRole('log').getByText('Your call was not answered.'));
+    await openDm(d.cat, 'Ann');
+    const record = c
+      .getByRole('log')
+      .locator('.call-record')
+      .filter({ hasText: 'Missed call from Ann.' });
+    await seen(record);
+    await c.screenshot({ path: screenshotPath('call-missed') });
+    await record.getByRole('button', { name: 'Call back' }).click();
+    await seen(callStatus(c).filter({ hasText: 'Calling Ann…' }));
+    await c.getByRole('button', { name: 'Cancel' }).click();
   }, 60_000);
 
   it.skipIf(!HAVE_TURN)(

@@ -433,6 +433,64 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await a.screenshot({ path: screenshotPath('chat-dm') });
   }, 60_000);
 
+  it('mentions: @ offers the members, marks the mention, counts it apart and breaks a mute', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    // Bob mutes #team and reads his dm with Alice.
+    await b
+      .getByRole('navigation', { name: 'Conversation list' })
+      .getByRole('button', { name: '#team' })
+      .click();
+    await b.getByRole('button', { name: 'Mute' }).click();
+    await seen(b.getByRole('button', { name: 'Unmute' }));
+    await b.getByRole('button', { name: 'Alice', exact: true }).click();
+    await seen(b.getByRole('heading', { name: 'Alice' }));
+    const before = await b.evaluate(
+      () => (globalThis as unknown as { shown: unknown[] }).shown.length,
+    );
+
+    await a.keyboard.press('Control+K');
+    await a.keyboard.type('team');
+    await a.keyboard.press('Enter');
+    await seen(a.getByRole('heading', { name: '#team' }));
+    await send(a, 'a plain note nobody is named in');
+    // Typing @bo offers Bob; Enter completes it (and does not send).
+    await composer(a).fill('');
+    await composer(a).pressSequentially('@bo');
+    const offer = a.getByRole('listbox', { name: 'Members to mention' });
+    await seen(offer.getByRole('option', { name: /Bob/ }));
+    await a.screenshot({ path: screenshotPath('mention-autocomplete') });
+    await composer(a).press('Enter');
+    expect(await composer(a).inputValue()).toBe('@bob ');
+    await composer(a).pressSequentially('can you check the map?');
+    await composer(a).press('Enter');
+
+    // Bob: #team has 2 unread, 1 of them a mention; the mention notified him though muted.
+    const row = b.getByRole('button', { name: '#team, 2 unread, 1 mention, muted' });
+    await seen(row);
+    await b.waitForFunction(
+      (n) => (globalThis as unknown as { shown: unknown[] }).shown.length > n,
+      before,
+    );
+    const shown = await b.evaluate(
+      () => (globalThis as unknown as { shown: { body: string }[] }).shown,
+    );
+    expect(shown.slice(before).map((x) => x.body)).toEqual(['@bob can you check the map?']);
+    await b.screenshot({ path: screenshotPath('mention-badge') });
+    await row.click();
+    const mention = message(b, 'can you check the map?').locator('.mention.mention-me');
+    await seen(mention);
+    expect(await mention.textContent()).toBe('@bob');
+    await seen(b.getByRole('button', { name: '#team, muted', exact: true }));
+    await b.getByRole('button', { name: 'Unmute' }).click();
+    await seen(b.getByRole('button', { name: 'Mute' }));
+    // Both back in their dm, where the tests that follow expect them.
+    await b.getByRole('button', { name: 'Alice', exact: true }).click();
+    await seen(b.getByRole('heading', { name: 'Alice' }));
+    await a.getByRole('button', { name: 'Bob', exact: true }).click();
+    await seen(a.getByRole('heading', { name: 'Bob' }));
+  }, 60_000);
+
   it('shows the offline banner when the server stops; what was written meanwhile arrives once', async () => {
     const a = alice.page;
     const b = bob.page;

@@ -255,14 +255,49 @@ describe.each(KINDS)('$name store', (kind) => {
     await store.appendMessage(message('group:many', reader.userId, 'mine'));
     expect(await store.markRead(reader.userId, 'group:many', 3)).toBe(3);
     expect(await store.markRead(reader.userId, 'group:many', 1)).toBe(3);
-    const rows = await store.conversationsOf(reader.userId);
+    const rows = await store.conversationsOf(reader.userId, 'reader');
     expect(rows.find((r) => r.convId === 'group:many')).toMatchObject({
       lastSeq: 106,
       readSeq: 3,
       unread: 100,
+      mentions: 0,
     });
     // A group without messages is listed too.
     expect(rows.find((r) => r.convId === 'group:quiet')).toMatchObject({ lastSeq: 0, unread: 0 });
+  });
+
+  test('mentions: unread messages naming @username (any case), not longer names or addresses', async () => {
+    const reader = (await store.createUser({
+      username: 'mia.k',
+      displayName: 'Mia',
+      passHash: 'h',
+    }))!;
+    await store.joinGroup('mentions', reader.userId);
+    const texts = [
+      'hi @mia.k', // yes
+      '@MIA.K, look', // yes, any case
+      'ask (@mia.k)', // yes
+      'mail mia.k@example.org', // no: an address
+      '@mia.kay is someone else', // no: a longer name
+      '@miaxk', // no: the dot is not a wildcard
+      'no mention here',
+    ];
+    for (const [i, text] of texts.entries()) {
+      await store.appendMessage(message('group:mentions', 'talker', `mention-${i}`, text));
+    }
+    // A thread reply is not counted (it is not unread in the conversation either).
+    await store.appendMessage({
+      ...message('group:mentions', 'talker', 'mention-thread'),
+      body: { text: '@mia.k in a thread', thread: 'm_root' },
+    });
+    const rows = await store.conversationsOf(reader.userId, 'mia.k');
+    expect(rows.find((r) => r.convId === 'group:mentions')).toMatchObject({
+      unread: 7,
+      mentions: 3,
+    });
+    await store.markRead(reader.userId, 'group:mentions', 2);
+    const after = await store.conversationsOf(reader.userId, 'mia.k');
+    expect(after.find((r) => r.convId === 'group:mentions')).toMatchObject({ mentions: 1 });
   });
 
   test('a dm is accepted once both have written; partners are the accepted ones', async () => {

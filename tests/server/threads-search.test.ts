@@ -260,6 +260,25 @@ describe('search', () => {
   });
 });
 
+describe('mentions', () => {
+  it('users names each member by username; conversations counts unread mentions apart', async () => {
+    await alice.ok('join', { group: 'mentions' });
+    await bob.ok('join', { group: 'mentions' });
+    const members = await alice.ok<{ list: { user_id: string; username: string }[] }>('users', {
+      group: 'mentions',
+    });
+    expect(members.list.find((m) => m.user_id === bob.userId)?.username).toBe('bob');
+    await post(alice, 'mentions', 'hello @bob');
+    await post(alice, 'mentions', 'hello everyone');
+    await post(alice, 'mentions', 'mail bob@example.org');
+    type List = { list: { conversation: string; unread: number; mentions: number }[] };
+    const row = (await bob.ok<List>('conversations')).list.find(
+      (c) => c.conversation === 'group:mentions',
+    );
+    expect(row).toMatchObject({ unread: 3, mentions: 1 });
+  });
+});
+
 describe('people', () => {
   it('finds anyone by the start of their username or of a word of their name', async () => {
     const created = await server.post('/v1/users', {

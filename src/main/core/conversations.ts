@@ -1,6 +1,7 @@
 // What the desktop knows about each conversation: the last seq it holds (what it resumes from),
 // the user's read marker, and the unread count. One total unread count drives the tray and badge.
 import { Emitter, type Disposable } from '../../shared/emitter.js';
+import { mentions } from '../../shared/mentions.js';
 import type { ConversationSummary, EventFrame } from '../../shared/protocol.js';
 
 export interface ConversationView {
@@ -8,6 +9,8 @@ export interface ConversationView {
   lastSeq: number;
   readSeq: number;
   unread: number;
+  /** Of the unread, those that mention the user as @username. */
+  mentions: number;
   lastTs: number;
 }
 
@@ -17,6 +20,9 @@ interface Entry extends ConversationView {
    * take exactly those off. `baseUnread` counts the ones the server reported at load, by number.
    */
   live: Map<string, number>;
+  /** The live unread ones that mention the user (a subset of `live`). */
+  liveMentions: Set<string>;
+  baseMentions: number;
   /**
    * Set while a resume gap is open (`resume` with complete: false) to the seq the gap starts
    * after: live events may run ahead meanwhile, but the next resume must start from here, or a
@@ -38,7 +44,11 @@ export class ConversationState {
   private readonly emitter = new Emitter<ConversationEvents>();
   private total = 0;
 
-  constructor(private readonly myUserId: string) {}
+  constructor(
+    private readonly myUserId: string,
+    /** For counting mentions; none are counted without it. */
+    private readonly myUsername?: string,
+  ) {}
 
   on<E extends keyof ConversationEvents>(
     event: E,
@@ -55,7 +65,9 @@ export class ConversationState {
       e.lastTs = Math.max(e.lastTs, c.lastTs);
       e.readSeq = Math.max(e.readSeq, c.readSeq);
       e.live.clear();
+      e.liveMentions.clear();
       e.baseUnread = c.unread;
+      e.baseMentions = c.mentions ?? 0;
       e.baseSeq = c.lastSeq;
       this.recount(e);
     }
@@ -74,6 +86,9 @@ export class ConversationState {
         const inThread = typeof d.body?.thread === 'string';
         if (d.from.user_id !== this.myUserId && d.seq > e.readSeq && !inThread) {
           e.live.set(d.messageId, d.seq);
+          if (this.myUsername && d.body && mentions(d.body.text, this.myUsername)) {
+            e.liveMentions.add(d.messageId);
+          }
         }
         this.recount(e);
         return true;
@@ -84,7 +99,10 @@ export class ConversationState {
         const d = frame.data;
         const e = this.entry(d.conversation);
         e.lastSeq = Math.max(e.lastSeq, d.seq);
-        if (frame.event === 'message:removed') e.live.delete(d.messageId);
+        if (frame.event === 'message:removed') {
+          e.live.delete(d.messageId);
+          e.liveMentions.delete(d.messageId);
+        }
         this.recount(e);
         return true;
       }
@@ -108,7 +126,9 @@ export class ConversationState {
           const e = this.entries.get(key);
           if (!e) return false;
           e.baseUnread = 0;
+          e.baseMentions = 0;
           e.live.clear();
+          e.liveMentions.clear();
           this.recount(e);
           this.entries.delete(key);
         }
@@ -130,8 +150,15 @@ export class ConversationState {
     const e = this.entry(conversation);
     if (seq <= e.readSeq) return;
     e.readSeq = seq;
-    for (const [id, s] of e.live) if (s <= seq) e.live.delete(id);
-    if (seq >= e.baseSeq) e.baseUnread = 0;
+    for (const [id, s] of e.live) {
+      if (s > seq) continue;
+      e.live.delete(id);
+      e.liveMentions.delete(id);
+    }
+    if (seq >= e.baseSeq) {
+      e.baseUnread = 0;
+      e.baseMentions = 0;
+    }
     this.recount(e);
   }
 
@@ -171,8 +198,11 @@ export class ConversationState {
         lastSeq: 0,
         readSeq: 0,
         unread: 0,
+        mentions: 0,
         lastTs: 0,
         live: new Map(),
+        liveMentions: new Set(),
+        baseMentions: 0,
         baseUnread: 0,
         baseSeq: 0,
       };
@@ -185,6 +215,7 @@ export class ConversationState {
     const unread = e.baseUnread + e.live.size;
     const before = e.unread;
     e.unread = unread;
+    e.mentions = e.baseMentions + e.liveMentions.size;
     this.emitter.emit('changed', view(e));
     if (unread !== before) {
       this.total += unread - before;
@@ -199,6 +230,7 @@ function view(e: Entry): ConversationView {
     lastSeq: e.lastSeq,
     readSeq: e.readSeq,
     unread: e.unread,
+    mentions: e.mentions,
     lastTs: e.lastTs,
   };
 }

@@ -107,7 +107,7 @@ class Session {
     ports: DesktopPorts,
     token: () => Promise<string>,
   ) {
-    this.state = new ConversationState(account.userId);
+    this.state = new ConversationState(account.userId, account.username);
     this.client = new RealtimeClient({
       url: account.realtimeUrl,
       token,
@@ -363,9 +363,15 @@ export class DesktopCore {
     accountId: string,
     to: { group: string } | { user: string },
     text: string,
-    answer: { replyTo?: string; thread?: string } = {},
+    extra: {
+      replyTo?: string;
+      thread?: string;
+      call?: { missed: boolean; video: boolean };
+    } = {},
   ): OutboxItemView {
-    return this.session(accountId).outbox.enqueue(to, { text }, undefined, answer);
+    const { call, ...answer } = extra;
+    const body = call ? { text, call } : { text };
+    return this.session(accountId).outbox.enqueue(to, body, undefined, answer);
   }
 
   retry(accountId: string, clientMsgId: string): Record<string, never> {

@@ -56,7 +56,11 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     case 'conversations:list':
       return core.conversations(a.accountId);
     case 'chat:post':
-      return core.post(a.accountId, a.to, a.text, { replyTo: a.replyTo, thread: a.thread });
+      return core.post(a.accountId, a.to, a.text, {
+        replyTo: a.replyTo,
+        thread: a.thread,
+        call: a.call,
+      });
     case 'chat:retry':
       return core.retry(a.accountId, a.clientMsgId);
     case 'chat:discard':

@@ -71,8 +71,4 @@ export function shouldNotify(
   return { notify: true, reason: 'new message' };
 }
 
-/** Whether `text` mentions `username` as @username (not inside a longer word or an e-mail address). */
-export function mentions(text: string, username: string): boolean {
-  const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[^\\w@.])@${escaped}(?![\\w-])`, 'i').test(text);
-}
+export { mentions } from '../../shared/mentions.js';

@@ -9,6 +9,7 @@
 // Loaded only when a `postgres://` store is asked for, so the embedded server never imports pg.
 import pg from 'pg';
 import type { GroupSummary, ThreadSummary } from '../../shared/protocol.js';
+import { mentionPatternPostgres } from '../../shared/mentions.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
 import { GroupCommit } from './group-commit.js';
 import {
@@ -771,7 +772,7 @@ export async function openPostgresStore(
           [userId, convId, seq],
         )
       )?.seq ?? seq,
-    conversationsOf: async (userId): Promise<ConversationRow[]> =>
+    conversationsOf: async (userId, username): Promise<ConversationRow[]> =>
       (
         await all<{
           conv_id: string;
@@ -779,20 +780,26 @@ export async function openPostgresStore(
           last_ts: number;
           read_seq: number | null;
           unread: number;
+          mentions: number;
         }>(
           `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
                   (SELECT count(*) FROM (SELECT 1 FROM messages m
                     WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
                       AND m.sender_id <> $1 AND NOT m.removed AND NOT (m.body ? 'thread')
-                      LIMIT ${UNREAD_CAP}) AS u) AS unread
+                      LIMIT ${UNREAD_CAP}) AS u) AS unread,
+                  (SELECT count(*) FROM (SELECT 1 FROM messages m
+                    WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
+                      AND m.sender_id <> $1 AND NOT m.removed AND NOT (m.body ? 'thread')
+                      AND (m.body->>'text') ~* $2
+                      LIMIT ${UNREAD_CAP}) AS u) AS mentions
              FROM conversations c LEFT JOIN reads r ON r.user_id = $1 AND r.conv_id = c.conv_id
             WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = $1)
                OR c.user_a = $1 OR c.user_b = $1
            UNION ALL
-           SELECT 'group:' || m.group_name, 0, 0, NULL, 0 FROM memberships m
+           SELECT 'group:' || m.group_name, 0, 0, NULL, 0, 0 FROM memberships m
             WHERE m.user_id = $1 AND NOT EXISTS
               (SELECT 1 FROM conversations c2 WHERE c2.conv_id = 'group:' || m.group_name)`,
-          [userId],
+          [userId, mentionPatternPostgres(username)],
         )
       ).map((r) => ({
         convId: r.conv_id,
@@ -800,6 +807,7 @@ export async function openPostgresStore(
         lastTs: r.last_ts,
         readSeq: r.read_seq ?? 0,
         unread: r.unread,
+        mentions: Number(r.mentions),
       })),
     dmPartners: async (userId) =>
       (

@@ -5,6 +5,7 @@
 // selects synchronous=FULL for that.
 import Database from 'better-sqlite3';
 import type { GroupSummary, MessageBody, ThreadSummary } from '../../shared/protocol.js';
+import { mentions } from '../../shared/mentions.js';
 import { UNREAD_CAP } from '../../shared/protocol.js';
 import {
   applyReaction,
@@ -227,6 +228,11 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     );
   }
 
+  // The mention rule of the desktop (shared/mentions.ts), for counting unread mentions.
+  db.function('parley_mentions', { deterministic: true }, (text: unknown, username: unknown) =>
+    typeof text === 'string' && typeof username === 'string' && mentions(text, username) ? 1 : 0,
+  );
+
   const q = {
     countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
     insertUser: db.prepare(
@@ -385,26 +391,33 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
        ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = max(seq, excluded.seq)`,
     ),
     conversationsOf: db.prepare<
-      [string, string, string, string, string, string],
+      { user: string; username: string },
       {
         conv_id: string;
         last_seq: number;
         last_ts: number;
         read_seq: number | null;
         unread: number;
+        mentions: number;
       }
     >(
       `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
               (SELECT count(*) FROM (SELECT 1 FROM messages m
                 WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
-                  AND m.sender_id != ? AND m.removed = 0
-                  AND json_extract(m.body, '$.thread') IS NULL LIMIT ${UNREAD_CAP})) AS unread
-         FROM conversations c LEFT JOIN reads r ON r.user_id = ? AND r.conv_id = c.conv_id
-        WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = ?)
-           OR c.user_a = ? OR c.user_b = ?
+                  AND m.sender_id != @user AND m.removed = 0
+                  AND json_extract(m.body, '$.thread') IS NULL LIMIT ${UNREAD_CAP})) AS unread,
+              (SELECT count(*) FROM (SELECT 1 FROM messages m
+                WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
+                  AND m.sender_id != @user AND m.removed = 0
+                  AND json_extract(m.body, '$.thread') IS NULL
+                  AND parley_mentions(json_extract(m.body, '$.text'), @username)
+                LIMIT ${UNREAD_CAP})) AS mentions
+         FROM conversations c LEFT JOIN reads r ON r.user_id = @user AND r.conv_id = c.conv_id
+        WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = @user)
+           OR c.user_a = @user OR c.user_b = @user
        UNION ALL
-       SELECT 'group:' || m.group_name, 0, 0, NULL, 0 FROM memberships m
-        WHERE m.user_id = ? AND NOT EXISTS
+       SELECT 'group:' || m.group_name, 0, 0, NULL, 0, 0 FROM memberships m
+        WHERE m.user_id = @user AND NOT EXISTS
           (SELECT 1 FROM conversations c2 WHERE c2.conv_id = 'group:' || m.group_name)`,
     ),
     recentHeads: db.prepare<[number], { conv_id: string; last_seq: number }>(
@@ -699,13 +712,14 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       q.upsertRead.run(userId, convId, seq);
       return q.readSeq.get(userId, convId)?.seq ?? seq;
     },
-    conversationsOf: (userId): ConversationRow[] =>
-      q.conversationsOf.all(userId, userId, userId, userId, userId, userId).map((r) => ({
+    conversationsOf: (userId, username): ConversationRow[] =>
+      q.conversationsOf.all({ user: userId, username }).map((r) => ({
         convId: r.conv_id,
         lastSeq: r.last_seq,
         lastTs: r.last_ts,
         readSeq: r.read_seq ?? 0,
         unread: r.unread,
+        mentions: r.mentions,
       })),
 
     dmPartners: (userId) => q.dmPartners.all(userId, userId).map((r) => r.other),

@@ -125,6 +125,8 @@ export interface ConversationRow {
   readSeq: number;
   /** Messages from others after the read marker, not removed; at most UNREAD_CAP. */
   unread: number;
+  /** Of those, the ones mentioning the user as @username (shared/mentions.ts). */
+  mentions: number;
 }
 
 export interface Store {
@@ -204,7 +206,7 @@ export interface Store {
   dmAccepted(convId: ConvId): Promise<boolean>;
   /** Raises the user's read marker; returns the marker after the call. */
   markRead(userId: string, convId: ConvId, seq: number): Promise<number>;
-  conversationsOf(userId: string): Promise<ConversationRow[]>;
+  conversationsOf(userId: string, username: string): Promise<ConversationRow[]>;
   /** Everyone the user has an accepted dm conversation with. */
   dmPartners(userId: string): Promise<string[]>;
   /** Every dm of the user with its last seq, keyed by the other party (accepted or not). */

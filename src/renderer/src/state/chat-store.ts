@@ -57,6 +57,8 @@ export interface ConversationItem {
   /** dm only. */
   peerId?: string;
   unread: number;
+  /** Unread messages that mention the user: shown apart, they matter more. */
+  mentions: number;
   lastSeq: number;
   readSeq: number;
   lastTs: number;
@@ -372,6 +374,7 @@ export class ChatStore {
           name: dm ? (c.peer?.displayName ?? old?.name ?? 'Someone') : c.conversation.slice(6),
           ...(peerId ? { peerId } : {}),
           unread: c.unread,
+          mentions: c.mentions ?? 0,
           lastSeq: c.lastSeq,
           readSeq: c.readSeq,
           lastTs: c.lastTs,
@@ -468,6 +471,7 @@ export class ChatStore {
         name: displayName,
         peerId: userId,
         unread: 0,
+        mentions: 0,
         lastSeq: 0,
         readSeq: 0,
         lastTs: Date.now(),
@@ -483,7 +487,7 @@ export class ChatStore {
     const c = this.state.conversations.get(conversation);
     if (!accountId || !c || seq <= c.readSeq) return;
     const conversations = new Map(this.state.conversations);
-    conversations.set(conversation, { ...c, readSeq: seq, unread: 0 });
+    conversations.set(conversation, { ...c, readSeq: seq, unread: 0, mentions: 0 });
     this.set({ conversations });
     // Reading along a busy conversation would send a marker every frame: send the latest one at
     // most every READ_EVERY_MS.
@@ -525,6 +529,18 @@ export class ChatStore {
     if (!this.state.outbox.some((o) => o.clientMsgId === item.clientMsgId)) {
       this.set({ outbox: [...this.state.outbox, item] });
     }
+  }
+
+  /** A call record in the dm with `userId` (a missed call), as a message from the user. */
+  postCallRecord(userId: string, call: { missed: boolean; video: boolean }): Promise<unknown> {
+    return this.attempt(() =>
+      this.call('chat:post', {
+        accountId: this.state.accountId!,
+        to: { user: userId },
+        text: call.video ? 'Missed video call' : 'Missed call',
+        call,
+      }),
+    );
   }
 
   retry(clientMsgId: string): Promise<unknown> {
@@ -812,6 +828,7 @@ export class ChatStore {
     lastSeq: number;
     readSeq: number;
     unread: number;
+    mentions: number;
     lastTs: number;
   }): void {
     const old = this.state.conversations.get(c.conversation);
@@ -821,6 +838,7 @@ export class ChatStore {
     }
     if (
       old.unread === c.unread &&
+      old.mentions === c.mentions &&
       old.lastSeq === c.lastSeq &&
       old.readSeq === c.readSeq &&
       old.lastTs === c.lastTs
@@ -831,6 +849,7 @@ export class ChatStore {
     conversations.set(c.conversation, {
       ...old,
       unread: c.unread,
+      mentions: c.mentions,
       lastSeq: c.lastSeq,
       readSeq: Math.max(old.readSeq, c.readSeq),
       lastTs: c.lastTs || old.lastTs,
@@ -1022,6 +1041,7 @@ export class ChatStore {
       name: dm ? 'Someone' : key.slice(6),
       ...(dm ? { peerId: key.slice(3) } : {}),
       unread: 0,
+      mentions: 0,
       lastSeq: 0,
       readSeq: 0,
       lastTs: Date.now(),

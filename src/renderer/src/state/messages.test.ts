@@ -7,6 +7,9 @@ import {
   pendingOf,
   reactMessage,
   type UiMessage,
+  answerOf,
+  countReply,
+  fromHistory,
 } from './messages';
 
 const me = { user_id: 'u-me', displayName: 'Me' };
@@ -112,5 +115,53 @@ describe('reactions on held messages', () => {
     list = reactMessage(list, event(6, []));
     expect(list[0]).not.toHaveProperty('reactions');
     expect(list[1]).not.toHaveProperty('reactions'); // the other message is untouched
+  });
+});
+
+describe('replies, threads and call records', () => {
+  const base = {
+    messageId: 'm1',
+    conversation: 'group:g' as const,
+    seq: 1,
+    lastSeq: 1,
+    ts: 1,
+    removed: false,
+    from: { user_id: 'u1', displayName: 'One' },
+    clientMsgId: 'c1',
+  };
+
+  it('reads the quote, thread and call record of a body, and ignores malformed ones', () => {
+    expect(answerOf({ text: 'x', reply: { messageId: 'm0', from: {}, text: 'q' } })).toEqual({
+      reply: { messageId: 'm0', from: {}, text: 'q' },
+    });
+    expect(answerOf({ text: 'x', thread: 'm0' })).toEqual({ thread: 'm0' });
+    expect(answerOf({ text: 'Missed call', call: { missed: true, video: 'yes' } })).toEqual({
+      call: { missed: true, video: false },
+    });
+    expect(answerOf({ text: 'x', reply: 'm0', thread: 7, call: null })).toEqual({});
+    expect(answerOf(null)).toEqual({});
+  });
+
+  it('counts a live reply on its root once, after what history said', () => {
+    const root = fromHistory({
+      ...base,
+      body: { text: 'root' },
+      replies: { count: 2, lastSeq: 5, lastTs: 5 },
+    });
+    const reply = fromHistory({
+      ...base,
+      messageId: 'm9',
+      seq: 9,
+      lastSeq: 9,
+      clientMsgId: 'c9',
+      body: { text: 'r', thread: 'm1' },
+    });
+    const once = countReply([root], reply);
+    expect(once[0]!.replies).toEqual({ count: 3, lastSeq: 9, lastTs: 1 });
+    // The same reply again (a resume overlapping live events) is not counted twice.
+    expect(countReply(once, reply)).toBe(once);
+    // A reply the history page already counted is not counted again.
+    const old = { ...reply, seq: 4 };
+    expect(countReply([root], old)[0]!.replies!.count).toBe(2);
   });
 });

@@ -36,16 +36,25 @@ export interface UiMessage {
   thread?: string;
   /** A thread root's replies so far. */
   replies?: ThreadSummary;
+  /** A call record (a missed call), shown as such rather than as its text. */
+  call?: { missed: boolean; video: boolean };
 }
 
-/** The server-written reply and thread fields of a body, checked (a body is any JSON). */
+/**
+ * What a body carries besides its text, checked (a body is any JSON): the server-written reply
+ * and thread fields, and a client's call record.
+ */
 export function answerOf(
   body: MessageBody | null | undefined,
-): Pick<UiMessage, 'reply' | 'thread'> {
+): Pick<UiMessage, 'reply' | 'thread' | 'call'> {
   if (!body) return {};
   const reply = body.reply as ReplyQuote | undefined;
   const thread = body.thread;
+  const call = body.call as { missed?: unknown; video?: unknown } | undefined;
   return {
+    ...(call && typeof call === 'object'
+      ? { call: { missed: call.missed === true, video: call.video === true } }
+      : {}),
     ...(reply && typeof reply.messageId === 'string' && typeof reply.text === 'string'
       ? { reply }
       : {}),

@@ -30,12 +30,15 @@ function Video({
   label,
   sinkId,
   self = false,
+  hidden = false,
 }: {
   stream?: MediaStream;
   muted: boolean;
   label: string;
   sinkId?: string;
   self?: boolean;
+  /** Kept in the page for its sound, not shown (no picture to show). */
+  hidden?: boolean;
 }) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
@@ -54,8 +57,101 @@ function Video({
       playsInline
       muted={muted}
       aria-label={label}
-      className={self ? 'call-video self' : 'call-video'}
+      aria-hidden={hidden || undefined}
+      className={`call-video ${self ? 'self' : ''} ${hidden ? 'no-picture' : ''}`}
     />
+  );
+}
+
+/**
+ * Whether a stream has a picture to show now: a live video track that is receiving (a track
+ * muted for want of frames, or none at all as in an audio call, shows the name instead).
+ */
+function useHasVideo(stream: MediaStream | undefined): boolean {
+  const check = () =>
+    stream?.getVideoTracks().some((t) => t.readyState === 'live' && !t.muted) ?? false;
+  const [has, setHas] = useState(check);
+  useEffect(() => {
+    if (!stream) {
+      setHas(false); // eslint-disable-line react-hooks/set-state-in-effect -- follows the prop
+      return;
+    }
+    const update = () =>
+      setHas(stream.getVideoTracks().some((t) => t.readyState === 'live' && !t.muted));
+    update();
+    const tracks = new Set<MediaStreamTrack>();
+    const watch = () => {
+      for (const t of stream.getVideoTracks()) {
+        if (tracks.has(t)) continue;
+        tracks.add(t);
+        t.addEventListener('mute', update);
+        t.addEventListener('unmute', update);
+        t.addEventListener('ended', update);
+      }
+      update();
+    };
+    watch();
+    stream.addEventListener('addtrack', watch);
+    stream.addEventListener('removetrack', update);
+    return () => {
+      stream.removeEventListener('addtrack', watch);
+      stream.removeEventListener('removetrack', update);
+      for (const t of tracks) {
+        t.removeEventListener('mute', update);
+        t.removeEventListener('unmute', update);
+        t.removeEventListener('ended', update);
+      }
+    };
+  }, [stream]); // eslint-disable-line react-hooks/exhaustive-deps
+  return has;
+}
+
+/** A person with no picture: their initials in a circle, and their name. */
+function NameTile({ name, note }: { name: string; note?: string }) {
+  const initials = name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => Array.from(w)[0]!.toUpperCase())
+    .join('');
+  return (
+    <div className="call-name-tile">
+      <span className="call-initials" aria-hidden>
+        {initials || '?'}
+      </span>
+      <span className="call-tile-name">
+        {name}
+        {note && <span className="hint"> {note}</span>}
+      </span>
+    </div>
+  );
+}
+
+/**
+ * Someone in the call: their video when they send one, their name otherwise (an audio call, a
+ * camera turned off). The media element stays either way: it plays their sound.
+ */
+function PersonTile({ p, sinkId, group }: { p: Participant; sinkId?: string; group: boolean }) {
+  const picture = useHasVideo(p.remote) && !p.cameraOff;
+  const note =
+    p.phase === 'connected' ? (p.cameraOff ? '(camera off)' : '') : `(${PERSON_PHASE[p.phase]})`;
+  return (
+    <figure className={`call-person ${p.phase} ${picture ? '' : 'no-picture'}`}>
+      <Video
+        stream={p.remote}
+        muted={false}
+        label={`${p.name} video`}
+        hidden={!picture}
+        {...(sinkId ? { sinkId } : {})}
+      />
+      {!picture && <NameTile name={p.name} note={note} />}
+      {picture && (group || note) && (
+        <figcaption>
+          {p.name}
+          {note ? ` ${note}` : ''}
+        </figcaption>
+      )}
+    </figure>
   );
 }
 
@@ -185,37 +281,41 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
       {phase !== 'ended' && (
         <div className={v.group ? 'call-videos group' : 'call-videos'}>
           {v.participants.map((p) => (
-            <figure key={p.userId} className={`call-person ${p.phase}`}>
-              <Video
-                stream={p.remote}
-                muted={false}
-                label={`${p.name} video`}
-                {...(sinkId ? { sinkId } : {})}
-              />
-              {v.group && (
-                <figcaption>
-                  {p.name}
-                  {p.phase === 'connected' ? '' : ` (${PERSON_PHASE[p.phase]})`}
-                </figcaption>
-              )}
-            </figure>
-          ))}
-          {(v.video || v.screen) && !v.group && (
-            <Video
-              stream={v.screen ?? v.local}
-              muted
-              self
-              label={v.screen ? 'Your screen' : 'Your video'}
+            <PersonTile
+              key={p.userId}
+              p={p}
+              group={v.group !== undefined}
+              {...(sinkId ? { sinkId } : {})}
             />
-          )}
-          {(v.video || v.screen) && v.group && (
-            <figure className="call-person">
+          ))}
+          {(v.video || v.screen) &&
+            !v.group &&
+            (v.cameraOff && !v.screen ? (
+              <div className="call-self-off" role="img" aria-label="Your camera is off">
+                Camera off
+              </div>
+            ) : (
               <Video
                 stream={v.screen ?? v.local}
                 muted
+                self
                 label={v.screen ? 'Your screen' : 'Your video'}
               />
-              <figcaption>{v.screen ? 'Your screen' : 'You'}</figcaption>
+            ))}
+          {(v.video || v.screen) && v.group && (
+            <figure className="call-person">
+              {v.cameraOff && !v.screen ? (
+                <NameTile name="You" note="(camera off)" />
+              ) : (
+                <Video
+                  stream={v.screen ?? v.local}
+                  muted
+                  label={v.screen ? 'Your screen' : 'Your video'}
+                />
+              )}
+              {!(v.cameraOff && !v.screen) && (
+                <figcaption>{v.screen ? 'Your screen' : 'You'}</figcaption>
+              )}
             </figure>
           )}
         </div>

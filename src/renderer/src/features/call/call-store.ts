@@ -30,7 +30,9 @@ export type CallSignal =
   | { kind: 'hangup'; failed?: boolean }
   | { kind: 'sdp'; data: unknown }
   /** Group calls, from the caller: connect to these people (`offer`: you make the offer). */
-  | { kind: 'roster'; members: RosterEntry[]; offer: boolean };
+  | { kind: 'roster'; members: RosterEntry[]; offer: boolean }
+  /** The sender's camera is off (or on again): the others show their name, not a black box. */
+  | { kind: 'media'; cameraOff: boolean };
 
 export type EndReason =
   | 'hung up'
@@ -60,6 +62,8 @@ export interface Participant {
   cid?: string;
   phase: 'ringing' | 'connecting' | 'connected' | 'reconnecting';
   remote?: MediaStream;
+  /** They turned their camera off (their word, by a `media` signal). */
+  cameraOff?: boolean;
 }
 
 export interface CallView {
@@ -145,6 +149,8 @@ export class CallStore {
   /** Ringing (either side), then the ended call's time on screen. */
   private timer: ReturnType<typeof setTimeout> | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** The person a 1:1 call we make is for, until it ends (see recordMissed). */
+  private callee: { userId: string; video: boolean; answered: boolean } | undefined;
 
   constructor(
     private readonly chat: ChatStore,
@@ -274,6 +280,11 @@ export class CallStore {
     for (const l of this.links.values()) l.peer?.setSending('video', !off);
     for (const t of this.view.local?.getVideoTracks() ?? []) t.enabled = !off;
     this.set({ cameraOff: off });
+    for (const p of this.view.participants) {
+      if (p.cid && p.phase !== 'ringing') {
+        void this.send({ cid: p.cid }, { kind: 'media', cameraOff: off }).catch(() => undefined);
+      }
+    }
   }
 
   /**
@@ -464,6 +475,11 @@ export class CallStore {
         return;
       case 'roster':
         return this.onRoster(from.cid, signal);
+      case 'media':
+        if (who && who.cid === from.cid) {
+          this.patchParticipant(who.userId, { cameraOff: signal.cameraOff === true });
+        }
+        return;
       case 'sdp': {
         const link = this.links.get(from.cid);
         // A roster binds a connection to a person; the server says who really sent this. A
@@ -505,6 +521,7 @@ export class CallStore {
       }
       return;
     }
+    if (this.callee?.userId === who.userId) this.callee.answered = true;
     // Their other devices stop ringing (the one that answered is past ringing and ignores it).
     void this.send({ user: who.userId }, { kind: 'cancel', answered: true }).catch(() => undefined);
     const inCall = this.view.participants.filter((p) => p.cid && p.userId !== who.userId);
@@ -598,6 +615,10 @@ export class CallStore {
   ): Promise<void> {
     if (this.busy()) return;
     const callId = `call-${crypto.randomUUID()}`;
+    this.callee =
+      !group && others.length === 1
+        ? { userId: others[0]!.userId, video, answered: false }
+        : undefined;
     this.set({
       ...IDLE,
       state: { phase: 'outgoing' },
@@ -694,6 +715,12 @@ export class CallStore {
             this.clearLinkTimer(link);
             if (!link.joined) this.joined(link, peer);
             this.patchParticipant(link.userId, { phase: 'connected' });
+            // Whoever joins learns that our camera is off (it is on unless said).
+            if (this.view.cameraOff && this.view.video) {
+              void this.send({ cid: cid }, { kind: 'media', cameraOff: true }).catch(
+                () => undefined,
+              );
+            }
           } else if (s === 'reconnecting') {
             this.patchParticipant(link.userId, { phase: 'reconnecting' });
             if (!link.timer) {
@@ -881,6 +908,7 @@ export class CallStore {
    */
   private end(reason: EndReason, detail?: string, tell = true): void {
     const { participants } = this.view;
+    this.recordMissed(reason);
     const ourFailure = ['failed', 'no camera or microphone', 'permission denied'].includes(reason);
     if (tell && ourFailure) {
       for (const p of participants) {
@@ -895,6 +923,18 @@ export class CallStore {
     this.set({ state: { phase: 'ended', reason, ...(detail ? { detail } : {}) } });
     void this.chat.call('calls:keepAwake', { on: false }).catch(() => undefined);
     this.after(CALL_TIMEOUTS.endedShownMs, () => this.reset());
+  }
+
+  /**
+   * A 1:1 call we made that no one answered stays in the dm as a "missed call" message, where the
+   * other person finds it (and can call back). Declined calls are not recorded: they chose.
+   */
+  private recordMissed(reason: EndReason): void {
+    const callee = this.callee;
+    this.callee = undefined;
+    if (!callee || callee.answered) return;
+    if (!['no answer', 'cancelled', 'offline', 'busy'].includes(reason)) return;
+    void this.chat.postCallRecord(callee.userId, { missed: true, video: callee.video });
   }
 
   private reset(): void {

@@ -1,8 +1,17 @@
 // Enter sends, Shift+Enter adds a line; the draft of each conversation is kept (across restarts
 // too); typing is announced at most every few seconds and "paused" after a quiet spell.
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { mentionAt, mentionCandidates } from '../../../../shared/mentions';
+import type { GroupUser } from '../../../../shared/protocol';
 import { composerKey, describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
+
+const NO_MEMBERS: readonly GroupUser[] = [];
+/**
+ * The time, for typing notices. Only event handlers call it; the React compiler's purity check
+ * cannot tell once `keep` is also reached through `complete`.
+ */
+const clock = () => Date.now();
 
 const TYPING_EVERY_MS = 3_000;
 const PAUSED_AFTER_MS = 4_000;
@@ -29,6 +38,33 @@ export function Composer({
   const quoted = useStore((s) => s.replyingTo.get(key));
   const [text, setText] = useState(() => localStorage.getItem(draftKey(accountId, key)) ?? '');
   const [error, setError] = useState<string | null>(null);
+  // @-autocomplete: the members of a group, offered while an @word is typed before the caret.
+  const members = useStore((s) =>
+    conversation.startsWith('group:')
+      ? (s.members.get(conversation.slice(6)) ?? NO_MEMBERS)
+      : NO_MEMBERS,
+  );
+  const [caret, setCaret] = useState(0);
+  const [chosen, setChosen] = useState(0);
+  const [dismissedAt, setDismissedAt] = useState<number | null>(null);
+  const typed = mentionAt(text, caret);
+  const suggestions =
+    typed && dismissedAt !== typed.start
+      ? mentionCandidates(members, typed.query, store.me?.user_id)
+      : [];
+  const choice = Math.min(chosen, Math.max(0, suggestions.length - 1));
+  const listId = `mentions-${key.replace(/[^\w-]/g, '_')}`;
+
+  function complete(username: string) {
+    if (!typed) return;
+    const before = `${text.slice(0, typed.start)}@${username} `;
+    keep(before + text.slice(caret));
+    setCaret(before.length);
+    requestAnimationFrame(() => {
+      input.current?.setSelectionRange(before.length, before.length);
+      input.current?.focus();
+    });
+  }
   const lastTyping = useRef(0);
   const pauseTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const input = useRef<HTMLTextAreaElement>(null);
@@ -43,7 +79,7 @@ export function Composer({
     setError(null);
     if (next) localStorage.setItem(draftKey(accountId, key), next);
     else localStorage.removeItem(draftKey(accountId, key));
-    const now = Date.now();
+    const now = clock();
     if (next && now - lastTyping.current > TYPING_EVERY_MS) {
       lastTyping.current = now;
       store.compose(conversation, 'typing');
@@ -80,6 +116,24 @@ export function Composer({
   }
 
   function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (suggestions.length > 0) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const step = e.key === 'ArrowDown' ? 1 : -1;
+        setChosen((choice + step + suggestions.length) % suggestions.length);
+        return;
+      }
+      if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+        e.preventDefault();
+        complete(suggestions[choice]!.username);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setDismissedAt(typed!.start);
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void send();
@@ -112,13 +166,41 @@ export function Composer({
           </button>
         </div>
       )}
+      {suggestions.length > 0 && (
+        <ul id={listId} role="listbox" aria-label="Members to mention" className="mention-list">
+          {suggestions.map((m, i) => (
+            <li
+              key={m.username}
+              id={`${listId}-${i}`}
+              role="option"
+              aria-selected={i === choice}
+              className={i === choice ? 'chosen' : ''}
+              // mousedown, not click: the textarea keeps focus and its caret.
+              onMouseDown={(e) => {
+                e.preventDefault();
+                complete(m.username);
+              }}
+            >
+              {m.displayName} <span className="hint">@{m.username}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <textarea
         ref={input}
+        aria-autocomplete="list"
+        aria-controls={suggestions.length > 0 ? listId : undefined}
+        aria-activedescendant={suggestions.length > 0 ? `${listId}-${choice}` : undefined}
         aria-label={thread ? 'Reply in thread' : 'Message'}
         placeholder={thread ? 'Reply in thread…' : `Message ${label}`}
         rows={Math.min(8, text.split('\n').length)}
         value={text}
-        onChange={(e) => keep(e.target.value)}
+        onChange={(e) => {
+          keep(e.target.value);
+          setCaret(e.target.selectionStart);
+          setChosen(0);
+        }}
+        onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={onKey}
       />
       <button type="submit" className="primary" aria-label="Send" disabled={!text.trim()}>

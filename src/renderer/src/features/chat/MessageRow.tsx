@@ -5,6 +5,7 @@ import { memo, useEffect, useState, type KeyboardEvent } from 'react';
 import { composerKey, type ChatState } from '../../state/chat-store';
 import type { UiMessage } from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
+import { useCallStore } from '../call/use-call';
 import { MessageText, type LinkOpener } from './MessageText';
 import { ReactionBar, ReactionPicker } from './Reactions';
 
@@ -34,6 +35,38 @@ export function newReplies(
     if (m.thread === root.messageId && m.seq > read && m.from.user_id !== me && !m.removed) n++;
   }
   return Math.max(n, 1);
+}
+
+/** A missed call, in the dm where it happened; the one who missed it can call back. */
+function CallRecord({
+  m,
+  mine,
+  conversation,
+}: {
+  m: UiMessage;
+  mine: boolean;
+  conversation: string;
+}) {
+  const calls = useCallStore();
+  const video = m.call?.video === true;
+  const kind = video ? 'video call' : 'call';
+  return (
+    <p className="call-record">
+      <span className="call-icon" aria-hidden>
+        📞
+      </span>
+      {mine ? `Your ${kind} was not answered.` : `Missed ${kind} from ${m.from.displayName}.`}
+      {!mine && conversation.startsWith('dm:') && (
+        <button
+          type="button"
+          className="secondary small"
+          onClick={() => void calls.start(m.from.user_id, m.from.displayName, video)}
+        >
+          Call back
+        </button>
+      )}
+    </p>
+  );
 }
 
 export const MessageRow = memo(function MessageRow({
@@ -76,6 +109,8 @@ export const MessageRow = memo(function MessageRow({
     if (editRequest === undefined) return;
     store.editDone();
     if (mine && !m.removed && m.state === 'sent') {
+      // A one-off request from outside (Up in the composer), consumed here: not derived state.
+      // eslint-disable-next-line react-hooks/set-state-in-effect
       setDraft(m.text ?? '');
       setEditing(true);
     }
@@ -138,6 +173,8 @@ export const MessageRow = memo(function MessageRow({
       )}
       {m.removed ? (
         <p className="removed">This message was deleted.</p>
+      ) : m.call ? (
+        <CallRecord m={m} mine={mine} conversation={conversation} />
       ) : editing ? (
         <div className="edit-box">
           <textarea
@@ -157,7 +194,7 @@ export const MessageRow = memo(function MessageRow({
           </div>
         </div>
       ) : (
-        <MessageText text={m.text ?? ''} openLink={openLink} />
+        <MessageText text={m.text ?? ''} openLink={openLink} me={store.me?.username} />
       )}
       {m.editedTs !== undefined && !m.removed && <span className="hint"> (edited)</span>}
       {stateLabel && (
@@ -224,7 +261,7 @@ export const MessageRow = memo(function MessageRow({
               Thread
             </button>
           )}
-          {mine && (
+          {mine && !m.call && (
             <>
               <button type="button" aria-label="Edit message" onClick={startEdit}>
                 Edit

@@ -7,19 +7,27 @@ export interface LinkOpener {
   (href: string): void;
 }
 
-function renderInline(nodes: Inline[], openLink: LinkOpener): ReactNode[] {
+function renderInline(nodes: Inline[], openLink: LinkOpener, me?: string): ReactNode[] {
   return nodes.map((n, i) => {
     switch (n.type) {
       case 'text':
         return n.text;
+      case 'mention': {
+        const mine = me !== undefined && n.username.toLowerCase() === me.toLowerCase();
+        return (
+          <span key={i} className={`mention ${mine ? 'mention-me' : ''}`}>
+            @{n.username}
+          </span>
+        );
+      }
       case 'code':
         return <code key={i}>{n.text}</code>;
       case 'bold':
-        return <strong key={i}>{renderInline(n.children, openLink)}</strong>;
+        return <strong key={i}>{renderInline(n.children, openLink, me)}</strong>;
       case 'italic':
-        return <em key={i}>{renderInline(n.children, openLink)}</em>;
+        return <em key={i}>{renderInline(n.children, openLink, me)}</em>;
       case 'strike':
-        return <s key={i}>{renderInline(n.children, openLink)}</s>;
+        return <s key={i}>{renderInline(n.children, openLink, me)}</s>;
       case 'link':
         return (
           <a
@@ -31,7 +39,7 @@ function renderInline(nodes: Inline[], openLink: LinkOpener): ReactNode[] {
               openLink(n.href);
             }}
           >
-            {renderInline(n.children, openLink)}
+            {renderInline(n.children, openLink, me)}
           </a>
         );
     }
@@ -41,9 +49,12 @@ function renderInline(nodes: Inline[], openLink: LinkOpener): ReactNode[] {
 export const MessageText = memo(function MessageText({
   text,
   openLink,
+  me,
 }: {
   text: string;
   openLink: LinkOpener;
+  /** The user's username: mentions of them stand out. */
+  me?: string;
 }) {
   const blocks = parseMessage(text);
   return (
@@ -54,7 +65,7 @@ export const MessageText = memo(function MessageText({
             <code>{b.text}</code>
           </pre>
         ) : (
-          <p key={i}>{renderInline(b.children, openLink)}</p>
+          <p key={i}>{renderInline(b.children, openLink, me)}</p>
         ),
       )}
     </div>

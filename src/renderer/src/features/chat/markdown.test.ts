@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { parseInline, parseMessage, type Inline } from './markdown';
 
 function plain(nodes: Inline[]): string {
-  return nodes.map((n) => ('text' in n ? n.text : plain(n.children))).join('');
+  return nodes
+    .map((n) =>
+      'text' in n ? n.text : n.type === 'mention' ? `@${n.username}` : plain(n.children),
+    )
+    .join('');
 }
 
 describe('the message markdown subset', () => {
@@ -19,6 +23,22 @@ describe('the message markdown subset', () => {
       { type: 'strike', children: [{ type: 'text', text: 'e' }] },
       { type: 'text', text: ' ' },
       { type: 'code', text: 'f' },
+    ]);
+  });
+
+  it('marks @mentions, not e-mail addresses, and leaves a final dot as punctuation', () => {
+    expect(parseInline('hi @bob.smith, and @ann.')).toEqual([
+      { type: 'text', text: 'hi ' },
+      { type: 'mention', username: 'bob.smith' },
+      { type: 'text', text: ', and ' },
+      { type: 'mention', username: 'ann' },
+      { type: 'text', text: '.' },
+    ]);
+    expect(parseInline('mail ann@example.org or @ alone')).toEqual([
+      { type: 'text', text: 'mail ann@example.org or @ alone' },
+    ]);
+    expect(parseInline('**@bob**')).toEqual([
+      { type: 'bold', children: [{ type: 'mention', username: 'bob' }] },
     ]);
   });
 

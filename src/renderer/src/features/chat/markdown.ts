@@ -1,6 +1,6 @@
 // The markdown subset messages may use, parsed to a tree that React renders as elements: there is
 // no path from a message to raw HTML. `code`, ```blocks```, **bold**, *italic* or _italic_,
-// ~~strike~~, [text](url) and bare http(s) links. Anything else stays text.
+// ~~strike~~, [text](url), bare http(s) links and @mentions. Anything else stays text.
 // Hand-written because the markdown libraries either emit HTML strings (which would need
 // dangerouslySetInnerHTML) or weigh more than the whole chat view.
 
@@ -8,7 +8,8 @@ export type Inline =
   | { type: 'text'; text: string }
   | { type: 'code'; text: string }
   | { type: 'bold' | 'italic' | 'strike'; children: Inline[] }
-  | { type: 'link'; href: string; children: Inline[] };
+  | { type: 'link'; href: string; children: Inline[] }
+  | { type: 'mention'; username: string };
 
 export type Block = { type: 'paragraph'; children: Inline[] } | { type: 'codeblock'; text: string };
 
@@ -72,11 +73,16 @@ const INLINE: {
     make: (m) => ({ type: 'italic', children: parseInline(m[1]!) }),
   },
   {
+    // @username (shared/mentions.ts): not inside a word or an address; a final dot is punctuation.
+    re: /(?<![\w@.])@([A-Za-z0-9_.-]{0,31}[A-Za-z0-9_-])(?![\w-])/y,
+    make: (m) => ({ type: 'mention', username: m[1]! }),
+  },
+  {
     re: /https?:\/\/[^\s<>"']{1,2000}[^\s<>"'.,;:!?)\]]/y,
     make: (m) => ({ type: 'link', href: m[0], children: [{ type: 'text', text: m[0] }] }),
   },
 ];
-const SPECIAL = /[`[*~_h]/g;
+const SPECIAL = /[`[*~_h@]/g;
 
 export function parseMessage(text: string): Block[] {
   const blocks: Block[] = [];

@@ -102,7 +102,9 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
   const store = useChatStore();
   const presence = useStore((s) => (c.peerId ? s.presence.get(c.peerId) : undefined));
   const muted = useStore((s) => s.settings?.muted.includes(c.key) ?? false);
-  const label = `${c.kind === 'group' ? '#' : ''}${c.name}${c.unread > 0 ? `, ${c.unread} unread` : ''}${muted ? ', muted' : ''}`;
+  const mentionsLabel =
+    c.mentions > 0 ? `, ${c.mentions} ${c.mentions === 1 ? 'mention' : 'mentions'}` : '';
+  const label = `${c.kind === 'group' ? '#' : ''}${c.name}${c.unread > 0 ? `, ${c.unread} unread` : ''}${mentionsLabel}${muted ? ', muted' : ''}`;
   return (
     <li>
       <button
@@ -129,6 +131,11 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
         {muted && (
           <span className="muted-mark" aria-hidden>
             🔕
+          </span>
+        )}
+        {c.mentions > 0 && (
+          <span className="mention-badge" aria-hidden title="Mentions of you">
+            @{c.mentions > 99 ? '99+' : c.mentions}
           </span>
         )}
         {c.unread > 0 && (
