@@ -14,6 +14,7 @@ export default defineConfig({
       'tests/server/fuzz.test.ts',
       'tests/server/resume-ordering.test.ts',
       'tests/server/threads-search.test.ts',
+      'tests/server/files.test.ts',
     ],
     globalSetup: ['tests/postgres-setup.ts'],
     pool: 'forks',

@@ -6,6 +6,8 @@ export interface Limits {
   maxFrameBytes: number;
   /** Largest message text, in UTF-8 bytes; larger answers TOO_LARGE. */
   maxTextBytes: number;
+  /** Largest attachment, in bytes; larger answers 413 TOO_LARGE. */
+  maxFileBytes: number;
   /** Token bucket per connection: steady rate and burst. */
   requestsPerSecond: number;
   requestBurst: number;
@@ -98,6 +100,7 @@ export interface ServerConfig {
 export const DEFAULT_LIMITS: Limits = {
   maxFrameBytes: 64 * 1024,
   maxTextBytes: 16 * 1024,
+  maxFileBytes: 256 * 1024 * 1024,
   requestsPerSecond: 20,
   requestBurst: 50,
   abuseRefusals: 100,

@@ -1,5 +1,6 @@
 // The REST side of protocol v1: accounts, tokens, the realtime endpoint, health and metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -14,12 +15,18 @@ import { BusyError, TokenError, type PasswordHasher, type TokenIssuer } from './
 import type { ServerConfig } from './config.js';
 import { addressKey, type WindowFactory } from './rate-limit.js';
 import { requestPath, type RequestGuard } from './request-guard.js';
+import { FileError, INLINE_TYPES, type FileService } from './files/file-service.js';
 import type { Store, UserRecord } from './store/store.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
+/** A JSON body must arrive within this (the server has no whole-request deadline: uploads). */
+const BODY_DEADLINE_MS = 30_000;
+/** An upload that sends nothing for this long is cut off. */
+const UPLOAD_IDLE_MS = 30_000;
 
 export interface HttpDeps {
   store: Store;
+  files: FileService;
   tokens: TokenIssuer;
   passwords: PasswordHasher;
   guard: RequestGuard;
@@ -80,16 +87,21 @@ async function readJson<S extends z.ZodType>(
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new HttpError(
-        413,
-        ErrorCode.TOO_LARGE,
-        `a request body is at most ${MAX_BODY_BYTES} bytes`,
-      );
+  const deadline = setTimeout(() => req.destroy(), BODY_DEADLINE_MS);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        throw new HttpError(
+          413,
+          ErrorCode.TOO_LARGE,
+          `a request body is at most ${MAX_BODY_BYTES} bytes`,
+        );
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } finally {
+    clearTimeout(deadline);
   }
   let json: unknown;
   try {
@@ -303,6 +315,71 @@ export function createHttpHandler(deps: HttpDeps) {
     res.end(text);
   }
 
+  /**
+   * `POST /v1/files?conversation=KEY&name=NAME`, the bytes as the body with a Content-Length:
+   * stored for the readers of that conversation. 201 `{fileId, name, type, size, sha256}`.
+   */
+  async function uploadFile(req: IncomingMessage, res: ServerResponse) {
+    const who = await requireBearer(req);
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const declared = req.headers['content-length'];
+    req.socket.setTimeout(UPLOAD_IDLE_MS, () => req.destroy());
+    try {
+      const file = await deps.files.upload(
+        who.user.userId,
+        {
+          conversation: query.get('conversation'),
+          name: query.get('name'),
+          ...(req.headers['content-type'] ? { type: req.headers['content-type'] } : {}),
+          ...(declared !== undefined && /^\d+$/.test(declared) ? { length: Number(declared) } : {}),
+        },
+        req,
+      );
+      send(res, 201, {
+        fileId: file.fileId,
+        name: file.name,
+        type: file.type,
+        size: file.size,
+        sha256: file.sha256,
+      });
+    } finally {
+      req.socket.setTimeout(0);
+    }
+  }
+
+  /**
+   * `GET /v1/files/ID` for a reader of its conversation: the bytes, an image shown inline and
+   * anything else as a download, never sniffed or run. `Range: bytes=N-` resumes.
+   */
+  async function downloadFile(req: IncomingMessage, res: ServerResponse, fileId: string) {
+    const who = await requireBearer(req);
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = range ? Number(range[1]) : 0;
+    const opened = await deps.files.open(who.user.userId, fileId, start);
+    const { file } = opened;
+    if (start > 0 && start >= file.size) {
+      opened.stream.destroy();
+      throw new HttpError(416, ErrorCode.BAD_REQUEST, `the file has ${file.size} bytes`, {
+        'Content-Range': `bytes */${file.size}`,
+      });
+    }
+    const inline = INLINE_TYPES.has(file.type);
+    const ascii = file.name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+    res.writeHead(start > 0 ? 206 : 200, {
+      'Content-Type': inline ? file.type : 'application/octet-stream',
+      'Content-Length': String(file.size - start),
+      ...(start > 0 ? { 'Content-Range': `bytes ${start}-${file.size - 1}/${file.size}` } : {}),
+      'Accept-Ranges': 'bytes',
+      'Content-Disposition': `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      // An id's bytes never change.
+      'Cache-Control': 'private, max-age=31536000, immutable',
+      ETag: `"${file.sha256}"`,
+    });
+    await pipeline(opened.stream, res);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = guard.check(req);
     if (refusal) throw new HttpError(refusal.status, ErrorCode.FORBIDDEN, refusal.message);
@@ -311,12 +388,20 @@ export function createHttpHandler(deps: HttpDeps) {
       throw new HttpError(400, ErrorCode.BAD_REQUEST, 'the request target is not a path');
     }
     const method = req.method ?? 'GET';
+    const fileId = /^\/v1\/files\/([A-Za-z0-9_-]{1,64})$/.exec(path)?.[1];
+    if (fileId !== undefined) {
+      if (method !== 'GET') {
+        throw new HttpError(405, ErrorCode.BAD_REQUEST, `${path} takes GET`, { Allow: 'GET' });
+      }
+      return downloadFile(req, res, fileId);
+    }
     const routes: Record<string, Record<string, () => unknown>> = {
       '/v1/users': { POST: () => createUser(req, res) },
       '/v1/users/me/password': { POST: () => changePassword(req, res) },
       '/v1/tokens': { POST: () => createToken(req, res), DELETE: () => revokeAll(req, res) },
       '/v1/tokens/current': { DELETE: () => revokeCurrent(req, res) },
       '/v1/realtime/endpoint': { GET: () => endpoint(req, res) },
+      '/v1/files': { POST: () => uploadFile(req, res) },
       '/healthz': {
         GET: () =>
           deps.healthy && !deps.healthy()
@@ -347,8 +432,11 @@ export function createHttpHandler(deps: HttpDeps) {
         res.destroy();
         return;
       }
-      if (err instanceof HttpError) {
-        send(res, err.status, { error: { code: err.code, message: err.message } }, err.headers);
+      if (err instanceof HttpError || err instanceof FileError) {
+        const headers = err instanceof HttpError ? err.headers : {};
+        // An upload refused before its body was read: the rest of it is not wanted.
+        if (!req.complete) res.setHeader('Connection', 'close');
+        send(res, err.status, { error: { code: err.code, message: err.message } }, headers);
         return;
       }
       if (err instanceof BusyError) {

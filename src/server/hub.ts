@@ -5,6 +5,7 @@ import {
   type ConversationSummary,
   dmKey,
   ErrorCode,
+  MAX_FILES_PER_MESSAGE,
   MAX_REACTIONS_PER_MESSAGE,
   REPLY_QUOTE_CHARS,
   SERVER_BODY_FIELDS,
@@ -18,6 +19,7 @@ import {
   type HistoryMessage,
   type IceServer,
   type MessageBody,
+  type MessageFile,
   type PresenceStatus,
   type RequestResultMap,
   type RequestType,
@@ -742,7 +744,8 @@ export class Hub {
     const { userId } = conn.user;
     const target = await this.target(userId, p.to);
     const answer = await this.threadFields(target.convId, p);
-    const body = answer ? { ...p.body, ...answer } : p.body;
+    const files = await this.checkFiles(userId, target.convId, p.body.files);
+    const body = answer || files ? { ...p.body, ...answer, ...files } : p.body;
     // `always` breaks through the recipient's focus; a stranger's first dm may not ask for that
     // (review M4): only members of a shared group, accepted dms and administrators may.
     const notification =
@@ -830,6 +833,55 @@ export class Hub {
       };
     }
     return out;
+  }
+
+  /**
+   * A post's attachments (`body.files`), checked: files the sender uploaded to this conversation,
+   * at most MAX_FILES_PER_MESSAGE. Their names, types and sizes are the server's record, not the
+   * client's word; a client may add an image's `width` and `height` and a `thumbFileId`.
+   */
+  private async checkFiles(
+    userId: string,
+    convId: ConvId,
+    files: unknown,
+  ): Promise<{ files: MessageFile[] } | undefined> {
+    if (files === undefined) return undefined;
+    if (!Array.isArray(files) || files.length === 0 || files.length > MAX_FILES_PER_MESSAGE) {
+      throw new HubError(
+        ErrorCode.BAD_REQUEST,
+        `files is a list of 1 to ${MAX_FILES_PER_MESSAGE} uploaded files`,
+      );
+    }
+    const mine = async (fileId: unknown) => {
+      const f = typeof fileId === 'string' ? await this.store.file(fileId) : undefined;
+      if (!f || f.convId !== convId || f.uploaderId !== userId) {
+        throw new HubError(
+          ErrorCode.BAD_REQUEST,
+          `${String(fileId)} is not a file you uploaded to this conversation`,
+        );
+      }
+      return f;
+    };
+    const out: MessageFile[] = [];
+    for (const item of files as Record<string, unknown>[]) {
+      const f = await mine(item?.fileId);
+      const dim = (v: unknown) =>
+        Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 100_000
+          ? (v as number)
+          : undefined;
+      const width = dim(item.width);
+      const height = dim(item.height);
+      const thumb = item.thumbFileId !== undefined ? await mine(item.thumbFileId) : undefined;
+      out.push({
+        fileId: f.fileId,
+        name: f.name,
+        type: f.type,
+        size: f.size,
+        ...(width && height ? { width, height } : {}),
+        ...(thumb ? { thumbFileId: thumb.fileId } : {}),
+      });
+    }
+    return { files: out };
   }
 
   /** A message of this conversation that is not removed; NOT_FOUND naming `what` otherwise. */
@@ -925,10 +977,13 @@ export class Hub {
     p: RequestParams<'edit'>,
   ): Promise<RequestResultMap['edit']> {
     this.checkBody(p.body);
+    if (p.body.files !== undefined) {
+      throw new HubError(ErrorCode.BAD_REQUEST, 'an edit changes the text; its files stay');
+    }
     const msg = await this.ownMessage(conn, p.messageId);
-    // An edit changes what the author wrote; the quote and the thread stay.
+    // An edit changes what the author wrote; the quote, the thread and the files stay.
     const body: MessageBody = { ...p.body };
-    for (const field of SERVER_BODY_FIELDS) {
+    for (const field of [...SERVER_BODY_FIELDS, 'files'] as const) {
       if (msg.body?.[field] !== undefined) body[field] = msg.body[field];
     }
     const ts = this.now();

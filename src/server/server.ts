@@ -10,6 +10,8 @@ import { InProcessBroker, type Broker } from './broker.js';
 import type { Cluster } from './cluster/cluster.js';
 import type { ServerConfig } from './config.js';
 import { Gateway } from './gateway.js';
+import { FsBlobStore } from './files/blob-store.js';
+import { FileService } from './files/file-service.js';
 import { createHttpHandler } from './http.js';
 import { Hub } from './hub.js';
 import { createLogger } from './log.js';
@@ -182,6 +184,11 @@ export async function startServer(
       connectionsCheckingInterval: Math.min(1000, Math.max(100, config.headersTimeoutMs / 4)),
     },
     createHttpHandler({
+      files: new FileService(
+        store,
+        new FsBlobStore(join(config.dataDir, 'files')),
+        config.limits.maxFileBytes,
+      ),
       store,
       tokens,
       passwords,
@@ -195,7 +202,9 @@ export async function startServer(
     }),
   );
   http.headersTimeout = config.headersTimeoutMs;
-  http.requestTimeout = config.headersTimeoutMs * 3;
+  // No whole-request deadline: a 200 MB upload may rightly take minutes. Bodies are bounded where
+  // they are read instead: JSON bodies by a deadline (http.ts readJson), uploads by idleness.
+  http.requestTimeout = 0;
   if (config.proxyProtocol) acceptProxyProtocol(http, log);
   http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   http.on('clientError', (err, socket) => {

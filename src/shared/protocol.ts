@@ -138,6 +138,19 @@ export interface ServerBodyFields {
 export const SERVER_BODY_FIELDS = ['reply', 'thread', 'threadFrom'] as const;
 export const REPLY_QUOTE_CHARS = 200;
 
+/** An attachment as a message names it (`body.files`); its bytes are at GET /v1/files/ID. */
+export interface MessageFile {
+  fileId: string;
+  name: string;
+  type: string;
+  size: number;
+  /** Images: their size in pixels, and a small preview uploaded beside them. */
+  width?: number;
+  height?: number;
+  thumbFileId?: string;
+}
+export const MAX_FILES_PER_MESSAGE = 10;
+
 export interface ThreadSummary {
   /** Replies not removed. */
   count: number;

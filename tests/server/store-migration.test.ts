@@ -38,6 +38,19 @@ async function reactsAfterUpgrade(store: Store, messageId: string): Promise<void
     ts: Date.now(),
   });
   expect((await store.threadSummaries('group:old', [messageId])).get(messageId)?.count).toBe(1);
+  // And attachments can be recorded.
+  const file = {
+    fileId: 'f_1',
+    convId: 'group:old',
+    uploaderId: 'u1',
+    name: 'a.txt',
+    type: 'text/plain',
+    size: 3,
+    sha256: 'x',
+    createdAt: 1,
+  };
+  await store.addFile(file);
+  expect(await store.file('f_1')).toEqual(file);
 }
 
 describe('schema upgrades for reactions', () => {
@@ -50,7 +63,7 @@ describe('schema upgrades for reactions', () => {
     const db = new Database(file);
     db.exec(`DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update;
              DROP TRIGGER messages_fts_delete; DROP TABLE messages_fts;
-             DROP INDEX messages_by_thread;`);
+             DROP INDEX messages_by_thread; DROP TABLE files;`);
     db.exec('ALTER TABLE messages DROP COLUMN reactions');
     db.pragma('user_version = 2');
     db.close();
@@ -78,7 +91,9 @@ describe('schema upgrades for reactions', () => {
       await before.close();
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      await client.query('DROP INDEX messages_by_thread; DROP INDEX messages_fts');
+      await client.query(
+        'DROP INDEX messages_by_thread; DROP INDEX messages_fts; DROP TABLE files',
+      );
       await client.query('ALTER TABLE messages DROP COLUMN reactions');
       await client.query('UPDATE parley_schema SET version = 1');
       await client.end();

@@ -37,13 +37,23 @@ import type {
 const SCHEMA_VERSION = 3;
 
 /**
- * Indexes new in schema 3: threads (replies name their root in the body, written by the
+ * New in schema 3: attachments (`files`; their bytes are in the BlobStore), and indexes for threads (replies name their root in the body, written by the
  * server) and full-text search over the text of messages (GIN on a 'simple' tsvector: no
  * stemming, any language; a removed message has no body and drops out).
  */
 const V3_INDEXES = `
 CREATE INDEX messages_by_thread ON messages (conv_id, (body->>'thread'), seq);
 CREATE INDEX messages_fts ON messages USING gin (to_tsvector('simple', body->>'text'));
+CREATE TABLE files (
+  file_id     text PRIMARY KEY,
+  conv_id     text COLLATE "C" NOT NULL,
+  uploader_id text NOT NULL,
+  name        text NOT NULL,
+  type        text NOT NULL,
+  size        bigint NOT NULL,
+  sha256      text NOT NULL,
+  created_at  bigint NOT NULL
+);
 `;
 
 /** Names compare by code point (`COLLATE "C"`), as protocol.md promises for group names. */
@@ -726,6 +736,37 @@ export async function openPostgresStore(
         convId: r.conv_id,
         cursor: `${r.ts}:${r.message_id}`,
       }));
+    },
+    addFile: async (f) => {
+      await pool.query(
+        `INSERT INTO files (file_id, conv_id, uploader_id, name, type, size, sha256, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [f.fileId, f.convId, f.uploaderId, f.name, f.type, f.size, f.sha256, f.createdAt],
+      );
+    },
+    file: async (fileId) => {
+      const r = await one<{
+        file_id: string;
+        conv_id: string;
+        uploader_id: string;
+        name: string;
+        type: string;
+        size: string;
+        sha256: string;
+        created_at: string;
+      }>('SELECT * FROM files WHERE file_id = $1', [fileId]);
+      return r
+        ? {
+            fileId: r.file_id,
+            convId: r.conv_id,
+            uploaderId: r.uploader_id,
+            name: r.name,
+            type: r.type,
+            size: Number(r.size),
+            sha256: r.sha256,
+            createdAt: Number(r.created_at),
+          }
+        : undefined;
     },
     searchPeople: async (prefix, limit) => {
       const p = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -82,6 +82,7 @@ ALTER TABLE messages ADD COLUMN reactions TEXT;
 /**
  * Tables and triggers new in schema 4, shared by a fresh database and the migration from 3:
  * - threads: replies are found by the root id in their body (`thread`, written by the server);
+ * - files: attachments (their bytes are in the BlobStore);
  * - full-text search: an FTS5 index of the text of every message not removed. It is contentless
  *   (the text is in messages already; FTS5 keeps only its index) with deletes, so a removal or
  *   an edit takes the old words out of the results at once. Tokens: unicode61 without
@@ -103,6 +104,16 @@ END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
   DELETE FROM messages_fts WHERE rowid = old.rowid;
 END;
+CREATE TABLE files (
+  file_id     TEXT PRIMARY KEY,
+  conv_id     TEXT NOT NULL,
+  uploader_id TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  sha256      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Schema 3 → 4: threads and full-text search (V4_TABLES), indexing the messages already kept. */
@@ -374,6 +385,23 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
           AND m.conv_id IN (SELECT value FROM json_each(?))
         ORDER BY f.rowid DESC LIMIT ?`,
     ),
+    insertFile: db.prepare(
+      `INSERT INTO files (file_id, conv_id, uploader_id, name, type, size, sha256, created_at)
+       VALUES (@fileId, @convId, @uploaderId, @name, @type, @size, @sha256, @createdAt)`,
+    ),
+    file: db.prepare<
+      [string],
+      {
+        file_id: string;
+        conv_id: string;
+        uploader_id: string;
+        name: string;
+        type: string;
+        size: number;
+        sha256: string;
+        created_at: number;
+      }
+    >('SELECT * FROM files WHERE file_id = ?'),
     searchPeople: db.prepare<[string, string, string, number], UserRow>(
       `SELECT * FROM users
         WHERE username LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\'
@@ -690,6 +718,22 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       return q.search
         .all(match, Number.isSafeInteger(before) ? before : 0, JSON.stringify(s.convIds), s.limit)
         .map((r) => ({ ...toHistory(r), convId: r.conv_id, cursor: String(r.rowid) }));
+    },
+    addFile: (f) => void q.insertFile.run(f),
+    file(fileId) {
+      const r = q.file.get(fileId);
+      return r
+        ? {
+            fileId: r.file_id,
+            convId: r.conv_id,
+            uploaderId: r.uploader_id,
+            name: r.name,
+            type: r.type,
+            size: r.size,
+            sha256: r.sha256,
+            createdAt: r.created_at,
+          }
+        : undefined;
     },
     searchPeople(prefix, limit) {
       const p = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -71,6 +71,19 @@ export interface MessageSearch {
   before?: string;
 }
 
+/** An attachment: its bytes are in the BlobStore under `fileId`. */
+export interface FileRecord {
+  fileId: string;
+  /** The conversation it was uploaded to: only its readers may fetch it. */
+  convId: ConvId;
+  uploaderId: string;
+  name: string;
+  type: string;
+  size: number;
+  sha256: string;
+  createdAt: number;
+}
+
 /** Someone found by name, to start a dm with. */
 export interface PersonRow {
   userId: string;
@@ -197,6 +210,8 @@ export interface Store {
   threadSummaries(convId: ConvId, rootIds: string[]): Promise<Map<string, ThreadSummary>>;
   /** Messages not removed whose text holds every word (or a word starting so), newest first. */
   searchMessages(q: MessageSearch): Promise<SearchRow[]>;
+  addFile(f: FileRecord): Promise<void>;
+  file(fileId: string): Promise<FileRecord | undefined>;
   /** Users whose username or display name starts with `prefix` (any case), by username. */
   searchPeople(prefix: string, limit: number): Promise<PersonRow[]>;
   eventsAfter(convId: ConvId, seq: number, limit: number): Promise<StoredEvent[]>;

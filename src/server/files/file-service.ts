@@ -1,0 +1,153 @@
+// Attachments: who may upload to a conversation and fetch from it, and the record of each file.
+// HTTP carries the bytes (http.ts); a message names its files in `body.files` and the hub checks
+// them (checkFiles). Readers of a conversation may fetch its files; no one else learns they exist.
+import type { Readable } from 'node:stream';
+import { ErrorCode, parseConversationKey } from '../../shared/protocol.js';
+import { newId } from '../store/rows.js';
+import { dmConvId, dmMembers, type ConvId, type FileRecord, type Store } from '../store/store.js';
+import { BlobTooLarge, type BlobStore } from './blob-store.js';
+
+export class FileError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Types a browser may show inline from Parley's server; anything else is a download. */
+export const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+const MAX_NAME_CHARS = 255;
+/** Uploads one user may have running at once (each holds a socket and a file open). */
+export const MAX_UPLOADS_PER_USER = 4;
+
+/** A file name as given, made safe to store and to offer back: no paths, no control characters. */
+export function cleanName(name: string): string {
+  const cleaned = Array.from(
+    // eslint-disable-next-line no-control-regex
+    name
+      .normalize('NFC')
+      .replace(/[\u0000-\u001f\u007f/\\]/g, '_')
+      .trim(),
+  )
+    .slice(0, MAX_NAME_CHARS)
+    .join('');
+  return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'file' : cleaned;
+}
+
+/** A media type as `type/subtype`, lower case; anything else is application/octet-stream. */
+export function cleanType(type: string | undefined): string {
+  const t = (type ?? '').split(';')[0]!.trim().toLowerCase();
+  return /^[a-z0-9][\w.+-]{0,63}\/[a-z0-9][\w.+-]{0,127}$/.test(t) ? t : 'application/octet-stream';
+}
+
+export class FileService {
+  private readonly running = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+    private readonly maxBytes: number,
+  ) {}
+
+  get limit(): number {
+    return this.maxBytes;
+  }
+
+  /** Stores an upload to a conversation the user may read. `length` is the declared size. */
+  async upload(
+    userId: string,
+    p: { conversation: string | null; name: string | null; type?: string; length?: number },
+    body: Readable,
+  ): Promise<FileRecord> {
+    if (p.length === undefined || !Number.isSafeInteger(p.length) || p.length < 0) {
+      throw new FileError(411, ErrorCode.BAD_REQUEST, 'send the file with a Content-Length');
+    }
+    if (p.length > this.maxBytes) {
+      throw new FileError(
+        413,
+        ErrorCode.TOO_LARGE,
+        `the file is ${p.length} bytes; files are at most ${this.maxBytes} bytes`,
+      );
+    }
+    if (!p.conversation) {
+      throw new FileError(400, ErrorCode.BAD_REQUEST, 'say which conversation: ?conversation=');
+    }
+    const convId = await this.readable(userId, p.conversation);
+    const running = this.running.get(userId) ?? 0;
+    if (running >= MAX_UPLOADS_PER_USER) {
+      throw new FileError(
+        429,
+        ErrorCode.RATE_LIMITED,
+        `at most ${MAX_UPLOADS_PER_USER} uploads at once; wait for one to finish`,
+      );
+    }
+    this.running.set(userId, running + 1);
+    const fileId = newId('f');
+    try {
+      let stored: { size: number; sha256: string };
+      try {
+        stored = await this.blobs.put(fileId, body, Math.min(p.length, this.maxBytes));
+      } catch (err) {
+        if (err instanceof BlobTooLarge) {
+          throw new FileError(413, ErrorCode.TOO_LARGE, 'the file is longer than it said');
+        }
+        throw new FileError(400, ErrorCode.BAD_REQUEST, 'the upload was cut off; send it again');
+      }
+      if (stored.size !== p.length) {
+        await this.blobs.delete(fileId);
+        throw new FileError(400, ErrorCode.BAD_REQUEST, 'the upload was cut off; send it again');
+      }
+      const record: FileRecord = {
+        fileId,
+        convId,
+        uploaderId: userId,
+        name: cleanName(p.name ?? 'file'),
+        type: cleanType(p.type),
+        size: stored.size,
+        sha256: stored.sha256,
+        createdAt: Date.now(),
+      };
+      await this.store.addFile(record);
+      return record;
+    } finally {
+      const left = (this.running.get(userId) ?? 1) - 1;
+      if (left > 0) this.running.set(userId, left);
+      else this.running.delete(userId);
+    }
+  }
+
+  /** A file the user may fetch now (a reader of its conversation), from byte `start`. */
+  async open(userId: string, fileId: string, start = 0) {
+    const file = await this.store.file(fileId);
+    if (!file || !(await this.mayRead(userId, file.convId))) {
+      throw new FileError(404, ErrorCode.NOT_FOUND, `no file ${fileId}`);
+    }
+    const blob = await this.blobs.get(fileId, start);
+    if (!blob) throw new FileError(404, ErrorCode.NOT_FOUND, `the file ${fileId} is gone`);
+    return { file, ...blob };
+  }
+
+  /** The conversation a key names, as the server knows it, if the user may read it. */
+  private async readable(userId: string, key: string): Promise<ConvId> {
+    const parsed = parseConversationKey(key);
+    if (!parsed) throw new FileError(400, ErrorCode.BAD_REQUEST, `${key} is not a conversation`);
+    if (parsed.kind === 'dm') {
+      if (!(await this.store.userById(parsed.userId))) {
+        throw new FileError(404, ErrorCode.NOT_FOUND, `there is no user ${parsed.userId}`);
+      }
+      return dmConvId(userId, parsed.userId);
+    }
+    if (!(await this.store.isMember(parsed.name, userId))) {
+      throw new FileError(403, ErrorCode.FORBIDDEN, `you are not a member of ${parsed.name}`);
+    }
+    return key;
+  }
+
+  private async mayRead(userId: string, convId: ConvId): Promise<boolean> {
+    const pair = dmMembers(convId);
+    return pair ? pair.includes(userId) : this.store.isMember(convId.slice(6), userId);
+  }
+}

@@ -1,0 +1,247 @@
+// Attachments (docs/protocol.md "Extension: files"): uploads over HTTP to a conversation, downloads
+// for its readers only, messages naming their files, against a real server, real sockets and the
+// filesystem BlobStore. Runs on SQLite, and on PostgreSQL in vitest.postgres.config.ts.
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProtoClient } from '../helpers/proto-client.js';
+import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
+
+const MAX = 1024 * 1024;
+let server: TestServer;
+const dataDir = tempDir();
+let alice: ProtoClient;
+let bob: ProtoClient;
+let carol: ProtoClient;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  server = await startTestServer({ limits: { maxFileBytes: MAX } }, { dataDir });
+  for (const name of ['alice', 'bob', 'carol']) tokens[name] = (await server.user(name)).token;
+  alice = await server.client('alice');
+  bob = await server.client('bob');
+  carol = await server.client('carol');
+  await alice.ok('join', { group: 'share' });
+  await bob.ok('join', { group: 'share' });
+  await carol.ok('join', { group: 'elsewhere' });
+});
+
+afterAll(async () => {
+  await Promise.all([alice, bob, carol].map((c) => c?.close()));
+  await server.stop();
+});
+
+function upload(
+  who: string,
+  conversation: string,
+  name: string,
+  bytes: Buffer,
+  type = 'application/octet-stream',
+) {
+  const q = new URLSearchParams({ conversation, name });
+  return fetch(`${server.url}/v1/files?${q}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': type },
+    body: bytes,
+  });
+}
+
+function download(who: string, fileId: string, headers: Record<string, string> = {}) {
+  return fetch(`${server.url}/v1/files/${fileId}`, {
+    headers: { authorization: `Bearer ${tokens[who]}`, ...headers },
+  });
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const blobs = () =>
+  readdirSync(join(dataDir, 'files'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name);
+
+describe('files over HTTP', () => {
+  it('a member uploads; another member downloads the same bytes, as a download, never sniffed', async () => {
+    const bytes = randomBytes(300_000);
+    const res = await upload('alice', 'group:share', 'report.bin', bytes);
+    expect(res.status).toBe(201);
+    const file = (await res.json()) as { fileId: string; size: number; sha256: string };
+    expect(file).toMatchObject({ name: 'report.bin', size: bytes.length, sha256: sha(bytes) });
+    const got = await download('bob', file.fileId);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('application/octet-stream');
+    expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(got.headers.get('content-disposition')).toMatch(/^attachment; filename="report.bin"/);
+    expect(sha(Buffer.from(await got.arrayBuffer()))).toBe(sha(bytes));
+    // A download picks up where it stopped.
+    const tail = await download('bob', file.fileId, { range: 'bytes=299000-' });
+    expect(tail.status).toBe(206);
+    expect(tail.headers.get('content-range')).toBe(`bytes 299000-299999/300000`);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(bytes.subarray(299_000))).toBe(true);
+  });
+
+  it('an image is shown inline; a name is kept safe and given back in full', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const res = await upload('alice', 'group:share', '../../été/photo.png', png, 'IMAGE/PNG');
+    const file = (await res.json()) as { fileId: string; name: string; type: string };
+    expect(file.name).toBe('.._.._été_photo.png');
+    expect(file.type).toBe('image/png');
+    const got = await download('alice', file.fileId);
+    expect(got.headers.get('content-type')).toBe('image/png');
+    expect(got.headers.get('content-disposition')).toBe(
+      `inline; filename=".._.._${'_'}t${'_'}_photo.png"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    );
+    // A type that is not one is stored as bytes.
+    const odd = (await (
+      await upload('alice', 'group:share', 'x', Buffer.from('x'), 'text/html; <script>')
+    ).json()) as { fileId: string; type: string };
+    expect(odd.type).toBe('text/html');
+    const html = await download('alice', odd.fileId);
+    expect(html.headers.get('content-type')).toBe('application/octet-stream');
+  });
+
+  it('refuses outsiders, strangers and bad requests with a clear code, keeping nothing', async () => {
+    const before = blobs().length;
+    const bytes = randomBytes(1000);
+    const up = (await (await upload('alice', 'group:share', 'a', bytes)).json()) as {
+      fileId: string;
+    };
+    // Carol is not in #share: she may not fetch it, nor learn that it exists.
+    const outsider = await download('carol', up.fileId);
+    expect(outsider.status).toBe(404);
+    expect(((await outsider.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    expect((await download('carol', 'f_nosuchfile')).status).toBe(404);
+    // Nor upload there.
+    const refused = await upload('carol', 'group:share', 'b', bytes);
+    expect(refused.status).toBe(403);
+    // No token, a bad token.
+    const anonymous = await fetch(`${server.url}/v1/files/${up.fileId}`);
+    expect(anonymous.status).toBe(401);
+    tokens.mallory = 'not-a-token';
+    expect((await download('mallory', up.fileId)).status).toBe(401);
+    // Larger than the limit, said up front: refused before a byte is stored.
+    const big = await upload('alice', 'group:share', 'big', randomBytes(MAX + 1));
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { message: string } }).error.message).toContain(
+      `at most ${MAX} bytes`,
+    );
+    expect((await upload('alice', 'nowhere', 'c', bytes)).status).toBe(400);
+    expect((await upload('alice', 'dm:u_nobody', 'c', bytes)).status).toBe(404);
+    expect(blobs().length).toBe(before + 1);
+  });
+
+  it('an upload cut off midway keeps nothing', async () => {
+    const before = blobs().length;
+    const q = new URLSearchParams({ conversation: 'group:share', name: 'cut' });
+    await new Promise<void>((resolve) => {
+      const req = request(`${server.url}/v1/files?${q}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tokens.alice}`,
+          'content-length': '100000',
+        },
+      });
+      req.on('error', () => resolve());
+      req.on('response', () => resolve());
+      req.write(randomBytes(40_000), () => setTimeout(() => req.destroy(), 100));
+    });
+    // The server notices the closed socket and removes its partial file.
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const parts = readdirSync(join(dataDir, 'files'), { recursive: true }).filter((n) =>
+        String(n).endsWith('.part'),
+      );
+      if (parts.length === 0 && blobs().length === before) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(blobs().length).toBe(before);
+  });
+
+  it('a dm file is for the two of them only', async () => {
+    const bytes = randomBytes(500);
+    const up = (await (await upload('alice', `dm:${bob.userId}`, 'for bob', bytes)).json()) as {
+      fileId: string;
+    };
+    expect((await download('bob', up.fileId)).status).toBe(200);
+    expect((await download('carol', up.fileId)).status).toBe(404);
+  });
+});
+
+describe('messages with files', () => {
+  async function uploaded(who: string, conversation: string, size = 100) {
+    const res = await upload(who, conversation, `${who}.bin`, randomBytes(size));
+    return (await res.json()) as { fileId: string };
+  }
+
+  it('a post names its files; the server states their name, type and size; an edit keeps them', async () => {
+    const a = await uploaded('alice', 'group:share', 1234);
+    const thumb = await uploaded('alice', 'group:share', 10);
+    const seen = bob.event<{ body: { files: unknown[] } }>(
+      'message:send',
+      (d) => (d as { body?: { text?: string } }).body?.text === 'see attached',
+    );
+    const { messageId } = await alice.ok<{ messageId: string }>('post', {
+      to: { group: 'share' },
+      body: {
+        text: 'see attached',
+        files: [
+          { fileId: a.fileId, name: 'lies.exe', size: 1, width: 640, height: 480 },
+          { fileId: thumb.fileId, thumbFileId: thumb.fileId, width: -3 },
+        ],
+      },
+      clientMsgId: 'files-1',
+    });
+    const files = (await seen).data.body.files;
+    expect(files).toEqual([
+      {
+        fileId: a.fileId,
+        name: 'alice.bin',
+        type: 'application/octet-stream',
+        size: 1234,
+        width: 640,
+        height: 480,
+      },
+      {
+        fileId: thumb.fileId,
+        name: 'alice.bin',
+        type: 'application/octet-stream',
+        size: 10,
+        thumbFileId: thumb.fileId,
+      },
+    ]);
+    await alice.ok('edit', { messageId, body: { text: 'see attached (v2)' } });
+    const hist = await bob.ok<{ messages: { messageId: string; body: { files: unknown } }[] }>(
+      'history',
+      { conversation: 'group:share' },
+    );
+    expect(hist.messages.find((m) => m.messageId === messageId)!.body.files).toEqual(files);
+    const changed = await alice.fails('edit', {
+      messageId,
+      body: { text: 'x', files: [{ fileId: a.fileId }] },
+    });
+    expect(changed.code).toBe('BAD_REQUEST');
+  });
+
+  it('refuses files from elsewhere, of someone else, unknown, or too many', async () => {
+    const mine = await uploaded('alice', 'group:share');
+    const bobs = await uploaded('bob', 'group:share');
+    const dmFile = await uploaded('alice', `dm:${bob.userId}`);
+    const cases: unknown[] = [
+      [{ fileId: bobs.fileId }], // someone else's upload
+      [{ fileId: dmFile.fileId }], // uploaded to another conversation
+      [{ fileId: 'f_unknown' }],
+      [{ nope: true }],
+      'not a list',
+      [],
+      Array.from({ length: 11 }, () => ({ fileId: mine.fileId })),
+    ];
+    for (const [i, files] of cases.entries()) {
+      const err = await alice.fails('post', {
+        to: { group: 'share' },
+        body: { text: 'x', files },
+        clientMsgId: `bad-files-${i}`,
+      });
+      expect([i, err.code]).toEqual([i, 'BAD_REQUEST']);
+    }
+  });
+});
