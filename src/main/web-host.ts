@@ -26,7 +26,7 @@ const MAX_FRAME_BYTES = 256 * 1024;
 // frame-ancestors. Styles are files only; React and the virtual list set styles through the
 // CSSOM, which style-src does not govern.
 const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
   "media-src 'self' blob: mediastream:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; " +
   "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const TYPES: Record<string, string> = {

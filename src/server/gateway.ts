@@ -821,6 +821,10 @@ class Connection implements HubConnection {
       user: { userId: user.userId, username: user.username, displayName: user.displayName },
       cid: this.cid,
       heartbeat: Math.max(1, Math.round(config.heartbeatMs / 1000)),
+      limits: {
+        maxTextBytes: config.limits.maxTextBytes,
+        maxFileBytes: config.limits.maxFileBytes,
+      },
     });
     log.debug({ cid: this.cid, userId }, 'authenticated');
     try {

@@ -11,6 +11,7 @@ import type {
   GroupSummary,
   GroupUser,
   RequestResultMap,
+  ServerLimits,
   MessageBody,
   PresenceStatus,
   ProtocolError,
@@ -18,6 +19,7 @@ import type {
   Recipient,
 } from './protocol.js';
 import type { BridgeName, IpcEventChannel, InvokeChannel } from './ipc-channels.js';
+import { MAX_FILES_PER_MESSAGE } from './protocol.js';
 import { groupName, iceServer, password, recipient, requestParams } from './schemas.js';
 
 export { bridgeName, EVENT_CHANNELS, INVOKE_CHANNELS } from './ipc-channels.js';
@@ -36,7 +38,7 @@ export type ConnectionStatus =
   | { state: 'connecting'; attempt: number }
   /** Waiting before the next attempt: `retryAt` is a clock time (ms), for a countdown. */
   | { state: 'waiting'; attempt: number; retryAt: number; reason: string }
-  | { state: 'online'; user: AuthUser; cid: string }
+  | { state: 'online'; user: AuthUser; cid: string; limits?: ServerLimits }
   /** Not trying until the user acts: signed out, or the token was refused. */
   | { state: 'offline'; reason: string; code?: string };
 
@@ -77,6 +79,20 @@ const messageText = z
   .max(64 * 1024);
 const conversation = z.string().min(1).max(80);
 const messageId = z.string().min(1).max(64);
+const transferId = z.string().min(1).max(64);
+const messageFile = z
+  .object({
+    fileId: messageId,
+    name: z.string().min(1).max(255),
+    type: z.string().max(200),
+    size: z.number().int().nonnegative(),
+    width: z.number().int().positive().max(100_000).optional(),
+    height: z.number().int().positive().max(100_000).optional(),
+    thumbFileId: messageId.optional(),
+  })
+  .strict();
+/** A chunk of a file in base64: FILE_CHUNK_BYTES (160 KiB) at most, so under 220 KB. */
+const fileChunk = z.string().max(220 * 1024);
 const noArgs = z.object({}).strict();
 
 /** Every invoke channel's argument. One object per call; unknown keys are refused. */
@@ -107,13 +123,19 @@ export const invokeArgs = {
     .object({
       accountId,
       to: recipient,
-      text: messageText,
+      /** May be empty when files go with it. */
+      text: z.string().max(64 * 1024),
       replyTo: messageId.optional(),
       thread: messageId.optional(),
       /** A call record (a missed call) rather than words: `text` is what other clients show. */
       call: z.object({ missed: z.boolean(), video: z.boolean() }).strict().optional(),
+      /** Attachments uploaded first (files:upload*); the server restates name, type and size. */
+      files: z.array(messageFile).min(1).max(MAX_FILES_PER_MESSAGE).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((a) => a.text.trim() !== '' || (a.files?.length ?? 0) > 0, {
+      message: 'a message needs words or files',
+    }),
   'chat:retry': z.object({ accountId, clientMsgId: z.string().min(1).max(64) }).strict(),
   'chat:discard': z.object({ accountId, clientMsgId: z.string().min(1).max(64) }).strict(),
   'chat:outbox': z.object({ accountId }).strict(),
@@ -128,6 +150,21 @@ export const invokeArgs = {
     })
     .strict(),
   'chat:search': requestParams.search.extend({ accountId }).strict(),
+  'files:uploadStart': z
+    .object({
+      accountId,
+      conversation,
+      name: z.string().min(1).max(255),
+      type: z.string().max(200),
+      size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    })
+    .strict(),
+  'files:uploadChunk': z.object({ accountId, uploadId: transferId, data: fileChunk }).strict(),
+  'files:uploadFinish': z.object({ accountId, uploadId: transferId }).strict(),
+  'files:uploadCancel': z.object({ accountId, uploadId: transferId }).strict(),
+  'files:downloadStart': z.object({ accountId, fileId: messageId }).strict(),
+  'files:downloadChunk': z.object({ accountId, downloadId: transferId }).strict(),
+  'files:downloadCancel': z.object({ accountId, downloadId: transferId }).strict(),
   'people:search': requestParams.people.extend({ accountId }).strict(),
   'chat:edit': z
     .object({ accountId, messageId: z.string().min(1).max(64), text: messageText })
@@ -231,6 +268,20 @@ export interface InvokeResults {
   'chat:outbox': OutboxItemView[];
   'chat:history': RequestResultMap['history'];
   'chat:search': RequestResultMap['search'];
+  'files:uploadStart': { uploadId: string };
+  'files:uploadChunk': { sent: number };
+  'files:uploadFinish': {
+    fileId: string;
+    name: string;
+    type: string;
+    size: number;
+    sha256: string;
+  };
+  'files:uploadCancel': Record<string, never>;
+  'files:downloadStart': { downloadId: string; size: number; type: string };
+  /** `data` in base64. */
+  'files:downloadChunk': { data: string; done: boolean };
+  'files:downloadCancel': Record<string, never>;
   'people:search': RequestResultMap['people'];
   'chat:edit': { messageId: string; seq: number };
   'chat:remove': { messageId: string; seq: number };

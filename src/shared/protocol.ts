@@ -331,6 +331,13 @@ export interface IceServer {
   credential?: string;
 }
 
+export interface ServerLimits {
+  /** A message's text, in UTF-8 bytes. */
+  maxTextBytes: number;
+  /** An attachment, in bytes. */
+  maxFileBytes: number;
+}
+
 export interface AuthUser {
   userId: string;
   username: string;
@@ -345,6 +352,8 @@ export type AuthResponse =
       user: AuthUser;
       cid: string;
       heartbeat: number;
+      /** What this server accepts (extension), so that a client can say so before trying. */
+      limits?: ServerLimits;
     }
   | { type: 'authresponse'; id: string; success: false; error: ProtocolError };
 

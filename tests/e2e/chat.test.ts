@@ -491,6 +491,65 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await seen(a.getByRole('heading', { name: 'Bob' }));
   }, 60_000);
 
+  it('files: attached by button and by drop, uploaded with progress, an image previewed and viewed, downloaded whole', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    // Alice and Bob are in their dm. A document by the button...
+    const doc = Buffer.from(`${'the quarterly numbers\n'.repeat(20_000)}end\n`);
+    await a.locator('.chat .composer input[type=file]').setInputFiles({
+      name: 'numbers.txt',
+      mimeType: 'text/plain',
+      buffer: doc,
+    });
+    const picked = a.getByRole('list', { name: 'Files to send' });
+    await seen(
+      picked.getByRole('listitem').filter({ hasText: 'numbers.txt' }).filter({ hasText: 'ready' }),
+    );
+    // ...and an image dropped on the conversation (a real PNG: a shot of the page itself).
+    const png = await a.screenshot({ clip: { x: 0, y: 0, width: 400, height: 300 } });
+    const dropped = await a.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob('${png.toString('base64')}'), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'screen.png', { type: 'image/png' }));
+      return dt;
+    })()`);
+    await a.locator('.chat').dispatchEvent('dragover', { dataTransfer: dropped });
+    await a.locator('.chat').dispatchEvent('drop', { dataTransfer: dropped });
+    await seen(
+      picked.getByRole('listitem').filter({ hasText: 'screen.png' }).filter({ hasText: 'ready' }),
+    );
+    await a.screenshot({ path: screenshotPath('files-picked') });
+    await composer(a).fill('the numbers, and what I see');
+    await composer(a).press('Enter');
+    await picked.waitFor({ state: 'detached', timeout: SEEN_MS });
+
+    // Bob gets both: the document as a card, the image as its preview.
+    const onB = message(b, 'the numbers, and what I see');
+    await seen(onB.getByRole('button', { name: 'Download numbers.txt' }));
+    const preview = onB.getByRole('button', { name: /^Open the image screen\.png/ });
+    await seen(preview.locator('img'));
+    await b.waitForFunction(
+      "document.querySelector('.image-preview img')?.naturalWidth === 320",
+      undefined,
+      { timeout: SEEN_MS },
+    );
+    await b.screenshot({ path: screenshotPath('files-in-chat') });
+    const saving = b.waitForEvent('download');
+    await onB.getByRole('button', { name: 'Download numbers.txt' }).click();
+    const download = await saving;
+    expect(download.suggestedFilename()).toBe('numbers.txt');
+    const path = await download.path();
+    expect(readFileSync(path!).equals(doc)).toBe(true);
+    // The viewer shows the whole image at its size.
+    await preview.click();
+    const viewer = b.getByRole('dialog', { name: 'screen.png' });
+    await seen(viewer.getByRole('img', { name: 'screen.png' }));
+    await seen(viewer.getByText('400 × 300'));
+    expect(await accessibilityProblems(b)).toEqual([]);
+    await b.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
+  }, 60_000);
+
   it('shows the offline banner when the server stops; what was written meanwhile arrives once', async () => {
     const a = alice.page;
     const b = bob.page;

@@ -42,6 +42,7 @@ describe('the handshake', () => {
       success: true,
       user: { userId: alice.userId, username: 'alice', displayName: 'alice' },
       heartbeat: 25,
+      limits: { maxTextBytes: 16 * 1024, maxFileBytes: 256 * 1024 * 1024 },
     });
     expect(res.cid).toMatch(/^c_/);
     await c.close();

@@ -17,6 +17,7 @@ import type {
 import type {
   EventFrame,
   MessageBody,
+  MessageFile,
   PresenceStatus,
   ServerBodyFields,
   RequestResultMap,
@@ -25,6 +26,7 @@ import type {
 import { AccountError, AccountService, type Account, type SecretStore } from './accounts.js';
 import { ConversationState } from './conversations.js';
 import { checkExternalUrl } from './external-url.js';
+import { FileTransferError, FileTransfers } from './file-transfers.js';
 import { HistoryCache } from './history-cache.js';
 import { PresenceState } from './presence-state.js';
 import { jsonFileOutboxStore, readJson, writeJsonAtomic } from './json-file.js';
@@ -96,6 +98,7 @@ class Session {
   readonly outbox: Outbox;
   readonly history = new HistoryCache();
   readonly presence = new PresenceState();
+  readonly files: FileTransfers;
   myStatus: PresenceStatus = 'online';
   /** Threads the user wrote in, oldest first (see isToMe). */
   private readonly threadsWrittenIn = new Set<string>();
@@ -108,6 +111,7 @@ class Session {
     token: () => Promise<string>,
   ) {
     this.state = new ConversationState(account.userId, account.username);
+    this.files = new FileTransfers(account.serverUrl, token);
     this.client = new RealtimeClient({
       url: account.realtimeUrl,
       token,
@@ -150,6 +154,7 @@ class Session {
 
   dispose(): void {
     for (const s of this.subs) s.dispose();
+    this.files.dispose();
     this.outbox.dispose();
     this.client.dispose();
     this.state.dispose();
@@ -367,10 +372,11 @@ export class DesktopCore {
       replyTo?: string;
       thread?: string;
       call?: { missed: boolean; video: boolean };
+      files?: MessageFile[];
     } = {},
   ): OutboxItemView {
-    const { call, ...answer } = extra;
-    const body = call ? { text, call } : { text };
+    const { call, files, ...answer } = extra;
+    const body = { text, ...(call ? { call } : {}), ...(files?.length ? { files } : {}) };
     return this.session(accountId).outbox.enqueue(to, body, undefined, answer);
   }
 
@@ -423,6 +429,11 @@ export class DesktopCore {
     const page = await session.request('history', { ...params, limit });
     if (newest) session.history.seedLatest(params.conversation, page);
     return page;
+  }
+
+  /** The transfers of an account's attachments (file-transfers.ts). */
+  files(accountId: string): FileTransfers {
+    return this.session(accountId).files;
   }
 
   /** A group's members with their status, remembered for presence:list. */
@@ -593,7 +604,12 @@ export class DesktopCore {
 
 /** The code and message of anything a core call throws, for the renderer. */
 export function describeError(err: unknown): { code: string; message: string } {
-  if (err instanceof CoreError || err instanceof AccountError || err instanceof RealtimeError) {
+  if (
+    err instanceof CoreError ||
+    err instanceof AccountError ||
+    err instanceof RealtimeError ||
+    err instanceof FileTransferError
+  ) {
     return { code: err.code, message: err.message };
   }
   return { code: 'INTERNAL', message: 'Something went wrong inside Parley.' };

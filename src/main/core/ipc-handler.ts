@@ -60,7 +60,31 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
         replyTo: a.replyTo,
         thread: a.thread,
         call: a.call,
+        files: a.files,
       });
+    case 'files:uploadStart':
+      return core.files(a.accountId).startUpload({
+        conversation: a.conversation,
+        name: a.name,
+        type: a.type,
+        size: a.size,
+      });
+    case 'files:uploadChunk':
+      return core.files(a.accountId).sendChunk(a.uploadId, Buffer.from(a.data, 'base64'));
+    case 'files:uploadFinish':
+      return core.files(a.accountId).finishUpload(a.uploadId);
+    case 'files:uploadCancel':
+      core.files(a.accountId).cancelUpload(a.uploadId);
+      return {};
+    case 'files:downloadStart':
+      return core.files(a.accountId).startDownload(a.fileId);
+    case 'files:downloadChunk': {
+      const { data, done } = await core.files(a.accountId).readChunk(a.downloadId);
+      return { data: data.toString('base64'), done };
+    }
+    case 'files:downloadCancel':
+      core.files(a.accountId).cancelDownload(a.downloadId);
+      return {};
     case 'chat:retry':
       return core.retry(a.accountId, a.clientMsgId);
     case 'chat:discard':

@@ -13,6 +13,7 @@ import {
   type ProtocolError,
   type RequestResultMap,
   type RequestType,
+  type ServerLimits,
 } from '../../shared/protocol.js';
 
 /** What the client needs of a WebSocket; `ws` and the browser's WebSocket both fit (see ws-socket.ts). */
@@ -407,7 +408,13 @@ export class RealtimeClient {
     this.attempt = 0;
     this.silenceLimitMs = 2 * 1000 * Number(frame.heartbeat ?? 25);
     this.armSilence(this.silenceLimitMs);
-    this.setStatus({ state: 'online', user: frame.user as AuthUser, cid: String(frame.cid) });
+    const limits = frame.limits as ServerLimits | undefined;
+    this.setStatus({
+      state: 'online',
+      user: frame.user as AuthUser,
+      cid: String(frame.cid),
+      ...(limits && typeof limits.maxFileBytes === 'number' ? { limits } : {}),
+    });
   }
 
   private onReply(frame: {

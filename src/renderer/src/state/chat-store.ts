@@ -14,13 +14,21 @@ import type {
   ParleyBridge,
 } from '../../../shared/ipc';
 import type { BridgeName, InvokeChannel } from '../../../shared/ipc-channels';
+import {
+  formatBytes,
+  makePreview,
+  TransferCancelled,
+  uploadFile,
+} from '../features/files/transfers';
 import { bridgeName } from '../../../shared/ipc-channels';
-import type {
-  EventFrame,
-  GroupUser,
-  PresenceStatus,
-  Recipient,
-  VisibleStatus,
+import {
+  MAX_FILES_PER_MESSAGE,
+  type EventFrame,
+  type GroupUser,
+  type MessageFile,
+  type PresenceStatus,
+  type Recipient,
+  type VisibleStatus,
 } from '../../../shared/protocol';
 import {
   countReply,
@@ -43,6 +51,23 @@ export interface ThreadView {
   loading: boolean;
   error?: string;
 }
+
+/** A file picked for the next message of a composer: uploading, ready, or refused. */
+export interface PendingFile {
+  id: string;
+  name: string;
+  size: number;
+  type: string;
+  /** Bytes uploaded so far. */
+  sent: number;
+  state: 'uploading' | 'ready' | 'failed';
+  error?: string;
+  /** Once uploaded: what the message will name. */
+  file?: MessageFile;
+}
+
+/** What a server accepts when it does not say (protocol.md, Limits). */
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 /** Where a composer writes: a conversation, or a thread in it. */
 export function composerKey(conversation: string, thread?: string): string {
@@ -115,6 +140,8 @@ export interface ChatState {
   threadRead: ReadonlyMap<string, number>;
   /** A message to bring into view and mark (a search hit, a quote): a counter re-asks. */
   highlight?: { conversation: string; messageId: string; nonce: number };
+  /** Files picked for each composer's next message (composerKey). */
+  attachments: ReadonlyMap<string, readonly PendingFile[]>;
 }
 
 /** A failed call, with its stable code: components show `message`. */
@@ -154,8 +181,10 @@ function accountViews(): Pick<
   | 'threadRead'
   | 'openThread'
   | 'highlight'
+  | 'attachments'
 > {
   return {
+    attachments: new Map(),
     replyingTo: new Map(),
     threads: new Map(),
     threadRead: new Map(),
@@ -183,6 +212,8 @@ export class ChatStore {
   private scheduled = false;
   private readonly unsubscribes: (() => void)[] = [];
   private readonly loadingOlder = new Set<string>();
+  /** Uploads running, by PendingFile id: cancelling one aborts it. */
+  private readonly uploads = new Map<string, AbortController>();
   /** Live messages waiting for the next publish, by conversation: one list copy a frame. */
   private appends = new Map<string, UiMessage[]>();
   /** Read markers waiting to be sent, by conversation (at most one request per READ_EVERY_MS). */
@@ -277,6 +308,7 @@ export class ChatStore {
   /** Stops following the bridge. React's own subscriptions end with its components. */
   dispose(): void {
     for (const u of this.unsubscribes.splice(0)) u();
+    for (const a of this.uploads.values()) a.abort();
     for (const t of this.readTimers.values()) clearTimeout(t);
     this.readTimers.clear();
   }
@@ -511,20 +543,33 @@ export class ChatStore {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  /** Sends from a composer; `thread` posts into that thread. Answers its quoted message, if any. */
+  /**
+   * Sends from a composer; `thread` posts into that thread. Answers its quoted message, if any,
+   * and carries its uploaded files (refused while some are still uploading).
+   */
   async post(conversation: string, text: string, thread?: string): Promise<void> {
     const accountId = this.state.accountId;
     if (!accountId) return;
     const key = composerKey(conversation, thread);
     const quoted = this.state.replyingTo.get(key);
+    const picked = this.state.attachments.get(key) ?? [];
+    if (picked.some((a) => a.state === 'uploading')) {
+      throw new ActionError(
+        'BUSY',
+        'Some files are still uploading: send when they are done, or remove them.',
+      );
+    }
+    const files = picked.flatMap((a) => (a.state === 'ready' && a.file ? [a.file] : []));
     const item = await this.call('chat:post', {
       accountId,
       to: recipientOf(conversation),
       text,
       ...(quoted?.messageId ? { replyTo: quoted.messageId } : {}),
       ...(thread ? { thread } : {}),
+      ...(files.length ? { files } : {}),
     });
     if (quoted) this.replyTo(key, undefined);
+    if (picked.length) this.putAttachments(key, []);
     // Shown at once as "sending"; the outbox:changed push says the same a moment later.
     if (!this.state.outbox.some((o) => o.clientMsgId === item.clientMsgId)) {
       this.set({ outbox: [...this.state.outbox, item] });
@@ -594,6 +639,106 @@ export class ChatStore {
     return this.attempt(() =>
       this.call('chat:remove', { accountId: this.state.accountId!, messageId }),
     );
+  }
+
+  /**
+   * Picks files for a composer's next message and starts uploading them at once. Files past the
+   * server's size limit, or past 10 a message, are shown refused with the reason.
+   */
+  attach(conversation: string, files: readonly File[], thread?: string): void {
+    const key = composerKey(conversation, thread);
+    const status = this.state.status;
+    const limit =
+      (status?.state === 'online' ? status.limits?.maxFileBytes : undefined) ??
+      DEFAULT_MAX_FILE_BYTES;
+    const list = [...(this.state.attachments.get(key) ?? [])];
+    for (const f of files) {
+      const item: PendingFile = {
+        id: crypto.randomUUID(),
+        name: f.name || 'pasted file',
+        size: f.size,
+        type: f.type,
+        sent: 0,
+        state: 'uploading',
+      };
+      const kept = list.filter((a) => a.state !== 'failed').length;
+      if (f.size > limit) {
+        item.state = 'failed';
+        item.error = `${formatBytes(f.size)}: files are at most ${formatBytes(limit)}.`;
+      } else if (kept >= MAX_FILES_PER_MESSAGE) {
+        item.state = 'failed';
+        item.error = `At most ${MAX_FILES_PER_MESSAGE} files go with one message.`;
+      }
+      list.push(item);
+      if (item.state === 'uploading') void this.runUpload(key, conversation, item, f);
+    }
+    this.putAttachments(key, list);
+  }
+
+  /** Stops an upload (or forgets a file) picked for a composer. */
+  removeAttachment(composer: string, id: string): void {
+    this.uploads.get(id)?.abort();
+    this.uploads.delete(id);
+    const list = (this.state.attachments.get(composer) ?? []).filter((a) => a.id !== id);
+    this.putAttachments(composer, list);
+  }
+
+  private async runUpload(key: string, conversation: string, item: PendingFile, f: File) {
+    const abort = new AbortController();
+    this.uploads.set(item.id, abort);
+    const patch = (p: Partial<PendingFile>) => {
+      const list = this.state.attachments.get(key) ?? [];
+      if (!list.some((a) => a.id === item.id)) return;
+      this.putAttachments(
+        key,
+        list.map((a) => (a.id === item.id ? { ...a, ...p } : a)),
+      );
+    };
+    try {
+      const preview = await makePreview(f);
+      const main = await uploadFile(
+        this,
+        conversation,
+        f,
+        item.name,
+        (sent) => patch({ sent }),
+        abort.signal,
+      );
+      const thumb = preview
+        ? await uploadFile(
+            this,
+            conversation,
+            preview.preview,
+            `preview of ${item.name}`.slice(0, 255),
+            () => undefined,
+            abort.signal,
+          )
+        : undefined;
+      patch({
+        state: 'ready',
+        sent: item.size,
+        file: {
+          fileId: main.fileId,
+          name: main.name,
+          type: main.type,
+          size: main.size,
+          ...(preview ? { width: preview.width, height: preview.height } : {}),
+          ...(thumb ? { thumbFileId: thumb.fileId } : {}),
+        },
+      });
+    } catch (err) {
+      if (err instanceof TransferCancelled) return;
+      patch({ state: 'failed', error: describe(err).message });
+    } finally {
+      this.uploads.delete(item.id);
+    }
+  }
+
+  private putAttachments(key: string, list: readonly PendingFile[]): void {
+    const attachments = new Map(this.state.attachments);
+    if (list.length) attachments.set(key, list);
+    else attachments.delete(key);
+    this.set({ attachments });
   }
 
   /** Sets (or with undefined clears) the message a composer answers with a quote. */

@@ -6,6 +6,7 @@ import type {
   EventDataMap,
   HistoryMessage,
   MessageBody,
+  MessageFile,
   Reaction,
   Recipient,
   ReplyQuote,
@@ -38,6 +39,8 @@ export interface UiMessage {
   replies?: ThreadSummary;
   /** A call record (a missed call), shown as such rather than as its text. */
   call?: { missed: boolean; video: boolean };
+  /** Attachments, as the server stated them. */
+  files?: MessageFile[];
 }
 
 /**
@@ -46,12 +49,18 @@ export interface UiMessage {
  */
 export function answerOf(
   body: MessageBody | null | undefined,
-): Pick<UiMessage, 'reply' | 'thread' | 'call'> {
+): Pick<UiMessage, 'reply' | 'thread' | 'call' | 'files'> {
   if (!body) return {};
+  const files = Array.isArray(body.files)
+    ? (body.files as MessageFile[]).filter(
+        (f) => f && typeof f.fileId === 'string' && typeof f.name === 'string',
+      )
+    : [];
   const reply = body.reply as ReplyQuote | undefined;
   const thread = body.thread;
   const call = body.call as { missed?: unknown; video?: unknown } | undefined;
   return {
+    ...(files.length ? { files } : {}),
     ...(call && typeof call === 'object'
       ? { call: { missed: call.missed === true, video: call.video === true } }
       : {}),
@@ -208,6 +217,7 @@ export function pendingOf(
     .filter((o) => !storedIds.has(o.clientMsgId))
     .map((o) => ({
       ...(o.thread ? { thread: o.thread } : {}),
+      ...answerOf(o.body),
       key: `${me.user_id}:${o.clientMsgId}`,
       clientMsgId: o.clientMsgId,
       seq: 0,

@@ -29,6 +29,8 @@ export function ChatView({
   const accountId = useStore((s) => s.accountId);
   const [inviting, setInviting] = useState(false);
   const [searching, setSearching] = useState(false);
+  // Files dragged over the conversation: dropped, they go with the next message.
+  const [dropping, setDropping] = useState(false);
   const thread = useStore((s) =>
     s.openThread?.conversation === conversation ? s.openThread.root : undefined,
   );
@@ -41,7 +43,25 @@ export function ChatView({
     <div
       className={`chat-and-members ${membersShown ? 'members-shown' : ''} ${thread ? 'thread-open' : ''}`}
     >
-      <section className="chat" aria-label={`Conversation ${title}`}>
+      <section
+        className={`chat ${dropping ? 'dropping' : ''}`}
+        aria-label={`Conversation ${title}`}
+        onDragOver={(e) => {
+          if (!e.dataTransfer.types.includes('Files')) return;
+          e.preventDefault();
+          setDropping(true);
+        }}
+        onDragLeave={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+        }}
+        onDrop={(e) => {
+          setDropping(false);
+          const files = [...e.dataTransfer.files];
+          if (files.length === 0) return;
+          e.preventDefault();
+          store.attach(conversation, files);
+        }}
+      >
         <header className="chat-header">
           <button
             type="button"

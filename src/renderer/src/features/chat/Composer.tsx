@@ -3,10 +3,18 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { mentionAt, mentionCandidates } from '../../../../shared/mentions';
 import type { GroupUser } from '../../../../shared/protocol';
-import { composerKey, describe } from '../../state/chat-store';
+import {
+  composerKey,
+  DEFAULT_MAX_FILE_BYTES,
+  describe,
+  type PendingFile,
+} from '../../state/chat-store';
+import { Icon } from '../../ui/Icon';
+import { formatBytes } from '../files/transfers';
 import { useChatStore, useStore } from '../../state/use-store';
 
 const NO_MEMBERS: readonly GroupUser[] = [];
+const NO_FILES: readonly PendingFile[] = [];
 /**
  * The time, for typing notices. Only event handlers call it; the React compiler's purity check
  * cannot tell once `keep` is also reached through `complete`.
@@ -38,6 +46,13 @@ export function Composer({
   const quoted = useStore((s) => s.replyingTo.get(key));
   const [text, setText] = useState(() => localStorage.getItem(draftKey(accountId, key)) ?? '');
   const [error, setError] = useState<string | null>(null);
+  const picked = useStore((s) => s.attachments.get(key) ?? NO_FILES);
+  const readyFiles = picked.filter((a) => a.state === 'ready').length;
+  const uploading = picked.some((a) => a.state === 'uploading');
+  const filePicker = useRef<HTMLInputElement>(null);
+  const limit = useStore((s) =>
+    s.status?.state === 'online' ? s.status.limits?.maxFileBytes : undefined,
+  );
   // @-autocomplete: the members of a group, offered while an @word is typed before the caret.
   const members = useStore((s) =>
     conversation.startsWith('group:')
@@ -94,7 +109,7 @@ export function Composer({
   async function send(e?: FormEvent) {
     e?.preventDefault();
     const body = text.trim();
-    if (!body) return;
+    if (!body && readyFiles === 0) return;
     const bytes = new TextEncoder().encode(body).length;
     if (bytes > MAX_TEXT_BYTES) {
       setError(
@@ -186,6 +201,38 @@ export function Composer({
           ))}
         </ul>
       )}
+      {picked.length > 0 && (
+        <ul className="attachments-picked" aria-label="Files to send">
+          {picked.map((a) => (
+            <li key={a.id} className={`picked picked-${a.state}`}>
+              <span className="picked-name">{a.name}</span>{' '}
+              <span className="hint">{formatBytes(a.size)}</span>
+              {a.state === 'uploading' && (
+                <progress
+                  max={Math.max(1, a.size)}
+                  value={a.sent}
+                  aria-label={`Uploading ${a.name}`}
+                />
+              )}
+              {a.state === 'ready' && <span className="hint"> ready</span>}
+              {a.state === 'failed' && (
+                <span role="alert" className="form-error">
+                  {' '}
+                  Not sent: {a.error}
+                </span>
+              )}
+              <button
+                type="button"
+                className="secondary small"
+                aria-label={a.state === 'uploading' ? `Cancel ${a.name}` : `Remove ${a.name}`}
+                onClick={() => store.removeAttachment(key, a.id)}
+              >
+                ✕
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       <textarea
         ref={input}
         aria-autocomplete="list"
@@ -201,11 +248,49 @@ export function Composer({
           setChosen(0);
         }}
         onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
+        onPaste={(e) => {
+          // Pasted files (a screenshot, files copied in a file manager) are attached.
+          const files = [...e.clipboardData.files];
+          if (files.length === 0) return;
+          e.preventDefault();
+          store.attach(conversation, files, thread);
+        }}
         onKeyDown={onKey}
       />
-      <button type="submit" className="primary" aria-label="Send" disabled={!text.trim()}>
-        Send
-      </button>
+      <div className="composer-buttons">
+        <button
+          type="button"
+          className="secondary"
+          aria-label={`Attach files (up to ${formatBytes(limit ?? DEFAULT_MAX_FILE_BYTES)} each)`}
+          title={`Attach files (up to ${formatBytes(limit ?? DEFAULT_MAX_FILE_BYTES)} each); you can also drop or paste them`}
+          onClick={() => filePicker.current?.click()}
+        >
+          <Icon name="paperclip" />
+        </button>
+        <input
+          ref={filePicker}
+          type="file"
+          multiple
+          hidden
+          aria-hidden
+          tabIndex={-1}
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = '';
+            if (files.length) store.attach(conversation, files, thread);
+            input.current?.focus();
+          }}
+        />
+        <button
+          type="submit"
+          className="primary"
+          aria-label="Send"
+          disabled={uploading || (!text.trim() && readyFiles === 0)}
+          title={uploading ? 'Waiting for the files to upload' : undefined}
+        >
+          Send
+        </button>
+      </div>
       {error && (
         <p role="alert" className="form-error">
           {error}

@@ -6,6 +6,8 @@ import { composerKey, type ChatState } from '../../state/chat-store';
 import type { UiMessage } from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
 import { useCallStore } from '../call/use-call';
+import { MessageFiles } from '../files/Attachments';
+import { Icon } from '../../ui/Icon';
 import { MessageText, type LinkOpener } from './MessageText';
 import { ReactionBar, ReactionPicker } from './Reactions';
 
@@ -52,9 +54,7 @@ function CallRecord({
   const kind = video ? 'video call' : 'call';
   return (
     <p className="call-record">
-      <span className="call-icon" aria-hidden>
-        📞
-      </span>
+      <Icon name="phone" />
       {mine ? `Your ${kind} was not answered.` : `Missed ${kind} from ${m.from.displayName}.`}
       {!mine && conversation.startsWith('dm:') && (
         <button
@@ -194,8 +194,9 @@ export const MessageRow = memo(function MessageRow({
           </div>
         </div>
       ) : (
-        <MessageText text={m.text ?? ''} openLink={openLink} me={store.me?.username} />
+        m.text && <MessageText text={m.text} openLink={openLink} me={store.me?.username} />
       )}
+      {m.files && !m.removed && <MessageFiles files={m.files} />}
       {m.editedTs !== undefined && !m.removed && <span className="hint"> (edited)</span>}
       {stateLabel && (
         <p className={`message-state ${m.state}`} role={m.state === 'failed' ? 'alert' : undefined}>
