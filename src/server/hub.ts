@@ -15,6 +15,7 @@ import {
   type EventDataMap,
   type EventName,
   type GroupCondition,
+  type GroupEvent,
   type GroupUser,
   type HistoryMessage,
   type IceServer,
@@ -168,6 +169,8 @@ export function newCid(): string {
 
 /** Bytes of history one `history` reply carries at most; the rest is the next page. */
 export const HISTORY_MAX_BYTES = 256 * 1024;
+/** Joins, leaves and topic changes a history page carries at most. */
+const GROUP_EVENTS_PER_PAGE = 200;
 /** Bytes of events one resume replays at most; past it a conversation says `complete: false`. */
 export const RESUME_MAX_BYTES = 512 * 1024;
 /** A call signal (SDP, candidate, ring) fits well within this. */
@@ -463,6 +466,8 @@ export class Hub {
           return { iceServers: this.iceServers };
         case 'invite':
           return await this.invite(conn, p);
+        case 'topic':
+          return await this.topic(conn, p);
       }
     })();
     return result as RequestResultMap[T];
@@ -491,11 +496,15 @@ export class Hub {
     const { changed, members } = await this.store.joinGroup(p.group, userId, p.private === true);
     const isPrivate = existing ? existing.private : p.private === true;
     if (changed) {
+      const ts = this.now();
+      await this.store.logGroupEvent(p.group, { ts, userId, action: 'joined' });
       const member: EventDataMap['group:member'] = {
         group: p.group,
         user_id: userId,
         cid: conn.cid,
         action: 'joined',
+        displayName: conn.user.displayName,
+        ts,
       };
       if (this.broker.lossless) {
         for (const c of this.byUser.get(userId) ?? []) void this.listen(c, topics.group(p.group));
@@ -515,7 +524,37 @@ export class Hub {
         });
       }
     }
-    return { group: p.group, number_of_users: members, ...(isPrivate ? { private: true } : {}) };
+    return {
+      group: p.group,
+      number_of_users: members,
+      ...(isPrivate ? { private: true } : {}),
+      ...(existing?.topic ? { topic: existing.topic } : {}),
+    };
+  }
+
+  /** A member sets what the group is about; every member sees it change ('' clears it). */
+  private async topic(
+    conn: HubConnection,
+    p: RequestParams<'topic'>,
+  ): Promise<RequestResultMap['topic']> {
+    if (!(await this.visibleGroup(conn.user.userId, p.group)).member) {
+      throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
+    }
+    const topic = p.topic.trim();
+    const ts = this.now();
+    await this.store.logGroupEvent(p.group, {
+      ts,
+      userId: conn.user.userId,
+      action: 'topic',
+      topic,
+    });
+    this.publishGroup(p.group, 'group:updated', {
+      group: p.group,
+      topic,
+      by: { user_id: conn.user.userId, displayName: conn.user.displayName },
+      ts,
+    });
+    return { group: p.group, topic };
   }
 
   /** A member makes an invite code for their group (private or not). */
@@ -555,12 +594,16 @@ export class Hub {
     if (!(await this.store.leaveGroup(p.group, userId))) {
       throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
     }
+    const ts = this.now();
+    await this.store.logGroupEvent(p.group, { ts, userId, action: 'left' });
     // Published before unsubscribing so the user's other devices learn they left.
     this.publishGroup(p.group, 'group:member', {
       group: p.group,
       user_id: userId,
       cid: conn.cid,
       action: 'left',
+      displayName: conn.user.displayName,
+      ts,
     });
     for (const c of this.byUser.get(userId) ?? []) {
       if (!this.subs.get(c)?.watching.has(p.group)) this.unlisten(c, topics.group(p.group));
@@ -1125,11 +1168,45 @@ export class Hub {
         [rootMessage] = await this.withReplies(convId, [{ ...r, conversation: p.conversation }]);
       }
     }
+    const endOfList = kept.length === rows.length && rows.length < limit;
+    const groupEvents =
+      convId.startsWith('group:') && p.after === undefined && !root
+        ? await this.eventsOfPage(convId.slice(6), convId, kept, endOfList, p.before)
+        : undefined;
     return {
       messages,
-      endOfList: kept.length === rows.length && rows.length < limit,
+      endOfList,
       ...(rootMessage ? { root: rootMessage } : {}),
+      ...(groupEvents?.length ? { groupEvents } : {}),
     };
+  }
+
+  /**
+   * A group's joins, leaves and topic changes in the time a history page covers: from its first
+   * message (the group's start at the end of the list) to the message after it (the one
+   * `before` named) or now for the newest page; so pages read back to back miss none.
+   */
+  private async eventsOfPage(
+    group: string,
+    convId: ConvId,
+    page: { ts: number }[],
+    endOfList: boolean,
+    before: number | undefined,
+  ): Promise<GroupEvent[]> {
+    const from = endOfList || page.length === 0 ? 0 : page[0]!.ts;
+    let to = this.now();
+    if (before !== undefined) {
+      const [boundary] = await this.store.history(convId, { before: before + 1, limit: 1 });
+      to = boundary?.ts ?? to;
+    }
+    const rows = await this.store.groupEvents(group, from, to, GROUP_EVENTS_PER_PAGE);
+    return rows.map((e) => ({
+      ts: e.ts,
+      user_id: e.userId,
+      displayName: e.displayName,
+      action: e.action,
+      ...(e.topic !== undefined ? { topic: e.topic } : {}),
+    }));
   }
 
   /** Adds each thread root's reply count (one query for the page). */

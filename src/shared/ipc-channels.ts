@@ -31,6 +31,7 @@ export const INVOKE_CHANNELS = [
   'groups:search',
   'groups:join',
   'groups:leave',
+  'groups:topic',
   'groups:members',
   'groups:invite',
   'presence:set',

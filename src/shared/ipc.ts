@@ -186,6 +186,7 @@ export const invokeArgs = {
     .strict(),
   'groups:invite': z.object({ accountId, group: groupName }).strict(),
   'groups:leave': z.object({ accountId, group: groupName }).strict(),
+  'groups:topic': requestParams.topic.extend({ accountId }).strict(),
   'groups:members': z.object({ accountId, group: groupName }).strict(),
   'presence:set': z
     .object({
@@ -268,6 +269,7 @@ export interface InvokeResults {
   'chat:outbox': OutboxItemView[];
   'chat:history': RequestResultMap['history'];
   'chat:search': RequestResultMap['search'];
+  'groups:topic': RequestResultMap['topic'];
   'files:uploadStart': { uploadId: string };
   'files:uploadChunk': { sent: number };
   'files:uploadFinish': {

@@ -161,6 +161,16 @@ export interface ThreadSummary {
 /** A message found by `search`: as history has it, with where to show it. */
 export type SearchHit = HistoryMessage;
 
+/** A join, leave or topic change of a group, as a line in its chat. */
+export interface GroupEvent {
+  ts: number;
+  user_id: string;
+  displayName: string;
+  action: 'joined' | 'left' | 'topic';
+  topic?: string;
+}
+export const MAX_TOPIC_CHARS = 250;
+
 /** Someone found by `people`, to start a dm with. */
 export interface PersonSummary {
   user_id: string;
@@ -206,7 +216,22 @@ export interface EventDataMap {
     state: 'typing' | 'paused';
   };
   'message:read': { conversation: ConversationKey; user_id: string; seq: number };
-  'group:member': { group: string; user_id: string; cid: string; action: 'joined' | 'left' };
+  'group:member': {
+    group: string;
+    user_id: string;
+    cid: string;
+    action: 'joined' | 'left';
+    /** Extension: who, by name, and when (the chat shows "Ann joined" at that time). */
+    displayName?: string;
+    ts?: number;
+  };
+  /** Extension: a group's topic changed (not stored as a message: a line in the chat). */
+  'group:updated': {
+    group: string;
+    topic: string;
+    by: { user_id: string; displayName: string };
+    ts: number;
+  };
   /** `cid` is left out when the user goes offline or invisible (it would let a watcher probe). */
   'presence:update': { user_id: string; cid?: string; status: VisibleStatus; text?: string };
   /** `from.displayName` is the sender's name as the server knows it: show that, not the signal's. */
@@ -234,6 +259,7 @@ export const EVENT_NAMES = [
   'message:compose',
   'message:read',
   'group:member',
+  'group:updated',
   'presence:update',
   'rtc:signal',
   'notification',
@@ -265,6 +291,8 @@ export type EventFrame = {
 export interface GroupSummary {
   group: string;
   number_of_users: number;
+  /** What the group is about, set by any member (extension; left out when empty). */
+  topic?: string;
   /** Invite-only: hidden from non-members. */
   private?: boolean;
 }
@@ -307,8 +335,17 @@ export interface RequestResultMap {
   /** `seq`: the reaction's event, or the message's latest when nothing changed. */
   react: { messageId: string; seq: number };
   compose: Record<string, never>;
-  /** With `thread`: that thread's replies, and its root (left out once removed). */
-  history: { messages: HistoryMessage[]; endOfList: boolean; root?: HistoryMessage };
+  /**
+   * With `thread`: that thread's replies, and its root (left out once removed). For a group,
+   * `groupEvents`: joins, leaves and topic changes in the time the page covers.
+   */
+  history: {
+    messages: HistoryMessage[];
+    endOfList: boolean;
+    root?: HistoryMessage;
+    groupEvents?: GroupEvent[];
+  };
+  topic: { group: string; topic: string };
   search: { results: SearchHit[]; endOfList: boolean; cursor?: string };
   people: { list: PersonSummary[] };
   read: Record<string, never>;

@@ -1,7 +1,12 @@
 // Runtime validation of protocol v1, used by the server and by clients. Runs anywhere.
 import { z } from 'zod';
 import { BLANK_LETTERS, GROUP_NAME } from './names.js';
-import { EVENT_NAMES, type ConversationKey, type RequestType } from './protocol.js';
+import {
+  EVENT_NAMES,
+  MAX_TOPIC_CHARS,
+  type ConversationKey,
+  type RequestType,
+} from './protocol.js';
 
 const id = z.string().min(1).max(64);
 /** Group names: letters and digits first, then letters, digits, `_`, `.`, `-`; 1 to 64 long. */
@@ -86,6 +91,7 @@ export const requestParams = {
     invite: z.string().min(1).max(64).optional(),
   }),
   invite: z.object({ group: groupName }),
+  topic: z.object({ group: groupName, topic: z.string().max(MAX_TOPIC_CHARS) }),
   leave: z.object({ group: groupName }),
   groups: z
     .object({

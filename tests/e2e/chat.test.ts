@@ -177,6 +177,25 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await a.screenshot({ path: screenshotPath('chat-group') });
   }, 60_000);
 
+  it('a group topic set by one is seen by the other, with lines for joins and the change', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    // Bob joined #team in the last test: Alice's chat says so, at its time.
+    await seen(a.getByRole('log').locator('.group-event').filter({ hasText: 'Bob joined' }));
+    await a.getByRole('button', { name: 'Set a topic for #team' }).click();
+    await a.getByRole('textbox', { name: 'Topic of #team' }).fill('Lunch plans and launches');
+    await a.getByRole('textbox', { name: 'Topic of #team' }).press('Enter');
+    await seen(a.locator('.topic').filter({ hasText: 'Lunch plans and launches' }));
+    await seen(b.locator('.topic').filter({ hasText: 'Lunch plans and launches' }));
+    await seen(
+      b
+        .getByRole('log')
+        .locator('.group-event')
+        .filter({ hasText: 'Alice set the topic: “Lunch plans and launches”' }),
+    );
+    await b.screenshot({ path: screenshotPath('group-topic') });
+  }, 60_000);
+
   it('typing, a status change, an edit and a deletion are seen by the other page', async () => {
     const a = alice.page;
     const b = bob.page;

@@ -44,6 +44,8 @@ describe('join, leave, groups, users', () => {
       user_id: bob.userId,
       cid: bob.cid,
       action: 'joined',
+      displayName: 'bob',
+      ts: expect.any(Number),
     });
     // Joining again changes nothing.
     expect(await bob.ok('join', { group: 'general' })).toEqual({
@@ -155,18 +157,21 @@ describe('join, leave, groups, users', () => {
     expect(r.list).toContainEqual({
       user_id: alice.userId,
       cid: alice.cid,
+      username: 'alice',
       displayName: 'alice',
       status: 'online',
     });
     expect(r.list).toContainEqual({
       user_id: bob.userId,
       cid: bob.cid,
+      username: 'bob',
       displayName: 'bob',
       status: 'online',
     });
     expect(r.list).toContainEqual({
       user_id: dave.userId,
       cid: null,
+      username: 'dave',
       displayName: 'dave',
       status: 'offline',
     });

@@ -279,6 +279,78 @@ describe('mentions', () => {
   });
 });
 
+describe('group topics and join/leave lines', () => {
+  it('a member sets the topic; members see it change; listings and history carry it', async () => {
+    await alice.ok('join', { group: 'topical' });
+    const changed = alice.event<{ topic: string; by: { user_id: string } }>('group:updated');
+    await bob.ok('join', { group: 'topical' });
+    await post(alice, 'topical', 'before the topic');
+    expect(await bob.ok('topic', { group: 'topical', topic: '  Launch plans  ' })).toEqual({
+      group: 'topical',
+      topic: 'Launch plans',
+    });
+    expect((await changed).data).toMatchObject({
+      topic: 'Launch plans',
+      by: { user_id: bob.userId },
+    });
+    const listed = await carol.ok<{ list: { group: string; topic?: string }[] }>('groups', {
+      searchFor: 'group',
+      value: 'topical',
+      condition: '=',
+    });
+    expect(listed.list[0]?.topic).toBe('Launch plans');
+    expect(await carol.ok('join', { group: 'topical' })).toMatchObject({ topic: 'Launch plans' });
+    await carol.ok('leave', { group: 'topical' });
+    expect((await carol.fails('topic', { group: 'topical', topic: 'mine now' })).code).toBe(
+      'NOT_JOINED',
+    );
+    expect((await alice.fails('topic', { group: 'topical', topic: 'x'.repeat(251) })).code).toBe(
+      'BAD_REQUEST',
+    );
+    // The newest page of history has every line since its first message, in order.
+    const hist = await alice.ok<{
+      groupEvents: { user_id: string; action: string; topic?: string; displayName: string }[];
+    }>('history', { conversation: 'group:topical' });
+    expect(hist.groupEvents.map((e) => [e.user_id, e.action, e.topic])).toEqual([
+      [alice.userId, 'joined', undefined],
+      [bob.userId, 'joined', undefined],
+      [bob.userId, 'topic', 'Launch plans'],
+      [carol.userId, 'joined', undefined],
+      [carol.userId, 'left', undefined],
+    ]);
+    expect(hist.groupEvents[1]!.displayName).toBe('bob');
+  });
+
+  it('pages read back to back carry each line once, in the page where its time falls', async () => {
+    await alice.ok('join', { group: 'paged-lines' });
+    const first = await post(alice, 'paged-lines', 'one');
+    await new Promise((r) => setTimeout(r, 5));
+    await bob.ok('join', { group: 'paged-lines' });
+    await new Promise((r) => setTimeout(r, 5));
+    await post(alice, 'paged-lines', 'two');
+    type Page = { messages: { seq: number }[]; groupEvents?: { action: string }[] };
+    const newest = await alice.ok<Page>('history', { conversation: 'group:paged-lines', limit: 1 });
+    const older = await alice.ok<Page>('history', {
+      conversation: 'group:paged-lines',
+      limit: 1,
+      before: newest.messages[0]!.seq,
+    });
+    expect(older.messages[0]!.seq).toBe(first.seq);
+    // Bob's join falls between "one" and "two": carried by the older page (up to "two");
+    // Alice's, before "one", by the last page, the one that reaches the start.
+    expect(newest.groupEvents ?? []).toEqual([]);
+    expect(older.groupEvents?.map((e) => e.action)).toEqual(['joined']);
+    const start = await alice.ok<Page & { endOfList: boolean }>('history', {
+      conversation: 'group:paged-lines',
+      limit: 1,
+      before: first.seq,
+    });
+    expect(start.endOfList).toBe(true);
+    expect(start.messages).toEqual([]);
+    expect(start.groupEvents?.map((e) => e.action)).toEqual(['joined']);
+  });
+});
+
 describe('people', () => {
   it('finds anyone by the start of their username or of a word of their name', async () => {
     const created = await server.post('/v1/users', {

@@ -2,7 +2,7 @@
 // events: a conversation opens without a round trip, and stays readable while offline. A cached
 // conversation is always a contiguous run up to the newest seq; a gap (a resume that could not
 // replay everything) drops it, and the next open asks the server again.
-import type { EventFrame, HistoryMessage } from '../../shared/protocol.js';
+import type { EventFrame, GroupEvent, HistoryMessage } from '../../shared/protocol.js';
 
 /** Messages kept per conversation; older ones are paged from the server. */
 const KEEP = 500;
@@ -12,16 +12,24 @@ interface Cached {
   messages: HistoryMessage[];
   /** The server said nothing is older than the first one. */
   startReached: boolean;
+  /** A group's joins, leaves and topic changes since the first message, oldest first. */
+  groupEvents: GroupEvent[];
 }
+
+const KEEP_GROUP_EVENTS = 200;
 
 export class HistoryCache {
   private readonly conversations = new Map<string, Cached>();
 
   /** Takes the server's answer to a `history` of the newest messages (no before/after). */
-  seedLatest(conversation: string, page: { messages: HistoryMessage[]; endOfList: boolean }): void {
+  seedLatest(
+    conversation: string,
+    page: { messages: HistoryMessage[]; endOfList: boolean; groupEvents?: GroupEvent[] },
+  ): void {
     this.conversations.set(conversation, {
       messages: [...page.messages].sort((a, b) => a.seq - b.seq).slice(-KEEP),
       startReached: page.endOfList && page.messages.length <= KEEP,
+      groupEvents: (page.groupEvents ?? []).slice(-KEEP_GROUP_EVENTS),
     });
   }
 
@@ -29,16 +37,47 @@ export class HistoryCache {
   latest(
     conversation: string,
     limit: number,
-  ): { messages: HistoryMessage[]; endOfList: boolean } | undefined {
+  ): { messages: HistoryMessage[]; endOfList: boolean; groupEvents?: GroupEvent[] } | undefined {
     const c = this.conversations.get(conversation);
     if (!c) return undefined;
-    if (c.messages.length >= limit) return { messages: c.messages.slice(-limit), endOfList: false };
-    if (c.startReached) return { messages: [...c.messages], endOfList: true };
+    const events = (from: number) => {
+      const list = c.groupEvents.filter((e) => e.ts >= from);
+      return list.length ? { groupEvents: list } : {};
+    };
+    if (c.messages.length >= limit) {
+      const messages = c.messages.slice(-limit);
+      return { messages, endOfList: false, ...events(messages[0]!.ts) };
+    }
+    if (c.startReached) return { messages: [...c.messages], endOfList: true, ...events(0) };
     return undefined;
   }
 
   apply(frame: EventFrame): void {
     switch (frame.event) {
+      case 'group:member':
+      case 'group:updated': {
+        const d = frame.data;
+        const c = this.conversations.get(`group:${d.group}`);
+        if (!c || d.ts === undefined) return;
+        c.groupEvents.push(
+          frame.event === 'group:member'
+            ? {
+                ts: d.ts,
+                user_id: frame.data.user_id,
+                displayName: frame.data.displayName ?? 'Someone',
+                action: frame.data.action,
+              }
+            : {
+                ts: d.ts,
+                user_id: frame.data.by.user_id,
+                displayName: frame.data.by.displayName,
+                action: 'topic',
+                topic: frame.data.topic,
+              },
+        );
+        if (c.groupEvents.length > KEEP_GROUP_EVENTS) c.groupEvents.shift();
+        return;
+      }
       case 'message:send': {
         const d = frame.data;
         const c = this.conversations.get(d.conversation);

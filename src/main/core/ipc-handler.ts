@@ -125,6 +125,8 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     }
     case 'groups:invite':
       return core.request(a.accountId, 'invite', { group: a.group });
+    case 'groups:topic':
+      return core.request(a.accountId, 'topic', { group: a.group, topic: a.topic });
     case 'groups:leave':
       return core.request(a.accountId, 'leave', { group: a.group });
     case 'groups:members':

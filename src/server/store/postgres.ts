@@ -44,6 +44,15 @@ const SCHEMA_VERSION = 3;
 const V3_INDEXES = `
 CREATE INDEX messages_by_thread ON messages (conv_id, (body->>'thread'), seq);
 CREATE INDEX messages_fts ON messages USING gin (to_tsvector('simple', body->>'text'));
+ALTER TABLE groups ADD COLUMN topic text NOT NULL DEFAULT '';
+CREATE TABLE group_events (
+  group_name text COLLATE "C" NOT NULL,
+  ts         bigint NOT NULL,
+  user_id    text NOT NULL,
+  action     text NOT NULL,
+  topic      text
+);
+CREATE INDEX group_events_by_ts ON group_events (group_name, ts);
 CREATE TABLE files (
   file_id     text PRIMARY KEY,
   conv_id     text COLLATE "C" NOT NULL,
@@ -433,12 +442,16 @@ export async function openPostgresStore(
       }
     }
     if (query.after !== undefined) where.push(`name > ${arg(query.after)}`);
-    const rows = await all<{ name: string; member_count: number }>(
-      `SELECT name, member_count FROM groups WHERE ${where.join(' AND ')}
+    const rows = await all<{ name: string; member_count: number; topic: string }>(
+      `SELECT name, member_count, topic FROM groups WHERE ${where.join(' AND ')}
        ORDER BY name LIMIT ${arg(query.limit)}`,
       args,
     );
-    return rows.map((r) => ({ group: r.name, number_of_users: r.member_count }));
+    return rows.map((r) => ({
+      group: r.name,
+      number_of_users: r.member_count,
+      ...(r.topic ? { topic: r.topic } : {}),
+    }));
   }
 
   let closed: Promise<void> | undefined;
@@ -567,13 +580,20 @@ export async function openPostgresStore(
         ])
       )?.member_count,
     group: async (name, viewer) => {
-      const r = await one<{ member_count: number; private: boolean; member: boolean }>(
-        `SELECT member_count, private,
+      const r = await one<{
+        member_count: number;
+        private: boolean;
+        member: boolean;
+        topic: string;
+      }>(
+        `SELECT member_count, private, topic,
            EXISTS (SELECT 1 FROM memberships WHERE group_name = name AND user_id = $2) AS member
          FROM groups WHERE name = $1`,
         [name, viewer],
       );
-      return r ? { members: r.member_count, private: r.private, member: r.member } : undefined;
+      return r
+        ? { members: r.member_count, private: r.private, member: r.member, topic: r.topic }
+        : undefined;
     },
     createInvite: async (code, group, createdBy, expiresAt) => {
       await pool.query(
@@ -737,6 +757,38 @@ export async function openPostgresStore(
         cursor: `${r.ts}:${r.message_id}`,
       }));
     },
+    logGroupEvent: (group, e) =>
+      tx(async (db) => {
+        await db.query(
+          `INSERT INTO group_events (group_name, ts, user_id, action, topic)
+           VALUES ($1, $2, $3, $4, $5)`,
+          [group, e.ts, e.userId, e.action, e.topic ?? null],
+        );
+        if (e.action === 'topic') {
+          await db.query('UPDATE groups SET topic = $1 WHERE name = $2', [e.topic ?? '', group]);
+        }
+      }),
+    groupEvents: async (group, fromTs, toTs, limit) =>
+      (
+        await all<{
+          ts: string;
+          user_id: string;
+          display_name: string | null;
+          action: string;
+          topic: string | null;
+        }>(
+          `SELECT e.ts, e.user_id, u.display_name, e.action, e.topic
+             FROM group_events e LEFT JOIN users u ON u.user_id = e.user_id
+            WHERE e.group_name = $1 AND e.ts >= $2 AND e.ts <= $3 ORDER BY e.ts LIMIT $4`,
+          [group, fromTs, toTs, limit],
+        )
+      ).map((r) => ({
+        ts: Number(r.ts),
+        userId: r.user_id,
+        displayName: r.display_name ?? 'Someone',
+        action: r.action as 'joined' | 'left' | 'topic',
+        ...(r.topic !== null ? { topic: r.topic } : {}),
+      })),
     addFile: async (f) => {
       await pool.query(
         `INSERT INTO files (file_id, conv_id, uploader_id, name, type, size, sha256, created_at)

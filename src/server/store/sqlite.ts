@@ -24,6 +24,7 @@ import type {
   AppendResult,
   ConvId,
   ConversationRow,
+  GroupEventRow,
   GroupQuery,
   QueueCaps,
   SearchRow,
@@ -83,6 +84,7 @@ ALTER TABLE messages ADD COLUMN reactions TEXT;
  * Tables and triggers new in schema 4, shared by a fresh database and the migration from 3:
  * - threads: replies are found by the root id in their body (`thread`, written by the server);
  * - files: attachments (their bytes are in the BlobStore);
+ * - group topics, and group_events: joins, leaves and topic changes, shown as lines in the chat;
  * - full-text search: an FTS5 index of the text of every message not removed. It is contentless
  *   (the text is in messages already; FTS5 keeps only its index) with deletes, so a removal or
  *   an edit takes the old words out of the results at once. Tokens: unicode61 without
@@ -104,6 +106,15 @@ END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
   DELETE FROM messages_fts WHERE rowid = old.rowid;
 END;
+ALTER TABLE groups ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+CREATE TABLE group_events (
+  group_name TEXT NOT NULL,
+  ts         INTEGER NOT NULL,
+  user_id    TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  topic      TEXT
+);
+CREATE INDEX group_events_by_ts ON group_events(group_name, ts);
 CREATE TABLE files (
   file_id     TEXT PRIMARY KEY,
   conv_id     TEXT NOT NULL,
@@ -257,8 +268,11 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       `INSERT INTO groups (name, member_count, created_at, private) VALUES (?, 0, ?, ?)
        ON CONFLICT DO NOTHING`,
     ),
-    group: db.prepare<[string, string], { member_count: number; private: number; member: number }>(
-      `SELECT member_count, private,
+    group: db.prepare<
+      [string, string],
+      { member_count: number; private: number; member: number; topic: string }
+    >(
+      `SELECT member_count, private, topic,
          EXISTS (SELECT 1 FROM memberships WHERE group_name = name AND user_id = ?) AS member
        FROM groups WHERE name = ?`,
     ),
@@ -384,6 +398,25 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
         WHERE messages_fts MATCH ? AND f.rowid < ?
           AND m.conv_id IN (SELECT value FROM json_each(?))
         ORDER BY f.rowid DESC LIMIT ?`,
+    ),
+    insertGroupEvent: db.prepare(
+      `INSERT INTO group_events (group_name, ts, user_id, action, topic)
+       VALUES (@group, @ts, @userId, @action, @topic)`,
+    ),
+    setTopic: db.prepare('UPDATE groups SET topic = ? WHERE name = ?'),
+    groupEvents: db.prepare<
+      [string, number, number, number],
+      {
+        ts: number;
+        user_id: string;
+        display_name: string | null;
+        action: string;
+        topic: string | null;
+      }
+    >(
+      `SELECT e.ts, e.user_id, u.display_name, e.action, e.topic
+         FROM group_events e LEFT JOIN users u ON u.user_id = e.user_id
+        WHERE e.group_name = ? AND e.ts >= ? AND e.ts <= ? ORDER BY e.ts LIMIT ?`,
     ),
     insertFile: db.prepare(
       `INSERT INTO files (file_id, conv_id, uploader_id, name, type, size, sha256, created_at)
@@ -638,14 +671,18 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       where.push('name > ?');
       args.push(query.after);
     }
-    const sql = `SELECT name, member_count FROM groups WHERE ${where.join(
+    const sql = `SELECT name, member_count, topic FROM groups WHERE ${where.join(
       ' AND ',
     )} ORDER BY name LIMIT ?`;
     args.push(query.limit);
     return db
-      .prepare<(string | number)[], { name: string; member_count: number }>(sql)
+      .prepare<(string | number)[], { name: string; member_count: number; topic: string }>(sql)
       .all(...args)
-      .map((r) => ({ group: r.name, number_of_users: r.member_count }));
+      .map((r) => ({
+        group: r.name,
+        number_of_users: r.member_count,
+        ...(r.topic ? { topic: r.topic } : {}),
+      }));
   }
 
   return {
@@ -673,7 +710,12 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     group(name, viewer) {
       const r = q.group.get(viewer, name);
       return r
-        ? { members: r.member_count, private: r.private === 1, member: r.member === 1 }
+        ? {
+            members: r.member_count,
+            private: r.private === 1,
+            member: r.member === 1,
+            topic: r.topic,
+          }
         : undefined;
     },
     createInvite: (code, group, createdBy, expiresAt) =>
@@ -719,6 +761,23 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
         .all(match, Number.isSafeInteger(before) ? before : 0, JSON.stringify(s.convIds), s.limit)
         .map((r) => ({ ...toHistory(r), convId: r.conv_id, cursor: String(r.rowid) }));
     },
+    logGroupEvent: db.transaction(
+      (
+        group: string,
+        e: { ts: number; userId: string; action: GroupEventRow['action']; topic?: string },
+      ) => {
+        q.insertGroupEvent.run({ group, ...e, topic: e.topic ?? null });
+        if (e.action === 'topic') q.setTopic.run(e.topic ?? '', group);
+      },
+    ),
+    groupEvents: (group, fromTs, toTs, limit) =>
+      q.groupEvents.all(group, fromTs, toTs, limit).map((r) => ({
+        ts: r.ts,
+        userId: r.user_id,
+        displayName: r.display_name ?? 'Someone',
+        action: r.action as GroupEventRow['action'],
+        ...(r.topic !== null ? { topic: r.topic } : {}),
+      })),
     addFile: (f) => void q.insertFile.run(f),
     file(fileId) {
       const r = q.file.get(fileId);

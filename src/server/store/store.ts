@@ -84,6 +84,16 @@ export interface FileRecord {
   createdAt: number;
 }
 
+/** A change to a group shown as a line in its conversation (not a message: no seq, no unread). */
+export interface GroupEventRow {
+  ts: number;
+  userId: string;
+  displayName: string;
+  action: 'joined' | 'left' | 'topic';
+  /** The new topic ('' when cleared), for `topic`. */
+  topic?: string;
+}
+
 /** Someone found by name, to start a dm with. */
 export interface PersonRow {
   userId: string;
@@ -176,7 +186,7 @@ export interface Store {
   group(
     group: string,
     viewer: string,
-  ): Promise<{ members: number; private: boolean; member: boolean } | undefined>;
+  ): Promise<{ members: number; private: boolean; member: boolean; topic: string } | undefined>;
   createInvite(code: string, group: string, createdBy: string, expiresAt: number): Promise<void>;
   /** The group an unexpired invite code opens. */
   inviteGroup(code: string, now: number): Promise<string | undefined>;
@@ -210,6 +220,13 @@ export interface Store {
   threadSummaries(convId: ConvId, rootIds: string[]): Promise<Map<string, ThreadSummary>>;
   /** Messages not removed whose text holds every word (or a word starting so), newest first. */
   searchMessages(q: MessageSearch): Promise<SearchRow[]>;
+  /** Records a join, a leave or a topic change of a group (a topic also becomes the group's). */
+  logGroupEvent(
+    group: string,
+    e: { ts: number; userId: string; action: GroupEventRow['action']; topic?: string },
+  ): Promise<void>;
+  /** A group's changes with `fromTs <= ts <= toTs`, oldest first, at most `limit`. */
+  groupEvents(group: string, fromTs: number, toTs: number, limit: number): Promise<GroupEventRow[]>;
   addFile(f: FileRecord): Promise<void>;
   file(fileId: string): Promise<FileRecord | undefined>;
   /** Users whose username or display name starts with `prefix` (any case), by username. */

@@ -24,6 +24,7 @@ import { bridgeName } from '../../../shared/ipc-channels';
 import {
   MAX_FILES_PER_MESSAGE,
   type EventFrame,
+  type GroupEvent,
   type GroupUser,
   type MessageFile,
   type PresenceStatus,
@@ -32,6 +33,7 @@ import {
 } from '../../../shared/protocol';
 import {
   countReply,
+  mergeGroupEvents,
   EMPTY_MESSAGES,
   fromHistory,
   fromSend,
@@ -142,6 +144,8 @@ export interface ChatState {
   highlight?: { conversation: string; messageId: string; nonce: number };
   /** Files picked for each composer's next message (composerKey). */
   attachments: ReadonlyMap<string, readonly PendingFile[]>;
+  /** Topics of the groups opened, by group name ('' for none). */
+  topics: ReadonlyMap<string, string>;
 }
 
 /** A failed call, with its stable code: components show `message`. */
@@ -182,9 +186,11 @@ function accountViews(): Pick<
   | 'openThread'
   | 'highlight'
   | 'attachments'
+  | 'topics'
 > {
   return {
     attachments: new Map(),
+    topics: new Map(),
     replyingTo: new Map(),
     threads: new Map(),
     threadRead: new Map(),
@@ -432,7 +438,10 @@ export class ChatStore {
     if (!accountId) return;
     this.set({ active: conversation });
     this.ensureConversation(conversation);
-    if (conversation.startsWith('group:')) void this.loadMembers(conversation.slice(6));
+    if (conversation.startsWith('group:')) {
+      void this.loadMembers(conversation.slice(6));
+      void this.loadTopic(conversation.slice(6));
+    }
     const held = this.state.messages.get(conversation);
     if (held && held.list.length > 0) return;
     this.putMessages(conversation, {
@@ -452,6 +461,7 @@ export class ChatStore {
         list: mergeMessages(current.list, page.messages.map(fromHistory)),
         hasOlder: !page.endOfList,
         loading: false,
+        groupEvents: mergeGroupEvents(current.groupEvents, page.groupEvents),
       });
     } catch (err) {
       const current = this.state.messages.get(conversation) ?? EMPTY_MESSAGES;
@@ -482,6 +492,7 @@ export class ChatStore {
         ...current,
         list: mergeMessages(current.list, older),
         hasOlder: !page.endOfList,
+        groupEvents: mergeGroupEvents(current.groupEvents, page.groupEvents),
         // The list shows no thread replies: only what it shows moves its first index.
         prepended: current.prepended + older.filter((m) => !m.thread).length,
       });
@@ -909,6 +920,47 @@ export class ChatStore {
     this.dropConversation(`group:${group}`);
   }
 
+  /** The group's topic, from the server's listing of it. */
+  async loadTopic(group: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    try {
+      const { list } = await this.call('groups:search', {
+        accountId,
+        searchFor: 'group',
+        value: group,
+        condition: '=',
+      });
+      this.putTopic(group, list[0]?.topic ?? '');
+    } catch {
+      // No topic shown; the next group:updated sets it.
+    }
+  }
+
+  /** Sets the group's topic for everyone in it ('' clears it). */
+  async setTopic(group: string, topic: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    const r = await this.call('groups:topic', { accountId, group, topic });
+    this.putTopic(group, r.topic);
+  }
+
+  private putTopic(group: string, topic: string): void {
+    if (this.state.topics.get(group) === topic) return;
+    const topics = new Map(this.state.topics);
+    topics.set(group, topic);
+    this.set({ topics });
+  }
+
+  /** A join, leave or topic change, as a line in the group's loaded messages. */
+  private addGroupEvent(group: string, e: GroupEvent): void {
+    const key = `group:${group}`;
+    this.applyAppends();
+    const held = this.state.messages.get(key);
+    if (held)
+      this.putMessages(key, { ...held, groupEvents: mergeGroupEvents(held.groupEvents, [e]) });
+  }
+
   async loadMembers(group: string): Promise<void> {
     const accountId = this.state.accountId;
     if (!accountId) return;
@@ -1073,8 +1125,28 @@ export class ChatStore {
         this.set({ peerRead });
         return;
       }
+      case 'group:updated': {
+        const d = frame.data;
+        this.putTopic(d.group, d.topic);
+        this.addGroupEvent(d.group, {
+          ts: d.ts,
+          user_id: d.by.user_id,
+          displayName: d.by.displayName,
+          action: 'topic',
+          topic: d.topic,
+        });
+        return;
+      }
       case 'group:member': {
         const d = frame.data;
+        if (d.ts !== undefined) {
+          this.addGroupEvent(d.group, {
+            ts: d.ts,
+            user_id: d.user_id,
+            displayName: d.displayName ?? 'Someone',
+            action: d.action,
+          });
+        }
         if (d.user_id === this.me?.user_id) {
           if (d.action === 'left') this.dropConversation(`group:${d.group}`);
           else this.ensureConversation(`group:${d.group}`);

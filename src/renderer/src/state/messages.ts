@@ -4,6 +4,7 @@
 import type { OutboxItemView } from '../../../shared/ipc';
 import type {
   EventDataMap,
+  GroupEvent,
   HistoryMessage,
   MessageBody,
   MessageFile,
@@ -80,6 +81,38 @@ export interface ConversationMessages {
   error?: string;
   /** How many messages were put in front so far: the virtual list's index of the first one. */
   prepended: number;
+  /** A group's joins, leaves and topic changes over the time loaded, oldest first. */
+  groupEvents?: GroupEvent[];
+}
+
+/** Adds group events (from a page or live), by time, each once. */
+export function mergeGroupEvents(
+  current: readonly GroupEvent[] | undefined,
+  incoming: readonly GroupEvent[] | undefined,
+): GroupEvent[] | undefined {
+  if (!incoming?.length) return current as GroupEvent[] | undefined;
+  const key = (e: GroupEvent) => `${e.ts}|${e.user_id}|${e.action}|${e.topic ?? ''}`;
+  const byKey = new Map((current ?? []).map((e) => [key(e), e]));
+  for (const e of incoming) byKey.set(key(e), e);
+  return [...byKey.values()].sort((a, b) => a.ts - b.ts);
+}
+
+/** Events with `from < ts <= to`. */
+export function eventsBetween(
+  events: readonly GroupEvent[] | undefined,
+  from: number,
+  to: number,
+): GroupEvent[] {
+  return events?.filter((e) => e.ts > from && e.ts <= to) ?? [];
+}
+
+/** "Ann joined", "Ann set the topic: “…”". */
+export function groupEventText(e: GroupEvent): string {
+  if (e.action === 'joined') return `${e.displayName} joined`;
+  if (e.action === 'left') return `${e.displayName} left`;
+  return e.topic
+    ? `${e.displayName} set the topic: “${e.topic}”`
+    : `${e.displayName} cleared the topic`;
 }
 
 export const EMPTY_MESSAGES: ConversationMessages = {

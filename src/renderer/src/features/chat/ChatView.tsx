@@ -2,6 +2,7 @@
 // and the composer; the member list beside it for groups.
 import { useEffect, useState } from 'react';
 import { formatInviteLink } from '../../../../shared/invite-link';
+import { MAX_TOPIC_CHARS } from '../../../../shared/protocol';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
@@ -75,6 +76,7 @@ export function ChatView({
             {!group && <PresenceDot status={presence?.status ?? 'offline'} />} {title}
             {!group && presence?.text && <span className="status-text"> {presence.text}</span>}
           </h1>
+          {group && <TopicLine group={group} />}
           <div className="chat-actions">
             {!group && item.peerId && <CallButtons userId={item.peerId} name={item.name} />}
             {group && <GroupCallButtons group={group} />}
@@ -153,6 +155,72 @@ export function ChatView({
       )}
       {group && inviting && <InviteDialog group={group} onClose={() => setInviting(false)} />}
     </div>
+  );
+}
+
+/** The group's topic under its name; any member can change it. */
+function TopicLine({ group }: { group: string }) {
+  const store = useChatStore();
+  const topic = useStore((s) => s.topics.get(group) ?? '');
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  if (editing) {
+    return (
+      <form
+        className="topic-edit"
+        onSubmit={(e) => {
+          e.preventDefault();
+          store
+            .setTopic(group, draft)
+            .then(() => setEditing(false))
+            .catch((err: unknown) => setProblem(describe(err).message));
+        }}
+      >
+        <input
+          aria-label={`Topic of #${group}`}
+          value={draft}
+          maxLength={MAX_TOPIC_CHARS}
+          autoFocus
+          placeholder="What is this group about?"
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              e.preventDefault();
+              setEditing(false);
+            }
+          }}
+        />
+        <button type="submit" className="primary small">
+          Save
+        </button>
+        <button type="button" className="secondary small" onClick={() => setEditing(false)}>
+          Cancel
+        </button>
+        {problem && (
+          <span role="alert" className="form-error">
+            {problem}
+          </span>
+        )}
+      </form>
+    );
+  }
+  return (
+    <p className="topic">
+      <span className={topic ? '' : 'hint'}>{topic || 'No topic'}</span>{' '}
+      <button
+        type="button"
+        className="link-button"
+        aria-label={topic ? `Change the topic of #${group}` : `Set a topic for #${group}`}
+        onClick={() => {
+          setDraft(topic);
+          setProblem(null);
+          setEditing(true);
+        }}
+      >
+        {topic ? 'Change' : 'Set a topic'}
+      </button>
+    </p>
   );
 }
 

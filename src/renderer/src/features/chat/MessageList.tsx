@@ -5,7 +5,16 @@
 // there are more), not at the bottom: nothing counts as read until it has been on screen.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
-import { dayKey, dayLabel, EMPTY_MESSAGES, pendingOf, type UiMessage } from '../../state/messages';
+import type { GroupEvent } from '../../../../shared/protocol';
+import {
+  dayKey,
+  dayLabel,
+  EMPTY_MESSAGES,
+  eventsBetween,
+  groupEventText,
+  pendingOf,
+  type UiMessage,
+} from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
 import { MessageRow } from './MessageRow';
 
@@ -14,11 +23,37 @@ const FIRST_INDEX = 1_000_000_000;
 const SAME_AUTHOR_MS = 5 * 60_000;
 const NO_PENDING: UiMessage[] = [];
 
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+/** Joins, leaves and topic changes, as quiet lines between the messages. */
+function GroupEventLines({ events }: { events: readonly GroupEvent[] }) {
+  if (events.length === 0) return null;
+  return (
+    <>
+      {events.map((e) => (
+        <p key={`${e.ts}|${e.user_id}|${e.action}`} className="group-event">
+          {groupEventText(e)}{' '}
+          <time dateTime={new Date(e.ts).toISOString()}>{TIME.format(e.ts)}</time>
+        </p>
+      ))}
+    </>
+  );
+}
+
+interface ListContext {
+  hasOlder: boolean;
+  /** Group events after the newest message. */
+  tail: readonly GroupEvent[];
+}
+
 const LIST_PARTS = {
-  Header: ({ context }: { context?: { hasOlder: boolean } }) => (
+  Header: ({ context }: { context?: ListContext }) => (
     <div className="list-edge hint">
       {context?.hasOlder ? 'Loading older messages…' : 'This is the beginning of the conversation.'}
     </div>
+  ),
+  Footer: ({ context }: { context?: ListContext }) => (
+    <GroupEventLines events={context?.tail ?? []} />
   ),
 };
 
@@ -139,6 +174,14 @@ export function MessageList({ conversation }: { conversation: string }) {
   }, [items, atBottom]);
 
   const list = useRef<VirtuosoHandle>(null);
+  const newestTs = held.list[held.list.length - 1]?.ts ?? -Infinity;
+  const listContext = useMemo<ListContext>(
+    () => ({
+      hasOlder: held.hasOlder,
+      tail: eventsBetween(stored.groupEvents, newestTs, Infinity),
+    }),
+    [held.hasOlder, stored.groupEvents, newestTs],
+  );
   const firstItemIndex = FIRST_INDEX - held.prepended;
   // A message asked to open for editing (Up in the composer) is brought into view, where its
   // row picks the request up.
@@ -250,7 +293,7 @@ export function MessageList({ conversation }: { conversation: string }) {
         startReached={() => void store.loadOlder(conversation)}
         increaseViewportBy={{ top: 400, bottom: 200 }}
         computeItemKey={(_, m) => m.key}
-        context={{ hasOlder: held.hasOlder }}
+        context={listContext}
         components={LIST_PARTS}
         itemContent={(index, m) => {
           const prev = items[index - firstItemIndex - 1];
@@ -267,6 +310,13 @@ export function MessageList({ conversation }: { conversation: string }) {
                   <span>{dayLabel(m.ts)}</span>
                 </div>
               )}
+              <GroupEventLines
+                events={eventsBetween(
+                  stored.groupEvents,
+                  prev ? prev.ts : held.hasOlder ? m.ts : -Infinity,
+                  m.ts,
+                )}
+              />
               {m.seq === firstNew && (
                 <div className="new-separator" role="separator" aria-label="New messages">
                   <span>New</span>
