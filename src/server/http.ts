@@ -15,7 +15,12 @@ import { BusyError, TokenError, type PasswordHasher, type TokenIssuer } from './
 import type { ServerConfig } from './config.js';
 import { addressKey, type WindowFactory } from './rate-limit.js';
 import { requestPath, type RequestGuard } from './request-guard.js';
-import { FileError, INLINE_TYPES, type FileService } from './files/file-service.js';
+import {
+  FileError,
+  INLINE_TYPES,
+  MAX_AVATAR_BYTES,
+  type FileService,
+} from './files/file-service.js';
 import type { Store, UserRecord } from './store/store.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -39,6 +44,8 @@ export interface HttpDeps {
   healthy?: () => boolean;
   /** Tells live connections that tokens were revoked (one token, or all of a user's). */
   onRevoked(revoked: { userId: string; jti?: string }): void;
+  /** Tells the user's contacts their picture changed. */
+  onProfile?(userId: string): void;
 }
 
 /** The signed-in user of a request and their token's id. */
@@ -380,6 +387,48 @@ export function createHttpHandler(deps: HttpDeps) {
     await pipeline(opened.stream, res);
   }
 
+  /** `PUT /v1/users/me/avatar`: the user's picture (PNG, JPEG or WebP, 512 KiB at most). */
+  async function putAvatar(req: IncomingMessage, res: ServerResponse) {
+    const who = await requireBearer(req);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_AVATAR_BYTES) {
+        throw new HttpError(
+          413,
+          ErrorCode.TOO_LARGE,
+          `a picture is at most ${MAX_AVATAR_BYTES} bytes`,
+        );
+      }
+      chunks.push(chunk);
+    }
+    const avatar = await deps.files.setAvatar(who.user.userId, Buffer.concat(chunks));
+    deps.onProfile?.(who.user.userId);
+    send(res, 200, { avatar });
+  }
+
+  async function removeAvatar(req: IncomingMessage, res: ServerResponse) {
+    const who = await requireBearer(req);
+    await deps.files.removeAvatar(who.user.userId);
+    deps.onProfile?.(who.user.userId);
+    send(res, 200, { avatar: null });
+  }
+
+  /** `GET /v1/avatars/ID`: a user's picture, for anyone signed in. */
+  async function getAvatar(req: IncomingMessage, res: ServerResponse, id: string) {
+    await requireBearer(req);
+    const { type, bytes } = await deps.files.avatar(id);
+    res.writeHead(200, {
+      'Content-Type': type,
+      'Content-Length': String(bytes.length),
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'Cache-Control': 'private, max-age=31536000, immutable',
+    });
+    res.end(bytes);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = guard.check(req);
     if (refusal) throw new HttpError(refusal.status, ErrorCode.FORBIDDEN, refusal.message);
@@ -388,6 +437,13 @@ export function createHttpHandler(deps: HttpDeps) {
       throw new HttpError(400, ErrorCode.BAD_REQUEST, 'the request target is not a path');
     }
     const method = req.method ?? 'GET';
+    const avatarId = /^\/v1\/avatars\/([A-Za-z0-9_-]{1,64})$/.exec(path)?.[1];
+    if (avatarId !== undefined) {
+      if (method !== 'GET') {
+        throw new HttpError(405, ErrorCode.BAD_REQUEST, `${path} takes GET`, { Allow: 'GET' });
+      }
+      return getAvatar(req, res, avatarId);
+    }
     const fileId = /^\/v1\/files\/([A-Za-z0-9_-]{1,64})$/.exec(path)?.[1];
     if (fileId !== undefined) {
       if (method !== 'GET') {
@@ -398,6 +454,10 @@ export function createHttpHandler(deps: HttpDeps) {
     const routes: Record<string, Record<string, () => unknown>> = {
       '/v1/users': { POST: () => createUser(req, res) },
       '/v1/users/me/password': { POST: () => changePassword(req, res) },
+      '/v1/users/me/avatar': {
+        PUT: () => putAvatar(req, res),
+        DELETE: () => removeAvatar(req, res),
+      },
       '/v1/tokens': { POST: () => createToken(req, res), DELETE: () => revokeAll(req, res) },
       '/v1/tokens/current': { DELETE: () => revokeCurrent(req, res) },
       '/v1/realtime/endpoint': { GET: () => endpoint(req, res) },

@@ -26,6 +26,7 @@ import {
   type RequestType,
   type Sender,
   type ServerBodyFields,
+  type UserProfile,
   type VisibleStatus,
 } from '../shared/protocol.js';
 import type { RequestParams } from '../shared/schemas.js';
@@ -468,6 +469,8 @@ export class Hub {
           return await this.invite(conn, p);
         case 'topic':
           return await this.topic(conn, p);
+        case 'profile':
+          return await this.profile(conn, p);
       }
     })();
     return result as RequestResultMap[T];
@@ -684,6 +687,7 @@ export class Hub {
         list.push({
           user_id: userId,
           username: user.username,
+          ...(user.avatar ? { avatar: user.avatar } : {}),
           cid: null,
           displayName: user.displayName,
           status: 'offline',
@@ -694,6 +698,7 @@ export class Hub {
         list.push({
           user_id: userId,
           username: user.username,
+          ...(user.avatar ? { avatar: user.avatar } : {}),
           cid,
           displayName: user.displayName,
           status,
@@ -1345,6 +1350,7 @@ export class Hub {
       displayName: user.displayName,
       status,
       ...(text !== undefined ? { text } : {}),
+      ...(user.avatar ? { avatar: user.avatar } : {}),
     };
   }
 
@@ -1434,6 +1440,7 @@ export class Hub {
     cid: string | undefined,
     status: PresenceStatus,
     text: string | null,
+    profile?: UserProfile,
   ): Promise<void> {
     const shown = visible(status);
     const data: EventDataMap['presence:update'] = {
@@ -1441,6 +1448,7 @@ export class Hub {
       ...(shown !== 'offline' && cid !== undefined ? { cid } : {}),
       status: shown,
       ...(text !== null && status !== 'invisible' ? { text } : {}),
+      ...(profile ? { profile } : {}),
     };
     const message: EventMessage = {
       event: 'presence:update',
@@ -1467,6 +1475,40 @@ export class Hub {
     for (const userId of m.users) {
       for (const conn of this.byUser.get(userId) ?? []) conn.deliver(message, bytes);
     }
+  }
+
+  /** Changes the user's name as others see it from now on (messages keep the name they had). */
+  private async profile(
+    conn: HubConnection,
+    p: RequestParams<'profile'>,
+  ): Promise<RequestResultMap['profile']> {
+    const { userId } = conn.user;
+    if (p.displayName !== undefined && p.displayName !== conn.user.displayName) {
+      await this.store.setDisplayName(userId, p.displayName);
+      // This server's connections of the user sign new messages with it at once; another
+      // server's, from their next connection.
+      for (const c of this.byUser.get(userId) ?? []) c.user.displayName = p.displayName;
+      await this.profileChanged(userId);
+    }
+    const user = await this.store.userById(userId);
+    return {
+      displayName: user?.displayName ?? conn.user.displayName,
+      avatar: user?.avatar ?? null,
+    };
+  }
+
+  /** Tells the user's contacts their new name or picture (with their status, as presence does). */
+  async profileChanged(userId: string): Promise<void> {
+    const user = await this.store.userById(userId);
+    if (!user) return;
+    const online = (await this.registry.online([userId])).has(userId);
+    await this.broadcastPresence(
+      userId,
+      undefined,
+      online ? user.status : 'invisible',
+      user.statusText,
+      { displayName: user.displayName, avatar: user.avatar },
+    );
   }
 
   /** Everyone who shares a group or a dm with the user, the user included. */

@@ -199,6 +199,10 @@ export async function startServer(
       windows,
       ...(cluster ? { healthy: () => cluster.healthy() } : {}),
       onRevoked: (which) => gateway.revoked(which),
+      onProfile: (userId) =>
+        void hub
+          .profileChanged(userId)
+          .catch((err: unknown) => log.error({ err }, 'telling contacts of a new picture failed')),
     }),
   );
   http.headersTimeout = config.headersTimeoutMs;

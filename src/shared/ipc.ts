@@ -187,6 +187,20 @@ export const invokeArgs = {
   'groups:invite': z.object({ accountId, group: groupName }).strict(),
   'groups:leave': z.object({ accountId, group: groupName }).strict(),
   'groups:topic': requestParams.topic.extend({ accountId }).strict(),
+  'profile:set': requestParams.profile.extend({ accountId }).strict(),
+  /** A small square picture the page made (256 px), base64. */
+  'profile:setAvatar': z
+    .object({
+      accountId,
+      data: z
+        .string()
+        .min(1)
+        .max(240 * 1024),
+      type: z.enum(['image/png', 'image/jpeg', 'image/webp']),
+    })
+    .strict(),
+  'profile:removeAvatar': z.object({ accountId }).strict(),
+  'profile:avatar': z.object({ accountId, avatar: z.string().min(1).max(64) }).strict(),
   'groups:members': z.object({ accountId, group: groupName }).strict(),
   'presence:set': z
     .object({
@@ -270,6 +284,11 @@ export interface InvokeResults {
   'chat:history': RequestResultMap['history'];
   'chat:search': RequestResultMap['search'];
   'groups:topic': RequestResultMap['topic'];
+  'profile:set': RequestResultMap['profile'];
+  'profile:setAvatar': { avatar: string };
+  'profile:removeAvatar': Record<string, never>;
+  /** `data` in base64. */
+  'profile:avatar': { data: string; type: string };
   'files:uploadStart': { uploadId: string };
   'files:uploadChunk': { sent: number };
   'files:uploadFinish': {

@@ -233,7 +233,14 @@ export interface EventDataMap {
     ts: number;
   };
   /** `cid` is left out when the user goes offline or invisible (it would let a watcher probe). */
-  'presence:update': { user_id: string; cid?: string; status: VisibleStatus; text?: string };
+  'presence:update': {
+    user_id: string;
+    cid?: string;
+    status: VisibleStatus;
+    text?: string;
+    /** Extension: set when the user changed their name or picture. */
+    profile?: UserProfile;
+  };
   /** `from.displayName` is the sender's name as the server knows it: show that, not the signal's. */
   'rtc:signal': {
     from: { user_id: string; cid: string; displayName?: string };
@@ -297,8 +304,17 @@ export interface GroupSummary {
   private?: boolean;
 }
 
+/** What others see of a user besides their status (extension). */
+export interface UserProfile {
+  displayName: string;
+  /** Their picture's id (GET /v1/avatars/ID); null when they have none. */
+  avatar: string | null;
+}
+
 export interface GroupUser {
   user_id: string;
+  /** Their picture's id, at GET /v1/avatars/ID (extension; left out when none). */
+  avatar?: string;
   /** What an @mention names (extension; an older server leaves it out). */
   username?: string;
   /** null for a member with no visible connection. */
@@ -318,7 +334,14 @@ export interface ConversationSummary {
   /** Of those, the ones that mention the user as @username (extension; at most 100). */
   mentions?: number;
   /** dm only: the other party, so a client can name the conversation and show their status. */
-  peer?: { user_id: string; displayName: string; status: VisibleStatus; text?: string };
+  peer?: {
+    user_id: string;
+    displayName: string;
+    status: VisibleStatus;
+    text?: string;
+    /** Extension: their picture, at GET /v1/avatars/ID. */
+    avatar?: string;
+  };
 }
 
 export type GroupCondition =
@@ -346,6 +369,7 @@ export interface RequestResultMap {
     groupEvents?: GroupEvent[];
   };
   topic: { group: string; topic: string };
+  profile: UserProfile;
   search: { results: SearchHit[]; endOfList: boolean; cursor?: string };
   people: { list: PersonSummary[] };
   read: Record<string, never>;

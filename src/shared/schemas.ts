@@ -15,6 +15,8 @@ export const groupName = z
   .regex(GROUP_NAME, 'a group name is 1 to 64 letters, digits, _ . -')
   .refine((n) => !BLANK_LETTERS.test(n), 'a group name cannot hold blank letters');
 const userId = z.string().min(1).max(64);
+/** A person's name as others see it. */
+export const displayName = z.string().trim().min(1).max(64);
 export const conversationKey = z
   .string()
   .max(80)
@@ -92,6 +94,7 @@ export const requestParams = {
   }),
   invite: z.object({ group: groupName }),
   topic: z.object({ group: groupName, topic: z.string().max(MAX_TOPIC_CHARS) }),
+  profile: z.object({ displayName: displayName.optional() }),
   leave: z.object({ group: groupName }),
   groups: z
     .object({
@@ -199,7 +202,7 @@ export const password = z.string().min(8, 'a password has at least 8 characters'
 export const createUserBody = z.object({
   username,
   password,
-  displayName: z.string().trim().min(1).max(64).optional(),
+  displayName: displayName.optional(),
 });
 export const changePasswordBody = z.object({
   currentPassword: z.string().min(1).max(256),

@@ -301,6 +301,21 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await onA.getByRole('button', { name: /^👍 2/ }).click();
     await seen(onB.getByRole('button', { name: /^👍 1: you/ }));
     await seen(onA.getByRole('button', { name: /^👍 1: Bob$/, pressed: false }));
+    // Any emoji by name: typing in the picker searches (the list loads on first use).
+    await onA.hover();
+    await onA.getByRole('button', { name: 'React with an emoji' }).click();
+    await a.keyboard.type('tada');
+    await a
+      .getByRole('dialog', { name: 'Pick a reaction' })
+      .getByRole('button', { name: 'React with tada' })
+      .click();
+    await seen(onB.getByRole('button', { name: /^🎉 1: Alice$/ }));
+    // And in the composer, :shortcode: offers the emoji; Enter puts it in.
+    await composer(a).pressSequentially('well done :tad');
+    await seen(a.getByRole('listbox', { name: 'Emoji' }).getByRole('option', { name: /:tada:/ }));
+    await composer(a).press('Enter');
+    expect(await composer(a).inputValue()).toBe('well done 🎉');
+    await composer(a).fill('');
   }, 60_000);
 
   it('replies: a quote answers a message; a thread opens beside the chat with its own unread count', async () => {
@@ -724,6 +739,55 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     } finally {
       await a.setViewportSize(before ?? { width: 1100, height: 700 });
     }
+  }, 60_000);
+
+  it('profile: a new name and a picture, seen by the other page in the member list', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await b
+      .getByRole('navigation', { name: 'Conversation list' })
+      .getByRole('button', { name: '#team' })
+      .click();
+    const members = b.getByRole('complementary', { name: 'Members of team' });
+    // No picture yet: initials.
+    await seen(members.getByRole('listitem').filter({ hasText: 'Alice' }).locator('span.avatar'));
+    await a.getByRole('button', { name: 'Settings' }).click();
+    const settings = a.getByRole('dialog', { name: 'Settings' });
+    await settings.getByLabel('Display name').fill('Alice Liddell');
+    await settings.getByRole('button', { name: 'Save name' }).click();
+    await seen(settings.getByRole('status').filter({ hasText: 'Name saved.' }));
+    await seen(members.getByRole('listitem').filter({ hasText: 'Alice Liddell' }));
+    const picture = await a.screenshot({ clip: { x: 0, y: 0, width: 300, height: 200 } });
+    await settings.locator('input[type=file]').setInputFiles({
+      name: 'me.png',
+      mimeType: 'image/png',
+      buffer: picture,
+    });
+    await seen(settings.getByRole('status').filter({ hasText: 'Picture saved.' }));
+    await seen(settings.getByRole('button', { name: 'Remove picture' }));
+    const img = members
+      .getByRole('listitem')
+      .filter({ hasText: 'Alice Liddell' })
+      .locator('img.avatar');
+    await seen(img);
+    await b.waitForFunction(
+      "[...document.querySelectorAll('.members img.avatar')].some((i) => i.naturalWidth === 256)",
+      undefined,
+      { timeout: SEEN_MS },
+    );
+    await a.screenshot({ path: screenshotPath('profile-settings') });
+    await b.screenshot({ path: screenshotPath('profile-avatar') });
+    // Back to "Alice" for the tests that follow.
+    await settings.getByLabel('Display name').fill('Alice');
+    await settings.getByRole('button', { name: 'Save name' }).click();
+    await seen(
+      members
+        .getByRole('listitem')
+        .filter({ hasText: /^Alice/ })
+        .filter({ hasNotText: 'Liddell' }),
+    );
+    await a.keyboard.press('Escape');
+    await settings.waitFor({ state: 'detached' });
   }, 60_000);
 
   it('passes axe-core on the main screens, light and dark, with no console errors', async () => {

@@ -245,3 +245,102 @@ describe('messages with files', () => {
     }
   });
 });
+
+describe('profiles: names and pictures', () => {
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(2000)]);
+  const putAvatar = (who: string, body: Buffer) =>
+    fetch(`${server.url}/v1/users/me/avatar`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'image/png' },
+      body,
+    });
+
+  it('a new picture reaches contacts and is served to anyone signed in; the old one is gone', async () => {
+    type Presence = { user_id: string; profile?: { displayName: string; avatar: string | null } };
+    const told = bob.event<Presence>(
+      'presence:update',
+      (d) => d.user_id === alice.userId && !!d.profile?.avatar,
+    );
+    const res = await putAvatar('alice', png);
+    expect(res.status).toBe(200);
+    const { avatar } = (await res.json()) as { avatar: string };
+    expect(avatar).toMatch(/^av_/);
+    expect((await told).data.profile).toEqual({ displayName: 'alice', avatar });
+    const got = await fetch(`${server.url}/v1/avatars/${avatar}`, {
+      headers: { authorization: `Bearer ${tokens.carol}` },
+    });
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await got.arrayBuffer()).equals(png)).toBe(true);
+    const members = await bob.ok<{ list: { user_id: string; avatar?: string }[] }>('users', {
+      group: 'share',
+    });
+    expect(members.list.find((m) => m.user_id === alice.userId)?.avatar).toBe(avatar);
+    // A second picture replaces the first, which is deleted.
+    const second = (await (await putAvatar('alice', png)).json()) as { avatar: string };
+    const old = await fetch(`${server.url}/v1/avatars/${avatar}`, {
+      headers: { authorization: `Bearer ${tokens.carol}` },
+    });
+    expect(old.status).toBe(404);
+    const cleared = bob.event<Presence>(
+      'presence:update',
+      (d) => d.user_id === alice.userId && d.profile?.avatar === null,
+    );
+    const removed = await fetch(`${server.url}/v1/users/me/avatar`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${tokens.alice}` },
+    });
+    expect(removed.status).toBe(200);
+    await cleared;
+    expect(
+      (
+        await fetch(`${server.url}/v1/avatars/${second.avatar}`, {
+          headers: { authorization: `Bearer ${tokens.carol}` },
+        })
+      ).status,
+    ).toBe(404);
+  });
+
+  it('refuses what is not a picture, a large one, strangers, and attachments by that path', async () => {
+    const text = await putAvatar('bob', Buffer.from('<svg onload=alert(1)>'));
+    expect(text.status).toBe(415);
+    expect(((await text.json()) as { error: { code: string } }).error.code).toBe(
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expect((await putAvatar('bob', Buffer.concat([png, randomBytes(600_000)]))).status).toBe(413);
+    const anonymous = await fetch(`${server.url}/v1/users/me/avatar`, { method: 'PUT', body: png });
+    expect(anonymous.status).toBe(401);
+    const file = (await (await upload('bob', 'group:share', 'x.png', png, 'image/png')).json()) as {
+      fileId: string;
+    };
+    const sneaky = await fetch(`${server.url}/v1/avatars/${file.fileId}`, {
+      headers: { authorization: `Bearer ${tokens.carol}` },
+    });
+    expect(sneaky.status).toBe(404);
+  });
+
+  it('a new name reaches contacts and signs new messages; older ones keep theirs', async () => {
+    type Presence = { user_id: string; profile?: { displayName: string } };
+    const told = alice.event<Presence>(
+      'presence:update',
+      (d) => d.user_id === bob.userId && d.profile?.displayName === 'Bob Builder',
+    );
+    expect(await bob.ok('profile', { displayName: '  Bob Builder ' })).toEqual({
+      displayName: 'Bob Builder',
+      avatar: null,
+    });
+    await told;
+    const seen = alice.event<{ from: { displayName: string } }>(
+      'message:send',
+      (d) => (d as { body?: { text?: string } }).body?.text === 'renamed',
+    );
+    await bob.ok('post', {
+      to: { group: 'share' },
+      body: { text: 'renamed' },
+      clientMsgId: 'rn-1',
+    });
+    expect((await seen).data.from.displayName).toBe('Bob Builder');
+    expect((await bob.fails('profile', { displayName: '   ' })).code).toBe('BAD_REQUEST');
+    expect((await bob.fails('profile', { displayName: 'x'.repeat(65) })).code).toBe('BAD_REQUEST');
+  });
+});

@@ -127,6 +127,7 @@ describe.each(KINDS)('$name store', (kind) => {
       members: 1,
       private: true,
       member: true,
+      topic: '',
     });
     expect(await store.group('secret', v.userId)).toMatchObject({ member: false });
     expect(await store.leaveGroup('alpha', v.userId)).toEqual({ members: 1 });
@@ -298,6 +299,35 @@ describe.each(KINDS)('$name store', (kind) => {
     await store.markRead(reader.userId, 'group:mentions', 2);
     const after = await store.conversationsOf(reader.userId, 'mia.k');
     expect(after.find((r) => r.convId === 'group:mentions')).toMatchObject({ mentions: 1 });
+  });
+
+  test('group events: joins, leaves and topics by time; a topic becomes the group’s', async () => {
+    const u = (await store.createUser({ username: 'eventful', displayName: 'Ev', passHash: 'h' }))!;
+    await store.joinGroup('events', u.userId);
+    await store.logGroupEvent('events', { ts: 100, userId: u.userId, action: 'joined' });
+    await store.logGroupEvent('events', {
+      ts: 200,
+      userId: u.userId,
+      action: 'topic',
+      topic: 'plans',
+    });
+    await store.logGroupEvent('events', { ts: 300, userId: u.userId, action: 'left' });
+    expect((await store.group('events', u.userId))?.topic).toBe('plans');
+    expect(await store.groupEvents('events', 150, 300, 10)).toEqual([
+      { ts: 200, userId: u.userId, displayName: 'Ev', action: 'topic', topic: 'plans' },
+      { ts: 300, userId: u.userId, displayName: 'Ev', action: 'left' },
+    ]);
+    expect(await store.groupEvents('events', 0, 1000, 1)).toHaveLength(1);
+  });
+
+  test('profiles: a new name, and a picture that answers the one it replaced', async () => {
+    const u = (await store.createUser({ username: 'pictured', displayName: 'P', passHash: 'h' }))!;
+    expect(u.avatar).toBeNull();
+    await store.setDisplayName(u.userId, 'Pia');
+    expect(await store.setAvatar(u.userId, 'av_1')).toBeNull();
+    expect(await store.setAvatar(u.userId, 'av_2')).toBe('av_1');
+    expect(await store.userById(u.userId)).toMatchObject({ displayName: 'Pia', avatar: 'av_2' });
+    expect(await store.setAvatar(u.userId, null)).toBe('av_2');
   });
 
   test('a dm is accepted once both have written; partners are the accepted ones', async () => {

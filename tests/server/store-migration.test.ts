@@ -64,7 +64,7 @@ describe('schema upgrades for reactions', () => {
     db.exec(`DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update;
              DROP TRIGGER messages_fts_delete; DROP TABLE messages_fts;
              DROP INDEX messages_by_thread; DROP TABLE files; DROP TABLE group_events;
-             ALTER TABLE groups DROP COLUMN topic;`);
+             ALTER TABLE groups DROP COLUMN topic; ALTER TABLE users DROP COLUMN avatar;`);
     db.exec('ALTER TABLE messages DROP COLUMN reactions');
     db.pragma('user_version = 2');
     db.close();
@@ -93,7 +93,7 @@ describe('schema upgrades for reactions', () => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       await client.query(
-        'DROP INDEX messages_by_thread; DROP INDEX messages_fts; DROP TABLE files; DROP TABLE group_events; ALTER TABLE groups DROP COLUMN topic',
+        'DROP INDEX messages_by_thread; DROP INDEX messages_fts; DROP TABLE files; DROP TABLE group_events; ALTER TABLE groups DROP COLUMN topic; ALTER TABLE users DROP COLUMN avatar',
       );
       await client.query('ALTER TABLE messages DROP COLUMN reactions');
       await client.query('UPDATE parley_schema SET version = 1');

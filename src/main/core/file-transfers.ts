@@ -197,6 +197,54 @@ export class FileTransfers {
     this.downloads.delete(downloadId);
   }
 
+  /** Sets the user's picture (a small PNG, JPEG or WebP); answers its id. */
+  async putAvatar(bytes: Buffer, type: string): Promise<{ avatar: string }> {
+    const res = await this.send('/v1/users/me/avatar', 'PUT', bytes, type);
+    return res as { avatar: string };
+  }
+
+  async removeAvatar(): Promise<void> {
+    await this.send('/v1/users/me/avatar', 'DELETE');
+  }
+
+  /** A user's picture: its bytes and type (small: read whole). */
+  async avatar(id: string): Promise<{ data: Buffer; type: string }> {
+    const req = this.request(`/v1/avatars/${encodeURIComponent(id)}`, 'GET', await this.token());
+    req.end();
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', (err) => reject(unreachable(err)));
+    });
+    if (res.statusCode !== 200) throw serverError(res.statusCode, await readJson(res));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of res as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > 1024 * 1024) {
+        res.destroy();
+        throw new FileTransferError('TOO_LARGE', 'that picture is too large');
+      }
+      chunks.push(c);
+    }
+    return { data: Buffer.concat(chunks), type: String(res.headers['content-type'] ?? '') };
+  }
+
+  /** A small request with a body (or none) whose answer is JSON. */
+  private async send(path: string, method: string, body?: Buffer, type?: string) {
+    const req = this.request(path, method, await this.token(), {
+      ...(body ? { 'content-type': type ?? 'application/octet-stream' } : {}),
+      'content-length': String(body?.length ?? 0),
+    });
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', (err) => reject(unreachable(err)));
+      req.end(body);
+    });
+    const answer = await readJson(res);
+    if (res.statusCode !== 200) throw serverError(res.statusCode, answer);
+    return answer;
+  }
+
   dispose(): void {
     for (const id of [...this.uploads.keys()]) this.cancelUpload(id);
     for (const id of [...this.downloads.keys()]) this.cancelDownload(id);

@@ -125,6 +125,17 @@ async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Prom
     }
     case 'groups:invite':
       return core.request(a.accountId, 'invite', { group: a.group });
+    case 'profile:set':
+      return core.request(a.accountId, 'profile', { displayName: a.displayName });
+    case 'profile:setAvatar':
+      return core.files(a.accountId).putAvatar(Buffer.from(a.data, 'base64'), a.type);
+    case 'profile:removeAvatar':
+      await core.files(a.accountId).removeAvatar();
+      return {};
+    case 'profile:avatar': {
+      const { data, type } = await core.files(a.accountId).avatar(a.avatar);
+      return { data: data.toString('base64'), type };
+    }
     case 'groups:topic':
       return core.request(a.accountId, 'topic', { group: a.group, topic: a.topic });
     case 'groups:leave':

@@ -1,7 +1,7 @@
 // Attachments: who may upload to a conversation and fetch from it, and the record of each file.
 // HTTP carries the bytes (http.ts); a message names its files in `body.files` and the hub checks
 // them (checkFiles). Readers of a conversation may fetch its files; no one else learns they exist.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ErrorCode, parseConversationKey } from '../../shared/protocol.js';
 import { newId } from '../store/rows.js';
 import { dmConvId, dmMembers, type ConvId, type FileRecord, type Store } from '../store/store.js';
@@ -25,6 +25,19 @@ const MAX_NAME_CHARS = 255;
 const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f/\\]/g;
 /** Uploads one user may have running at once (each holds a socket and a file open). */
 export const MAX_UPLOADS_PER_USER = 4;
+
+/** A user's picture at most, in bytes: the client sends a small square (256 px). */
+export const MAX_AVATAR_BYTES = 512 * 1024;
+
+/** The picture formats taken, told by their first bytes (never by what the client says). */
+export function imageType(bytes: Buffer): 'image/png' | 'image/jpeg' | 'image/webp' | undefined {
+  if (bytes.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex'))) return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') {
+    return 'image/webp';
+  }
+  return undefined;
+}
 
 /** A file name as given, made safe to store and to offer back: no paths, no control characters. */
 export function cleanName(name: string): string {
@@ -125,6 +138,44 @@ export class FileService {
     const blob = await this.blobs.get(fileId, start);
     if (!blob) throw new FileError(404, ErrorCode.NOT_FOUND, `the file ${fileId} is gone`);
     return { file, ...blob };
+  }
+
+  /** Sets the user's picture (PNG, JPEG or WebP); the one it replaces is deleted. */
+  async setAvatar(userId: string, bytes: Buffer): Promise<string> {
+    if (bytes.length > MAX_AVATAR_BYTES) {
+      throw new FileError(
+        413,
+        ErrorCode.TOO_LARGE,
+        `a picture is at most ${MAX_AVATAR_BYTES} bytes`,
+      );
+    }
+    if (!imageType(bytes)) {
+      throw new FileError(
+        415,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        'a picture is a PNG, JPEG or WebP image',
+      );
+    }
+    const id = newId('av');
+    await this.blobs.put(id, Readable.from([bytes]), MAX_AVATAR_BYTES);
+    const old = await this.store.setAvatar(userId, id);
+    if (old) await this.blobs.delete(old);
+    return id;
+  }
+
+  async removeAvatar(userId: string): Promise<void> {
+    const old = await this.store.setAvatar(userId, null);
+    if (old) await this.blobs.delete(old);
+  }
+
+  /** A picture, for any signed-in user: only avatar ids (`av_`), never an attachment's. */
+  async avatar(id: string): Promise<{ type: string; bytes: Buffer }> {
+    const blob = id.startsWith('av_') ? await this.blobs.get(id) : undefined;
+    if (!blob) throw new FileError(404, ErrorCode.NOT_FOUND, 'no such picture');
+    const chunks: Buffer[] = [];
+    for await (const c of blob.stream as AsyncIterable<Buffer>) chunks.push(c);
+    const bytes = Buffer.concat(chunks);
+    return { type: imageType(bytes) ?? 'application/octet-stream', bytes };
   }
 
   /** The conversation a key names, as the server knows it, if the user may read it. */

@@ -45,6 +45,7 @@ const V3_INDEXES = `
 CREATE INDEX messages_by_thread ON messages (conv_id, (body->>'thread'), seq);
 CREATE INDEX messages_fts ON messages USING gin (to_tsvector('simple', body->>'text'));
 ALTER TABLE groups ADD COLUMN topic text NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN avatar text;
 CREATE TABLE group_events (
   group_name text COLLATE "C" NOT NULL,
   ts         bigint NOT NULL,
@@ -486,6 +487,17 @@ export async function openPostgresStore(
         userId,
       ]);
     },
+    setDisplayName: async (userId, name) => {
+      await pool.query('UPDATE users SET display_name = $1 WHERE user_id = $2', [name, userId]);
+    },
+    setAvatar: async (userId, avatar) =>
+      (
+        await one<{ old: string | null }>(
+          `UPDATE users u SET avatar = $1 FROM (SELECT avatar FROM users WHERE user_id = $2 FOR UPDATE) o
+           WHERE u.user_id = $2 RETURNING o.avatar AS old`,
+          [avatar, userId],
+        )
+      )?.old ?? null,
     setPassword: async (userId, passHash) =>
       (
         await one<{ token_version: number }>(

@@ -37,6 +37,7 @@ export interface UserRow {
   status: string;
   status_text: string | null;
   token_version: number;
+  avatar?: string | null;
 }
 
 export function toUser(r: UserRow | undefined): UserRecord | undefined {
@@ -50,6 +51,7 @@ export function toUser(r: UserRow | undefined): UserRecord | undefined {
     status: r.status as PresenceStatus,
     statusText: r.status_text,
     tokenVersion: r.token_version,
+    avatar: r.avatar ?? null,
   };
 }
 

@@ -84,6 +84,7 @@ ALTER TABLE messages ADD COLUMN reactions TEXT;
  * Tables and triggers new in schema 4, shared by a fresh database and the migration from 3:
  * - threads: replies are found by the root id in their body (`thread`, written by the server);
  * - files: attachments (their bytes are in the BlobStore);
+ * - users' pictures (avatar: a blob id);
  * - group topics, and group_events: joins, leaves and topic changes, shown as lines in the chat;
  * - full-text search: an FTS5 index of the text of every message not removed. It is contentless
  *   (the text is in messages already; FTS5 keeps only its index) with deletes, so a removal or
@@ -107,6 +108,7 @@ CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
   DELETE FROM messages_fts WHERE rowid = old.rowid;
 END;
 ALTER TABLE groups ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN avatar TEXT;
 CREATE TABLE group_events (
   group_name TEXT NOT NULL,
   ts         INTEGER NOT NULL,
@@ -264,6 +266,11 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     userByName: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
     userById: db.prepare<[string], UserRow>('SELECT * FROM users WHERE user_id = ?'),
     setPresence: db.prepare('UPDATE users SET status = ?, status_text = ? WHERE user_id = ?'),
+    setDisplayName: db.prepare('UPDATE users SET display_name = ? WHERE user_id = ?'),
+    avatarOf: db.prepare<[string], { avatar: string | null }>(
+      'SELECT avatar FROM users WHERE user_id = ?',
+    ),
+    setAvatar: db.prepare('UPDATE users SET avatar = ? WHERE user_id = ?'),
     insertGroup: db.prepare(
       `INSERT INTO groups (name, member_count, created_at, private) VALUES (?, 0, ?, ?)
        ON CONFLICT DO NOTHING`,
@@ -690,6 +697,12 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     userByName: (username) => toUser(q.userByName.get(username)),
     userById: (userId) => toUser(q.userById.get(userId)),
     setPresence: (userId, status, text) => void q.setPresence.run(status, text, userId),
+    setDisplayName: (userId, name) => void q.setDisplayName.run(name, userId),
+    setAvatar: db.transaction((userId: string, avatar: string | null) => {
+      const old = q.avatarOf.get(userId)?.avatar ?? null;
+      q.setAvatar.run(avatar, userId);
+      return old;
+    }),
     setPassword: (userId, passHash) => q.setPassword.get(passHash, userId)?.token_version ?? 0,
     bumpTokenVersion: (userId) => q.bumpTokenVersion.get(userId)?.token_version ?? 0,
     revokeToken: (jti, expiresAt) => void q.revokeToken.run(jti, expiresAt),

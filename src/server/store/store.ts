@@ -27,6 +27,8 @@ export interface UserRecord {
   statusText: string | null;
   /** Raised by a password change or "sign out everywhere": older tokens stop working. */
   tokenVersion: number;
+  /** Their picture's blob id, or null. */
+  avatar: string | null;
 }
 
 /** Bounds of one user's offline notification queue (review M2). */
@@ -161,6 +163,9 @@ export interface Store {
   userByName(username: string): Promise<UserRecord | undefined>;
   userById(userId: string): Promise<UserRecord | undefined>;
   setPresence(userId: string, status: PresenceStatus, text: string | null): Promise<void>;
+  setDisplayName(userId: string, displayName: string): Promise<void>;
+  /** Sets (or with null clears) the user's picture; answers the one it replaced. */
+  setAvatar(userId: string, avatar: string | null): Promise<string | null>;
   /** Sets a new password hash and raises the token version; returns the new version. */
   setPassword(userId: string, passHash: string): Promise<number>;
   bumpTokenVersion(userId: string): Promise<number>;

@@ -146,6 +146,8 @@ export interface ChatState {
   attachments: ReadonlyMap<string, readonly PendingFile[]>;
   /** Topics of the groups opened, by group name ('' for none). */
   topics: ReadonlyMap<string, string>;
+  /** Pictures of the people met (member lists, dms, changes), by user id. */
+  avatars: ReadonlyMap<string, string | null>;
 }
 
 /** A failed call, with its stable code: components show `message`. */
@@ -187,10 +189,12 @@ function accountViews(): Pick<
   | 'highlight'
   | 'attachments'
   | 'topics'
+  | 'avatars'
 > {
   return {
     attachments: new Map(),
     topics: new Map(),
+    avatars: new Map(),
     replyingTo: new Map(),
     threads: new Map(),
     threadRead: new Map(),
@@ -418,6 +422,7 @@ export class ChatStore {
           lastTs: c.lastTs,
         });
         if (c.peer) {
+          this.learnAvatar(c.peer.user_id, c.peer.avatar ?? null);
           presence.set(c.peer.user_id, {
             status: c.peer.status,
             ...(c.peer.text ? { text: c.peer.text } : {}),
@@ -920,6 +925,64 @@ export class ChatStore {
     this.dropConversation(`group:${group}`);
   }
 
+  /** Changes the user's name as others see it. */
+  async setDisplayName(displayName: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    const profile = await this.call('profile:set', { accountId, displayName });
+    this.onProfile(this.state.accounts.find((a) => a.id === accountId)!.userId, profile);
+  }
+
+  /** Sets the user's picture (a small square the page made), or with null removes it. */
+  async setAvatar(
+    picture: { data: string; type: 'image/png' | 'image/jpeg' | 'image/webp' } | null,
+  ) {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    const userId = this.state.accounts.find((a) => a.id === accountId)!.userId;
+    if (picture) {
+      const { avatar } = await this.call('profile:setAvatar', { accountId, ...picture });
+      this.learnAvatar(userId, avatar);
+    } else {
+      await this.call('profile:removeAvatar', { accountId });
+      this.learnAvatar(userId, null);
+    }
+  }
+
+  /** Someone's name or picture changed: everywhere it shows. */
+  private onProfile(userId: string, profile: { displayName: string; avatar: string | null }): void {
+    this.learnAvatar(userId, profile.avatar);
+    const patch: Partial<ChatState> = {};
+    const status = this.state.status;
+    if (status?.state === 'online' && status.user.userId === userId) {
+      patch.status = { ...status, user: { ...status.user, displayName: profile.displayName } };
+    }
+    const dm = this.state.conversations.get(`dm:${userId}`);
+    if (dm && dm.name !== profile.displayName) {
+      const conversations = new Map(this.state.conversations);
+      conversations.set(dm.key, { ...dm, name: profile.displayName });
+      patch.conversations = conversations;
+    }
+    let members = this.state.members;
+    for (const [group, list] of members) {
+      if (!list.some((u) => u.user_id === userId)) continue;
+      if (members === this.state.members) members = new Map(members);
+      (members as Map<string, readonly GroupUser[]>).set(
+        group,
+        list.map((u) => (u.user_id === userId ? { ...u, displayName: profile.displayName } : u)),
+      );
+    }
+    if (members !== this.state.members) patch.members = members;
+    this.set(patch);
+  }
+
+  private learnAvatar(userId: string, avatar: string | null): void {
+    if (this.state.avatars.get(userId) === avatar) return;
+    const avatars = new Map(this.state.avatars);
+    avatars.set(userId, avatar);
+    this.set({ avatars });
+  }
+
   /** The group's topic, from the server's listing of it. */
   async loadTopic(group: string): Promise<void> {
     const accountId = this.state.accountId;
@@ -966,6 +1029,7 @@ export class ChatStore {
     if (!accountId) return;
     try {
       const { list } = await this.call('groups:members', { accountId, group });
+      for (const u of list) this.learnAvatar(u.user_id, u.avatar ?? null);
       const members = new Map(this.state.members);
       members.set(group, list);
       const presence = new Map(this.state.presence);
@@ -1156,6 +1220,7 @@ export class ChatStore {
       }
       case 'presence:update': {
         const d = frame.data;
+        if (d.profile) this.onProfile(d.user_id, d.profile);
         const presence = new Map(this.state.presence);
         presence.set(d.user_id, { status: d.status, ...(d.text ? { text: d.text } : {}) });
         let members = this.state.members;

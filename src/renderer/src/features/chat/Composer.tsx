@@ -1,6 +1,14 @@
 // Enter sends, Shift+Enter adds a line; the draft of each conversation is kept (across restarts
 // too); typing is announced at most every few seconds and "paused" after a quiet spell.
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { Gemoji } from 'gemoji';
+import {
+  useEffect,
+  useRef,
+  useState,
+  type FormEvent,
+  type KeyboardEvent,
+  type ReactNode,
+} from 'react';
 import { mentionAt, mentionCandidates } from '../../../../shared/mentions';
 import type { GroupUser } from '../../../../shared/protocol';
 import {
@@ -11,10 +19,19 @@ import {
 } from '../../state/chat-store';
 import { Icon } from '../../ui/Icon';
 import { formatBytes } from '../files/transfers';
+import { loadEmoji, searchEmoji, shortcodeAt } from './emoji-search';
 import { useChatStore, useStore } from '../../state/use-store';
 
 const NO_MEMBERS: readonly GroupUser[] = [];
 const NO_FILES: readonly PendingFile[] = [];
+
+/** A completion offered while typing: a member to mention, or an emoji by its shortcode. */
+interface Suggestion {
+  id: string;
+  /** What replaces the @word or :word typed. */
+  insert: string;
+  label: ReactNode;
+}
 /**
  * The time, for typing notices. Only event handlers call it; the React compiler's purity check
  * cannot tell once `keep` is also reached through `complete`.
@@ -62,17 +79,48 @@ export function Composer({
   const [caret, setCaret] = useState(0);
   const [chosen, setChosen] = useState(0);
   const [dismissedAt, setDismissedAt] = useState<number | null>(null);
-  const typed = mentionAt(text, caret);
-  const suggestions =
-    typed && dismissedAt !== typed.start
-      ? mentionCandidates(members, typed.query, store.me?.user_id)
-      : [];
+  // :shortcode: autocomplete, from the emoji list loaded the first time one is typed.
+  const mention = mentionAt(text, caret);
+  const shortcode = mention ? null : shortcodeAt(text, caret);
+  const [emojiList, setEmojiList] = useState<readonly Gemoji[] | null>(null);
+  const wantsEmoji = shortcode !== null;
+  useEffect(() => {
+    if (wantsEmoji && !emojiList) void loadEmoji().then(setEmojiList);
+  }, [wantsEmoji, emojiList]);
+  const typed = mention ?? shortcode;
+  const suggestions: Suggestion[] =
+    !typed || dismissedAt === typed.start
+      ? []
+      : mention
+        ? mentionCandidates(members, mention.query, store.me?.user_id).map((m) => ({
+            id: `@${m.username}`,
+            insert: `@${m.username} `,
+            label: (
+              <>
+                {m.displayName} <span className="hint">@{m.username}</span>
+              </>
+            ),
+          }))
+        : emojiList
+          ? searchEmoji(emojiList, shortcode!.query).map((e) => ({
+              id: e.name,
+              insert: e.emoji,
+              label: (
+                <>
+                  <span className="emoji" aria-hidden>
+                    {e.emoji}
+                  </span>{' '}
+                  :{e.name}: <span className="hint">{e.description}</span>
+                </>
+              ),
+            }))
+          : [];
   const choice = Math.min(chosen, Math.max(0, suggestions.length - 1));
-  const listId = `mentions-${key.replace(/[^\w-]/g, '_')}`;
+  const listId = `suggest-${key.replace(/[^\w-]/g, '_')}`;
 
-  function complete(username: string) {
+  function complete(insert: string) {
     if (!typed) return;
-    const before = `${text.slice(0, typed.start)}@${username} `;
+    const before = `${text.slice(0, typed.start)}${insert}`;
     keep(before + text.slice(caret));
     setCaret(before.length);
     requestAnimationFrame(() => {
@@ -140,7 +188,7 @@ export function Composer({
       }
       if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
         e.preventDefault();
-        complete(suggestions[choice]!.username);
+        complete(suggestions[choice]!.insert);
         return;
       }
       if (e.key === 'Escape') {
@@ -182,10 +230,15 @@ export function Composer({
         </div>
       )}
       {suggestions.length > 0 && (
-        <ul id={listId} role="listbox" aria-label="Members to mention" className="mention-list">
+        <ul
+          id={listId}
+          role="listbox"
+          aria-label={mention ? 'Members to mention' : 'Emoji'}
+          className="mention-list"
+        >
           {suggestions.map((m, i) => (
             <li
-              key={m.username}
+              key={m.id}
               id={`${listId}-${i}`}
               role="option"
               aria-selected={i === choice}
@@ -193,10 +246,10 @@ export function Composer({
               // mousedown, not click: the textarea keeps focus and its caret.
               onMouseDown={(e) => {
                 e.preventDefault();
-                complete(m.username);
+                complete(m.insert);
               }}
             >
-              {m.displayName} <span className="hint">@{m.username}</span>
+              {m.label}
             </li>
           ))}
         </ul>

@@ -7,6 +7,7 @@ import type { UiMessage } from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
 import { useCallStore } from '../call/use-call';
 import { MessageFiles } from '../files/Attachments';
+import { Avatar } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
 import { MessageText, type LinkOpener } from './MessageText';
 import { ReactionBar, ReactionPicker } from './Reactions';
@@ -152,6 +153,7 @@ export const MessageRow = memo(function MessageRow({
     >
       {showAuthor && (
         <header>
+          <Avatar userId={m.from.user_id} name={m.from.displayName} size={22} />{' '}
           <strong className="author">{m.from.displayName}</strong>{' '}
           <time dateTime={new Date(m.ts).toISOString()}>{time(m.ts)}</time>
         </header>

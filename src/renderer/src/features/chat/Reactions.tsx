@@ -1,6 +1,8 @@
 // Reactions under a message (each emoji with its count; pressed when it is yours) and the small
 // picker that adds one. Names come from the member lists the client holds.
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import type { Gemoji } from 'gemoji';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { loadEmoji, searchEmoji } from './emoji-search';
 import type { Reaction } from '../../../../shared/protocol';
 import { useChatStore, useStore } from '../../state/use-store';
 
@@ -69,7 +71,10 @@ export function ReactionBar({
   );
 }
 
-/** The emoji to react with; Escape or a pick closes it and gives focus back. */
+/**
+ * The emoji to react with: eight at hand, and any other by name (typing searches). Escape or a
+ * pick closes it and gives focus back.
+ */
 export function ReactionPicker({
   onPick,
   onClose,
@@ -78,7 +83,14 @@ export function ReactionPicker({
   onClose: () => void;
 }) {
   const first = useRef<HTMLButtonElement>(null);
+  const search = useRef<HTMLInputElement>(null);
+  const [query, setQuery] = useState('');
+  const [list, setList] = useState<readonly Gemoji[] | null>(null);
   useEffect(() => first.current?.focus(), []);
+  useEffect(() => {
+    if (query && !list) void loadEmoji().then(setList);
+  }, [query, list]);
+  const found = query && list ? searchEmoji(list, query, 24) : [];
   function onKey(e: KeyboardEvent<HTMLDivElement>) {
     if (e.key === 'Escape') {
       e.preventDefault();
@@ -86,7 +98,13 @@ export function ReactionPicker({
       onClose();
       return;
     }
+    // A letter typed on an emoji goes to the search field (the key lands there).
+    if (e.key.length === 1 && /\p{L}/u.test(e.key) && e.target !== search.current) {
+      search.current?.focus();
+      return;
+    }
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    if (e.target === search.current) return;
     // Arrows move between the emoji, as in the pickers of other chat apps.
     const buttons = [...e.currentTarget.querySelectorAll('button')];
     const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
@@ -94,9 +112,12 @@ export function ReactionPicker({
     buttons[next]?.focus();
     e.preventDefault();
   }
+  const shown = query
+    ? found.map((f) => ({ emoji: f.emoji, name: f.name.replaceAll('_', ' ') }))
+    : QUICK_REACTIONS;
   return (
     <div className="reaction-picker" role="dialog" aria-label="Pick a reaction" onKeyDown={onKey}>
-      {QUICK_REACTIONS.map((q, i) => (
+      {shown.map((q, i) => (
         <button
           key={q.emoji}
           ref={i === 0 ? first : undefined}
@@ -109,6 +130,21 @@ export function ReactionPicker({
           {q.emoji}
         </button>
       ))}
+      {query && list && found.length === 0 && <span className="hint">No emoji by that name.</span>}
+      <input
+        ref={search}
+        className="emoji-search"
+        aria-label="Search emoji by name"
+        placeholder="Search…"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && found[0]) {
+            e.preventDefault();
+            onPick(found[0].emoji);
+          }
+        }}
+      />
       <button type="button" className="close" aria-label="Close" onClick={onClose}>
         ×
       </button>

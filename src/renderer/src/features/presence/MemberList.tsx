@@ -1,6 +1,7 @@
 // The open group's members with their status and status text; a direct message is one click.
 import type { GroupUser } from '../../../../shared/protocol';
 import { useChatStore, useStore } from '../../state/use-store';
+import { Avatar } from '../../ui/Avatar';
 import { PresenceDot } from './PresenceDot';
 
 const NONE: readonly GroupUser[] = [];
@@ -44,6 +45,7 @@ export function MemberList({
       <ul>
         {list.map((u) => (
           <li key={u.user_id} className="member">
+            <Avatar userId={u.user_id} name={u.displayName} size={24} />
             <PresenceDot status={u.status} />
             <span className="member-name">
               {u.displayName}

@@ -1,10 +1,13 @@
-// Notification settings: how much notifies, Do Not Disturb, muted conversations; start at login;
-// calls; the account's password.
+// The profile (name and picture); notification settings: how much notifies, Do Not Disturb,
+// muted conversations; start at login; calls; the account's password.
 import { useState, type FormEvent } from 'react';
 import type { NotifySettingsView } from '../../../../shared/ipc';
 import type { IceServer } from '../../../../shared/protocol';
 import { useChatStore, useStore } from '../../state/use-store';
+import { describe } from '../../state/chat-store';
+import { Avatar } from '../../ui/Avatar';
 import { Dialog } from '../../ui/Dialog';
+import { squarePicture } from './square-picture';
 
 export function SettingsDialog({ onClose }: { onClose: () => void }) {
   const store = useChatStore();
@@ -16,6 +19,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
   if (!settings) return null;
   return (
     <Dialog title="Settings" onClose={onClose}>
+      <ProfileSettings />
       <fieldset>
         <legend>Notifications</legend>
         <label>
@@ -249,5 +253,81 @@ function PasswordField(props: {
         required
       />
     </label>
+  );
+}
+
+/** The name others see, and a picture: any image, cut to its middle square and made small here. */
+function ProfileSettings() {
+  const store = useChatStore();
+  const me = useStore((s) => (s.status?.state === 'online' ? s.status.user : undefined));
+  const hasPicture = useStore((s) => (me ? Boolean(s.avatars.get(me.userId)) : false));
+  const [name, setName] = useState(me?.displayName ?? '');
+  const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
+  if (!me) {
+    return (
+      <fieldset>
+        <legend>Profile</legend>
+        <p className="hint">Connect to the server to change your name or picture.</p>
+      </fieldset>
+    );
+  }
+  const run = (what: () => Promise<unknown>, done: string) =>
+    void what()
+      .then(() => setNotice({ ok: true, text: done }))
+      .catch((err: unknown) => setNotice({ ok: false, text: describe(err).message }));
+  return (
+    <fieldset>
+      <legend>Profile</legend>
+      <div className="profile-row">
+        <Avatar userId={me.userId} name={me.displayName} size={56} />
+        <label className="file-label secondary">
+          {hasPicture ? 'Change picture…' : 'Add a picture…'}
+          <input
+            type="file"
+            accept="image/png,image/jpeg,image/webp,image/gif"
+            className="visually-hidden"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (!file) return;
+              run(async () => store.setAvatar(await squarePicture(file)), 'Picture saved.');
+            }}
+          />
+        </label>
+        {hasPicture && (
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => run(() => store.setAvatar(null), 'Picture removed.')}
+          >
+            Remove picture
+          </button>
+        )}
+      </div>
+      <form
+        className="profile-name"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          run(() => store.setDisplayName(name), 'Name saved.');
+        }}
+      >
+        <label>
+          Display name
+          <input value={name} maxLength={64} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <button
+          type="submit"
+          className="primary"
+          disabled={!name.trim() || name.trim() === me.displayName}
+        >
+          Save name
+        </button>
+      </form>
+      {notice && (
+        <p role={notice.ok ? 'status' : 'alert'} className={notice.ok ? 'hint' : 'form-error'}>
+          {notice.text}
+        </p>
+      )}
+    </fieldset>
   );
 }
