@@ -26,3 +26,9 @@ declare module 'simple-peer/simplepeer.min.js' {
   }) => SimplePeerInstance;
   export default SimplePeer;
 }
+
+// An asset imported for its URL (Vite copies it beside the bundle and answers its path).
+declare module '*?url' {
+  const url: string;
+  export default url;
+}

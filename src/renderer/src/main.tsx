@@ -3,6 +3,9 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { getBridge } from './bridge';
 import './styles.css';
+import { loadEmojiFont } from './ui/emoji-font';
+
+loadEmojiFont();
 
 // One bridge per page, made once (outside React, whose development mode runs setup twice).
 const bridge = getBridge();

@@ -17,9 +17,11 @@ import {
   newId,
   reactionsOf,
   sendEventData,
+  toFile,
   toHistory,
   toMessage,
   toUser,
+  type FileRow,
   type MessageRow,
   type UserRow,
 } from './rows.js';
@@ -808,30 +810,8 @@ export async function openPostgresStore(
         [f.fileId, f.convId, f.uploaderId, f.name, f.type, f.size, f.sha256, f.createdAt],
       );
     },
-    file: async (fileId) => {
-      const r = await one<{
-        file_id: string;
-        conv_id: string;
-        uploader_id: string;
-        name: string;
-        type: string;
-        size: string;
-        sha256: string;
-        created_at: string;
-      }>('SELECT * FROM files WHERE file_id = $1', [fileId]);
-      return r
-        ? {
-            fileId: r.file_id,
-            convId: r.conv_id,
-            uploaderId: r.uploader_id,
-            name: r.name,
-            type: r.type,
-            size: Number(r.size),
-            sha256: r.sha256,
-            createdAt: Number(r.created_at),
-          }
-        : undefined;
-    },
+    file: async (fileId) =>
+      toFile(await one<FileRow>('SELECT * FROM files WHERE file_id = $1', [fileId])),
     searchPeople: async (prefix, limit) => {
       const p = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
       const rows = await all<UserRow>(

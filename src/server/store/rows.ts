@@ -7,7 +7,7 @@ import {
   type PresenceStatus,
   type Reaction,
 } from '../../shared/protocol.js';
-import type { AppendMessage, MessageRecord, UserRecord } from './store.js';
+import type { AppendMessage, FileRecord, MessageRecord, UserRecord } from './store.js';
 
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(9).toString('base64url')}`;
@@ -145,4 +145,30 @@ function bodyOf(r: Pick<MessageRow, 'body'>): MessageBody | null {
  */
 export function searchWords(query: string): string[] {
   return (query.toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? []).slice(0, 8);
+}
+
+export interface FileRow {
+  file_id: string;
+  conv_id: string;
+  uploader_id: string;
+  name: string;
+  type: string;
+  /** bigint in PostgreSQL arrives as text. */
+  size: number | string;
+  sha256: string;
+  created_at: number | string;
+}
+
+export function toFile(r: FileRow | undefined): FileRecord | undefined {
+  if (!r) return undefined;
+  return {
+    fileId: r.file_id,
+    convId: r.conv_id,
+    uploaderId: r.uploader_id,
+    name: r.name,
+    type: r.type,
+    size: Number(r.size),
+    sha256: r.sha256,
+    createdAt: Number(r.created_at),
+  };
 }

@@ -12,9 +12,11 @@ import {
   newId,
   reactionsOf,
   sendEventData,
+  toFile,
   toHistory,
   toMessage,
   toUser,
+  type FileRow,
   type MessageRow,
   type UserRow,
 } from './rows.js';
@@ -429,19 +431,7 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       `INSERT INTO files (file_id, conv_id, uploader_id, name, type, size, sha256, created_at)
        VALUES (@fileId, @convId, @uploaderId, @name, @type, @size, @sha256, @createdAt)`,
     ),
-    file: db.prepare<
-      [string],
-      {
-        file_id: string;
-        conv_id: string;
-        uploader_id: string;
-        name: string;
-        type: string;
-        size: number;
-        sha256: string;
-        created_at: number;
-      }
-    >('SELECT * FROM files WHERE file_id = ?'),
+    file: db.prepare<[string], FileRow>('SELECT * FROM files WHERE file_id = ?'),
     searchPeople: db.prepare<[string, string, string, number], UserRow>(
       `SELECT * FROM users
         WHERE username LIKE ? ESCAPE '\\' OR display_name LIKE ? ESCAPE '\\'
@@ -792,21 +782,7 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
         ...(r.topic !== null ? { topic: r.topic } : {}),
       })),
     addFile: (f) => void q.insertFile.run(f),
-    file(fileId) {
-      const r = q.file.get(fileId);
-      return r
-        ? {
-            fileId: r.file_id,
-            convId: r.conv_id,
-            uploaderId: r.uploader_id,
-            name: r.name,
-            type: r.type,
-            size: r.size,
-            sha256: r.sha256,
-            createdAt: r.created_at,
-          }
-        : undefined;
-    },
+    file: (fileId) => toFile(q.file.get(fileId)),
     searchPeople(prefix, limit) {
       const p = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
       return q.searchPeople.all(`${p}%`, `${p}%`, `% ${p}%`, limit).map((r) => ({

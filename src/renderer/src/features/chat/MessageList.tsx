@@ -16,6 +16,8 @@ import {
   type UiMessage,
 } from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
+import { useWindowFocused } from '../../ui/use-window-focus';
+import { useOpenLink } from './use-open-link';
 import { MessageRow } from './MessageRow';
 
 /** Virtuoso needs a positive index for the first item that only decreases as pages go in front. */
@@ -70,7 +72,6 @@ export function MessageList({ conversation }: { conversation: string }) {
   );
   const outbox = useStore((s) => s.outbox);
   const peerRead = useStore((s) => s.peerRead.get(conversation) ?? 0);
-  const platform = useStore((s) => s.info?.platform);
   const me = store.me;
   const myId = me?.user_id ?? '';
   // Where "New" goes: the read marker when the conversation was opened.
@@ -100,17 +101,7 @@ export function MessageList({ conversation }: { conversation: string }) {
     );
   }, [held.list, myId, readAtOpen]);
 
-  const openLink = useCallback(
-    (href: string) => {
-      void store.attempt(async () => {
-        const r = await store.call('shell:openExternal', { url: href });
-        if (!r.opened) throw new Error(`That link was not opened: ${r.reason ?? 'not allowed'}.`);
-        // In a browser the web host opens nothing itself: the page does, after the same check.
-        if (platform === 'web') window.open(href, '_blank', 'noopener,noreferrer');
-      });
-    },
-    [store, platform],
-  );
+  const openLink = useOpenLink();
 
   // Read up to the newest message while it is on screen and the window has focus.
   // False until the list itself says so: assuming it marked everything read the moment a
@@ -143,17 +134,7 @@ export function MessageList({ conversation }: { conversation: string }) {
   const stopFollowing = useCallback(() => {
     follow.current = false;
   }, []);
-  const [focused, setFocused] = useState(() => document.hasFocus());
-  useEffect(() => {
-    const on = () => setFocused(true);
-    const off = () => setFocused(false);
-    window.addEventListener('focus', on);
-    window.addEventListener('blur', off);
-    return () => {
-      window.removeEventListener('focus', on);
-      window.removeEventListener('blur', off);
-    };
-  }, []);
+  const focused = useWindowFocused();
   const newestSeq = held.list[held.list.length - 1]?.seq ?? 0;
   useEffect(() => {
     if (atBottom && focused && newestSeq > 0) void store.markRead(conversation, newestSeq);

@@ -1,8 +1,10 @@
 // A thread beside the conversation: its root, its replies (older ones on demand) and a composer
 // that writes into it. While it is open in a focused window, its replies count as read.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { pendingOf, type UiMessage } from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
+import { useWindowFocused } from '../../ui/use-window-focus';
+import { useOpenLink } from './use-open-link';
 import { Composer } from './Composer';
 import { MessageRow } from './MessageRow';
 
@@ -13,7 +15,6 @@ export function ThreadPanel({ conversation, root }: { conversation: string; root
   const thread = useStore((s) => s.threads.get(root));
   const outbox = useStore((s) => s.outbox);
   const accountId = useStore((s) => s.accountId);
-  const platform = useStore((s) => s.info?.platform);
   const me = store.me;
   const replies = thread?.list ?? NONE;
   const pending = useMemo(
@@ -26,17 +27,7 @@ export function ThreadPanel({ conversation, root }: { conversation: string; root
   );
 
   // Read while open in a focused window.
-  const [focused, setFocused] = useState(() => document.hasFocus());
-  useEffect(() => {
-    const on = () => setFocused(true);
-    const off = () => setFocused(false);
-    window.addEventListener('focus', on);
-    window.addEventListener('blur', off);
-    return () => {
-      window.removeEventListener('focus', on);
-      window.removeEventListener('blur', off);
-    };
-  }, []);
+  const focused = useWindowFocused();
   const newest = Math.max(thread?.root?.replies?.lastSeq ?? 0, replies.at(-1)?.seq ?? 0);
   useEffect(() => {
     if (focused && newest > 0) store.markThreadRead(root, newest);
@@ -49,16 +40,7 @@ export function ThreadPanel({ conversation, root }: { conversation: string; root
     if (el) el.scrollTop = el.scrollHeight;
   }, [shown.length]);
 
-  const openLink = useCallback(
-    (href: string) => {
-      void store.attempt(async () => {
-        const r = await store.call('shell:openExternal', { url: href });
-        if (!r.opened) throw new Error(`That link was not opened: ${r.reason ?? 'not allowed'}.`);
-        if (platform === 'web') window.open(href, '_blank', 'noopener,noreferrer');
-      });
-    },
-    [store, platform],
-  );
+  const openLink = useOpenLink();
 
   const count = thread?.root?.replies?.count ?? shown.length;
   return (
