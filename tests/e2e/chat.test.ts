@@ -734,6 +734,18 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
       await a.screenshot({ path: screenshotPath('narrow-conversations') });
       await a.getByRole('button', { name: 'Hide conversations' }).click();
       expect(await list.isVisible()).toBe(false);
+      // A thread: a panel over the chat, inside the window, with its own composer.
+      const question = message(a, 'where do we meet?').first();
+      await question.getByRole('button', { name: /replies/ }).click();
+      const panel = a.getByRole('complementary', { name: 'Thread' });
+      await seen(panel);
+      const panelBox = (await panel.boundingBox())!;
+      expect(panelBox.width).toBeGreaterThanOrEqual(400);
+      expect(panelBox.x + panelBox.width).toBeLessThanOrEqual(500);
+      await seen(panel.getByRole('textbox', { name: 'Reply in thread' }));
+      await a.screenshot({ path: screenshotPath('narrow-thread') });
+      await panel.getByRole('button', { name: 'Close the thread' }).click();
+      await panel.waitFor({ state: 'detached' });
       // No part of the page is wider than the window.
       expect(await a.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(500);
     } finally {

@@ -616,8 +616,22 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
    * The old text also sits in WAL frames and in pages of the main file until a checkpoint copies
    * the scrubbed pages over them; removals are rare, so checkpoint at once.
    */
+  /**
+   * FTS5 takes a removed or edited message's words out of its results at once, but their bytes
+   * stay in the index's pages until its segments are merged: the next purge (hourly) rewrites
+   * the index when anything was removed or edited since (security review H2).
+   */
+  let searchIndexDirty = false;
+  function compactSearchIndex(): void {
+    if (!searchIndexDirty) return;
+    searchIndexDirty = false;
+    db.exec("INSERT INTO messages_fts(messages_fts) VALUES('optimize')");
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   function removeAndScrub(messageId: string, ts: number) {
     const result = removeMessage(messageId, ts);
+    searchIndexDirty = true;
     db.pragma('wal_checkpoint(TRUNCATE)');
     return result;
   }
@@ -700,6 +714,7 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
     purgeExpired(now) {
       q.purgeRevoked.run(now);
       q.purgeInvites.run(now);
+      compactSearchIndex();
     },
 
     joinGroup,
@@ -730,7 +745,10 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
       const r = q.message.get(messageId);
       return r ? toMessage(r) : undefined;
     },
-    editMessage,
+    editMessage: (messageId, body, ts) => {
+      searchIndexDirty = true;
+      return editMessage(messageId, body, ts);
+    },
     removeMessage: removeAndScrub,
     react,
     history(convId, page) {

@@ -168,6 +168,8 @@ const HISTORY_PAGE = 50;
 const OLDER_PAGE = 100;
 /** Jumping to an old message loads at most this many older pages (2,000 messages) to reach it. */
 const JUMP_PAGES = 20;
+/** How long a message jumped to stays marked. */
+const HIGHLIGHT_MS = 4_000;
 
 type Listener = () => void;
 type Scheduler = (flush: () => void) => void;
@@ -893,9 +895,12 @@ export class ChatStore {
         return;
       }
     }
-    this.set({
-      highlight: { conversation, messageId, nonce: (this.state.highlight?.nonce ?? 0) + 1 },
-    });
+    const nonce = (this.state.highlight?.nonce ?? 0) + 1;
+    this.set({ highlight: { conversation, messageId, nonce } });
+    // The mark is a pointer, not a state: it goes once the eye has found the message.
+    setTimeout(() => {
+      if (this.state.highlight?.nonce === nonce) this.set({ highlight: undefined });
+    }, HIGHLIGHT_MS);
   }
 
   compose(conversation: string, state: 'typing' | 'paused'): void {

@@ -1,0 +1,53 @@
+// A removed message's words leave the SQLite file too, not only the search results: FTS5 keeps
+// their bytes in its segments until they are merged, which the hourly purge does (review H2).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openSqliteSyncStore } from '../../src/server/store/sqlite.js';
+import { tempDir } from '../helpers/test-server.js';
+
+describe('search index and removed messages', () => {
+  it('finds a message until it is removed; the purge then rewrites its words out of the file', () => {
+    const file = join(tempDir(), 'parley.db');
+    const store = openSqliteSyncStore(file);
+    for (let i = 0; i < 50; i++) {
+      store.appendMessage({
+        convId: 'group:g',
+        sender: { user_id: 'u1', cid: 'c', displayName: 'One' },
+        clientMsgId: `filler-${i}`,
+        body: { text: `ordinary words number ${i}` },
+        ts: Date.now(),
+      });
+    }
+    const edited = store.appendMessage({
+      convId: 'group:g',
+      sender: { user_id: 'u1', cid: 'c', displayName: 'One' },
+      clientMsgId: 'edited',
+      body: { text: 'quokkapassword was a typo' },
+      ts: Date.now(),
+    });
+    const secret = store.appendMessage({
+      convId: 'group:g',
+      sender: { user_id: 'u1', cid: 'c', displayName: 'One' },
+      clientMsgId: 'secret',
+      body: { text: 'the zebracode is 1234' },
+      ts: Date.now(),
+    });
+    const find = (word: string) =>
+      store.searchMessages({ convIds: ['group:g'], words: [word], limit: 5 }).length;
+    expect(find('zebracode')).toBe(1);
+    store.removeMessage(secret.messageId, Date.now());
+    store.editMessage(edited.messageId, { text: 'fixed' }, Date.now());
+    expect(find('zebracode')).toBe(0);
+    expect(find('quokkapassword')).toBe(0);
+    const bytes = () => readFileSync(file).toString('latin1');
+    // Out of the results at once; still in the index's pages (what the purge is for)...
+    expect(bytes()).toContain('zebracode');
+    // ...and out of the file after it.
+    store.purgeExpired(Date.now());
+    expect(bytes()).not.toContain('zebracode');
+    expect(bytes()).not.toContain('quokkapassword');
+    expect(find('ordinary')).toBe(5);
+    store.close();
+  });
+});
