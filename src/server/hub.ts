@@ -1269,7 +1269,9 @@ export class Hub {
 
   /** Anyone with an account, by the start of their username or of a word of their name. */
   private async people(p: RequestParams<'people'>): Promise<RequestResultMap['people']> {
-    const rows = await this.store.searchPeople(p.query.trim(), p.limit ?? 20);
+    const query = p.query.trim();
+    if (!query) throw new HubError(ErrorCode.BAD_REQUEST, 'type the start of a name');
+    const rows = await this.store.searchPeople(query, p.limit ?? 20);
     return {
       list: rows.map((r) => ({
         user_id: r.userId,

@@ -370,5 +370,7 @@ describe('people', () => {
     expect((await bob.ok<{ list: unknown[] }>('people', { query: 'ZED' })).list).toHaveLength(1);
     expect((await bob.ok<{ list: unknown[] }>('people', { query: '%' })).list).toEqual([]);
     expect((await bob.fails('people', { query: '' })).code).toBe('BAD_REQUEST');
+    // Blanks are no query: not a way to list everyone.
+    expect((await bob.fails('people', { query: '   ' })).code).toBe('BAD_REQUEST');
   });
 });
