@@ -248,6 +248,90 @@ describe('DesktopCore', () => {
     await until(() => server.hub.connectionCount === 1, 'the desktop connection closed');
   });
 
+  it('threads and quotes notify the people in them, three people', async () => {
+    server = await startTestServer();
+    cleanups.push(() => server.stop());
+    const me = desktop();
+    const account = await me.invoke<{ id: string; userId: string }>('accounts:signUp', {
+      server: server.url,
+      username: 'threader',
+      password: 'threader password',
+    });
+    await until(() => me.core.listAccounts()[0]?.status.state === 'online', 'online');
+    await me.invoke('groups:join', { accountId: account.id, group: 't' });
+    const bob = await server.client('bob-t');
+    const carol = await server.client('carol-t');
+    cleanups.push(
+      () => bob.close(),
+      () => carol.close(),
+    );
+    for (const c of [bob, carol]) await c.ok('join', { group: 't' });
+    let n = 0;
+    const post = (c: ProtoClient, text: string, extra: Record<string, unknown> = {}) =>
+      c.ok<{ messageId: string }>('post', {
+        to: { group: 't' },
+        body: { text },
+        clientMsgId: `t-${++n}`,
+        ...extra,
+      });
+    /** Waits until the desktop has had the event of `text`, then answers the notifications. */
+    const arrived = async (text: string) => {
+      await until(
+        () =>
+          (me.pushed['server:event'] ?? []).some(
+            (e) =>
+              e.frame.event === 'message:send' &&
+              (e.frame.data.body as { text?: string } | null)?.text === text,
+          ),
+        text,
+      );
+      return me.notifications.map((x) => x.body);
+    };
+
+    const root = await post(carol, 'carol starts a thread');
+    expect(await arrived('carol starts a thread')).toEqual(['carol starts a thread']);
+    // A reply in a thread the user is not in: no notification, and not unread either.
+    await post(bob, 'bob answers carol', { thread: root.messageId });
+    expect(await arrived('bob answers carol')).toEqual(['carol starts a thread']);
+    expect(me.core.totalUnread).toBe(1);
+    // Once the user wrote in it, its replies notify.
+    await me.invoke('chat:post', {
+      accountId: account.id,
+      to: { group: 't' },
+      text: 'me too',
+      thread: root.messageId,
+    });
+    await arrived('me too');
+    await post(carol, 'carol to both', { thread: root.messageId });
+    expect((await arrived('carol to both')).at(-1)).toBe('carol to both');
+
+    // With only direct messages and mentions notifying: a plain group message does not, a
+    // quote of the user's message does, and so does a reply in a thread the user started.
+    await me.invoke('settings:set', { level: 'direct-and-mentions' });
+    const mine = await me.invoke<{ clientMsgId: string }>('chat:post', {
+      accountId: account.id,
+      to: { group: 't' },
+      text: 'my own root',
+    });
+    await arrived('my own root');
+    const myRoot = (
+      await bob.ok<{ messages: { messageId: string; clientMsgId: string }[] }>('history', {
+        conversation: 'group:t',
+      })
+    ).messages.find((m) => m.clientMsgId === mine.clientMsgId)!;
+    const before = me.notifications.length;
+    await post(bob, 'plain chatter');
+    await arrived('plain chatter');
+    await post(bob, 'quoting you', { replyTo: myRoot.messageId });
+    await post(carol, 'in your thread', { thread: myRoot.messageId });
+    await arrived('in your thread');
+    await until(() => me.notifications.length >= before + 2, 'two notifications');
+    expect(me.notifications.slice(before).map((x) => x.body)).toEqual([
+      'quoting you',
+      'in your thread',
+    ]);
+  });
+
   it('sends a reply typed into a notification; accepts a network-change nudge', async () => {
     server = await startTestServer();
     cleanups.push(() => server.stop());
