@@ -24,6 +24,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { FileTransfers } from '../../src/main/core/file-transfers.js';
+import { FILE_CHUNK_BYTES } from '../../src/shared/files.js';
 import { defaultConfig, withOverrides } from '../../src/server/config.js';
 import { startServer } from '../../src/server/server.js';
 
@@ -196,8 +197,8 @@ async function main(): Promise<void> {
           size: SIZE,
         });
         for (const b of body()) {
-          for (let at = 0; at < b.length; at += 160 * 1024) {
-            await core.sendChunk(uploadId, b.subarray(at, at + 160 * 1024));
+          for (let at = 0; at < b.length; at += FILE_CHUNK_BYTES) {
+            await core.sendChunk(uploadId, b.subarray(at, at + FILE_CHUNK_BYTES));
           }
         }
         return core.finishUpload(uploadId);

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FILE_BYTES } from '../shared/files.js';
 import { DEFAULT_PORT, type IceServer } from '../shared/protocol.js';
 
 /** Every limit of protocol v1's table, with its default. All are configurable. */
@@ -100,7 +101,7 @@ export interface ServerConfig {
 export const DEFAULT_LIMITS: Limits = {
   maxFrameBytes: 64 * 1024,
   maxTextBytes: 16 * 1024,
-  maxFileBytes: 256 * 1024 * 1024,
+  maxFileBytes: DEFAULT_MAX_FILE_BYTES,
   requestsPerSecond: 20,
   requestBurst: 50,
   abuseRefusals: 100,

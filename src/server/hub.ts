@@ -10,7 +10,6 @@ import {
   REPLY_QUOTE_CHARS,
   SERVER_BODY_FIELDS,
   groupKey,
-  parseConversationKey,
   type ConversationKey,
   type EventDataMap,
   type EventName,
@@ -42,6 +41,7 @@ import type { Limits } from './config.js';
 import { TokenBucket } from './rate-limit.js';
 import { LocalFanout, type Recipient } from './local-fanout.js';
 import { LocalRegistry, type AttachVerdict, type LiveRegistry } from './registry.js';
+import { conversationAccess, mayReadConversation } from './access.js';
 import type { StreamSource } from './sequencer.js';
 import { searchWords } from './store/rows.js';
 import {
@@ -765,18 +765,15 @@ export class Hub {
     key: string,
     missing: ErrorCode = ErrorCode.NOT_FOUND,
   ): Promise<ConvId> {
-    const parsed = parseConversationKey(key);
-    if (!parsed) throw new HubError(ErrorCode.BAD_REQUEST, `${key} is not a conversation`);
-    if (parsed.kind === 'group') {
-      if (!(await this.visibleGroup(userId, parsed.name)).member) {
-        throw new HubError(missing, `you are not a member of ${parsed.name}`);
-      }
-      return key;
-    }
-    if (!(await this.store.userById(parsed.userId))) {
-      throw new HubError(ErrorCode.NOT_FOUND, `there is no user ${parsed.userId}`);
-    }
-    return dmConvId(userId, parsed.userId);
+    const access = await conversationAccess(this.store, userId, key);
+    if (access.ok) return access.convId;
+    const code = {
+      'not-a-conversation': ErrorCode.BAD_REQUEST,
+      'no-such-group': ErrorCode.NOT_FOUND,
+      'not-a-member': missing,
+      'no-such-user': ErrorCode.NOT_FOUND,
+    }[access.why];
+    throw new HubError(code, access.message);
   }
 
   private sender(conn: HubConnection): Sender {
@@ -982,11 +979,8 @@ export class Hub {
   }
 
   /** Whether the user may read the message's conversation now (its group, or their dm). */
-  private async mayRead(userId: string, msg: MessageRecord): Promise<boolean> {
-    return (
-      dmMembers(msg.convId)?.includes(userId) ??
-      (await this.store.isMember(msg.convId.slice(6), userId))
-    );
+  private mayRead(userId: string, msg: MessageRecord): Promise<boolean> {
+    return mayReadConversation(this.store, userId, msg.convId);
   }
 
   /** A message the user may read now (not removed); NOT_FOUND otherwise. */
@@ -1168,7 +1162,7 @@ export class Hub {
     );
     let rootMessage: HistoryMessage | undefined;
     if (root) {
-      const [r] = await this.store.history(convId, { after: root.seq - 1, limit: 1 });
+      const [r] = await this.store.history(convId, { before: root.seq + 1, limit: 1 });
       if (r?.messageId === root.messageId) {
         [rootMessage] = await this.withReplies(convId, [{ ...r, conversation: p.conversation }]);
       }
@@ -1188,8 +1182,9 @@ export class Hub {
 
   /**
    * A group's joins, leaves and topic changes in the time a history page covers: from its first
-   * message (the group's start at the end of the list) to the message after it (the one
-   * `before` named) or now for the newest page; so pages read back to back miss none.
+   * message (the group's start at the end of the list) up to the message after it (the one
+   * `before` named, not included) or now for the newest page; so pages read back to back carry
+   * each line once.
    */
   private async eventsOfPage(
     group: string,
@@ -1202,7 +1197,9 @@ export class Hub {
     let to = this.now();
     if (before !== undefined) {
       const [boundary] = await this.store.history(convId, { before: before + 1, limit: 1 });
-      to = boundary?.ts ?? to;
+      // Up to, not including, the newer page's first message: a line at that very millisecond
+      // belongs to the newer page (whose range starts there), so no page repeats it.
+      if (boundary) to = boundary.ts - 1;
     }
     const rows = await this.store.groupEvents(group, from, to, GROUP_EVENTS_PER_PAGE);
     return rows.map((e) => ({

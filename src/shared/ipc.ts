@@ -19,6 +19,7 @@ import type {
   Recipient,
 } from './protocol.js';
 import type { BridgeName, IpcEventChannel, InvokeChannel } from './ipc-channels.js';
+import { FILE_CHUNK_BYTES } from './files.js';
 import { MAX_FILES_PER_MESSAGE } from './protocol.js';
 import { groupName, iceServer, password, recipient, requestParams } from './schemas.js';
 
@@ -91,8 +92,8 @@ const messageFile = z
     thumbFileId: messageId.optional(),
   })
   .strict();
-/** A chunk of a file in base64: FILE_CHUNK_BYTES (160 KiB) at most, so under 220 KB. */
-const fileChunk = z.string().max(220 * 1024);
+/** A chunk of a file in base64. */
+const fileChunk = z.string().max(Math.ceil(FILE_CHUNK_BYTES / 3) * 4);
 const noArgs = z.object({}).strict();
 
 /** Every invoke channel's argument. One object per call; unknown keys are refused. */

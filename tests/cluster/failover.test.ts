@@ -10,7 +10,7 @@ import { ProtoClient, quiet } from '../helpers/proto-client.js';
 import { HAVE_REDIS } from '../helpers/redis.js';
 import { signUp } from '../helpers/server-process.js';
 import { until } from '../helpers/wait.js';
-import { haproxyBin, startCluster, type TestCluster } from './harness.js';
+import { haproxyBin, startCluster, type TestCluster, loopbackLoadLimits } from './harness.js';
 import { ResilientClient } from './resilient.js';
 
 const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
@@ -29,12 +29,7 @@ describe.skipIf(!ready)('failover: kill, pause and Redis restart under traffic',
       settings: {
         // Pings every second: a client notices a dead or paused node within a few seconds.
         heartbeatMs: 1000,
-        limits: {
-          connectionsPerIpPerMinute: 100_000,
-          signUpsPerIpPerMinute: 1000,
-          requestsPerSecond: 500,
-          requestBurst: 500,
-        },
+        limits: loopbackLoadLimits(500),
       },
     });
   });

@@ -8,7 +8,7 @@ import { ProtoClient, quiet } from '../helpers/proto-client.js';
 import { HAVE_REDIS } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 import { seen, seqsOf, text } from './clients.js';
-import { clusterForTests, haproxyBin } from './harness.js';
+import { clusterForTests, haproxyBin, loopbackLoadLimits } from './harness.js';
 import { ResilientClient } from './resilient.js';
 
 const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
@@ -21,7 +21,7 @@ describe.skipIf(!ready)('cluster faults', () => {
       nodes: 3,
       // F8 connects one user 200 times in a few seconds; F11 posts as fast as replies come.
       settings: {
-        limits: { connectionsPerIpPerMinute: 100_000, requestsPerSecond: 1000, requestBurst: 1000 },
+        limits: loopbackLoadLimits(1000),
       },
       // Node 1 dies right after its 3rd commit, before publishing it.
       env: (i): Record<string, string> =>

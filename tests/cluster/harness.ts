@@ -228,3 +228,16 @@ export function clusterForTests(opts: ClusterOptions, names: string[]) {
   });
   return fixture;
 }
+
+/**
+ * Limits for a test that drives the cluster from one address at a pace no person would: every
+ * client connects from loopback, and each connection may send `requestsPerSecond`.
+ */
+export function loopbackLoadLimits(requestsPerSecond: number) {
+  return {
+    connectionsPerIpPerMinute: 100_000,
+    signUpsPerIpPerMinute: 1000,
+    requestsPerSecond,
+    requestBurst: requestsPerSecond,
+  };
+}

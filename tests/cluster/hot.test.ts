@@ -9,7 +9,7 @@ import { ProtoClient, quiet } from '../helpers/proto-client.js';
 import { HAVE_REDIS } from '../helpers/redis.js';
 import { signUp } from '../helpers/server-process.js';
 import { until } from '../helpers/wait.js';
-import { haproxyBin, startCluster, type TestCluster } from './harness.js';
+import { haproxyBin, startCluster, type TestCluster, loopbackLoadLimits } from './harness.js';
 import { ResilientClient } from './resilient.js';
 
 const ready = HAVE_POSTGRES && HAVE_REDIS && haproxyBin() !== undefined;
@@ -25,12 +25,7 @@ describe.skipIf(!ready)('one hot conversation', () => {
       nodes: 3,
       settings: {
         heartbeatMs: 1000,
-        limits: {
-          connectionsPerIpPerMinute: 100_000,
-          signUpsPerIpPerMinute: 1000,
-          requestsPerSecond: 1000,
-          requestBurst: 1000,
-        },
+        limits: loopbackLoadLimits(1000),
       },
     });
   });

@@ -41,6 +41,13 @@ async function send(page: Page, text: string): Promise<void> {
   await composer(page).press('Enter');
 }
 
+/** A conversation's row in the sidebar's list, by its name or a part of it (`#team`). */
+function sidebarRow(page: Page, name: string): Locator {
+  return page
+    .getByRole('navigation', { name: 'Conversation list' })
+    .getByRole('button', { name });
+}
+
 function message(page: Page, text: string): Locator {
   return page.getByRole('log', { name: 'Messages' }).getByRole('article').filter({ hasText: text });
 }
@@ -471,10 +478,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     const a = alice.page;
     const b = bob.page;
     // Bob mutes #team and reads his dm with Alice.
-    await b
-      .getByRole('navigation', { name: 'Conversation list' })
-      .getByRole('button', { name: '#team' })
-      .click();
+    await sidebarRow(b, '#team').click();
     await b.getByRole('button', { name: 'Mute' }).click();
     await seen(b.getByRole('button', { name: 'Unmute' }));
     await b.getByRole('button', { name: 'Alice', exact: true }).click();
@@ -703,10 +707,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
       // the group was open already).
       const show = a.getByRole('button', { name: 'Show conversations' });
       if (await show.isVisible()) await show.click();
-      await a
-        .getByRole('navigation', { name: 'Conversation list' })
-        .getByRole('button', { name: '#team' })
-        .click();
+      await sidebarRow(a, '#team').click();
       if (await list.isVisible())
         await a.getByRole('button', { name: 'Hide conversations' }).click();
       expect(await members.isVisible()).toBe(false);
@@ -714,10 +715,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
       // The composer has the width, and works.
       const box = await composer(a).boundingBox();
       expect(box!.width).toBeGreaterThan(300);
-      await b
-        .getByRole('navigation', { name: 'Conversation list' })
-        .getByRole('button', { name: '#team' })
-        .click();
+      await sidebarRow(b, '#team').click();
       await composer(a).fill('from a narrow window');
       await composer(a).press('Enter');
       await seen(message(b, 'from a narrow window'));
@@ -756,10 +754,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
   it('profile: a new name and a picture, seen by the other page in the member list', async () => {
     const a = alice.page;
     const b = bob.page;
-    await b
-      .getByRole('navigation', { name: 'Conversation list' })
-      .getByRole('button', { name: '#team' })
-      .click();
+    await sidebarRow(b, '#team').click();
     const members = b.getByRole('complementary', { name: 'Members of team' });
     // No picture yet: initials.
     await seen(members.getByRole('listitem').filter({ hasText: 'Alice' }).locator('span.avatar'));

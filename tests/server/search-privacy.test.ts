@@ -10,29 +10,17 @@ describe('search index and removed messages', () => {
   it('finds a message until it is removed; the purge then rewrites its words out of the file', () => {
     const file = join(tempDir(), 'parley.db');
     const store = openSqliteSyncStore(file);
-    for (let i = 0; i < 50; i++) {
+    const post = (clientMsgId: string, text: string) =>
       store.appendMessage({
         convId: 'group:g',
         sender: { user_id: 'u1', cid: 'c', displayName: 'One' },
-        clientMsgId: `filler-${i}`,
-        body: { text: `ordinary words number ${i}` },
+        clientMsgId,
+        body: { text },
         ts: Date.now(),
       });
-    }
-    const edited = store.appendMessage({
-      convId: 'group:g',
-      sender: { user_id: 'u1', cid: 'c', displayName: 'One' },
-      clientMsgId: 'edited',
-      body: { text: 'quokkapassword was a typo' },
-      ts: Date.now(),
-    });
-    const secret = store.appendMessage({
-      convId: 'group:g',
-      sender: { user_id: 'u1', cid: 'c', displayName: 'One' },
-      clientMsgId: 'secret',
-      body: { text: 'the zebracode is 1234' },
-      ts: Date.now(),
-    });
+    for (let i = 0; i < 50; i++) post(`filler-${i}`, `ordinary words number ${i}`);
+    const edited = post('edited', 'quokkapassword was a typo');
+    const secret = post('secret', 'the zebracode is 1234');
     const find = (word: string) =>
       store.searchMessages({ convIds: ['group:g'], words: [word], limit: 5 }).length;
     expect(find('zebracode')).toBe(1);

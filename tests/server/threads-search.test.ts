@@ -130,6 +130,13 @@ describe('replies and threads', () => {
     expect(thread.messages.every((m) => m.body?.thread === root.messageId)).toBe(true);
     expect(thread.messages[1]!.body!.threadFrom).toBe(alice.userId);
     expect(thread.messages[1]!.body!.reply?.messageId).toBe(r1.messageId);
+    // A root changed after its replies (a reaction) is still found as the thread's root.
+    await alice.ok('react', { messageId: root.messageId, emoji: '👍', on: true });
+    const again = await bob.ok<{ root?: Msg }>('history', {
+      conversation: 'group:talk',
+      thread: root.messageId,
+    });
+    expect(again.root?.messageId).toBe(root.messageId);
     // Removed replies are not counted; the summary names the last one left.
     expect(thread.root.replies).toMatchObject({ count: 2, lastSeq: r2.seq });
 
@@ -323,6 +330,8 @@ describe('group topics and join/leave lines', () => {
 
   it('pages read back to back carry each line once, in the page where its time falls', async () => {
     await alice.ok('join', { group: 'paged-lines' });
+    // Apart in time: a line at the very millisecond of a message belongs to that message's page.
+    await new Promise((r) => setTimeout(r, 5));
     const first = await post(alice, 'paged-lines', 'one');
     await new Promise((r) => setTimeout(r, 5));
     await bob.ok('join', { group: 'paged-lines' });

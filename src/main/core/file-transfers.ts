@@ -5,9 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { FILE_CHUNK_BYTES } from '../../shared/files.js';
 
-/** A chunk at most: its base64 fits the web host's IPC frame (256 KiB) with room to spare. */
-export const FILE_CHUNK_BYTES = 160 * 1024;
 /** Transfers one account may have open at once. */
 const MAX_OPEN = 8;
 
@@ -68,14 +67,10 @@ export class FileTransfers {
       'content-type': p.type || 'application/octet-stream',
       'content-length': String(p.size),
     });
-    const response = new Promise<UploadedFile>((resolve, reject) => {
-      req.on('response', (res) => {
-        void readJson(res).then((body) => {
-          if (res.statusCode === 201) resolve(body as UploadedFile);
-          else reject(serverError(res.statusCode, body));
-        }, reject);
-      });
-      req.on('error', (err) => reject(unreachable(err)));
+    const response = responseOf(req).then(async (res) => {
+      const body = await readJson(res);
+      if (res.statusCode !== 201) throw serverError(res.statusCode, body);
+      return body as UploadedFile;
     });
     // The server may answer before the last byte (a refusal): kept until finish asks for it.
     response.catch(() => undefined);
@@ -131,13 +126,7 @@ export class FileTransfers {
   /** Opens a download; its bytes come with readChunk. */
   async startDownload(fileId: string): Promise<{ downloadId: string; size: number; type: string }> {
     this.checkRoom();
-    const req = this.request(`/v1/files/${encodeURIComponent(fileId)}`, 'GET', await this.token());
-    req.end();
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      req.on('response', resolve);
-      req.on('error', (err) => reject(unreachable(err)));
-    });
-    if (res.statusCode !== 200) throw serverError(res.statusCode, await readJson(res));
+    const res = await this.get(`/v1/files/${encodeURIComponent(fileId)}`);
     const d: Download = {
       res,
       size: Number(res.headers['content-length'] ?? 0),
@@ -209,13 +198,7 @@ export class FileTransfers {
 
   /** A user's picture: its bytes and type (small: read whole). */
   async avatar(id: string): Promise<{ data: Buffer; type: string }> {
-    const req = this.request(`/v1/avatars/${encodeURIComponent(id)}`, 'GET', await this.token());
-    req.end();
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      req.on('response', resolve);
-      req.on('error', (err) => reject(unreachable(err)));
-    });
-    if (res.statusCode !== 200) throw serverError(res.statusCode, await readJson(res));
+    const res = await this.get(`/v1/avatars/${encodeURIComponent(id)}`);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of res as AsyncIterable<Buffer>) {
@@ -235,11 +218,8 @@ export class FileTransfers {
       ...(body ? { 'content-type': type ?? 'application/octet-stream' } : {}),
       'content-length': String(body?.length ?? 0),
     });
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      req.on('response', resolve);
-      req.on('error', (err) => reject(unreachable(err)));
-      req.end(body);
-    });
+    req.end(body);
+    const res = await responseOf(req);
     const answer = await readJson(res);
     if (res.statusCode !== 200) throw serverError(res.statusCode, answer);
     return answer;
@@ -265,6 +245,15 @@ export class FileTransfers {
     }
   }
 
+  /** A GET answered 200, or the server's refusal as a FileTransferError. */
+  private async get(path: string): Promise<IncomingMessage> {
+    const req = this.request(path, 'GET', await this.token());
+    req.end();
+    const res = await responseOf(req);
+    if (res.statusCode !== 200) throw serverError(res.statusCode, await readJson(res));
+    return res;
+  }
+
   private request(
     path: string,
     method: string,
@@ -275,6 +264,13 @@ export class FileTransfers {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return send(url, { method, headers: { authorization: `Bearer ${token}`, ...headers } });
   }
+}
+
+function responseOf(req: ClientRequest): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    req.on('response', resolve);
+    req.on('error', (err) => reject(unreachable(err)));
+  });
 }
 
 function pendingBytes(d: Download): number {

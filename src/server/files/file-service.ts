@@ -2,9 +2,10 @@
 // HTTP carries the bytes (http.ts); a message names its files in `body.files` and the hub checks
 // them (checkFiles). Readers of a conversation may fetch its files; no one else learns they exist.
 import { Readable } from 'node:stream';
-import { ErrorCode, parseConversationKey } from '../../shared/protocol.js';
+import { ErrorCode } from '../../shared/protocol.js';
+import { conversationAccess, mayReadConversation } from '../access.js';
 import { newId } from '../store/rows.js';
-import { dmConvId, dmMembers, type ConvId, type FileRecord, type Store } from '../store/store.js';
+import type { ConvId, FileRecord, Store } from '../store/store.js';
 import { BlobTooLarge, type BlobStore } from './blob-store.js';
 
 export class FileError extends Error {
@@ -132,7 +133,7 @@ export class FileService {
   /** A file the user may fetch now (a reader of its conversation), from byte `start`. */
   async open(userId: string, fileId: string, start = 0) {
     const file = await this.store.file(fileId);
-    if (!file || !(await this.mayRead(userId, file.convId))) {
+    if (!file || !(await mayReadConversation(this.store, userId, file.convId))) {
       throw new FileError(404, ErrorCode.NOT_FOUND, `no file ${fileId}`);
     }
     const blob = await this.blobs.get(fileId, start);
@@ -180,22 +181,15 @@ export class FileService {
 
   /** The conversation a key names, as the server knows it, if the user may read it. */
   private async readable(userId: string, key: string): Promise<ConvId> {
-    const parsed = parseConversationKey(key);
-    if (!parsed) throw new FileError(400, ErrorCode.BAD_REQUEST, `${key} is not a conversation`);
-    if (parsed.kind === 'dm') {
-      if (!(await this.store.userById(parsed.userId))) {
-        throw new FileError(404, ErrorCode.NOT_FOUND, `there is no user ${parsed.userId}`);
-      }
-      return dmConvId(userId, parsed.userId);
-    }
-    if (!(await this.store.isMember(parsed.name, userId))) {
-      throw new FileError(403, ErrorCode.FORBIDDEN, `you are not a member of ${parsed.name}`);
-    }
-    return key;
-  }
-
-  private async mayRead(userId: string, convId: ConvId): Promise<boolean> {
-    const pair = dmMembers(convId);
-    return pair ? pair.includes(userId) : this.store.isMember(convId.slice(6), userId);
+    const access = await conversationAccess(this.store, userId, key);
+    if (access.ok) return access.convId;
+    const refusals = {
+      'not-a-conversation': [400, ErrorCode.BAD_REQUEST],
+      'no-such-group': [404, ErrorCode.NOT_FOUND],
+      'not-a-member': [403, ErrorCode.FORBIDDEN],
+      'no-such-user': [404, ErrorCode.NOT_FOUND],
+    } as const;
+    const [status, code] = refusals[access.why];
+    throw new FileError(status, code, access.message);
   }
 }

@@ -22,18 +22,19 @@ function gatedWriter() {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A GroupCommit over a gated writer; a lone item goes through the writer too, unless told. */
+function committer(
+  w: ReturnType<typeof gatedWriter>,
+  maxBatch: number,
+  single = async (n: number) => (await w.write([n]))[0]!,
+) {
+  return new GroupCommit<number, number>((items) => w.write(items), single, { maxBatch });
+}
+
 describe('GroupCommit', () => {
   test('an idle writer takes a request at once; requests arriving meanwhile go together', async () => {
     const w = gatedWriter();
-    const singles: number[] = [];
-    const gc = new GroupCommit<number, number>(
-      (items) => w.write(items),
-      async (n) => {
-        singles.push(n);
-        return (await w.write([n]))[0]!;
-      },
-      { maxBatch: 100 },
-    );
+    const gc = committer(w, 100);
     const first = gc.submit(1);
     await tick();
     expect(w.calls).toEqual([[1]]);
@@ -49,11 +50,7 @@ describe('GroupCommit', () => {
 
   test('one batch at a time, bounded in size, in the order submitted', async () => {
     const w = gatedWriter();
-    const gc = new GroupCommit<number, number>(
-      (items) => w.write(items),
-      async (n) => (await w.write([n]))[0]!,
-      { maxBatch: 3 },
-    );
+    const gc = committer(w, 3);
     const all = Array.from({ length: 8 }, (_, i) => gc.submit(i));
     for (let i = 0; i < 10 && w.calls.length < 4; i++) {
       await tick();
@@ -67,15 +64,11 @@ describe('GroupCommit', () => {
   test('a failed batch is retried one by one, in order; each caller gets its own answer', async () => {
     const w = gatedWriter();
     const singles: number[] = [];
-    const gc = new GroupCommit<number, number>(
-      (items) => w.write(items),
-      async (n) => {
-        singles.push(n);
-        if (n === 3) throw new Error('three is refused');
-        return n * 100;
-      },
-      { maxBatch: 100 },
-    );
+    const gc = committer(w, 100, async (n) => {
+      singles.push(n);
+      if (n === 3) throw new Error('three is refused');
+      return n * 100;
+    });
     const first = gc.submit(1);
     const rest = [2, 3, 4].map((n) => gc.submit(n));
     expect(await first).toBe(100); // alone: straight to `single`

@@ -13,6 +13,7 @@ import type {
   OutboxItemView,
   ParleyBridge,
 } from '../../../shared/ipc';
+import { DEFAULT_MAX_FILE_BYTES } from '../../../shared/files';
 import type { BridgeName, InvokeChannel } from '../../../shared/ipc-channels';
 import {
   formatBytes,
@@ -67,9 +68,6 @@ export interface PendingFile {
   /** Once uploaded: what the message will name. */
   file?: MessageFile;
 }
-
-/** What a server accepts when it does not say (protocol.md, Limits). */
-export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 /** Where a composer writes: a conversation, or a thread in it. */
 export function composerKey(conversation: string, thread?: string): string {

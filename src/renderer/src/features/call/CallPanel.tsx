@@ -6,6 +6,7 @@ import { CallExtras } from './CallExtras';
 import { CallStats } from './CallStats';
 import { DevicePicker } from './DevicePicker';
 import { loadDevicePrefs } from './devices';
+import { initials } from '../../ui/Avatar';
 import { useCall, useCallStore } from './use-call';
 
 const ENDED: Record<EndReason, string> = {
@@ -108,16 +109,10 @@ function useHasVideo(stream: MediaStream | undefined): boolean {
 
 /** A person with no picture: their initials in a circle, and their name. */
 function NameTile({ name, note }: { name: string; note?: string }) {
-  const initials = name
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 2)
-    .map((w) => Array.from(w)[0]!.toUpperCase())
-    .join('');
   return (
     <div className="call-name-tile">
       <span className="call-initials" aria-hidden>
-        {initials || '?'}
+        {initials(name)}
       </span>
       <span className="call-tile-name">
         {name}

@@ -11,12 +11,8 @@ import {
 } from 'react';
 import { mentionAt, mentionCandidates } from '../../../../shared/mentions';
 import type { GroupUser } from '../../../../shared/protocol';
-import {
-  composerKey,
-  DEFAULT_MAX_FILE_BYTES,
-  describe,
-  type PendingFile,
-} from '../../state/chat-store';
+import { DEFAULT_MAX_FILE_BYTES } from '../../../../shared/files';
+import { composerKey, describe, type PendingFile } from '../../state/chat-store';
 import { Icon } from '../../ui/Icon';
 import { formatBytes } from '../files/transfers';
 import { loadEmoji, searchEmoji, shortcodeAt } from './emoji-search';

@@ -122,10 +122,14 @@ export const MessageRow = memo(function MessageRow({
     setEditing(true);
   }
   /** Back to the composer, where the user was typing (or pressed Up). */
-  function stopEditing() {
-    setEditing(false);
+  /** Focus to the composer this row writes to: the thread panel's or the conversation's. */
+  function focusComposer() {
     const where = inThread ? '.thread-panel' : '.chat';
     document.querySelector<HTMLTextAreaElement>(`${where} .composer textarea`)?.focus();
+  }
+  function stopEditing() {
+    setEditing(false);
+    focusComposer();
   }
   function saveEdit() {
     const text = draft.trim();
@@ -249,8 +253,7 @@ export const MessageRow = memo(function MessageRow({
             aria-label="Reply with a quote"
             onClick={() => {
               store.replyTo(composerKey(conversation, inThread), m);
-              const where = inThread ? '.thread-panel' : '.chat';
-              document.querySelector<HTMLTextAreaElement>(`${where} .composer textarea`)?.focus();
+              focusComposer();
             }}
           >
             Reply

@@ -5,6 +5,7 @@ import type { SearchHit } from '../../../../shared/protocol';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
+import { listKeys } from '../../ui/list-keys';
 import { highlight, queryWords } from '../search/highlight';
 
 const TYPING_PAUSE_MS = 250;
@@ -83,16 +84,12 @@ export function SearchDialog({
   }
 
   function onKey(e: KeyboardEvent) {
-    if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      setChosen((i) => Math.min(i + 1, hits.length - 1));
-    } else if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      setChosen((i) => Math.max(i - 1, 0));
-    } else if (e.key === 'Enter') {
-      e.preventDefault();
-      go(hits[chosen]);
-    }
+    listKeys(e, {
+      count: hits.length,
+      chosen,
+      choose: setChosen,
+      take: () => go(hits[chosen]),
+    });
   }
 
   const shown = hasWords ? hits : [];

@@ -1,11 +1,9 @@
 // Attachments in the page: bytes go to and come from the main process in chunks (it holds the
 // token and talks to the server), one chunk in flight at a time, so progress is exact and a
 // cancel stops at the next chunk. Images get a small preview made here, uploaded beside them.
-import type { MessageFile } from '../../../../shared/protocol';
+import { FILE_CHUNK_BYTES } from '../../../../shared/files';
 import type { ChatStore } from '../../state/chat-store';
 
-/** The main process's chunk size (file-transfers.ts FILE_CHUNK_BYTES). */
-const CHUNK = 160 * 1024;
 const THUMB_MAX_PX = 320;
 /** Types a preview is made of and the viewer shows (the server serves these inline). */
 export const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
@@ -54,9 +52,9 @@ export async function uploadFile(
     size: file.size,
   });
   try {
-    for (let at = 0; at < file.size; at += CHUNK) {
+    for (let at = 0; at < file.size; at += FILE_CHUNK_BYTES) {
       if (signal.aborted) throw new TransferCancelled();
-      const data = await base64Of(file.slice(at, at + CHUNK));
+      const data = await base64Of(file.slice(at, at + FILE_CHUNK_BYTES));
       const { sent } = await store.call('files:uploadChunk', { accountId, uploadId, data });
       onProgress(sent);
     }
@@ -162,5 +160,3 @@ export function saveBlob(blob: Blob, name: string): void {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
-
-export type { MessageFile };

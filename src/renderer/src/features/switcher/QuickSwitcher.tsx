@@ -5,6 +5,7 @@ import type { PersonSummary } from '../../../../shared/protocol';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
+import { listKeys } from '../../ui/list-keys';
 import { sidebarOrder } from '../sidebar/Sidebar';
 
 export function QuickSwitcher({ onClose }: { onClose: () => void }) {
@@ -63,16 +64,12 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
     onClose();
   }
   function onKey(e: KeyboardEvent) {
-    if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      setIndex(Math.min(chosen + 1, options.length - 1));
-    } else if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      setIndex(Math.max(chosen - 1, 0));
-    } else if (e.key === 'Enter') {
-      e.preventDefault();
-      go(options[chosen]);
-    }
+    listKeys(e, {
+      count: options.length,
+      chosen,
+      choose: setIndex,
+      take: () => go(options[chosen]),
+    });
   }
   return (
     <Dialog title="Go to conversation or person" onClose={onClose} className="switcher">

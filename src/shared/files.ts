@@ -1,0 +1,11 @@
+// Attachments between page and desktop core. A module of its own so the page can import it
+// without the IPC schemas (zod) coming along.
+
+/**
+ * Attachments cross between page and core in chunks of this many bytes at most: their base64
+ * fits the web host's IPC frame (256 KiB) with room to spare.
+ */
+export const FILE_CHUNK_BYTES = 160 * 1024;
+
+/** The largest attachment a server takes unless configured otherwise (`limits.maxFileBytes`). */
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
