@@ -43,9 +43,7 @@ async function send(page: Page, text: string): Promise<void> {
 
 /** A conversation's row in the sidebar's list, by its name or a part of it (`#team`). */
 function sidebarRow(page: Page, name: string): Locator {
-  return page
-    .getByRole('navigation', { name: 'Conversation list' })
-    .getByRole('button', { name });
+  return page.getByRole('navigation', { name: 'Conversation list' }).getByRole('button', { name });
 }
 
 function message(page: Page, text: string): Locator {
