@@ -3,6 +3,7 @@
 import type { Gemoji } from 'gemoji';
 import {
   useEffect,
+  useLayoutEffect,
   useRef,
   useState,
   type FormEvent,
@@ -117,16 +118,23 @@ export function Composer({
   function complete(insert: string) {
     if (!typed) return;
     const before = `${text.slice(0, typed.start)}${insert}`;
+    caretAfterRender.current = before.length;
     keep(before + text.slice(caret));
     setCaret(before.length);
-    requestAnimationFrame(() => {
-      input.current?.setSelectionRange(before.length, before.length);
-      input.current?.focus();
-    });
   }
   const lastTyping = useRef(0);
   const pauseTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const input = useRef<HTMLTextAreaElement>(null);
+  // After a completion the caret goes after what was put in, as the new text is committed: not
+  // a frame later, when keys typed meanwhile would already have landed before it.
+  const caretAfterRender = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const at = caretAfterRender.current;
+    if (at === null) return;
+    caretAfterRender.current = null;
+    input.current?.setSelectionRange(at, at);
+    input.current?.focus();
+  }, [text]);
 
   useEffect(() => {
     input.current?.focus();
