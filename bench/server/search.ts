@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { defaultConfig, withOverrides } from '../../src/server/config.js';
 import { startServer } from '../../src/server/server.js';
-import { openSqliteSyncStore } from '../../src/server/store/sqlite.js';
+import { openSqliteSyncStore } from '../../src/server/store/sqlite/index.js';
 import type { SyncStore } from '../../src/server/store/store.js';
 import { ProtoClient } from '../../tests/helpers/proto-client.js';
 

@@ -1,5 +1,6 @@
 // Fan-out between server processes. One process uses the in-process map of topics below; a
 // cluster uses Redis (cluster/redis-broker.ts) behind the same interface.
+import type { Disposable } from '../shared/lifecycle.js';
 import type { EventName } from '../shared/protocol.js';
 
 /**
@@ -48,9 +49,7 @@ export type ControlMessage =
 
 export type BrokerMessage = EventMessage | ControlMessage;
 
-export interface Disposable {
-  dispose(): void;
-}
+export type { Disposable } from '../shared/lifecycle.js';
 
 export interface Subscription extends Disposable {
   /** Resolves once the broker delivers the topic's messages (Redis acknowledged SUBSCRIBE). */

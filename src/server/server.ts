@@ -20,7 +20,7 @@ import { localWindows } from './rate-limit.js';
 import { LocalRegistry, type LiveRegistry } from './registry.js';
 import { acceptProxyProtocol } from './proxy-protocol.js';
 import { createRequestGuard } from './request-guard.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
 
 export interface RunningServer {
@@ -72,7 +72,7 @@ function exitAfterCommit(): (() => void) | undefined {
 async function openStore(config: ServerConfig, log: Logger): Promise<Store> {
   if (config.store) {
     // Loaded only here, so the embedded server (and the desktop app) never import pg.
-    const { openPostgresStore } = await import('./store/postgres.js');
+    const { openPostgresStore } = await import('./store/postgres/index.js');
     try {
       return await openPostgresStore(config.store, {
         onBatchError: (err, size) =>

@@ -1,8 +1,8 @@
 // A small typed event emitter whose subscriptions are disposables. Runs anywhere.
 
-export interface Disposable {
-  dispose(): void;
-}
+import type { Disposable } from './lifecycle.js';
+
+export type { Disposable } from './lifecycle.js';
 
 export class Emitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<(value: never) => void>>();

@@ -432,19 +432,5 @@ export type ServerFrame =
 
 // ---- helpers -------------------------------------------------------------------------------
 
-export function groupKey(name: string): ConversationKey {
-  return `group:${name}`;
-}
-
-export function dmKey(otherUserId: string): ConversationKey {
-  return `dm:${otherUserId}`;
-}
-
-/** Splits a conversation key; null when it is neither a group nor a dm key. */
-export function parseConversationKey(
-  key: string,
-): { kind: 'group'; name: string } | { kind: 'dm'; userId: string } | null {
-  if (key.startsWith('group:') && key.length > 6) return { kind: 'group', name: key.slice(6) };
-  if (key.startsWith('dm:') && key.length > 3) return { kind: 'dm', userId: key.slice(3) };
-  return null;
-}
+// Conversation-key helpers live in conversation-key.ts; these names stay for existing importers.
+export { dmKey, groupKey, parseConversationKey } from './conversation-key.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { defaultConfig, withOverrides, type ConfigOverrides } from '../../src/server/config.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
 import { inject } from 'vitest';
-import { openPostgresStore } from '../../src/server/store/postgres.js';
+import { openPostgresStore } from '../../src/server/store/postgres/index.js';
 import { ProtoClient } from './proto-client.js';
 
 export interface TestServer extends RunningServer {

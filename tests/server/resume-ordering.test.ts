@@ -5,7 +5,7 @@
 // in order, with nothing missing from where it resumed.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import { openSqliteStore } from '../../src/server/store/sqlite/index.js';
 import type { Store } from '../../src/server/store/store.js';
 import { ProtoClient, quiet } from '../helpers/proto-client.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';

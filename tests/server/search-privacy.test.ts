@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSqliteSyncStore } from '../../src/server/store/sqlite.js';
+import { openSqliteSyncStore } from '../../src/server/store/sqlite/index.js';
 import { tempDir } from '../helpers/test-server.js';
 
 describe('search index and removed messages', () => {

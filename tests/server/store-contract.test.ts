@@ -3,8 +3,8 @@
 // of these answers; the concurrent cases matter where the database is shared by several servers.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '../../src/server/store/postgres.js';
-import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import { openPostgresStore } from '../../src/server/store/postgres/index.js';
+import { openSqliteStore } from '../../src/server/store/sqlite/index.js';
 import {
   dmConvId,
   type AppendMessage,

@@ -1,160 +1,40 @@
-// What the hub needs from durable storage. SQLite (./sqlite.ts) is the embedded default.
+// What the hub needs from durable storage: one repository per domain, composed into Store.
+// SQLite (./sqlite/) is the embedded default; PostgreSQL (./postgres/) serves several servers.
+// Both folders hold the same file names, one per repository below, so they read side by side.
 //
-// The interface is asynchronous so that a networked database (PostgreSQL, for several servers)
-// can stand behind it. Ordering no longer comes from "one turn of the event loop": the gateway
-// serves each connection's requests one at a time, and a connection being attached holds its
-// live events while the resume replay is read, then delivers those the replay did not cover (by
-// seq). SQLite, the embedded default, answers at once behind the same interface (asyncStore).
+// The interface is asynchronous so that a networked database can stand behind it. Ordering no
+// longer comes from "one turn of the event loop": the gateway serves each connection's requests
+// one at a time, and a connection being attached holds its live events while the resume replay
+// is read, then delivers those the replay did not cover (by seq). SQLite answers at once behind
+// the same interface (asyncStore).
 import type {
   GroupSummary,
   HistoryMessage,
   MessageBody,
-  NotificationRequest,
   PresenceStatus,
   Reaction,
-  Sender,
-  StoredEventName,
   ThreadSummary,
 } from '../../shared/protocol.js';
+import type {
+  AppendMessage,
+  AppendResult,
+  ConvId,
+  ConversationRow,
+  FileRecord,
+  GroupEventRow,
+  GroupQuery,
+  MessageRecord,
+  MessageSearch,
+  PersonRow,
+  QueueCaps,
+  SearchRow,
+  StoredEvent,
+  UserRecord,
+} from './records.js';
 
-export interface UserRecord {
-  userId: string;
-  username: string;
-  displayName: string;
-  passHash: string;
-  isAdmin: boolean;
-  status: PresenceStatus;
-  statusText: string | null;
-  /** Raised by a password change or "sign out everywhere": older tokens stop working. */
-  tokenVersion: number;
-  /** Their picture's blob id, or null. */
-  avatar: string | null;
-}
+export type * from './records.js';
 
-/** Bounds of one user's offline notification queue (review M2). */
-export interface QueueCaps {
-  /** Newest kept in all. */
-  total: number;
-  /** Newest kept from any one sender: repeats collapse. */
-  perSender: number;
-}
-
-/** Conversation ids inside the server: `group:NAME`, or `dm:A|B` with A < B. */
-export type ConvId = string;
-
-export interface MessageRecord {
-  messageId: string;
-  convId: ConvId;
-  seq: number;
-  lastSeq: number;
-  senderId: string;
-  senderName: string;
-  clientMsgId: string;
-  ts: number;
-  removed: boolean;
-  /** null once removed. */
-  body: MessageBody | null;
-}
-
-/** A message found by a search, with its conversation and where the next page starts. */
-export interface SearchRow extends Omit<HistoryMessage, 'conversation'> {
-  convId: ConvId;
-  /** Opaque to the hub: the next page's `before`. */
-  cursor: string;
-}
-
-export interface MessageSearch {
-  /** Conversations to look in (those the user may read). */
-  convIds: ConvId[];
-  /** Words from the user's query; each must appear, as a word or the start of one. */
-  words: string[];
-  limit: number;
-  /** A previous hit's cursor: only hits older than it. */
-  before?: string;
-}
-
-/** An attachment: its bytes are in the BlobStore under `fileId`. */
-export interface FileRecord {
-  fileId: string;
-  /** The conversation it was uploaded to: only its readers may fetch it. */
-  convId: ConvId;
-  uploaderId: string;
-  name: string;
-  type: string;
-  size: number;
-  sha256: string;
-  createdAt: number;
-}
-
-/** A change to a group shown as a line in its conversation (not a message: no seq, no unread). */
-export interface GroupEventRow {
-  ts: number;
-  userId: string;
-  displayName: string;
-  action: 'joined' | 'left' | 'topic';
-  /** The new topic ('' when cleared), for `topic`. */
-  topic?: string;
-}
-
-/** Someone found by name, to start a dm with. */
-export interface PersonRow {
-  userId: string;
-  username: string;
-  displayName: string;
-}
-
-/** One stored event of a conversation's log, as replayed on resume. */
-export interface StoredEvent {
-  seq: number;
-  event: StoredEventName;
-  /** The event's data less `conversation` and `seq`, which depend on the reader and the log. */
-  data: Record<string, unknown>;
-}
-
-export interface AppendMessage {
-  convId: ConvId;
-  /** For a dm: the two user ids (kept so rtc and listings can tell who is in it). */
-  dmPair?: [string, string];
-  sender: Sender;
-  clientMsgId: string;
-  body: MessageBody;
-  notification?: NotificationRequest;
-  ts: number;
-}
-
-export interface AppendResult {
-  messageId: string;
-  convId: ConvId;
-  seq: number;
-  ts: number;
-  /** True when (sender, clientMsgId) was seen before: nothing new was stored. */
-  duplicate: boolean;
-}
-
-export interface GroupQuery {
-  searchFor?: 'group' | 'number_of_users';
-  value?: string | number;
-  condition?: '>' | '>=' | '=' | '<' | '<=' | '!=';
-  range?: string | number;
-  limit: number;
-  /** Who asks: private groups are listed to their members only. */
-  viewer: string;
-  /** The last group name of the previous page. */
-  after?: string;
-}
-
-export interface ConversationRow {
-  convId: ConvId;
-  lastSeq: number;
-  lastTs: number;
-  readSeq: number;
-  /** Messages from others after the read marker, not removed; at most UNREAD_CAP. */
-  unread: number;
-  /** Of those, the ones mentioning the user as @username (shared/mentions.ts). */
-  mentions: number;
-}
-
-export interface Store {
+export interface UserRepo {
   createUser(u: {
     username: string;
     displayName: string;
@@ -166,14 +46,19 @@ export interface Store {
   setDisplayName(userId: string, displayName: string): Promise<void>;
   /** Sets (or with null clears) the user's picture; answers the one it replaced. */
   setAvatar(userId: string, avatar: string | null): Promise<string | null>;
+  /** Users whose username or display name starts with `prefix` (any case), by username. */
+  searchPeople(prefix: string, limit: number): Promise<PersonRow[]>;
+}
+
+export interface TokenRepo {
   /** Sets a new password hash and raises the token version; returns the new version. */
   setPassword(userId: string, passHash: string): Promise<number>;
   bumpTokenVersion(userId: string): Promise<number>;
   revokeToken(jti: string, expiresAt: number): Promise<void>;
   isRevoked(jti: string): Promise<boolean>;
-  /** Forgets revoked tokens and invites that have expired. */
-  purgeExpired(now: number): Promise<void>;
+}
 
+export interface GroupRepo {
   /** Joins, creating the group (public unless `isPrivate`) when it does not exist. */
   joinGroup(
     group: string,
@@ -195,7 +80,16 @@ export interface Store {
   createInvite(code: string, group: string, createdBy: string, expiresAt: number): Promise<void>;
   /** The group an unexpired invite code opens. */
   inviteGroup(code: string, now: number): Promise<string | undefined>;
+  /** Records a join, a leave or a topic change of a group (a topic also becomes the group's). */
+  logGroupEvent(
+    group: string,
+    e: { ts: number; userId: string; action: GroupEventRow['action']; topic?: string },
+  ): Promise<void>;
+  /** A group's changes with `fromTs <= ts <= toTs`, oldest first, at most `limit`. */
+  groupEvents(group: string, fromTs: number, toTs: number, limit: number): Promise<GroupEventRow[]>;
+}
 
+export interface MessageRepo {
   /**
    * Stores a message with the conversation's next seq. Appends are stored in the order they were
    * called, even before the earlier ones have answered (a connection's posts rely on it).
@@ -216,6 +110,9 @@ export interface Store {
     on: boolean,
     ts: number,
   ): Promise<{ changed: boolean; seq: number; reactions: Reaction[] } | 'full'>;
+}
+
+export interface HistoryRepo {
   /** A page of the conversation, or with `thread` of the replies in that message's thread. */
   history(
     convId: ConvId,
@@ -225,18 +122,10 @@ export interface Store {
   threadSummaries(convId: ConvId, rootIds: string[]): Promise<Map<string, ThreadSummary>>;
   /** Messages not removed whose text holds every word (or a word starting so), newest first. */
   searchMessages(q: MessageSearch): Promise<SearchRow[]>;
-  /** Records a join, a leave or a topic change of a group (a topic also becomes the group's). */
-  logGroupEvent(
-    group: string,
-    e: { ts: number; userId: string; action: GroupEventRow['action']; topic?: string },
-  ): Promise<void>;
-  /** A group's changes with `fromTs <= ts <= toTs`, oldest first, at most `limit`. */
-  groupEvents(group: string, fromTs: number, toTs: number, limit: number): Promise<GroupEventRow[]>;
-  addFile(f: FileRecord): Promise<void>;
-  file(fileId: string): Promise<FileRecord | undefined>;
-  /** Users whose username or display name starts with `prefix` (any case), by username. */
-  searchPeople(prefix: string, limit: number): Promise<PersonRow[]>;
   eventsAfter(convId: ConvId, seq: number, limit: number): Promise<StoredEvent[]>;
+}
+
+export interface ConversationRepo {
   lastSeq(convId: ConvId): Promise<number>;
   conversationExists(convId: ConvId): Promise<boolean>;
   /** A dm both people have written in: only then do they see each other's presence or ring. */
@@ -250,7 +139,9 @@ export interface Store {
   dmHeads(userId: string): Promise<Map<string, number>>;
   /** Conversations written since `sinceTs`, with their last seq (the cluster's repair loop). */
   recentHeads(sinceTs: number): Promise<{ convId: ConvId; lastSeq: number }[]>;
+}
 
+export interface NotificationRepo {
   queueNotification(
     userId: string,
     data: Record<string, unknown>,
@@ -260,17 +151,37 @@ export interface Store {
   /** Returns and forgets the user's queued notifications, oldest first (cheap when none). */
   takeNotifications(userId: string): Promise<Record<string, unknown>[]>;
   purgeNotifications(olderThanTs: number): Promise<number>;
+}
 
+export interface FileRepo {
+  addFile(f: FileRecord): Promise<void>;
+  file(fileId: string): Promise<FileRecord | undefined>;
+}
+
+/** Housekeeping that spans repositories. */
+export interface StoreUpkeep {
+  /** Forgets revoked tokens and invites that have expired (and compacts what removals left). */
+  purgeExpired(now: number): Promise<void>;
   /** Closes the database (a networked store ends its connections). Safe to call twice. */
   close(): Promise<void>;
 }
 
-/** The same methods, answering at once: what an embedded database can do (SQLite). */
-export type SyncStore = {
-  [K in keyof Store]: Store[K] extends (...args: infer A) => Promise<infer R>
-    ? (...args: A) => R
-    : never;
+export type Store = UserRepo &
+  TokenRepo &
+  GroupRepo &
+  MessageRepo &
+  HistoryRepo &
+  ConversationRepo &
+  NotificationRepo &
+  FileRepo &
+  StoreUpkeep;
+
+/** The same methods answering at once: what an embedded database can do (SQLite). */
+export type Sync<R> = {
+  [K in keyof R]: R[K] extends (...args: infer A) => Promise<infer T> ? (...args: A) => T : never;
 };
+
+export type SyncStore = Sync<Store>;
 
 /**
  * A synchronous store behind the async interface. Each call still runs at once, in the caller's
@@ -300,4 +211,9 @@ export function dmMembers(convId: ConvId): [string, string] | null {
   if (!convId.startsWith('dm:')) return null;
   const [a, b] = convId.slice(3).split('|');
   return a && b ? [a, b] : null;
+}
+
+/** The group of a group conversation id, or null for a dm id. */
+export function groupOfConv(convId: ConvId): string | null {
+  return convId.startsWith('group:') ? convId.slice(6) : null;
 }
