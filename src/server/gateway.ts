@@ -18,14 +18,14 @@ import { authRequest, describeIssues, requestEnvelope, requestParams } from '../
 import { TokenError, type TokenClaims, type TokenIssuer } from './auth.js';
 import type { EventMessage } from './broker.js';
 import type { ServerConfig } from './config.js';
-import type { Hub } from './hub.js';
+import type { Hub } from './hub/index.js';
 import {
   HubError,
   newCid,
   type HubConnection,
   type RequestOrder,
   type SessionUser,
-} from './hub.js';
+} from './hub/index.js';
 import { addressKey, TokenBucket, type SharedWindow, type WindowFactory } from './rate-limit.js';
 import { requestPath, type RequestGuard } from './request-guard.js';
 import type { Store } from './store/store.js';

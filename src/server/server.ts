@@ -13,7 +13,7 @@ import { Gateway } from './gateway.js';
 import { FsBlobStore } from './files/blob-store.js';
 import { FileService } from './files/file-service.js';
 import { createHttpHandler } from './http.js';
-import { Hub } from './hub.js';
+import { Hub } from './hub/index.js';
 import { createLogger } from './log.js';
 import { createMetricsRegistry, startMetricsFeed } from './metrics.js';
 import { localWindows } from './rate-limit.js';

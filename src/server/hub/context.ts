@@ -1,0 +1,34 @@
+// What every request handler and hub module works with: the hub's ports, its connection index
+// and the few pieces of shared state. Handlers are plain functions of (ctx, conn, params).
+import type { IceServer } from '../../shared/protocol.js';
+import type { Broker } from '../broker.js';
+import type { TokenBucket } from '../rate-limit.js';
+import type { LiveRegistry } from '../registry.js';
+import type { Store } from '../store/store.js';
+import type { ConnectionIndex } from './connections.js';
+import type { HubOptions, HubStats } from './types.js';
+
+/** Signals from one user to another: how many, and how many bytes (review M6). */
+export interface SignalBudget {
+  count: TokenBucket;
+  bytes: TokenBucket;
+}
+
+export interface HubContext {
+  readonly store: Store;
+  readonly broker: Broker;
+  readonly registry: LiveRegistry;
+  readonly connections: ConnectionIndex;
+  readonly limits: HubOptions['limits'];
+  readonly resumeMaxEvents: number;
+  readonly iceServers: IceServer[];
+  /** Test failpoint: runs after a post is committed, before it is published. */
+  readonly afterCommit: (() => void) | undefined;
+  readonly stats: HubStats;
+  /** Per `sender>recipient`. */
+  readonly signalBudgets: Map<string, SignalBudget>;
+  now(): number;
+  onError(err: unknown, what: string): void;
+  /** Work no request waits for (presence on leave, cluster control), kept until it settles. */
+  background(work: Promise<unknown>, what: string): void;
+}

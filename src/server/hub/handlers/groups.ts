@@ -1,0 +1,259 @@
+// Group requests: join (with invites to private groups), leave, listings, members, topics.
+import { groupKey } from '../../../shared/conversation-key.js';
+import {
+  ErrorCode,
+  type EventDataMap,
+  type GroupCondition,
+  type GroupUser,
+  type RequestResultMap,
+} from '../../../shared/protocol.js';
+import type { RequestParams } from '../../../shared/schemas.js';
+import { topics } from '../../broker.js';
+import { visibleGroup } from '../checks.js';
+import type { HubContext } from '../context.js';
+import { eventFrame, visible } from '../frames.js';
+import { publishGroup } from '../publisher.js';
+import { startListening } from '../resume.js';
+import { type HubConnection, HubError } from '../types.js';
+import { randomBytes } from 'node:crypto';
+
+const CONDITIONS: Record<GroupCondition, '>' | '>=' | '=' | '<' | '<=' | '!='> = {
+  '>': '>',
+  '>=': '>=',
+  '=': '=',
+  '<': '<',
+  '<=': '<=',
+  '!=': '!=',
+  gt: '>',
+  gte: '>=',
+  eq: '=',
+  lt: '<',
+  lte: '<=',
+  ne: '!=',
+};
+
+/** Invites to private groups last this long. */
+const INVITE_TTL_MS = 7 * 24 * 3600_000;
+
+export async function join(
+  ctx: HubContext,
+  conn: HubConnection,
+  p: RequestParams<'join'>,
+): Promise<RequestResultMap['join']> {
+  const { userId } = conn.user;
+  const existing = await ctx.store.group(p.group, userId);
+  if (existing?.private && !existing.member) {
+    const invited = p.invite !== undefined && (await ctx.store.inviteGroup(p.invite, ctx.now()));
+    if (invited !== p.group) {
+      throw new HubError(
+        ErrorCode.INVITE_REQUIRED,
+        p.invite === undefined
+          ? 'that group is private: ask a member for an invite link'
+          : 'this invite is not valid (any more): ask a member for a new one',
+      );
+    }
+  }
+  const { changed, members } = await ctx.store.joinGroup(p.group, userId, p.private === true);
+  const isPrivate = existing ? existing.private : p.private === true;
+  if (changed) {
+    const ts = ctx.now();
+    await ctx.store.logGroupEvent(p.group, { ts, userId, action: 'joined' });
+    const member: EventDataMap['group:member'] = {
+      group: p.group,
+      user_id: userId,
+      cid: conn.cid,
+      action: 'joined',
+      displayName: conn.user.displayName,
+      ts,
+    };
+    if (ctx.broker.lossless) {
+      for (const c of ctx.connections.ofUser(userId) ?? [])
+        void ctx.connections.listen(c, topics.group(p.group));
+      publishGroup(ctx, p.group, 'group:member', member);
+    } else {
+      // The topic may be new on this node: what is posted before its subscription takes
+      // effect is replayed from the group's head at the join. The user's devices on other
+      // nodes do the same when they hear of the join.
+      const head = await ctx.store.lastSeq(groupKey(p.group));
+      await startListening(ctx, userId, p.group, head);
+      publishGroup(ctx, p.group, 'group:member', member);
+      ctx.broker.publish(topics.user(userId), {
+        ctl: 'listen',
+        group: p.group,
+        seq: head,
+        frame: eventFrame('group:member', member),
+      });
+    }
+  }
+  return {
+    group: p.group,
+    number_of_users: members,
+    ...(isPrivate ? { private: true } : {}),
+    ...(existing?.topic ? { topic: existing.topic } : {}),
+  };
+}
+
+export async function leave(
+  ctx: HubContext,
+  conn: HubConnection,
+  p: RequestParams<'leave'>,
+): Promise<RequestResultMap['leave']> {
+  const { userId } = conn.user;
+  if (!(await ctx.store.leaveGroup(p.group, userId))) {
+    throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
+  }
+  const ts = ctx.now();
+  await ctx.store.logGroupEvent(p.group, { ts, userId, action: 'left' });
+  // Published before unsubscribing so the user's other devices learn they left.
+  publishGroup(ctx, p.group, 'group:member', {
+    group: p.group,
+    user_id: userId,
+    cid: conn.cid,
+    action: 'left',
+    displayName: conn.user.displayName,
+    ts,
+  });
+  for (const c of ctx.connections.ofUser(userId) ?? []) {
+    if (!ctx.connections.topicsOf(c)?.watching.has(p.group))
+      ctx.connections.unlisten(c, topics.group(p.group));
+  }
+  // Redis keeps one publisher's order across channels: other nodes stop listening after
+  // their devices had the `left` event above.
+  if (!ctx.broker.lossless) {
+    ctx.broker.publish(topics.user(userId), { ctl: 'unlisten', group: p.group });
+  }
+  return { group: p.group };
+}
+
+export async function groups(
+  ctx: HubContext,
+  conn: HubConnection,
+  p: RequestParams<'groups'>,
+): Promise<RequestResultMap['groups']> {
+  const limit = p.limit ?? 50;
+  const byCount = p.searchFor === 'number_of_users';
+  let value = p.value;
+  let range = p.range;
+  if (byCount) {
+    value = value === undefined ? undefined : Number(value);
+    range = range === undefined ? undefined : Number(range);
+    if (Number.isNaN(value) || Number.isNaN(range)) {
+      throw new HubError(ErrorCode.BAD_REQUEST, 'number_of_users takes a number');
+    }
+  } else if (value !== undefined) {
+    value = String(value);
+    range = range === undefined ? undefined : String(range);
+  }
+  if (range !== undefined && value === undefined) {
+    throw new HubError(ErrorCode.BAD_REQUEST, 'range needs a value to start from');
+  }
+  let after: string | undefined;
+  if (p.cursor !== undefined) {
+    after = Buffer.from(p.cursor, 'base64url').toString('utf8');
+    if (!after) throw new HubError(ErrorCode.BAD_REQUEST, 'the cursor is not valid');
+  }
+  const rows = await ctx.store.searchGroups({
+    searchFor: byCount ? 'number_of_users' : 'group',
+    ...(value !== undefined ? { value } : {}),
+    ...(p.condition !== undefined ? { condition: CONDITIONS[p.condition] } : {}),
+    ...(range !== undefined ? { range } : {}),
+    limit: limit + 1,
+    viewer: conn.user.userId,
+    ...(after !== undefined ? { after } : {}),
+  });
+  const endOfList = rows.length <= limit;
+  const list = rows.slice(0, limit);
+  const last = list[list.length - 1];
+  return {
+    list,
+    endOfList,
+    ...(!endOfList && last ? { cursor: Buffer.from(last.group).toString('base64url') } : {}),
+  };
+}
+
+export async function users(
+  ctx: HubContext,
+  conn: HubConnection,
+  p: RequestParams<'users'>,
+): Promise<RequestResultMap['users']> {
+  await visibleGroup(ctx, conn.user.userId, p.group);
+  const members = await ctx.store.groupMembers(p.group);
+  if (!members) throw new HubError(ErrorCode.NOT_FOUND, `there is no group named ${p.group}`);
+  const wanted = p.user_id === undefined ? members : members.filter((m) => m === p.user_id);
+  if (p.user_id !== undefined && wanted.length === 0) {
+    throw new HubError(ErrorCode.NOT_FOUND, `${p.user_id} is not a member of ${p.group}`);
+  }
+  const list: GroupUser[] = [];
+  const online = await ctx.registry.online(wanted);
+  for (const userId of wanted) {
+    const user = await ctx.store.userById(userId);
+    if (!user) continue;
+    const cids = online.get(userId);
+    const status = visible(user.status);
+    const text = user.statusText ?? undefined;
+    if (!cids || status === 'offline') {
+      list.push({
+        user_id: userId,
+        username: user.username,
+        ...(user.avatar ? { avatar: user.avatar } : {}),
+        cid: null,
+        displayName: user.displayName,
+        status: 'offline',
+      });
+      continue;
+    }
+    for (const cid of cids) {
+      list.push({
+        user_id: userId,
+        username: user.username,
+        ...(user.avatar ? { avatar: user.avatar } : {}),
+        cid,
+        displayName: user.displayName,
+        status,
+        ...(text !== undefined ? { text } : {}),
+      });
+    }
+  }
+  return { list };
+}
+
+/** A member sets what the group is about; every member sees it change ('' clears it). */
+export async function topic(
+  ctx: HubContext,
+  conn: HubConnection,
+  p: RequestParams<'topic'>,
+): Promise<RequestResultMap['topic']> {
+  if (!(await visibleGroup(ctx, conn.user.userId, p.group)).member) {
+    throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
+  }
+  const topic = p.topic.trim();
+  const ts = ctx.now();
+  await ctx.store.logGroupEvent(p.group, {
+    ts,
+    userId: conn.user.userId,
+    action: 'topic',
+    topic,
+  });
+  publishGroup(ctx, p.group, 'group:updated', {
+    group: p.group,
+    topic,
+    by: { user_id: conn.user.userId, displayName: conn.user.displayName },
+    ts,
+  });
+  return { group: p.group, topic };
+}
+
+/** A member makes an invite code for their group (private or not). */
+export async function invite(
+  ctx: HubContext,
+  conn: HubConnection,
+  p: RequestParams<'invite'>,
+): Promise<RequestResultMap['invite']> {
+  if (!(await visibleGroup(ctx, conn.user.userId, p.group)).member) {
+    throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
+  }
+  const code = randomBytes(18).toString('base64url');
+  const expiresAt = ctx.now() + INVITE_TTL_MS;
+  await ctx.store.createInvite(code, p.group, conn.user.userId, expiresAt);
+  return { group: p.group, code, expiresAt };
+}
