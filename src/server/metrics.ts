@@ -3,7 +3,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ServerFigures } from '../shared/protocol.js';
 import { topics, type Broker } from './broker.js';
-import type { Gateway } from './gateway.js';
+import type { Gateway } from './gateway/gateway.js';
 import { eventFrame, type Hub } from './hub/index.js';
 
 /** A Prometheus counter that follows a plain running total kept elsewhere. */

@@ -9,7 +9,7 @@ import { loadTokenSecret, PasswordHasher, TokenIssuer } from './auth.js';
 import { InProcessBroker, type Broker } from './broker.js';
 import type { Cluster } from './cluster/cluster.js';
 import type { ServerConfig } from './config.js';
-import { Gateway } from './gateway.js';
+import { Gateway } from './gateway/gateway.js';
 import { FsBlobStore } from './files/blob-store.js';
 import { FileService } from './files/file-service.js';
 import { createHttpHandler } from './http.js';
