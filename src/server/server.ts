@@ -12,7 +12,7 @@ import type { ServerConfig } from './config.js';
 import { Gateway } from './gateway/gateway.js';
 import { FsBlobStore } from './files/blob-store.js';
 import { FileService } from './files/file-service.js';
-import { createHttpHandler } from './http.js';
+import { createHttpHandler } from './http/http.js';
 import { Hub } from './hub/index.js';
 import { createLogger } from './log.js';
 import { createMetricsRegistry, startMetricsFeed } from './metrics.js';
