@@ -19,6 +19,7 @@ import type {
   Recipient,
 } from './protocol.js';
 import type { BridgeName, IpcEventChannel, InvokeChannel } from './ipc-channels.js';
+import type { IpcErrorCode } from './errors.js';
 import { FILE_CHUNK_BYTES } from './files.js';
 import { MAX_FILES_PER_MESSAGE } from './protocol.js';
 import { groupName, iceServer, password, recipient, requestParams } from './schemas.js';
@@ -269,6 +270,20 @@ export const invokeArgs = {
 
 export type InvokeArgs<C extends InvokeChannel> = z.input<(typeof invokeArgs)[C]>;
 
+/** A channel's arguments as its schema outputs them: what main's handler receives. */
+export type InvokeParsedArgs<C extends InvokeChannel> = z.output<(typeof invokeArgs)[C]>;
+
+/**
+ * One handler per invoke channel over a core (main/core/ipc-handler.ts): a channel without a
+ * handler, or a handler that answers anything but the channel's result, fails the typecheck.
+ */
+export type InvokeHandlers<Core> = {
+  readonly [C in InvokeChannel]: (
+    core: Core,
+    args: InvokeParsedArgs<C>,
+  ) => InvokeResults[C] | Promise<InvokeResults[C]>;
+};
+
 export interface InvokeResults {
   'app:info': AppInfo;
   'accounts:list': AccountView[];
@@ -369,7 +384,7 @@ export const EVENTS_COVERED: _EventsCovered = true;
 
 /** Every invoke is answered with one of these; errors carry stable codes. */
 export type InvokeOutcome<T> =
-  { ok: true; result: T } | { ok: false; error: { code: string; message: string } };
+  { ok: true; result: T } | { ok: false; error: { code: IpcErrorCode; message: string } };
 
 /**
  * What the preload exposes as `window.parley`: one function per invoke channel (`chatPost` for

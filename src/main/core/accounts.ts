@@ -2,6 +2,8 @@
 // a code and a sentence. Tokens go to an injected SecretStore (Electron's safeStorage in the app),
 // never to the renderer.
 import { z } from 'zod';
+import { CodedError, DesktopErrorCode } from '../../shared/errors.js';
+import { ErrorCode } from '../../shared/protocol.js';
 
 /** Where access tokens live between runs. The Electron adapter encrypts with safeStorage. */
 export interface SecretStore {
@@ -21,28 +23,28 @@ export interface Account {
 }
 
 export const AccountErrorCode = {
-  INVALID_URL: 'INVALID_URL',
-  UNREACHABLE: 'UNREACHABLE',
-  NOT_PARLEY: 'NOT_PARLEY',
-  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
-  USERNAME_TAKEN: 'USERNAME_TAKEN',
-  REGISTRATION_CLOSED: 'REGISTRATION_CLOSED',
-  RATE_LIMITED: 'RATE_LIMITED',
-  BAD_REQUEST: 'BAD_REQUEST',
-  SERVER_BUSY: 'SERVER_BUSY',
+  INVALID_URL: DesktopErrorCode.INVALID_URL,
+  UNREACHABLE: DesktopErrorCode.UNREACHABLE,
+  NOT_PARLEY: DesktopErrorCode.NOT_PARLEY,
+  INVALID_CREDENTIALS: ErrorCode.INVALID_CREDENTIALS,
+  USERNAME_TAKEN: ErrorCode.USERNAME_TAKEN,
+  REGISTRATION_CLOSED: ErrorCode.REGISTRATION_CLOSED,
+  RATE_LIMITED: ErrorCode.RATE_LIMITED,
+  BAD_REQUEST: ErrorCode.BAD_REQUEST,
+  SERVER_BUSY: DesktopErrorCode.SERVER_BUSY,
   /** An https server offered an unencrypted (or foreign) realtime address. */
-  INSECURE_SERVER: 'INSECURE_SERVER',
-  SERVER_ERROR: 'SERVER_ERROR',
+  INSECURE_SERVER: DesktopErrorCode.INSECURE_SERVER,
+  SERVER_ERROR: DesktopErrorCode.SERVER_ERROR,
 } as const;
 export type AccountErrorCode = (typeof AccountErrorCode)[keyof typeof AccountErrorCode];
 
-export class AccountError extends Error {
+export class AccountError extends CodedError<AccountErrorCode> {
   constructor(
-    readonly code: AccountErrorCode,
+    code: AccountErrorCode,
     message: string,
     readonly retryAfterSeconds?: number,
   ) {
-    super(message);
+    super(code, message, retryAfterSeconds === undefined ? undefined : retryAfterSeconds * 1000);
   }
 }
 

@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CodedError, type IpcErrorCode } from '../../shared/errors.js';
 import { Emitter, type Disposable } from '../../shared/emitter.js';
 import type {
   AccountView,
@@ -23,21 +24,16 @@ import type {
   RequestResultMap,
   RequestType,
 } from '../../shared/protocol.js';
-import { AccountError, AccountService, type Account, type SecretStore } from './accounts.js';
+import { AccountService, type Account, type SecretStore } from './accounts.js';
 import { ConversationState } from './conversations.js';
 import { checkExternalUrl } from './external-url.js';
-import { FileTransferError, FileTransfers } from './file-transfers.js';
+import { FileTransfers } from './file-transfers.js';
 import { HistoryCache } from './history-cache.js';
 import { PresenceState } from './presence-state.js';
 import { jsonFileOutboxStore, readJson, writeJsonAtomic } from './json-file.js';
 import { mentions, shouldNotify } from './notification-policy.js';
 import { Outbox } from './outbox.js';
-import {
-  RealtimeClient,
-  RealtimeError,
-  type Clock,
-  type SocketFactory,
-} from './realtime-client.js';
+import { RealtimeClient, type Clock, type SocketFactory } from './realtime-client.js';
 
 export type NativeNotification = IpcEvents['notification:show'];
 
@@ -62,14 +58,7 @@ export interface DesktopPorts {
 }
 
 /** A failure the renderer is told about, with a stable code. */
-export class CoreError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class CoreError extends CodedError {}
 
 const DEFAULT_SETTINGS: NotifySettingsView = {
   level: 'all',
@@ -603,15 +592,8 @@ export class DesktopCore {
 }
 
 /** The code and message of anything a core call throws, for the renderer. */
-export function describeError(err: unknown): { code: string; message: string } {
-  if (
-    err instanceof CoreError ||
-    err instanceof AccountError ||
-    err instanceof RealtimeError ||
-    err instanceof FileTransferError
-  ) {
-    return { code: err.code, message: err.message };
-  }
+export function describeError(err: unknown): { code: IpcErrorCode; message: string } {
+  if (err instanceof CodedError) return { code: err.code, message: err.message };
   return { code: 'INTERNAL', message: 'Something went wrong inside Parley.' };
 }
 

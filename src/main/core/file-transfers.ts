@@ -5,19 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { CodedError, knownCode } from '../../shared/errors.js';
 import { FILE_CHUNK_BYTES } from '../../shared/files.js';
 
 /** Transfers one account may have open at once. */
 const MAX_OPEN = 8;
 
-export class FileTransferError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class FileTransferError extends CodedError {}
 
 export interface UploadedFile {
   fileId: string;
@@ -296,7 +290,7 @@ async function readJson(res: IncomingMessage): Promise<unknown> {
 /** The server's refusal, with its code and sentence. */
 function serverError(status: number | undefined, body: unknown): FileTransferError {
   const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  const code = typeof error?.code === 'string' ? error.code : 'INTERNAL';
+  const code = error?.code === undefined ? 'INTERNAL' : knownCode(error.code);
   const message =
     typeof error?.message === 'string' ? error.message : `the server answered ${status ?? '?'}`;
   return new FileTransferError(code, message);

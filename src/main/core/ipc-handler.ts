@@ -5,6 +5,8 @@ import {
   INVOKE_CHANNELS,
   invokeArgs,
   type InvokeChannel,
+  type InvokeHandlers,
+  type InvokeParsedArgs,
   type InvokeOutcome,
 } from '../../shared/ipc.js';
 import { describeIssues } from '../../shared/schemas.js';
@@ -28,7 +30,7 @@ export async function handleInvoke(
   try {
     return {
       ok: true,
-      result: await dispatch(core, channel as InvokeChannel, parsed.data as never),
+      result: await dispatch(core, channel as InvokeChannel, parsed.data),
     };
   } catch (err) {
     const described = describeError(err);
@@ -37,140 +39,129 @@ export async function handleInvoke(
   }
 }
 
-// The arguments arrive parsed by the channel's schema; each case reads its own fields.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function dispatch(core: DesktopCore, channel: InvokeChannel, a: any): Promise<unknown> {
-  switch (channel) {
-    case 'app:info':
-      return core.appInfo();
-    case 'accounts:list':
-      return core.listAccounts();
-    case 'accounts:signUp':
-      return core.signUp(a.server, a.username, a.password, a.displayName);
-    case 'accounts:signIn':
-      return core.signIn(a.server, a.username, a.password);
-    case 'accounts:signOut':
-      return core.signOut(a.accountId);
-    case 'accounts:changePassword':
-      return core.changePassword(a.accountId, a.currentPassword, a.newPassword);
-    case 'conversations:list':
-      return core.conversations(a.accountId);
-    case 'chat:post':
-      return core.post(a.accountId, a.to, a.text, {
-        replyTo: a.replyTo,
-        thread: a.thread,
-        call: a.call,
-        files: a.files,
-      });
-    case 'files:uploadStart':
-      return core.files(a.accountId).startUpload({
-        conversation: a.conversation,
-        name: a.name,
-        type: a.type,
-        size: a.size,
-      });
-    case 'files:uploadChunk':
-      return core.files(a.accountId).sendChunk(a.uploadId, Buffer.from(a.data, 'base64'));
-    case 'files:uploadFinish':
-      return core.files(a.accountId).finishUpload(a.uploadId);
-    case 'files:uploadCancel':
-      core.files(a.accountId).cancelUpload(a.uploadId);
-      return {};
-    case 'files:downloadStart':
-      return core.files(a.accountId).startDownload(a.fileId);
-    case 'files:downloadChunk': {
-      const { data, done } = await core.files(a.accountId).readChunk(a.downloadId);
-      return { data: data.toString('base64'), done };
-    }
-    case 'files:downloadCancel':
-      core.files(a.accountId).cancelDownload(a.downloadId);
-      return {};
-    case 'chat:retry':
-      return core.retry(a.accountId, a.clientMsgId);
-    case 'chat:discard':
-      return core.discard(a.accountId, a.clientMsgId);
-    case 'chat:outbox':
-      return core.outbox(a.accountId);
-    case 'chat:history': {
-      const { accountId, ...params } = a;
-      return core.history(accountId, params);
-    }
-    case 'chat:search': {
-      const { accountId, ...params } = a;
-      return core.request(accountId, 'search', params);
-    }
-    case 'people:search':
-      return core.request(a.accountId, 'people', { query: a.query, limit: a.limit });
-    case 'chat:edit':
-      return core.request(a.accountId, 'edit', { messageId: a.messageId, body: { text: a.text } });
-    case 'chat:remove':
-      return core.request(a.accountId, 'remove', { messageId: a.messageId });
-    case 'chat:react':
-      return core.request(a.accountId, 'react', {
-        messageId: a.messageId,
-        emoji: a.emoji,
-        on: a.on,
-      });
-    case 'chat:read':
-      return core.read(a.accountId, a.conversation, a.seq);
-    case 'chat:compose':
-      return core.request(a.accountId, 'compose', { to: a.to, state: a.state });
-    case 'groups:search': {
-      const { accountId, ...params } = a;
-      return core.request(accountId, 'groups', params);
-    }
-    case 'groups:join': {
-      const { accountId, ...params } = a;
-      return core.request(accountId, 'join', params);
-    }
-    case 'groups:invite':
-      return core.request(a.accountId, 'invite', { group: a.group });
-    case 'profile:set':
-      return core.request(a.accountId, 'profile', { displayName: a.displayName });
-    case 'profile:setAvatar':
-      return core.files(a.accountId).putAvatar(Buffer.from(a.data, 'base64'), a.type);
-    case 'profile:removeAvatar':
-      await core.files(a.accountId).removeAvatar();
-      return {};
-    case 'profile:avatar': {
-      const { data, type } = await core.files(a.accountId).avatar(a.avatar);
-      return { data: data.toString('base64'), type };
-    }
-    case 'groups:topic':
-      return core.request(a.accountId, 'topic', { group: a.group, topic: a.topic });
-    case 'groups:leave':
-      return core.request(a.accountId, 'leave', { group: a.group });
-    case 'groups:members':
-      return core.members(a.accountId, a.group);
-    case 'presence:list':
-      return core.presenceList(a.accountId);
-    case 'presence:set':
-      return core.setPresence(a.accountId, a.status, a.text);
-    case 'rtc:signal':
-      return core.request(a.accountId, 'rtc', {
-        ...(a.cid !== undefined ? { cid: a.cid } : { user_id: a.user }),
-        callId: a.callId,
-        signal: a.signal,
-      });
-    case 'settings:get':
-      return core.getSettings();
-    case 'settings:set':
-      return core.setSettings(a);
-    case 'ui:attention':
-      return core.setAttention(a);
-    case 'shell:openExternal':
-      // electronegativity-justified OPEN_EXTERNAL_JS_CHECK: DesktopCore.openExternal checks it.
-      return core.openExternal(a.url);
-    case 'app:networkChanged':
-      core.nudge();
-      return {};
-    case 'calls:ice':
-      return core.callIce(a.accountId);
-    case 'screen:chosen':
-      return core.screenChosen(a.requestId, a.sourceId);
-    case 'calls:ringing':
-      return core.ringing(a.accountId, a.userId, a.name, a.video, a.group);
-    case 'calls:keepAwake':
-      return core.keepAwake(a.on);
-  }
+/**
+ * One handler per invoke channel, typed by the contract: a channel without a handler, or a
+ * handler whose answer is not the channel's InvokeResults entry, fails the typecheck.
+ */
+const handlers: InvokeHandlers<DesktopCore> = {
+  'app:info': (core) => core.appInfo(),
+  'accounts:list': (core) => core.listAccounts(),
+  'accounts:signUp': (core, a) => core.signUp(a.server, a.username, a.password, a.displayName),
+  'accounts:signIn': (core, a) => core.signIn(a.server, a.username, a.password),
+  'accounts:signOut': (core, a) => core.signOut(a.accountId),
+  'accounts:changePassword': (core, a) =>
+    core.changePassword(a.accountId, a.currentPassword, a.newPassword),
+  'conversations:list': (core, a) => core.conversations(a.accountId),
+  'chat:post': (core, a) => {
+    return core.post(a.accountId, a.to, a.text, {
+      replyTo: a.replyTo,
+      thread: a.thread,
+      call: a.call,
+      files: a.files,
+    });
+  },
+  'files:uploadStart': (core, a) => {
+    return core.files(a.accountId).startUpload({
+      conversation: a.conversation,
+      name: a.name,
+      type: a.type,
+      size: a.size,
+    });
+  },
+  'files:uploadChunk': (core, a) =>
+    core.files(a.accountId).sendChunk(a.uploadId, Buffer.from(a.data, 'base64')),
+  'files:uploadFinish': (core, a) => core.files(a.accountId).finishUpload(a.uploadId),
+  'files:uploadCancel': (core, a) => {
+    core.files(a.accountId).cancelUpload(a.uploadId);
+    return {};
+  },
+  'files:downloadStart': (core, a) => core.files(a.accountId).startDownload(a.fileId),
+  'files:downloadChunk': async (core, a) => {
+    const { data, done } = await core.files(a.accountId).readChunk(a.downloadId);
+    return { data: data.toString('base64'), done };
+  },
+  'files:downloadCancel': (core, a) => {
+    core.files(a.accountId).cancelDownload(a.downloadId);
+    return {};
+  },
+  'chat:retry': (core, a) => core.retry(a.accountId, a.clientMsgId),
+  'chat:discard': (core, a) => core.discard(a.accountId, a.clientMsgId),
+  'chat:outbox': (core, a) => core.outbox(a.accountId),
+  'chat:history': (core, a) => {
+    const { accountId, ...params } = a;
+    return core.history(accountId, params);
+  },
+  'chat:search': (core, a) => {
+    const { accountId, ...params } = a;
+    return core.request(accountId, 'search', params);
+  },
+  'people:search': (core, a) =>
+    core.request(a.accountId, 'people', { query: a.query, limit: a.limit }),
+  'chat:edit': (core, a) =>
+    core.request(a.accountId, 'edit', { messageId: a.messageId, body: { text: a.text } }),
+  'chat:remove': (core, a) => core.request(a.accountId, 'remove', { messageId: a.messageId }),
+  'chat:react': (core, a) => {
+    return core.request(a.accountId, 'react', {
+      messageId: a.messageId,
+      emoji: a.emoji,
+      on: a.on,
+    });
+  },
+  'chat:read': (core, a) => core.read(a.accountId, a.conversation, a.seq),
+  'chat:compose': (core, a) => core.request(a.accountId, 'compose', { to: a.to, state: a.state }),
+  'groups:search': (core, a) => {
+    const { accountId, ...params } = a;
+    return core.request(accountId, 'groups', params);
+  },
+  'groups:join': (core, a) => {
+    const { accountId, ...params } = a;
+    return core.request(accountId, 'join', params);
+  },
+  'groups:invite': (core, a) => core.request(a.accountId, 'invite', { group: a.group }),
+  'profile:set': (core, a) => core.request(a.accountId, 'profile', { displayName: a.displayName }),
+  'profile:setAvatar': (core, a) =>
+    core.files(a.accountId).putAvatar(Buffer.from(a.data, 'base64'), a.type),
+  'profile:removeAvatar': async (core, a) => {
+    await core.files(a.accountId).removeAvatar();
+    return {};
+  },
+  'profile:avatar': async (core, a) => {
+    const { data, type } = await core.files(a.accountId).avatar(a.avatar);
+    return { data: data.toString('base64'), type };
+  },
+  'groups:topic': (core, a) =>
+    core.request(a.accountId, 'topic', { group: a.group, topic: a.topic }),
+  'groups:leave': (core, a) => core.request(a.accountId, 'leave', { group: a.group }),
+  'groups:members': (core, a) => core.members(a.accountId, a.group),
+  'presence:list': (core, a) => core.presenceList(a.accountId),
+  'presence:set': (core, a) => core.setPresence(a.accountId, a.status, a.text),
+  'rtc:signal': (core, a) => {
+    return core.request(a.accountId, 'rtc', {
+      ...(a.cid !== undefined ? { cid: a.cid } : { user_id: a.user }),
+      callId: a.callId,
+      signal: a.signal,
+    });
+  },
+  'settings:get': (core) => core.getSettings(),
+  'settings:set': (core, a) => core.setSettings(a),
+  'ui:attention': (core, a) => core.setAttention(a),
+  // electronegativity-justified OPEN_EXTERNAL_JS_CHECK: DesktopCore.openExternal checks it.
+  'shell:openExternal': (core, a) => core.openExternal(a.url),
+  'app:networkChanged': (core) => {
+    core.nudge();
+    return {};
+  },
+  'calls:ice': (core, a) => core.callIce(a.accountId),
+  'screen:chosen': (core, a) => core.screenChosen(a.requestId, a.sourceId),
+  'calls:ringing': (core, a) => core.ringing(a.accountId, a.userId, a.name, a.video, a.group),
+  'calls:keepAwake': (core, a) => core.keepAwake(a.on),
+};
+
+/**
+ * `data` was parsed by `channel`'s schema; TypeScript cannot correlate the two across the table
+ * lookup, so the one widening is here.
+ */
+function dispatch<C extends InvokeChannel>(core: DesktopCore, channel: C, data: unknown) {
+  const handler = handlers[channel] as (core: DesktopCore, a: InvokeParsedArgs<C>) => unknown;
+  return handler(core, data as InvokeParsedArgs<C>);
 }

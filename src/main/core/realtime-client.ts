@@ -3,6 +3,7 @@
 // itself (at once, then full-jitter backoff) and resume every conversation from its last seq.
 // No electron, no DOM: the socket comes from an injected factory.
 import { Emitter, type Disposable } from '../../shared/emitter.js';
+import { CodedError, DesktopErrorCode, knownCode, type IpcErrorCode } from '../../shared/errors.js';
 import type { ConnectionStatus } from '../../shared/ipc.js';
 import {
   CloseCode,
@@ -31,23 +32,16 @@ export type SocketFactory = (url: string) => RealtimeSocket;
 
 /** Codes the client itself raises, beside the server's (src/shared/protocol.ts ErrorCode). */
 export const ClientErrorCode = {
-  NOT_CONNECTED: 'NOT_CONNECTED',
-  DISCONNECTED: 'DISCONNECTED',
-  TIMEOUT: 'TIMEOUT',
-  DISPOSED: 'DISPOSED',
+  NOT_CONNECTED: DesktopErrorCode.NOT_CONNECTED,
+  DISCONNECTED: DesktopErrorCode.DISCONNECTED,
+  TIMEOUT: DesktopErrorCode.TIMEOUT,
+  DISPOSED: DesktopErrorCode.DISPOSED,
 } as const;
 
 export type { ConnectionStatus };
 
-export class RealtimeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
+/** A request's failure: the server's refusal (its code if known) or the client's own. */
+export class RealtimeError extends CodedError {}
 
 export interface Clock {
   now(): number;
@@ -430,7 +424,7 @@ export class RealtimeClient {
     if (frame.ok) pending.resolve(frame.result);
     else {
       const e = frame.error ?? { code: 'INTERNAL', message: 'no error given' };
-      pending.reject(new RealtimeError(e.code, e.message, e.retryAfterMs));
+      pending.reject(new RealtimeError(knownCode(e.code), e.message, e.retryAfterMs));
     }
   }
 
@@ -492,7 +486,7 @@ export class RealtimeClient {
     this.failPending(ClientErrorCode.DISCONNECTED, `the connection was lost: ${reason}`);
   }
 
-  private failPending(code: string, message: string): void {
+  private failPending(code: IpcErrorCode, message: string): void {
     for (const [id, p] of this.pending) {
       this.opts.clock.clearTimeout(p.timer);
       this.pending.delete(id);
