@@ -2,10 +2,9 @@
 // one Session each (connection, conversation state, outbox), settings, what the user is looking
 // at, and the notification decisions. Platform objects come in as ports; results and pushes go
 // out through the IPC contract (src/shared/ipc.ts).
-import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CodedError, type IpcErrorCode } from '../../shared/errors.js';
+import { dmKey, groupKey, parseConversationKey } from '../../shared/conversation-key.js';
 import { Emitter, type Disposable } from '../../shared/emitter.js';
 import type {
   AccountView,
@@ -16,26 +15,23 @@ import type {
   OutboxItemView,
 } from '../../shared/ipc.js';
 import type {
-  EventFrame,
-  MessageBody,
   MessageFile,
   PresenceStatus,
-  ServerBodyFields,
   RequestResultMap,
   RequestType,
 } from '../../shared/protocol.js';
 import { AccountService, type Account, type SecretStore } from './accounts.js';
-import { ConversationState } from './conversations.js';
+import { CoreError } from './errors.js';
 import { checkExternalUrl } from './external-url.js';
-import { FileTransfers } from './file-transfers.js';
-import { HistoryCache } from './history-cache.js';
-import { PresenceState } from './presence-state.js';
-import { jsonFileOutboxStore, readJson, writeJsonAtomic } from './json-file.js';
-import { mentions, shouldNotify } from './notification-policy.js';
-import { Outbox } from './outbox.js';
-import { RealtimeClient, type Clock, type SocketFactory } from './realtime-client.js';
+import type { FileTransfers } from './file-transfers.js';
+import { readJson, writeJsonAtomic } from './json-file.js';
+import { notificationFor, type Attention, type NativeNotification } from './notify.js';
+import type { Clock, SocketFactory } from './realtime-client.js';
+import { Session, type SentMessage } from './session.js';
+import { SettingsFile } from './settings.js';
 
-export type NativeNotification = IpcEvents['notification:show'];
+export { CoreError, describeError } from './errors.js';
+export { notificationText, type NativeNotification } from './notify.js';
 
 export interface DesktopPorts {
   /** Where accounts.json, settings.json and the outboxes live. */
@@ -57,169 +53,27 @@ export interface DesktopPorts {
   clock?: Clock;
 }
 
-/** A failure the renderer is told about, with a stable code. */
-export class CoreError extends CodedError {}
-
-const DEFAULT_SETTINGS: NotifySettingsView = {
-  level: 'all',
-  muted: [],
-  doNotDisturb: false,
-  startAtLogin: false,
-  iceServers: [],
-  relayOnly: false,
-};
-const PREVIEW_CHARS = 200;
-const MAX_THREADS_REMEMBERED = 1000;
-
 function isAccountList(v: unknown): v is Account[] {
   return (
     Array.isArray(v) &&
     v.every((a) => typeof a === 'object' && a !== null && 'id' in a && 'realtimeUrl' in a)
   );
 }
-function isSettings(v: unknown): v is NotifySettingsView {
-  return typeof v === 'object' && v !== null && 'level' in v && 'muted' in v;
-}
-
-class Session {
-  readonly client: RealtimeClient;
-  readonly state: ConversationState;
-  readonly outbox: Outbox;
-  readonly history = new HistoryCache();
-  readonly presence = new PresenceState();
-  readonly files: FileTransfers;
-  myStatus: PresenceStatus = 'online';
-  /** Threads the user wrote in, oldest first (see isToMe). */
-  private readonly threadsWrittenIn = new Set<string>();
-  private readonly subs: Disposable[] = [];
-
-  constructor(
-    readonly account: Account,
-    private readonly core: DesktopCore,
-    ports: DesktopPorts,
-    token: () => Promise<string>,
-  ) {
-    this.state = new ConversationState(account.userId, account.username);
-    this.files = new FileTransfers(account.serverUrl, token);
-    this.client = new RealtimeClient({
-      url: account.realtimeUrl,
-      token,
-      socketFactory: ports.socketFactory,
-      resumeFrom: () => this.state.lastSeqs(),
-      ...(ports.clock ? { clock: ports.clock } : {}),
-    });
-    const outboxFile = join(
-      ports.dataDir,
-      `outbox-${createHash('sha256').update(account.id).digest('hex').slice(0, 16)}.json`,
-    );
-    this.outbox = new Outbox(this.client, jsonFileOutboxStore(outboxFile), randomUUID);
-    this.subs.push(
-      this.client.on('status', (status) => {
-        core.push('account:status', { accountId: account.id, status });
-        if (status.state === 'online') void this.refreshConversations();
-        else this.presence.clear();
-      }),
-      this.client.on('event', (frame) => this.onEvent(frame)),
-      this.outbox.on('changed', (items) =>
-        core.push('outbox:changed', { accountId: account.id, items: [...items] }),
-      ),
-      this.state.on('changed', (view) =>
-        core.push('conversation:changed', { accountId: account.id, ...view }),
-      ),
-      this.state.on('totalUnread', () => core.unreadChanged()),
-    );
-  }
-
-  start(): void {
-    this.client.start();
-  }
-
-  request<T extends RequestType>(
-    type: T,
-    params: Record<string, unknown>,
-  ): Promise<RequestResultMap[T]> {
-    return this.client.request(type, params);
-  }
-
-  dispose(): void {
-    for (const s of this.subs) s.dispose();
-    this.files.dispose();
-    this.outbox.dispose();
-    this.client.dispose();
-    this.state.dispose();
-  }
-
-  private async refreshConversations(): Promise<void> {
-    try {
-      this.state.load((await this.client.request('conversations', {})).list);
-    } catch {
-      // Offline again already; the next 'online' refreshes.
-    }
-  }
-
-  /**
-   * A reply quoting one of the user's messages, or a reply in a thread they started or wrote in
-   * (written in while this app ran: not kept across restarts).
-   */
-  isToMe(body: MessageBody): boolean {
-    const { userId } = this.account;
-    const reply = body.reply as ServerBodyFields['reply'];
-    if (reply?.from.user_id === userId) return true;
-    const thread = body.thread;
-    if (typeof thread !== 'string') return false;
-    return body.threadFrom === userId || this.threadsWrittenIn.has(thread);
-  }
-
-  private noteThreadWrittenIn(m: Extract<EventFrame, { event: 'message:send' }>['data']): void {
-    const thread = m.body?.thread;
-    if (m.from.user_id !== this.account.userId || typeof thread !== 'string') return;
-    this.threadsWrittenIn.delete(thread);
-    this.threadsWrittenIn.add(thread);
-    // The oldest go first: a bounded memory of where the user wrote.
-    if (this.threadsWrittenIn.size > MAX_THREADS_REMEMBERED) {
-      this.threadsWrittenIn.delete(this.threadsWrittenIn.values().next().value!);
-    }
-  }
-
-  private onEvent(frame: EventFrame): void {
-    if (frame.event === 'message:send') this.noteThreadWrittenIn(frame.data);
-    this.state.apply(frame);
-    this.history.apply(frame);
-    this.presence.apply(frame);
-    if (
-      frame.event === 'group:member' &&
-      frame.data.user_id === this.account.userId &&
-      frame.data.action === 'left'
-    ) {
-      this.history.forget(`group:${frame.data.group}`);
-    }
-    this.core.push('server:event', { accountId: this.account.id, frame });
-    if (frame.event === 'message:send') this.core.considerNotifying(this, frame.data);
-  }
-}
-
 export class DesktopCore {
   private readonly emitter = new Emitter<IpcEvents>();
   private readonly accountService: AccountService;
   private accounts: Account[];
-  private settings: NotifySettingsView;
+  private readonly settings: SettingsFile;
   private readonly sessions = new Map<string, Session>();
-  private attention: { focused: boolean; accountId?: string; conversation?: string } = {
-    focused: false,
-  };
+  private attention: Attention = { focused: false };
   private readonly accountsFile: string;
-  private readonly settingsFile: string;
 
   constructor(private readonly ports: DesktopPorts) {
     mkdirSync(ports.dataDir, { recursive: true });
     this.accountsFile = join(ports.dataDir, 'accounts.json');
-    this.settingsFile = join(ports.dataDir, 'settings.json');
     this.accountService = new AccountService(ports.secrets, ports.fetch);
     this.accounts = readJson(this.accountsFile, [], isAccountList);
-    this.settings = {
-      ...DEFAULT_SETTINGS,
-      ...readJson(this.settingsFile, DEFAULT_SETTINGS, isSettings),
-    };
+    this.settings = new SettingsFile(ports.dataDir);
   }
 
   on<E extends keyof IpcEvents>(event: E, listener: (value: IpcEvents[E]) => void): Disposable {
@@ -253,43 +107,9 @@ export class DesktopCore {
     this.push('unread:changed', { total: this.totalUnread });
   }
 
-  considerNotifying(
-    session: Session,
-    m: Extract<EventFrame, { event: 'message:send' }>['data'],
-  ): void {
-    const { account } = session;
-    if (m.body === null) return; // a replayed tombstone: the message was removed
-    const looking =
-      this.attention.focused && this.attention.accountId === account.id
-        ? this.attention.conversation
-        : undefined;
-    const decision = shouldNotify(
-      {
-        conversation: m.conversation,
-        kind: m.conversation.startsWith('dm:') ? 'dm' : 'group',
-        fromSelf: m.from.user_id === account.userId,
-        mentionsMe: mentions(m.body.text, account.username),
-        always: m.notification?.always === true,
-        toMe: session.isToMe(m.body),
-        inThread: typeof m.body.thread === 'string',
-      },
-      {
-        windowFocused: this.attention.focused,
-        ...(looking ? { activeConversation: looking } : {}),
-      },
-      {
-        level: this.settings.level,
-        muted: new Set(this.settings.muted),
-        doNotDisturb: this.settings.doNotDisturb,
-      },
-      session.myStatus,
-    );
-    if (!decision.notify) return;
-    this.ports.notify({
-      accountId: account.id,
-      conversation: m.conversation,
-      ...notificationText(m.conversation, m.from.displayName, m.body.text, m.notification),
-    });
+  considerNotifying(session: Session, m: SentMessage): void {
+    const n = notificationFor(session, m, this.attention, this.settings.current);
+    if (n) this.ports.notify(n);
   }
 
   /** A notification was clicked: the adapter focuses the window, the renderer opens the conversation. */
@@ -455,18 +275,13 @@ export class DesktopCore {
   }
 
   getSettings(): NotifySettingsView {
-    return {
-      ...this.settings,
-      muted: [...this.settings.muted],
-      iceServers: [...this.settings.iceServers],
-    };
+    return this.settings.view();
   }
 
   setSettings(patch: Partial<NotifySettingsView>): NotifySettingsView {
-    this.settings = { ...this.settings, ...patch };
-    writeJsonAtomic(this.settingsFile, this.settings);
+    const settings = this.settings.set(patch);
     if (patch.startAtLogin !== undefined) this.ports.setStartAtLogin?.(patch.startAtLogin);
-    return this.getSettings();
+    return settings;
   }
 
   /**
@@ -481,10 +296,10 @@ export class DesktopCore {
     group?: string,
   ): { notified: boolean } {
     this.account(accountId);
-    if (this.settings.doNotDisturb) return { notified: false };
+    if (this.settings.current.doNotDisturb) return { notified: false };
     this.ports.notify({
       accountId,
-      conversation: group ? `group:${group}` : `dm:${userId}`,
+      conversation: group ? groupKey(group) : dmKey(userId),
       title: `${name || 'Someone'} is calling${group ? ` #${group}` : ''}`,
       body: video ? 'Video call: open Parley to answer.' : 'Call: open Parley to answer.',
     });
@@ -493,10 +308,8 @@ export class DesktopCore {
 
   /** The user's own ICE servers if set, else the server's (asked each call: they may rotate). */
   async callIce(accountId: string): Promise<InvokeResults['calls:ice']> {
-    const { relayOnly } = this.settings;
-    if (this.settings.iceServers.length > 0) {
-      return { iceServers: this.settings.iceServers, relayOnly };
-    }
+    const { relayOnly, iceServers: own } = this.settings.current;
+    if (own.length > 0) return { iceServers: [...own], relayOnly };
     const { iceServers } = await this.session(accountId).request('ice', {});
     return { iceServers, relayOnly };
   }
@@ -512,10 +325,9 @@ export class DesktopCore {
 
   /** A reply typed into a notification: sent like any message, through the outbox. */
   replyFromNotification(accountId: string, conversation: string, text: string): void {
-    const to = conversation.startsWith('dm:')
-      ? { user: conversation.slice(3) }
-      : { group: conversation.slice(6) };
-    if (text.trim()) this.post(accountId, to, text);
+    const key = parseConversationKey(conversation);
+    if (!key || !text.trim()) return;
+    this.post(accountId, key.kind === 'dm' ? { user: key.userId } : { group: key.name }, text);
   }
 
   setAttention(a: {
@@ -589,32 +401,4 @@ export class DesktopCore {
       status,
     };
   }
-}
-
-/** The code and message of anything a core call throws, for the renderer. */
-export function describeError(err: unknown): { code: IpcErrorCode; message: string } {
-  if (err instanceof CodedError) return { code: err.code, message: err.message };
-  return { code: 'INTERNAL', message: 'Something went wrong inside Parley.' };
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/**
- * What a message's notification says. The title is always who sent it and where, as the server
- * stamped it: a sender's own `notification.title` could otherwise pose as anyone ("Parley
- * Security Team", review M4). Their custom words follow the message on a line of their own, in
- * quotes and attributed.
- */
-export function notificationText(
-  conversation: string,
-  sender: string,
-  text: string,
-  custom?: { title: string; body: string },
-): { title: string; body: string } {
-  const where = conversation.startsWith('group:') ? ` in ${conversation.slice(6)}` : '';
-  const note = custom ? [custom.title, custom.body].filter((t) => t.trim()).join(': ') : '';
-  const extra = note && note !== text ? `\n${sender} adds: “${clip(note, PREVIEW_CHARS / 2)}”` : '';
-  return { title: `${sender}${where}`, body: clip(text, PREVIEW_CHARS) + extra };
 }
