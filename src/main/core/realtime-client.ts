@@ -5,11 +5,19 @@
 import { Emitter, type Disposable } from '../../shared/emitter.js';
 import { CodedError, DesktopErrorCode, knownCode, type IpcErrorCode } from '../../shared/errors.js';
 import type { ConnectionStatus } from '../../shared/ipc.js';
+import { fillGap } from './resume-gap.js';
+import {
+  backoffDelay,
+  describeClose,
+  systemClock,
+  type Clock,
+  type RealtimeSocket,
+  type SocketFactory,
+} from './realtime-socket.js';
 import {
   CloseCode,
   PROTOCOL_VERSION,
   type AuthUser,
-  type ConversationKey,
   type EventFrame,
   type ProtocolError,
   type RequestResultMap,
@@ -17,18 +25,14 @@ import {
   type ServerLimits,
 } from '../../shared/protocol.js';
 
-/** What the client needs of a WebSocket; `ws` and the browser's WebSocket both fit (see ws-socket.ts). */
-export interface RealtimeSocket {
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  /** Drop the connection without a closing handshake (a dead peer never answers one). */
-  terminate(): void;
-  onopen: (() => void) | null;
-  onmessage: ((data: string) => void) | null;
-  onclose: ((code: number, reason: string) => void) | null;
-  onerror: ((message: string) => void) | null;
-}
-export type SocketFactory = (url: string) => RealtimeSocket;
+export {
+  backoffDelay,
+  describeClose,
+  systemClock,
+  type Clock,
+  type RealtimeSocket,
+  type SocketFactory,
+} from './realtime-socket.js';
 
 /** Codes the client itself raises, beside the server's (src/shared/protocol.ts ErrorCode). */
 export const ClientErrorCode = {
@@ -42,20 +46,6 @@ export type { ConnectionStatus };
 
 /** A request's failure: the server's refusal (its code if known) or the client's own. */
 export class RealtimeError extends CodedError {}
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  random(): number;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  random: () => Math.random(),
-};
 
 export interface RealtimeClientOptions {
   /** ws:// or wss:// URL of /v1/realtime. */
@@ -78,22 +68,6 @@ export interface RealtimeClientOptions {
 export interface RealtimeClientEvents extends Record<string, unknown> {
   status: ConnectionStatus;
   event: EventFrame;
-}
-
-/**
- * Delay before reconnection attempt `attempt` (0 = the first retry, at once): "full jitter",
- * a uniform pick below an exponentially growing cap, so that thousands of clients dropped at the
- * same moment do not come back at the same moment.
- */
-export function backoffDelay(
-  attempt: number,
-  random: () => number,
-  baseMs = 500,
-  maxMs = 30_000,
-): number {
-  if (attempt <= 0) return 0;
-  const cap = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.floor(random() * cap);
 }
 
 /** Close codes after which trying again cannot help until the user acts. */
@@ -287,103 +261,26 @@ export class RealtimeClient {
         this.onReply(frame as { id: string; ok: boolean; result?: unknown; error?: ProtocolError });
         return;
       case 'event': {
+        // Events are passed on as the server sent them, unparsed: every consumer (conversation
+        // state, history cache, presence, the renderer) reads only the fields it knows and
+        // renders text as text. Parsing each event here would cost the hot path a schema walk.
         const event = frame as unknown as EventFrame;
         this.emitter.emit('event', event);
-        if (event.event === 'resume' && !event.data.complete) void this.fillGap(socket, event.data);
+        if (event.event === 'resume' && !event.data.complete) {
+          void fillGap(
+            {
+              history: (params) => this.request('history', params),
+              emit: (e) => this.emitter.emit('event', e),
+              current: () => this.socket === socket,
+            },
+            event.data,
+          );
+        }
         return;
       }
       default:
         return; // `error` frames answer frames we never send malformed; future types are ignored
     }
-  }
-
-  /**
-   * The server replayed only part of what was missed (`resume` with `complete: false`): page the
-   * rest with `history` and hand it on as the events it stands for, then a completing `resume`.
-   * A message edited or removed since is handed on as it is now.
-   */
-  private async fillGap(
-    socket: RealtimeSocket,
-    gap: { conversation: ConversationKey; fromSeq: number; toSeq: number },
-  ): Promise<void> {
-    let after = gap.toSeq;
-    let last = gap.toSeq;
-    try {
-      for (let page = 0; page < 10_000; page++) {
-        if (this.socket !== socket) return; // reconnected: that resume starts again
-        const h = await this.request('history', {
-          conversation: gap.conversation,
-          after,
-          limit: 200,
-        });
-        for (const m of h.messages) {
-          if (m.seq > gap.toSeq) {
-            this.emitter.emit('event', {
-              type: 'event',
-              event: 'message:send',
-              data: {
-                messageId: m.messageId,
-                conversation: gap.conversation,
-                seq: m.seq,
-                ts: m.ts,
-                from: { user_id: m.from.user_id, cid: '', displayName: m.from.displayName },
-                body: m.body ?? { text: '' },
-                clientMsgId: m.clientMsgId,
-              },
-            });
-          }
-          if (m.removed) {
-            this.emitter.emit('event', {
-              type: 'event',
-              event: 'message:removed',
-              data: {
-                messageId: m.messageId,
-                conversation: gap.conversation,
-                seq: m.lastSeq,
-                ts: m.ts,
-              },
-            });
-          } else if (m.lastSeq > m.seq) {
-            // Changed since it was sent: its reactions as of lastSeq (none is news too), and
-            // its edit below if it was edited (a reaction alone moves lastSeq as well).
-            this.emitter.emit('event', {
-              type: 'event',
-              event: 'message:reactions',
-              data: {
-                messageId: m.messageId,
-                conversation: gap.conversation,
-                seq: m.lastSeq,
-                ts: m.ts,
-                reactions: m.reactions ?? [],
-              },
-            });
-          }
-          if (!m.removed && m.editedTs !== undefined && m.body) {
-            this.emitter.emit('event', {
-              type: 'event',
-              event: 'message:updated',
-              data: {
-                messageId: m.messageId,
-                conversation: gap.conversation,
-                seq: m.lastSeq,
-                ts: m.editedTs ?? m.ts,
-                body: m.body,
-              },
-            });
-          }
-          last = Math.max(last, m.lastSeq);
-        }
-        if (h.endOfList || h.messages.length === 0) break;
-        after = h.messages[h.messages.length - 1]!.lastSeq;
-      }
-    } catch {
-      return; // disconnected meanwhile: the next authrequest resumes from what was received
-    }
-    this.emitter.emit('event', {
-      type: 'event',
-      event: 'resume',
-      data: { conversation: gap.conversation, fromSeq: gap.fromSeq, toSeq: last, complete: true },
-    });
   }
 
   private onAuthResponse(frame: Record<string, unknown>): void {
@@ -502,29 +399,5 @@ export class RealtimeClient {
   private setStatus(status: ConnectionStatus): void {
     this.current = status;
     this.emitter.emit('status', status);
-  }
-}
-
-/** A close code in words a person can read in the connection banner. */
-export function describeClose(code: number, reason: string): string {
-  switch (code) {
-    case CloseCode.GOING_AWAY:
-      return 'the server is restarting';
-    case CloseCode.SERVICE_RESTART:
-      return 'the server asked this computer to reconnect';
-    case CloseCode.HEARTBEAT_TIMEOUT:
-      return 'the server stopped hearing from this computer';
-    case CloseCode.RATE_LIMIT:
-      return 'too many requests; slowing down';
-    case CloseCode.TOO_MANY_CONNECTIONS:
-      return 'this account has too many open connections';
-    case CloseCode.SLOW_CONSUMER:
-      return 'this computer fell too far behind';
-    case CloseCode.AUTH_TIMEOUT:
-      return 'signing in took too long';
-    case 1006:
-      return reason ? `the connection dropped (${reason})` : 'the connection dropped';
-    default:
-      return reason || `the connection closed (${code})`;
   }
 }
