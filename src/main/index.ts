@@ -27,6 +27,7 @@ import { serveIpc } from './electron/ipc.js';
 import { serveScreenPicker } from './electron/screen-picker.js';
 import { safeStorageSecrets } from './electron/secret-store.js';
 import { createTray } from './electron/tray.js';
+import { groupKey } from '../shared/conversation-key.js';
 
 const RENDERER_URL = process.env.ELECTRON_RENDERER_URL;
 const RENDERER_FILE = join(import.meta.dirname, '../renderer/index.html');
@@ -131,7 +132,7 @@ async function confirmJoin(
   if (response !== 0 || !core) return;
   const params = { group: link.group, ...(link.invite ? { invite: link.invite } : {}) };
   await core.request(accountId, 'join', params).then(
-    () => core?.openConversation(accountId, `group:${link.group}`),
+    () => core?.openConversation(accountId, groupKey(link.group)),
     () => undefined,
   );
 }

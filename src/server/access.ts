@@ -1,7 +1,7 @@
 // Who may read a conversation: one rule for the realtime requests (hub.ts) and for files over
 // HTTP (files/file-service.ts), each saying a refusal in its own terms.
 import { parseConversationKey } from '../shared/protocol.js';
-import { dmConvId, dmMembers, type ConvId, type Store } from './store/store.js';
+import { type ConvId, dmConvId, dmMembers, groupOfConv, type Store } from './store/store.js';
 
 export type ConversationAccess =
   | { ok: true; convId: ConvId }
@@ -45,5 +45,7 @@ export async function mayReadConversation(
   userId: string,
   convId: ConvId,
 ): Promise<boolean> {
-  return dmMembers(convId)?.includes(userId) ?? (await store.isMember(convId.slice(6), userId));
+  return (
+    dmMembers(convId)?.includes(userId) ?? (await store.isMember(groupOfConv(convId)!, userId))
+  );
 }

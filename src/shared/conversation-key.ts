@@ -45,7 +45,7 @@ export function dmPeerOf(key: string): string | null {
 }
 
 /** Who a post to this conversation goes to, in the protocol's `to` terms. */
-export function recipientOf(key: ConversationKey): Recipient {
+export function recipientOf(key: ConversationKey | string): Recipient {
   const peer = dmPeerOf(key);
   return peer !== null ? { user: peer } : { group: key.slice(GROUP.length) };
 }

@@ -9,3 +9,11 @@ export const FILE_CHUNK_BYTES = 160 * 1024;
 
 /** The largest attachment a server takes unless configured otherwise (`limits.maxFileBytes`). */
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/** "2.4 MB", "980 KB", "12 bytes". */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} byte${n === 1 ? '' : 's'}`;
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} KB`;
+  if (n < 1_000_000_000) return `${(n / 1_000_000).toFixed(n < 10_000_000 ? 1 : 0)} MB`;
+  return `${(n / 1_000_000_000).toFixed(1)} GB`;
+}

@@ -3,6 +3,7 @@
 import { Emitter, type Disposable } from '../../shared/emitter.js';
 import { mentions } from '../../shared/mentions.js';
 import type { ConversationSummary, EventFrame } from '../../shared/protocol.js';
+import { groupKey } from '../../shared/conversation-key.js';
 
 export interface ConversationView {
   conversation: string;
@@ -118,7 +119,7 @@ export class ConversationState {
         // This user joined or left on some device: resume it from now on, or stop.
         const d = frame.data;
         if (d.user_id !== this.myUserId) return false;
-        const key = `group:${d.group}`;
+        const key = groupKey(d.group);
         if (d.action === 'joined') {
           if (this.entries.has(key)) return false;
           this.recount(this.entry(key));

@@ -3,6 +3,7 @@
 // conversation is always a contiguous run up to the newest seq; a gap (a resume that could not
 // replay everything) drops it, and the next open asks the server again.
 import type { EventFrame, GroupEvent, HistoryMessage } from '../../shared/protocol.js';
+import { groupKey } from '../../shared/conversation-key.js';
 
 /** Messages kept per conversation; older ones are paged from the server. */
 const KEEP = 500;
@@ -57,7 +58,7 @@ export class HistoryCache {
       case 'group:member':
       case 'group:updated': {
         const d = frame.data;
-        const c = this.conversations.get(`group:${d.group}`);
+        const c = this.conversations.get(groupKey(d.group));
         if (!c || d.ts === undefined) return;
         c.groupEvents.push(
           frame.event === 'group:member'

@@ -14,6 +14,7 @@ import { showBrowserNotifications } from './features/notifications/browser-notif
 import { SettingsDialog } from './features/settings/SettingsDialog';
 import { Sidebar, sidebarOrder } from './features/sidebar/Sidebar';
 import { QuickSwitcher } from './features/switcher/QuickSwitcher';
+import { pageUploader } from './features/files/transfers';
 import { ChatStore } from './state/chat-store';
 import { ErrorBoundary } from './ui/ErrorBoundary';
 import { StoreContext, useChatStore, useStore } from './state/use-store';
@@ -21,7 +22,10 @@ import { StoreContext, useChatStore, useStore } from './state/use-store';
 type Open = 'groups' | 'settings' | 'switcher' | null;
 
 export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
-  const store = useMemo(() => ('code' in bridge ? null : new ChatStore(bridge)), [bridge]);
+  const store = useMemo(
+    () => ('code' in bridge ? null : new ChatStore(bridge, { uploader: pageUploader })),
+    [bridge],
+  );
   const calls = useMemo(
     () => (store && !('code' in bridge) ? new CallStore(store, bridge) : null),
     [store, bridge],
@@ -34,11 +38,11 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
     if (!store || 'code' in bridge) return;
     void store.start();
     const stopNotes = showBrowserNotifications(bridge, (accountId, conversation) => {
-      if (accountId !== store.getState().accountId) store.useAccount(accountId);
-      void store.open(conversation);
+      if (accountId !== store.getState().accountId) store.accounts.useAccount(accountId);
+      void store.conversations.open(conversation);
     });
     // The browser saw the network come back: every connection checks itself now.
-    const online = () => void store.call('app:networkChanged', {}).catch(() => undefined);
+    const online = () => void store.invoke('app:networkChanged', {}).catch(() => undefined);
     window.addEventListener('online', online);
     return () => {
       stopNotes();
@@ -103,7 +107,7 @@ function Workspace() {
   useEffect(() => {
     const tell = () =>
       void store
-        .call('ui:attention', {
+        .invoke('ui:attention', {
           focused: document.hasFocus(),
           ...(accountId ? { accountId } : {}),
           ...(active ? { conversation: active } : {}),
@@ -130,7 +134,7 @@ function Workspace() {
         const at = order.findIndex((c) => c.key === store.getState().active);
         const step = e.key === 'ArrowUp' ? -1 : 1;
         const next = order[(at + step + order.length) % order.length];
-        if (next) void store.open(next.key);
+        if (next) void store.conversations.open(next.key);
       }
     }
     window.addEventListener('keydown', onKey);

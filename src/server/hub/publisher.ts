@@ -3,7 +3,7 @@
 import { dmKey, groupKey } from '../../shared/conversation-key.js';
 import type { ConversationKey, EventDataMap, EventName } from '../../shared/protocol.js';
 import { topics } from '../broker.js';
-import { type ConvId, dmMembers } from '../store/store.js';
+import { type ConvId, dmMembers, groupOfConv } from '../store/store.js';
 import type { HubContext } from './context.js';
 import { eventFrame } from './frames.js';
 
@@ -35,7 +35,7 @@ export function publishConversation<E extends EventName>(
 ): void {
   const pair = dmMembers(convId);
   if (!pair) {
-    publishGroup(ctx, convId.slice(6), event, build(convId as ConversationKey), seq);
+    publishGroup(ctx, groupOfConv(convId)!, event, build(convId as ConversationKey), seq);
     return;
   }
   const [a, b] = pair;
@@ -64,7 +64,7 @@ export function publishConversation<E extends EventName>(
 export function announceHead(ctx: HubContext, convId: ConvId, seq: number): void {
   const pair = dmMembers(convId);
   if (!pair) {
-    ctx.broker.publish(topics.group(convId.slice(6)), { ctl: 'head', room: convId, seq });
+    ctx.broker.publish(topics.group(groupOfConv(convId)!), { ctl: 'head', room: convId, seq });
     return;
   }
   const [a, b] = pair;

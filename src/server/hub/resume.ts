@@ -1,6 +1,6 @@
 // Resume: replaying stored events a connection missed, starting to listen to a group mid-session,
 // the store as the fan-out's sequencer sees it, and queued notifications on attach.
-import { dmKey, groupKey } from '../../shared/conversation-key.js';
+import { dmKey, dmPeerOf, groupKey } from '../../shared/conversation-key.js';
 import type { ConversationKey, EventDataMap } from '../../shared/protocol.js';
 import { topics } from '../broker.js';
 import type { StreamSource } from '../sequencer.js';
@@ -105,7 +105,7 @@ export function streamSource(store: Store): StreamSource {
       return new Map([...heads].map(([other, seq]) => [dmKey(other), seq]));
     },
     eventsAfter: async (topic, room, seq, limit) => {
-      const convId = topic.startsWith('u:') ? dmConvId(topic.slice(2), room.slice(3)) : room;
+      const convId = topic.startsWith('u:') ? dmConvId(topic.slice(2), dmPeerOf(room) ?? '') : room;
       const events = await store.eventsAfter(convId, seq, limit);
       return events.map((e) => ({
         event: e.event,

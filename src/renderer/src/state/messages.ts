@@ -13,6 +13,7 @@ import type {
   ReplyQuote,
   ThreadSummary,
 } from '../../../shared/protocol';
+import { dmKey, groupKey } from '../../../shared/conversation-key';
 
 export interface UiMessage {
   /** Sender and clientMsgId: the same while in the outbox and once stored (no re-mount). */
@@ -228,7 +229,7 @@ export function patchMessage(
 }
 
 export function conversationOf(to: Recipient): string {
-  return 'group' in to ? `group:${to.group}` : `dm:${to.user}`;
+  return 'group' in to ? groupKey(to.group) : dmKey(to.user);
 }
 
 /** Outbox items of one conversation not yet stored (their clientMsgId is not in `stored`). */

@@ -11,7 +11,7 @@ function avatarUrl(store: ChatStore, avatar: string): Promise<string> {
   let url = urls.get(avatar);
   if (!url) {
     url = store
-      .call('profile:avatar', { accountId: store.getState().accountId!, avatar })
+      .invoke('profile:avatar', { accountId: store.getState().accountId!, avatar })
       .then(({ data, type }) => {
         const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
         return URL.createObjectURL(new Blob([bytes], { type }));

@@ -11,6 +11,7 @@ import type { HubContext } from '../context.js';
 import { keyFor, visible } from '../frames.js';
 import { publishConversation } from '../publisher.js';
 import { type HubConnection, HubError } from '../types.js';
+import { dmPeerOf } from '../../../shared/conversation-key.js';
 
 export async function read(
   ctx: HubContext,
@@ -51,10 +52,11 @@ export async function conversations(
     list: await Promise.all(
       rows.map(async (c) => {
         const conversation = keyFor(c.convId, userId);
-        const other = conversation.slice(3);
-        const peer = conversation.startsWith('dm:')
-          ? await peerOf(ctx, other, await ctx.store.dmAccepted(c.convId), online.has(other))
-          : undefined;
+        const other = dmPeerOf(conversation);
+        const peer =
+          other !== null
+            ? await peerOf(ctx, other, await ctx.store.dmAccepted(c.convId), online.has(other))
+            : undefined;
         return {
           conversation,
           lastSeq: c.lastSeq,

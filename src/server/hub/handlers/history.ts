@@ -11,6 +11,7 @@ import type { ConvId } from '../../store/store.js';
 import { messageIn, readable } from '../checks.js';
 import type { HubContext } from '../context.js';
 import { type HubConnection, HubError } from '../types.js';
+import { groupOfConv } from '../../store/store.js';
 
 /** Bytes of history one `history` reply carries at most; the rest is the next page. */
 export const HISTORY_MAX_BYTES = 256 * 1024;
@@ -60,9 +61,10 @@ export async function history(
     }
   }
   const endOfList = kept.length === rows.length && rows.length < limit;
+  const group = groupOfConv(convId);
   const groupEvents =
-    convId.startsWith('group:') && p.after === undefined && !root
-      ? await eventsOfPage(ctx, convId.slice(6), convId, kept, endOfList, p.before)
+    group !== null && p.after === undefined && !root
+      ? await eventsOfPage(ctx, group, convId, kept, endOfList, p.before)
       : undefined;
   return {
     messages,

@@ -13,7 +13,7 @@ import {
 } from '../../../shared/protocol.js';
 import type { RequestParams } from '../../../shared/schemas.js';
 import { topics } from '../../broker.js';
-import { type ConvId, dmMembers } from '../../store/store.js';
+import { type ConvId, dmMembers, groupOfConv } from '../../store/store.js';
 import { checkBody, messageIn, ownMessage, sender, targetOf, visibleMessage } from '../checks.js';
 import type { HubContext } from '../context.js';
 import { eventFrame, keyFor } from '../frames.js';
@@ -286,7 +286,7 @@ export async function compose(
       frame: eventFrame('message:compose', { conversation, from, state: p.state }),
     });
   } else {
-    const group = convId.slice(6);
+    const group = groupOfConv(convId)!;
     publishGroup(ctx, group, 'message:compose', {
       conversation: groupKey(group),
       from,

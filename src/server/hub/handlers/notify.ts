@@ -2,7 +2,7 @@
 import { ErrorCode, type EventDataMap, type RequestResultMap } from '../../../shared/protocol.js';
 import type { RequestParams } from '../../../shared/schemas.js';
 import { topics } from '../../broker.js';
-import { type ConvId, dmMembers } from '../../store/store.js';
+import { type ConvId, dmMembers, groupOfConv } from '../../store/store.js';
 import type { HubContext } from '../context.js';
 import { eventFrame } from '../frames.js';
 import { type HubConnection, HubError } from '../types.js';
@@ -56,7 +56,7 @@ export async function queueForOffline(
   n: { title: string; body: string },
 ): Promise<void> {
   const pair = dmMembers(convId);
-  const recipients = pair ?? (await ctx.store.groupMembers(convId.slice(6))) ?? [];
+  const recipients = pair ?? (await ctx.store.groupMembers(groupOfConv(convId)!)) ?? [];
   const data: EventDataMap['notification'] = {
     from: { user_id: conn.user.userId, displayName: conn.user.displayName },
     title: n.title,

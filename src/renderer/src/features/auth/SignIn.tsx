@@ -21,7 +21,7 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
-      await store.signIn(mode, {
+      await store.accounts.signIn(mode, {
         server: server ?? defaultServer,
         username: username.trim(),
         password,
@@ -109,7 +109,7 @@ export function SignIn() {
           <button
             type="button"
             className="link-button"
-            onClick={() => store.useAccount(store.getState().accounts[0]!.id)}
+            onClick={() => store.accounts.useAccount(store.getState().accounts[0]!.id)}
           >
             Back to my account
           </button>

@@ -13,6 +13,7 @@ import { ActionError, type ChatStore } from '../../state/chat-store';
 import { FileTransfers, type Transfer } from './file-transfer';
 import { mediaConstraints, saveDevicePref, type DeviceKind } from './devices';
 import type { Peer } from './peer';
+import { dmKey, groupKey } from '../../../../shared/conversation-key';
 
 export interface RosterEntry {
   user_id: string;
@@ -181,7 +182,7 @@ export class CallStore {
     if (!choice) return;
     this.set({ screenChoice: undefined });
     void this.chat
-      .call('screen:chosen', { requestId: choice.requestId, sourceId })
+      .invoke('screen:chosen', { requestId: choice.requestId, sourceId })
       .catch(() => undefined);
   }
 
@@ -445,7 +446,7 @@ export class CallStore {
       void loadPeer();
       const accountId = this.chat.getState().accountId!;
       void this.chat
-        .call('calls:ringing', {
+        .invoke('calls:ringing', {
           accountId,
           userId: from.user_id,
           name,
@@ -579,7 +580,7 @@ export class CallStore {
   /** A person's name as this client knows it: a dm's peer or a member list's entry. */
   private knownName(userId: string): string | undefined {
     const state = this.chat.getState();
-    const dm = state.conversations.get(`dm:${userId}`);
+    const dm = state.conversations.get(dmKey(userId));
     if (dm) return dm.name;
     for (const list of state.members.values()) {
       const m = list.find((u) => u.user_id === userId);
@@ -596,9 +597,9 @@ export class CallStore {
   private async sharedGroup(claimed: unknown, caller: string): Promise<string | undefined> {
     if (typeof claimed !== 'string' || claimed.length > 64) return undefined;
     const state = this.chat.getState();
-    if (!state.conversations.has(`group:${claimed}`) || !state.accountId) return undefined;
+    if (!state.conversations.has(groupKey(claimed)) || !state.accountId) return undefined;
     try {
-      const { list } = await this.chat.call('groups:members', {
+      const { list } = await this.chat.invoke('groups:members', {
         accountId: state.accountId,
         group: claimed,
       });
@@ -681,7 +682,7 @@ export class CallStore {
     const [{ createPeer }, ice] = await Promise.all([
       loadPeer(),
       this.chat
-        .call('calls:ice', { accountId })
+        .invoke('calls:ice', { accountId })
         .catch(() => ({ iceServers: [], relayOnly: false })),
     ]);
     if (this.view.callId !== callId || this.links.get(cid) !== link) return;
@@ -890,7 +891,7 @@ export class CallStore {
     callId = this.view.callId!,
   ): Promise<unknown> {
     const accountId = this.chat.getState().accountId!;
-    return this.chat.call('rtc:signal', { accountId, ...to, callId, signal });
+    return this.chat.invoke('rtc:signal', { accountId, ...to, callId, signal });
   }
 
   private isCurrent(callId: string): boolean {
@@ -921,7 +922,7 @@ export class CallStore {
     }
     this.teardown();
     this.set({ state: { phase: 'ended', reason, ...(detail ? { detail } : {}) } });
-    void this.chat.call('calls:keepAwake', { on: false }).catch(() => undefined);
+    void this.chat.invoke('calls:keepAwake', { on: false }).catch(() => undefined);
     this.after(CALL_TIMEOUTS.endedShownMs, () => this.reset());
   }
 
@@ -934,7 +935,7 @@ export class CallStore {
     this.callee = undefined;
     if (!callee || callee.answered) return;
     if (!['no answer', 'cancelled', 'offline', 'busy'].includes(reason)) return;
-    void this.chat.postCallRecord(callee.userId, { missed: true, video: callee.video });
+    void this.chat.messages.postCallRecord(callee.userId, { missed: true, video: callee.video });
   }
 
   private reset(): void {
@@ -969,7 +970,7 @@ export class CallStore {
     const wasLive = this.view.state.phase === 'connected';
     this.view = { ...this.view, ...patch };
     if (!wasLive && this.view.state.phase === 'connected') {
-      void this.chat.call('calls:keepAwake', { on: true }).catch(() => undefined);
+      void this.chat.invoke('calls:keepAwake', { on: true }).catch(() => undefined);
     }
     this.emit();
   }

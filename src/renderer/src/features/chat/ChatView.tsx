@@ -60,7 +60,7 @@ export function ChatView({
           const files = [...e.dataTransfer.files];
           if (files.length === 0) return;
           e.preventDefault();
-          store.attach(conversation, files);
+          store.attachments.attach(conversation, files);
         }}
       >
         <header className="chat-header">
@@ -92,7 +92,7 @@ export function ChatView({
               type="button"
               className="secondary"
               aria-pressed={muted}
-              onClick={() => void store.attempt(() => store.toggleMute(conversation))}
+              onClick={() => void store.attempt(() => store.accounts.toggleMute(conversation))}
             >
               {muted ? 'Unmute' : 'Mute'}
             </button>
@@ -119,7 +119,7 @@ export function ChatView({
                   if (
                     window.confirm(`Leave #${group}? You can join it again from Browse groups.`)
                   ) {
-                    void store.attempt(() => store.leaveGroup(group));
+                    void store.attempt(() => store.conversations.leaveGroup(group));
                   }
                 }}
               >
@@ -171,7 +171,7 @@ function TopicLine({ group }: { group: string }) {
         className="topic-edit"
         onSubmit={(e) => {
           e.preventDefault();
-          store
+          store.members
             .setTopic(group, draft)
             .then(() => setEditing(false))
             .catch((err: unknown) => setProblem(describe(err).message));
@@ -236,7 +236,7 @@ function InviteDialog({ group, onClose }: { group: string; onClose: () => void }
     if (!serverUrl) return;
     let live = true;
     store
-      .call('groups:invite', { accountId, group })
+      .invoke('groups:invite', { accountId, group })
       .then((r) => live && setLink(formatInviteLink({ server: serverUrl, group, invite: r.code })))
       .catch((err: unknown) => live && setProblem(describe(err).message));
     return () => {
@@ -293,7 +293,7 @@ function GroupCallButtons({ group }: { group: string }) {
       onCall={async (video) => {
         // Whom to ring comes from the member list, which opening the group loads: a click
         // before it arrived waits for it rather than finding no one.
-        if (!store.getState().members.has(group)) await store.loadMembers(group);
+        if (!store.getState().members.has(group)) await store.members.loadMembers(group);
         const { members, presence } = store.getState();
         const me = store.me?.user_id;
         const online = (members.get(group) ?? []).filter(

@@ -18,6 +18,7 @@ import { Icon } from '../../ui/Icon';
 import { formatBytes } from '../files/transfers';
 import { loadEmoji, searchEmoji, shortcodeAt } from './emoji-search';
 import { useChatStore, useStore } from '../../state/use-store';
+import { groupNameOf, isGroupKey } from '../../../../shared/conversation-key';
 
 const NO_MEMBERS: readonly GroupUser[] = [];
 const NO_FILES: readonly PendingFile[] = [];
@@ -69,8 +70,8 @@ export function Composer({
   );
   // @-autocomplete: the members of a group, offered while an @word is typed before the caret.
   const members = useStore((s) =>
-    conversation.startsWith('group:')
-      ? (s.members.get(conversation.slice(6)) ?? NO_MEMBERS)
+    isGroupKey(conversation)
+      ? (s.members.get(groupNameOf(conversation)!) ?? NO_MEMBERS)
       : NO_MEMBERS,
   );
   const [caret, setCaret] = useState(0);
@@ -149,11 +150,11 @@ export function Composer({
     const now = clock();
     if (next && now - lastTyping.current > TYPING_EVERY_MS) {
       lastTyping.current = now;
-      store.compose(conversation, 'typing');
+      store.messages.compose(conversation, 'typing');
     }
     clearTimeout(pauseTimer.current);
     pauseTimer.current = setTimeout(() => {
-      if (lastTyping.current) store.compose(conversation, 'paused');
+      if (lastTyping.current) store.messages.compose(conversation, 'paused');
       lastTyping.current = 0;
     }, PAUSED_AFTER_MS);
   }
@@ -174,7 +175,7 @@ export function Composer({
     keep('');
     clearTimeout(pauseTimer.current);
     try {
-      await store.post(conversation, body, thread);
+      await store.messages.post(conversation, body, thread);
     } catch (err) {
       // The outbox refused it (nothing was queued): give the text back.
       keep(body);
@@ -206,10 +207,10 @@ export function Composer({
       void send();
     } else if (e.key === 'Escape' && quoted) {
       e.preventDefault();
-      store.replyTo(key, undefined);
+      store.messages.replyTo(key, undefined);
     } else if (e.key === 'ArrowUp' && !thread && !text && !e.altKey && !e.ctrlKey && !e.metaKey) {
       // Up in an empty composer edits your last message.
-      if (store.editLast(conversation)) e.preventDefault();
+      if (store.messages.editLast(conversation)) e.preventDefault();
     }
   }
 
@@ -225,7 +226,7 @@ export function Composer({
             aria-label="Cancel the reply"
             title="Cancel the reply (Escape)"
             onClick={() => {
-              store.replyTo(key, undefined);
+              store.messages.replyTo(key, undefined);
               input.current?.focus();
             }}
           >
@@ -282,7 +283,7 @@ export function Composer({
                 type="button"
                 className="secondary small"
                 aria-label={a.state === 'uploading' ? `Cancel ${a.name}` : `Remove ${a.name}`}
-                onClick={() => store.removeAttachment(key, a.id)}
+                onClick={() => store.attachments.remove(key, a.id)}
               >
                 ✕
               </button>
@@ -310,7 +311,7 @@ export function Composer({
           const files = [...e.clipboardData.files];
           if (files.length === 0) return;
           e.preventDefault();
-          store.attach(conversation, files, thread);
+          store.attachments.attach(conversation, files, thread);
         }}
         onKeyDown={onKey}
       />
@@ -334,7 +335,7 @@ export function Composer({
           onChange={(e) => {
             const files = [...(e.target.files ?? [])];
             e.target.value = '';
-            if (files.length) store.attach(conversation, files, thread);
+            if (files.length) store.attachments.attach(conversation, files, thread);
             input.current?.focus();
           }}
         />

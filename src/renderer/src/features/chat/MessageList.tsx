@@ -19,6 +19,7 @@ import { useChatStore, useStore } from '../../state/use-store';
 import { useWindowFocused } from '../../ui/use-window-focus';
 import { useOpenLink } from './use-open-link';
 import { MessageRow } from './MessageRow';
+import { isDmKey } from '../../../../shared/conversation-key';
 
 /** Virtuoso needs a positive index for the first item that only decreases as pages go in front. */
 const FIRST_INDEX = 1_000_000_000;
@@ -87,7 +88,7 @@ export function MessageList({ conversation }: { conversation: string }) {
     return main.length ? [...held.list, ...main] : held.list;
   }, [held.list, pending]);
   const lastSeenMine = useMemo(() => {
-    if (!conversation.startsWith('dm:') || peerRead === 0) return -1;
+    if (!isDmKey(conversation) || peerRead === 0) return -1;
     for (let i = held.list.length - 1; i >= 0; i--) {
       const m = held.list[i]!;
       if (m.from.user_id === myId && m.seq <= peerRead) return m.seq;
@@ -137,7 +138,8 @@ export function MessageList({ conversation }: { conversation: string }) {
   const focused = useWindowFocused();
   const newestSeq = held.list[held.list.length - 1]?.seq ?? 0;
   useEffect(() => {
-    if (atBottom && focused && newestSeq > 0) void store.markRead(conversation, newestSeq);
+    if (atBottom && focused && newestSeq > 0)
+      void store.conversations.markRead(conversation, newestSeq);
   }, [atBottom, focused, newestSeq, conversation, store]);
 
   // Messages that arrived below the fold: counted and announced, with a way down.
@@ -229,7 +231,7 @@ export function MessageList({ conversation }: { conversation: string }) {
     return (
       <div className="messages-empty" role="alert">
         Could not load messages: {held.error}{' '}
-        <button type="button" onClick={() => void store.open(conversation)}>
+        <button type="button" onClick={() => void store.conversations.open(conversation)}>
           Try again
         </button>
       </div>
@@ -271,7 +273,7 @@ export function MessageList({ conversation }: { conversation: string }) {
           scroller.current = el instanceof HTMLElement ? el : null;
         }}
         atBottomThreshold={40}
-        startReached={() => void store.loadOlder(conversation)}
+        startReached={() => void store.conversations.loadOlder(conversation)}
         increaseViewportBy={{ top: 400, bottom: 200 }}
         computeItemKey={(_, m) => m.key}
         context={listContext}

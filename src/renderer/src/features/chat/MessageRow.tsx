@@ -11,6 +11,7 @@ import { Avatar } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
 import { MessageText, type LinkOpener } from './MessageText';
 import { ReactionBar, ReactionPicker } from './Reactions';
+import { isDmKey } from '../../../../shared/conversation-key';
 
 // One formatter for every row: toLocaleTimeString builds a new one per call, and was the
 // costliest function of the page under a flood of messages (bench/ui).
@@ -57,7 +58,7 @@ function CallRecord({
     <p className="call-record">
       <Icon name="phone" />
       {mine ? `Your ${kind} was not answered.` : `Missed ${kind} from ${m.from.displayName}.`}
-      {!mine && conversation.startsWith('dm:') && (
+      {!mine && isDmKey(conversation) && (
         <button
           type="button"
           className="secondary small"
@@ -108,7 +109,7 @@ export const MessageRow = memo(function MessageRow({
   const editRequest = useStore((s) => (s.editing?.key === m.key ? s.editing.nonce : undefined));
   useEffect(() => {
     if (editRequest === undefined) return;
-    store.editDone();
+    store.messages.editDone();
     if (mine && !m.removed && m.state === 'sent') {
       // A one-off request from outside (Up in the composer), consumed here: not derived state.
       // eslint-disable-next-line react-hooks/set-state-in-effect
@@ -134,7 +135,7 @@ export const MessageRow = memo(function MessageRow({
   function saveEdit() {
     const text = draft.trim();
     stopEditing();
-    if (text && text !== m.text && m.messageId) void store.edit(m.messageId, text);
+    if (text && text !== m.text && m.messageId) void store.messages.edit(m.messageId, text);
   }
   function onEditKey(e: KeyboardEvent<HTMLTextAreaElement>) {
     if (e.key === 'Enter' && !e.shiftKey) {
@@ -168,7 +169,7 @@ export const MessageRow = memo(function MessageRow({
           className="quote"
           title="Show the message replied to"
           onClick={() =>
-            void store.jumpTo(conversation, m.reply!.messageId, 0, inThread ?? undefined)
+            void store.search.jumpTo(conversation, m.reply!.messageId, 0, inThread ?? undefined)
           }
         >
           <span className="visually-hidden">In reply to </span>
@@ -210,10 +211,10 @@ export const MessageRow = memo(function MessageRow({
           {m.state === 'failed' && (
             <>
               {' '}
-              <button type="button" onClick={() => void store.retry(m.clientMsgId)}>
+              <button type="button" onClick={() => void store.messages.retry(m.clientMsgId)}>
                 Retry
               </button>
-              <button type="button" onClick={() => void store.discard(m.clientMsgId)}>
+              <button type="button" onClick={() => void store.messages.discard(m.clientMsgId)}>
                 Discard
               </button>
             </>
@@ -224,14 +225,14 @@ export const MessageRow = memo(function MessageRow({
         <ReactionBar
           reactions={m.reactions}
           me={me}
-          onToggle={(emoji, on) => void store.react(m.messageId!, emoji, on)}
+          onToggle={(emoji, on) => void store.messages.react(m.messageId!, emoji, on)}
         />
       )}
       {m.replies && m.replies.count > 0 && !inThread && m.messageId && (
         <button
           type="button"
           className="thread-chip"
-          onClick={() => void store.openThread(conversation, m.messageId!)}
+          onClick={() => void store.threads.open(conversation, m.messageId!)}
         >
           {m.replies.count} {m.replies.count === 1 ? 'reply' : 'replies'}
           {unreadReplies > 0 && <span className="thread-new"> · {unreadReplies} new</span>}
@@ -252,7 +253,7 @@ export const MessageRow = memo(function MessageRow({
             type="button"
             aria-label="Reply with a quote"
             onClick={() => {
-              store.replyTo(composerKey(conversation, inThread), m);
+              store.messages.replyTo(composerKey(conversation, inThread), m);
               focusComposer();
             }}
           >
@@ -262,7 +263,7 @@ export const MessageRow = memo(function MessageRow({
             <button
               type="button"
               aria-label="Reply in thread"
-              onClick={() => void store.openThread(conversation, m.messageId!)}
+              onClick={() => void store.threads.open(conversation, m.messageId!)}
             >
               Thread
             </button>
@@ -277,7 +278,7 @@ export const MessageRow = memo(function MessageRow({
                 aria-label="Delete message"
                 onClick={() => {
                   if (m.messageId && window.confirm('Delete this message for everyone?'))
-                    void store.remove(m.messageId);
+                    void store.messages.remove(m.messageId);
                 }}
               >
                 Delete
@@ -292,7 +293,7 @@ export const MessageRow = memo(function MessageRow({
                   (r) => r.emoji === emoji && me !== undefined && r.user_ids.includes(me),
                 );
                 // Picking one you already gave takes it back, as clicking its chip does.
-                void store.react(m.messageId!, emoji, !already);
+                void store.messages.react(m.messageId!, emoji, !already);
               }}
               onClose={() => setPicking(false)}
             />

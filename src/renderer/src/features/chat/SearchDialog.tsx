@@ -7,6 +7,7 @@ import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
 import { listKeys } from '../../ui/list-keys';
 import { highlight, queryWords } from '../search/highlight';
+import { groupNameOf } from '../../../../shared/conversation-key';
 
 const TYPING_PAUSE_MS = 250;
 const DAY = new Intl.DateTimeFormat(undefined, {
@@ -44,8 +45,8 @@ export function SearchDialog({
     const ask = ++asked.current;
     const timer = setTimeout(() => {
       setState('searching');
-      store
-        .search(query, scope)
+      store.search
+        .messages(query, scope)
         .then((r) => {
           if (ask !== asked.current) return; // a later query is on its way
           setHits(r.results);
@@ -66,8 +67,8 @@ export function SearchDialog({
   function more() {
     if (!cursor) return;
     const ask = asked.current;
-    void store
-      .search(query, scope, cursor)
+    void store.search
+      .messages(query, scope, cursor)
       .then((r) => {
         if (ask !== asked.current) return;
         setHits((h) => [...h, ...r.results]);
@@ -80,7 +81,7 @@ export function SearchDialog({
     if (!hit) return;
     onClose();
     const thread = typeof hit.body?.thread === 'string' ? hit.body.thread : undefined;
-    void store.jumpTo(hit.conversation, hit.messageId, hit.seq, thread);
+    void store.search.jumpTo(hit.conversation, hit.messageId, hit.seq, thread);
   }
 
   function onKey(e: KeyboardEvent) {
@@ -95,7 +96,8 @@ export function SearchDialog({
   const shown = hasWords ? hits : [];
   const nameOf = (key: string) => {
     const c = conversations.get(key);
-    if (!c) return key.startsWith('group:') ? `#${key.slice(6)}` : 'Direct message';
+    const group = groupNameOf(key);
+    if (!c) return group !== null ? `#${group}` : 'Direct message';
     return c.kind === 'group' ? `#${c.name}` : c.name;
   };
   return (

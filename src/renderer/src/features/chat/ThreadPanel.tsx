@@ -30,7 +30,7 @@ export function ThreadPanel({ conversation, root }: { conversation: string; root
   const focused = useWindowFocused();
   const newest = Math.max(thread?.root?.replies?.lastSeq ?? 0, replies.at(-1)?.seq ?? 0);
   useEffect(() => {
-    if (focused && newest > 0) store.markThreadRead(root, newest);
+    if (focused && newest > 0) store.threads.markRead(root, newest);
   }, [focused, newest, root, store]);
 
   // The newest reply stays in view as replies arrive.
@@ -48,7 +48,7 @@ export function ThreadPanel({ conversation, root }: { conversation: string; root
       className="thread-panel"
       aria-label="Thread"
       onKeyDown={(e) => {
-        if (e.key === 'Escape' && !e.defaultPrevented) store.closeThread();
+        if (e.key === 'Escape' && !e.defaultPrevented) store.threads.close();
       }}
     >
       <header className="thread-header">
@@ -62,7 +62,7 @@ export function ThreadPanel({ conversation, root }: { conversation: string; root
           type="button"
           className="secondary small"
           aria-label="Close the thread"
-          onClick={() => store.closeThread()}
+          onClick={() => store.threads.close()}
         >
           ×
         </button>
@@ -92,7 +92,7 @@ export function ThreadPanel({ conversation, root }: { conversation: string; root
           <button
             type="button"
             className="secondary small"
-            onClick={() => void store.loadOlderReplies(root)}
+            onClick={() => void store.threads.loadOlder(root)}
           >
             Show older replies
           </button>
@@ -101,7 +101,7 @@ export function ThreadPanel({ conversation, root }: { conversation: string; root
         {thread?.error && (
           <p role="alert">
             Could not load the thread: {thread.error}{' '}
-            <button type="button" onClick={() => void store.openThread(conversation, root)}>
+            <button type="button" onClick={() => void store.threads.open(conversation, root)}>
               Try again
             </button>
           </p>

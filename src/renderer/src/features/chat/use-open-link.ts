@@ -10,7 +10,7 @@ export function useOpenLink(): LinkOpener {
   return useCallback(
     (href: string) => {
       void store.attempt(async () => {
-        const r = await store.call('shell:openExternal', { url: href });
+        const r = await store.invoke('shell:openExternal', { url: href });
         if (!r.opened) throw new Error(`That link was not opened: ${r.reason ?? 'not allowed'}.`);
         if (platform === 'web') window.open(href, '_blank', 'noopener,noreferrer');
       });

@@ -2,7 +2,10 @@
 // token and talks to the server), one chunk in flight at a time, so progress is exact and a
 // cancel stops at the next chunk. Images get a small preview made here, uploaded beside them.
 import { FILE_CHUNK_BYTES } from '../../../../shared/files';
-import type { ChatStore } from '../../state/chat-store';
+
+export { formatBytes } from '../../../../shared/files';
+import type { Uploader } from '../../state/slices/attachments';
+import type { AccountInvoker } from '../../state/invoke';
 
 const THUMB_MAX_PX = 320;
 /** Types a preview is made of and the viewer shows (the server serves these inline). */
@@ -36,15 +39,15 @@ function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
 
 /** Uploads a file to a conversation; `onProgress` gets the bytes sent so far. */
 export async function uploadFile(
-  store: ChatStore,
+  store: AccountInvoker,
   conversation: string,
   file: Blob,
   name: string,
   onProgress: (sent: number) => void,
   signal: AbortSignal,
 ): Promise<{ fileId: string; name: string; type: string; size: number }> {
-  const accountId = store.getState().accountId!;
-  const { uploadId } = await store.call('files:uploadStart', {
+  const accountId = store.currentAccount()!;
+  const { uploadId } = await store.invoke('files:uploadStart', {
     accountId,
     conversation,
     name,
@@ -55,26 +58,26 @@ export async function uploadFile(
     for (let at = 0; at < file.size; at += FILE_CHUNK_BYTES) {
       if (signal.aborted) throw new TransferCancelled();
       const data = await base64Of(file.slice(at, at + FILE_CHUNK_BYTES));
-      const { sent } = await store.call('files:uploadChunk', { accountId, uploadId, data });
+      const { sent } = await store.invoke('files:uploadChunk', { accountId, uploadId, data });
       onProgress(sent);
     }
     if (signal.aborted) throw new TransferCancelled();
-    return await store.call('files:uploadFinish', { accountId, uploadId });
+    return await store.invoke('files:uploadFinish', { accountId, uploadId });
   } catch (err) {
-    void store.call('files:uploadCancel', { accountId, uploadId }).catch(() => undefined);
+    void store.invoke('files:uploadCancel', { accountId, uploadId }).catch(() => undefined);
     throw err;
   }
 }
 
 /** Downloads a file's bytes; `onProgress` gets the bytes received and the size. */
 export async function downloadFile(
-  store: ChatStore,
+  store: AccountInvoker,
   fileId: string,
   onProgress: (received: number, size: number) => void,
   signal?: AbortSignal,
 ): Promise<Blob> {
-  const accountId = store.getState().accountId!;
-  const { downloadId, size, type } = await store.call('files:downloadStart', {
+  const accountId = store.currentAccount()!;
+  const { downloadId, size, type } = await store.invoke('files:downloadStart', {
     accountId,
     fileId,
   });
@@ -83,7 +86,7 @@ export async function downloadFile(
   try {
     for (;;) {
       if (signal?.aborted) throw new TransferCancelled();
-      const { data, done } = await store.call('files:downloadChunk', { accountId, downloadId });
+      const { data, done } = await store.invoke('files:downloadChunk', { accountId, downloadId });
       const bytes = bytesOf(data);
       parts.push(bytes);
       received += bytes.length;
@@ -91,7 +94,7 @@ export async function downloadFile(
       if (done) break;
     }
   } catch (err) {
-    void store.call('files:downloadCancel', { accountId, downloadId }).catch(() => undefined);
+    void store.invoke('files:downloadCancel', { accountId, downloadId }).catch(() => undefined);
     throw err;
   }
   return new Blob(parts, { type });
@@ -122,19 +125,11 @@ export async function makePreview(
   }
 }
 
-/** "2.4 MB", "980 KB", "12 bytes". */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} byte${n === 1 ? '' : 's'}`;
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} KB`;
-  if (n < 1_000_000_000) return `${(n / 1_000_000).toFixed(n < 10_000_000 ? 1 : 0)} MB`;
-  return `${(n / 1_000_000_000).toFixed(1)} GB`;
-}
-
 /** Object URLs of files shown in the chat, by file id: each fetched once, the oldest let go. */
 const shown = new Map<string, Promise<string>>();
 const SHOWN_MAX = 200;
 
-export function fileUrl(store: ChatStore, fileId: string): Promise<string> {
+export function fileUrl(store: AccountInvoker, fileId: string): Promise<string> {
   let url = shown.get(fileId);
   if (!url) {
     url = downloadFile(store, fileId, () => undefined).then((b) => URL.createObjectURL(b));
@@ -159,4 +154,14 @@ export function saveBlob(blob: Blob, name: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The chat store's uploader: chunked uploads through the core, with previews of images. */
+export function pageUploader(store: AccountInvoker): Uploader {
+  return {
+    preview: makePreview,
+    upload: (conversation, file, name, onProgress, signal) =>
+      uploadFile(store, conversation, file, name, onProgress, signal),
+    cancelled: (err) => err instanceof TransferCancelled,
+  };
 }

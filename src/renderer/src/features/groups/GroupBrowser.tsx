@@ -7,6 +7,7 @@ import type { GroupSummary } from '../../../../shared/protocol';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
+import { groupKey } from '../../../../shared/conversation-key';
 
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -35,7 +36,7 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
         by === 'name'
           ? { searchFor: 'group' as const, ...(query.trim() ? { value: query.trim() } : {}) }
           : { searchFor: 'number_of_users' as const, value: minMembers, condition: '>=' as const };
-      const page = await store.call('groups:search', {
+      const page = await store.invoke('groups:search', {
         accountId,
         ...params,
         limit: 50,
@@ -58,7 +59,7 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      await store.joinGroup(group, opts);
+      await store.conversations.joinGroup(group, opts);
       onClose();
     } catch (err) {
       setError(describe(err).message);
@@ -139,7 +140,7 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
       )}
       <ul className="group-results" aria-label="Groups found">
         {results.map((g) => {
-          const member = joined.has(`group:${g.group}`);
+          const member = joined.has(groupKey(g.group));
           return (
             <li key={g.group}>
               <span>
@@ -153,7 +154,7 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
                   type="button"
                   className="secondary"
                   onClick={() => {
-                    void store.open(`group:${g.group}`);
+                    void store.conversations.open(groupKey(g.group));
                     onClose();
                   }}
                 >

@@ -57,7 +57,7 @@ export function MemberList({
                 type="button"
                 className="secondary small"
                 aria-label={`Message ${u.displayName}`}
-                onClick={() => void store.openDirect(u.user_id, u.displayName)}
+                onClick={() => void store.conversations.openDirect(u.user_id, u.displayName)}
               >
                 Message
               </button>

@@ -15,7 +15,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
   const conversations = useStore((s) => s.conversations);
   const platform = useStore((s) => s.info?.platform);
   const set = (patch: Partial<NotifySettingsView>) =>
-    void store.attempt(() => store.updateSettings(patch));
+    void store.attempt(() => store.accounts.updateSettings(patch));
   if (!settings) return null;
   return (
     <Dialog title="Settings" onClose={onClose}>
@@ -71,7 +71,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
       <CallSettings
         iceServers={settings.iceServers}
         relayOnly={settings.relayOnly}
-        save={(patch) => store.updateSettings(patch)}
+        save={(patch) => store.accounts.updateSettings(patch)}
       />
       <PasswordSettings />
       <fieldset>
@@ -84,7 +84,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
               <button
                 type="button"
                 className="secondary small"
-                onClick={() => void store.attempt(() => store.toggleMute(key))}
+                onClick={() => void store.attempt(() => store.accounts.toggleMute(key))}
               >
                 Unmute
               </button>
@@ -187,7 +187,7 @@ function PasswordSettings() {
     if (next !== again) return setOutcome({ ok: false, text: 'The two new passwords differ.' });
     setBusy(true);
     try {
-      await store.changePassword(current, next);
+      await store.accounts.changePassword(current, next);
       setCurrent('');
       setNext('');
       setAgain('');
@@ -290,7 +290,10 @@ function ProfileSettings() {
               const file = e.target.files?.[0];
               e.target.value = '';
               if (!file) return;
-              run(async () => store.setAvatar(await squarePicture(file)), 'Picture saved.');
+              run(
+                async () => store.accounts.setAvatar(await squarePicture(file)),
+                'Picture saved.',
+              );
             }}
           />
         </label>
@@ -298,7 +301,7 @@ function ProfileSettings() {
           <button
             type="button"
             className="secondary"
-            onClick={() => run(() => store.setAvatar(null), 'Picture removed.')}
+            onClick={() => run(() => store.accounts.setAvatar(null), 'Picture removed.')}
           >
             Remove picture
           </button>
@@ -308,7 +311,7 @@ function ProfileSettings() {
         className="profile-name"
         onSubmit={(e: FormEvent) => {
           e.preventDefault();
-          run(() => store.setDisplayName(name), 'Name saved.');
+          run(() => store.accounts.setDisplayName(name), 'Name saved.');
         }}
       >
         <label>

@@ -24,7 +24,7 @@ export function ConnectionBanner() {
       text = `Offline: ${status.reason}. Trying again in ${secs} s.`;
       action = {
         label: 'Try now',
-        run: () => void store.call('app:networkChanged', {}).catch(() => undefined),
+        run: () => void store.invoke('app:networkChanged', {}).catch(() => undefined),
       };
       break;
     }
@@ -32,7 +32,7 @@ export function ConnectionBanner() {
       text = `Offline: ${status.reason}.`;
       if (status.code === 'AUTH_FAILED' || status.code === 'TOKEN_EXPIRED') {
         text += ' Sign in again to reconnect.';
-        action = { label: 'Sign in', run: () => store.addAccount() };
+        action = { label: 'Sign in', run: () => store.accounts.addAccount() };
       }
       break;
   }

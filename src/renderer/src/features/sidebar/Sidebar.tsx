@@ -88,7 +88,7 @@ export function Sidebar({
           <button
             type="button"
             className="secondary"
-            onClick={() => void store.attempt(() => store.signOut())}
+            onClick={() => void store.attempt(() => store.accounts.signOut())}
           >
             Sign out
           </button>
@@ -111,7 +111,7 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
         type="button"
         className={`conversation ${active ? 'active' : ''} ${c.unread > 0 ? 'has-unread' : ''}`}
         aria-current={active ? 'page' : undefined}
-        onClick={() => void store.open(c.key)}
+        onClick={() => void store.conversations.open(c.key)}
       >
         {/* The name read out; what is drawn is hidden from it (an aria-label that does not read
             as the drawn text, "team 3", fails axe's label-content-name-mismatch). */}

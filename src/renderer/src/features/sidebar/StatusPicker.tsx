@@ -19,7 +19,7 @@ export function StatusPicker() {
 
   function save(next: PresenceStatus, e?: FormEvent) {
     e?.preventDefault();
-    void store.attempt(() => store.setMyStatus(next, (text ?? savedText).trim()));
+    void store.attempt(() => store.accounts.setMyStatus(next, (text ?? savedText).trim()));
   }
 
   return (

@@ -29,7 +29,7 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
     if (!text) return;
     let live = true;
     const timer = setTimeout(() => {
-      store
+      store.search
         .people(text)
         .then((list) => {
           if (!live) return;
@@ -59,8 +59,8 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
 
   function go(option: (typeof options)[number] | undefined) {
     if (!option) return;
-    if (option.kind === 'conversation') void store.open(option.key);
-    else void store.openDirect(option.p.user_id, option.p.displayName);
+    if (option.kind === 'conversation') void store.conversations.open(option.key);
+    else void store.conversations.openDirect(option.p.user_id, option.p.displayName);
     onClose();
   }
   function onKey(e: KeyboardEvent) {
