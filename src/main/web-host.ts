@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, relative, sep } from 'node:path';
-import { requestPath } from '../server/request-guard.js';
+import { requestPath } from '../shared/request-path.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_CHANNELS } from '../shared/ipc.js';
 import type { Disposable } from '../shared/emitter.js';

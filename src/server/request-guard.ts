@@ -2,7 +2,10 @@
 // under which name (Host), and from which address limits are counted.
 import type { IncomingMessage } from 'node:http';
 import { isIP, type Socket } from 'node:net';
+import { requestPath } from '../shared/request-path.js';
 import { proxiedAddress } from './proxy-protocol.js';
+
+export { requestPath };
 import type { ServerConfig } from './config.js';
 
 /** Why a request was refused, for a 403 answer. */
@@ -13,15 +16,6 @@ type GuardConfig = Pick<
   'host' | 'publicUrl' | 'allowedHosts' | 'allowedOrigins' | 'trustProxy'
 >;
 
-/**
- * The path of a request target, or undefined when it is not an origin-form path. Request targets
- * come from anyone: `new URL` throws on `//`, `//[` and friends, so only `/...` forms are parsed.
- */
-export function requestPath(target: string | undefined): string | undefined {
-  if (!target?.startsWith('/') || target.startsWith('//')) return undefined;
-  const end = target.search(/[?#]/);
-  return end < 0 ? target : target.slice(0, end);
-}
 
 function isLoopbackHost(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost';

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { ParleyBridge } from '../../shared/ipc';
 import type { BridgeProblem } from './bridge';
 import { SignIn } from './features/auth/SignIn';
+import { chatCallHost } from './features/call/call-host';
 import { CallStore } from './features/call/call-store';
 import { CallPanel } from './features/call/CallPanel';
 import { ScreenPicker } from './features/call/ScreenPicker';
@@ -27,7 +28,7 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
     [bridge],
   );
   const calls = useMemo(
-    () => (store && !('code' in bridge) ? new CallStore(store, bridge) : null),
+    () => (store && !('code' in bridge) ? new CallStore(chatCallHost(store), bridge) : null),
     [store, bridge],
   );
   useEffect(() => {

@@ -56,8 +56,13 @@ export class StoreBase<S extends object> {
     this.beforePublish.push(fn);
   }
 
+  /**
+   * Lets go of everything the store subscribed to. Cleared, not disposed for good: React's
+   * development mode runs an effect's setup, teardown and setup again, and the store must start
+   * listening again after that.
+   */
   dispose(): void {
-    this.disposables.dispose();
+    this.disposables.clear();
   }
 }
 

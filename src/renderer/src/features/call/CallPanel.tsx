@@ -103,7 +103,7 @@ function useHasVideo(stream: MediaStream | undefined): boolean {
         t.removeEventListener('ended', update);
       }
     };
-  }, [stream]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [stream]);
   return has;
 }
 
