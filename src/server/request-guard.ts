@@ -16,7 +16,6 @@ type GuardConfig = Pick<
   'host' | 'publicUrl' | 'allowedHosts' | 'allowedOrigins' | 'trustProxy'
 >;
 
-
 function isLoopbackHost(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost';
 }

@@ -345,22 +345,24 @@ export interface InvokeResults {
 }
 
 /** Main → renderer pushes. */
+/** What the desktop knows of one conversation: its sidebar row's numbers. */
+export interface ConversationView {
+  conversation: string;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  /** Of the unread, those that mention the user (@username). */
+  mentions: number;
+  lastTs: number;
+}
+
 export interface IpcEvents {
   'account:status': { accountId: string; status: ConnectionStatus };
   'server:event': { accountId: string; frame: EventFrame };
   'outbox:changed': { accountId: string; items: OutboxItemView[] };
   'unread:changed': { total: number };
   /** A conversation's seq, read marker or unread count moved (the sidebar follows it). */
-  'conversation:changed': {
-    accountId: string;
-    conversation: string;
-    lastSeq: number;
-    readSeq: number;
-    unread: number;
-    /** Of the unread, those that mention the user (@username). */
-    mentions: number;
-    lastTs: number;
-  };
+  'conversation:changed': ConversationView & { accountId: string };
   /** The user clicked a notification: open that conversation. */
   'notification:open': { accountId: string; conversation: string };
   /**

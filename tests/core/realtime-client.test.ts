@@ -1,12 +1,8 @@
 // RealtimeClient against a real Parley server: authentication, requests, reconnect after a server
 // restart with resume, a silent half-open socket detected, refusal, backoff and disposal.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  backoffDelay,
-  RealtimeClient,
-  systemClock,
-  type ConnectionStatus,
-} from '../../src/main/core/realtime-client.js';
+import { RealtimeClient, type ConnectionStatus } from '../../src/main/core/realtime-client.js';
+import { backoffDelay, systemClock } from '../../src/main/core/realtime-socket.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';

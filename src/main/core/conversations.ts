@@ -2,18 +2,11 @@
 // the user's read marker, and the unread count. One total unread count drives the tray and badge.
 import { Emitter, type Disposable } from '../../shared/emitter.js';
 import { mentions } from '../../shared/mentions.js';
+import type { ConversationView } from '../../shared/ipc.js';
 import type { ConversationSummary, EventFrame } from '../../shared/protocol.js';
 import { groupKey } from '../../shared/conversation-key.js';
 
-export interface ConversationView {
-  conversation: string;
-  lastSeq: number;
-  readSeq: number;
-  unread: number;
-  /** Of the unread, those that mention the user as @username. */
-  mentions: number;
-  lastTs: number;
-}
+export type { ConversationView };
 
 interface Entry extends ConversationView {
   /**

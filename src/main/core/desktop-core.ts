@@ -26,7 +26,7 @@ import { checkExternalUrl } from './external-url.js';
 import type { FileTransfers } from './file-transfers.js';
 import { readJson, writeJsonAtomic } from './json-file.js';
 import { notificationFor, type Attention, type NativeNotification } from './notify.js';
-import type { Clock, SocketFactory } from './realtime-client.js';
+import type { Clock, SocketFactory } from './realtime-socket.js';
 import { Session, type SentMessage } from './session.js';
 import { SettingsFile } from './settings.js';
 

@@ -25,15 +25,6 @@ import {
   type ServerLimits,
 } from '../../shared/protocol.js';
 
-export {
-  backoffDelay,
-  describeClose,
-  systemClock,
-  type Clock,
-  type RealtimeSocket,
-  type SocketFactory,
-} from './realtime-socket.js';
-
 /** Codes the client itself raises, beside the server's (src/shared/protocol.ts ErrorCode). */
 export const ClientErrorCode = {
   NOT_CONNECTED: DesktopErrorCode.NOT_CONNECTED,

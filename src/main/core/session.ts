@@ -21,7 +21,8 @@ import { HistoryCache } from './history-cache.js';
 import { jsonFileOutboxStore } from './json-file.js';
 import { Outbox } from './outbox.js';
 import { PresenceState } from './presence-state.js';
-import { RealtimeClient, type Clock, type SocketFactory } from './realtime-client.js';
+import { RealtimeClient } from './realtime-client.js';
+import type { Clock, SocketFactory } from './realtime-socket.js';
 
 /** Threads remembered as written in (see Session.isToMe). */
 const MAX_THREADS_REMEMBERED = 1000;

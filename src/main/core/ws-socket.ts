@@ -1,6 +1,6 @@
 // The RealtimeSocket of the desktop's main process (and of the web host): the `ws` package.
 import WebSocket from 'ws';
-import type { RealtimeSocket, SocketFactory } from './realtime-client.js';
+import type { RealtimeSocket, SocketFactory } from './realtime-socket.js';
 
 export const wsSocketFactory: SocketFactory = (url) => {
   const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 10_000 });

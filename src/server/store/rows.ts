@@ -7,7 +7,13 @@ import {
   type PresenceStatus,
   type Reaction,
 } from '../../shared/protocol.js';
-import type { AppendMessage, FileRecord, MessageRecord, UserRecord } from './store.js';
+import type {
+  AppendMessage,
+  ConversationRow,
+  FileRecord,
+  MessageRecord,
+  UserRecord,
+} from './store.js';
 
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(9).toString('base64url')}`;
@@ -170,5 +176,26 @@ export function toFile(r: FileRow | undefined): FileRecord | undefined {
     size: Number(r.size),
     sha256: r.sha256,
     createdAt: Number(r.created_at),
+  };
+}
+
+/** A sidebar row as both databases answer it (counts may come as text from PostgreSQL). */
+export interface ConversationDbRow {
+  conv_id: string;
+  last_seq: number;
+  last_ts: number;
+  read_seq: number | null;
+  unread: number;
+  mentions: number;
+}
+
+export function toConversation(r: ConversationDbRow): ConversationRow {
+  return {
+    convId: r.conv_id,
+    lastSeq: r.last_seq,
+    lastTs: r.last_ts,
+    readSeq: r.read_seq ?? 0,
+    unread: Number(r.unread),
+    mentions: Number(r.mentions),
   };
 }

@@ -36,7 +36,12 @@ export class StoreBase<S extends object> {
 
   /** Patches the state now; React hears of it at the next publish. */
   readonly set = (patch: Partial<S>): void => {
-    this.state = { ...this.state, ...patch };
+    this.put({ ...this.state, ...patch });
+  };
+
+  /** Replaces the whole state (keys it lacks are gone); React hears of it at the next publish. */
+  protected put(state: S): void {
+    this.state = state;
     if (this.scheduled) return;
     this.scheduled = true;
     this.schedule(() => {
@@ -44,7 +49,7 @@ export class StoreBase<S extends object> {
       for (const fn of this.beforePublish) fn();
       for (const l of [...this.listeners]) l();
     });
-  };
+  }
 
   /** Replaces the state without asking for a publish (work folded into one already asked). */
   protected replace(state: S): void {

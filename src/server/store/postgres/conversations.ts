@@ -2,6 +2,7 @@
 import { mentionPatternPostgres } from '../../../shared/mentions.js';
 import { UNREAD_CAP } from '../../../shared/protocol.js';
 import type { ConversationRow } from '../records.js';
+import { toConversation, type ConversationDbRow } from '../rows.js';
 import type { ConversationRepo } from '../store.js';
 import type { PgQuery } from './query.js';
 
@@ -33,14 +34,7 @@ export function postgresConversations({ one, all }: PgQuery): ConversationRepo {
       )?.seq ?? seq,
     conversationsOf: async (userId, username): Promise<ConversationRow[]> =>
       (
-        await all<{
-          conv_id: string;
-          last_seq: number;
-          last_ts: number;
-          read_seq: number | null;
-          unread: number;
-          mentions: number;
-        }>(
+        await all<ConversationDbRow>(
           `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
                   (SELECT count(*) FROM (SELECT 1 FROM messages m
                     WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
@@ -60,14 +54,7 @@ export function postgresConversations({ one, all }: PgQuery): ConversationRepo {
               (SELECT 1 FROM conversations c2 WHERE c2.conv_id = 'group:' || m.group_name)`,
           [userId, mentionPatternPostgres(username)],
         )
-      ).map((r) => ({
-        convId: r.conv_id,
-        lastSeq: r.last_seq,
-        lastTs: r.last_ts,
-        readSeq: r.read_seq ?? 0,
-        unread: r.unread,
-        mentions: Number(r.mentions),
-      })),
+      ).map(toConversation),
     dmPartners: async (userId) =>
       (
         await all<{ other: string }>(

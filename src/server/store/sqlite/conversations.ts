@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { mentions } from '../../../shared/mentions.js';
 import { UNREAD_CAP } from '../../../shared/protocol.js';
 import type { ConversationRow } from '../records.js';
+import { toConversation, type ConversationDbRow } from '../rows.js';
 import type { ConversationRepo, Sync } from '../store.js';
 
 export function sqliteConversations(db: Database.Database): Sync<ConversationRepo> {
@@ -24,17 +25,7 @@ export function sqliteConversations(db: Database.Database): Sync<ConversationRep
       `INSERT INTO reads (user_id, conv_id, seq) VALUES (?, ?, ?)
        ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = max(seq, excluded.seq)`,
     ),
-    conversationsOf: db.prepare<
-      { user: string; username: string },
-      {
-        conv_id: string;
-        last_seq: number;
-        last_ts: number;
-        read_seq: number | null;
-        unread: number;
-        mentions: number;
-      }
-    >(
+    conversationsOf: db.prepare<{ user: string; username: string }, ConversationDbRow>(
       `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
               (SELECT count(*) FROM (SELECT 1 FROM messages m
                 WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
@@ -75,14 +66,7 @@ export function sqliteConversations(db: Database.Database): Sync<ConversationRep
       return q.readSeq.get(userId, convId)?.seq ?? seq;
     },
     conversationsOf: (userId, username): ConversationRow[] =>
-      q.conversationsOf.all({ user: userId, username }).map((r) => ({
-        convId: r.conv_id,
-        lastSeq: r.last_seq,
-        lastTs: r.last_ts,
-        readSeq: r.read_seq ?? 0,
-        unread: r.unread,
-        mentions: r.mentions,
-      })),
+      q.conversationsOf.all({ user: userId, username }).map(toConversation),
     dmPartners: (userId) => q.dmPartners.all(userId, userId).map((r) => r.other),
     recentHeads: (sinceTs) =>
       q.recentHeads.all(sinceTs).map((r) => ({ convId: r.conv_id, lastSeq: r.last_seq })),

@@ -279,7 +279,8 @@ export class CallStore extends StoreBase<CallView> {
         this.send(e.to, e.signal, e.callId, e.failure);
         return;
       case 'loadPeer':
-        void this.mesh.preload();
+        // Only a head start: a connection that needs the code loads it again and says so.
+        this.mesh.preload().catch(() => undefined);
         return;
       case 'openMedia':
         void this.open(e.callId, e.video);
@@ -427,8 +428,10 @@ export class CallStore extends StoreBase<CallView> {
     this.publish();
   }
 
+  /** The view is made whole from the machine and the media each time: nothing of a call that
+   * is over can stay in it (a patch would keep the keys the new view lacks). */
   private publish(): void {
-    this.set(view(this.core, this.mediaView, this.remotes));
+    this.put(view(this.core, this.mediaView, this.remotes));
   }
 }
 

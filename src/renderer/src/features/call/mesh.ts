@@ -71,7 +71,16 @@ export class Mesh {
     const link: Link = { callId, userId, joined: false };
     this.links.set(cid, link);
     this.deadline(cid, CALL_TIMEOUTS.connectingMs, 'the connection could not be made');
-    void this.open(cid, link, initiator, local);
+    this.open(cid, link, initiator, local).catch((err: unknown) => {
+      if (this.links.get(cid) !== link) return;
+      const why = err instanceof Error ? err.message : String(err);
+      this.host.input({
+        type: 'linkFailed',
+        callId,
+        cid,
+        detail: `the call could not start (${why})`,
+      });
+    });
   }
 
   private async open(cid: string, link: Link, initiator: boolean, local: MediaStream) {

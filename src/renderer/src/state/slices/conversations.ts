@@ -8,6 +8,8 @@ import {
   isDmKey,
 } from '../../../../shared/conversation-key';
 import type { EventDataMap } from '../../../../shared/protocol';
+import type { ConversationView } from '../../../../shared/ipc';
+import type { ConversationItem } from '../chat-state';
 import { describe } from '../invoke';
 import { EMPTY_MESSAGES, fromHistory, mergeGroupEvents, mergeMessages } from '../messages';
 import type { MembersSlice } from './members';
@@ -159,17 +161,7 @@ export class ConversationsSlice extends Slice {
     const key = dmKey(userId);
     if (!this.state.conversations.has(key)) {
       const conversations = new Map(this.state.conversations);
-      conversations.set(key, {
-        key,
-        kind: 'dm',
-        name: displayName,
-        peerId: userId,
-        unread: 0,
-        mentions: 0,
-        lastSeq: 0,
-        readSeq: 0,
-        lastTs: Date.now(),
-      });
+      conversations.set(key, newItem(key, displayName, userId));
       this.set({ conversations });
     }
     await this.open(key);
@@ -221,14 +213,7 @@ export class ConversationsSlice extends Slice {
     this.drop(groupKey(group));
   }
 
-  onChanged(c: {
-    conversation: string;
-    lastSeq: number;
-    readSeq: number;
-    unread: number;
-    mentions: number;
-    lastTs: number;
-  }): void {
+  onChanged(c: ConversationView): void {
     const old = this.state.conversations.get(c.conversation);
     if (!old) {
       this.ensure(c.conversation);
@@ -260,17 +245,7 @@ export class ConversationsSlice extends Slice {
     const peerId = dmPeerOf(key);
     const dm = peerId !== null;
     const conversations = new Map(this.state.conversations);
-    conversations.set(key, {
-      key,
-      kind: dm ? 'dm' : 'group',
-      name: dm ? 'Someone' : (groupNameOf(key) ?? key),
-      ...(dm ? { peerId } : {}),
-      unread: 0,
-      mentions: 0,
-      lastSeq: 0,
-      readSeq: 0,
-      lastTs: Date.now(),
-    });
+    conversations.set(key, newItem(key, dm ? 'Someone' : (groupNameOf(key) ?? key), peerId));
     this.set({ conversations });
     // A dm we knew nothing about: the server's list names the other party.
     if (dm) void this.refresh();
@@ -328,4 +303,19 @@ export class ConversationsSlice extends Slice {
     this.readTimers.clear();
     this.readWanted.clear();
   }
+}
+
+/** A conversation the list did not hold yet: nothing unread, nothing read. */
+function newItem(key: string, name: string, peerId: string | null): ConversationItem {
+  return {
+    key,
+    kind: peerId !== null ? 'dm' : 'group',
+    name,
+    ...(peerId !== null ? { peerId } : {}),
+    unread: 0,
+    mentions: 0,
+    lastSeq: 0,
+    readSeq: 0,
+    lastTs: Date.now(),
+  };
 }
