@@ -15,7 +15,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { requestPath } from '../shared/request-path.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_CHANNELS } from '../shared/ipc.js';
-import type { Disposable } from '../shared/emitter.js';
+import { DisposableStore } from '../shared/lifecycle.js';
 import type { DesktopCore } from './core/desktop-core.js';
 import { handleInvoke } from './core/ipc-handler.js';
 
@@ -181,12 +181,15 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     });
   }
 
-  const subs: Disposable[] = EVENT_CHANNELS.map((channel) =>
-    core.on(channel, (value) => {
-      const frame = JSON.stringify({ type: 'event', channel, value });
-      for (const page of pages) page.send(frame);
-    }),
-  );
+  const subs = new DisposableStore();
+  for (const channel of EVENT_CHANNELS) {
+    subs.add(
+      core.on(channel, (value) => {
+        const frame = JSON.stringify({ type: 'event', channel, value });
+        for (const page of pages) page.send(frame);
+      }),
+    );
+  }
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -201,7 +204,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     secret,
     port,
     async close() {
-      for (const s of subs) s.dispose();
+      subs.dispose();
       for (const page of pages) page.terminate();
       wss.close();
       http.closeAllConnections();
