@@ -1,14 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-// Cluster mode. The in-process server suites again with every test server a cluster node (its
-// data in PostgreSQL; live events, presence and limits through Redis), and the multi-process
-// cluster tests (tests/cluster: several servers, HAProxy, faults), which start their own.
+// Cluster mode: what only a cluster node does differently. The in-process suites whose paths
+// change with Redis (requests: every event through the Redis broker and registry; limits: the
+// per-address windows in Redis; resume ordering: the lossy broker and its sequencer), then the
+// multi-process cluster tests (tests/cluster: several servers, HAProxy, faults), which start
+// their own. The protocol model and the security review run in the base run and on PostgreSQL.
 export default defineConfig({
   test: {
     include: [
       'tests/server/requests.test.ts',
-      'tests/server/hub-model.test.ts',
-      'tests/server/security-review.test.ts',
       'tests/server/limits.test.ts',
       'tests/server/resume-ordering.test.ts',
       'tests/cluster/**/*.test.ts',

@@ -650,17 +650,24 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     })()`);
     // The older page arrives above (rendered just out of sight)...
     await message(a, 'old message 249').waitFor({ state: 'attached', timeout: SEEN_MS });
-    await a.waitForTimeout(300);
-    // ...and the message that was at the top is still at the top: had the list jumped, the
-    // oldest loaded message would be there and this one 100 messages further down.
-    const offset = await a.evaluate<number | null>(`(() => {
-      const list = document.querySelector('.virtual-list').getBoundingClientRect();
-      const el = [...document.querySelectorAll('article')].find((x) => x.textContent.includes('old message 250'));
-      return el ? Math.round(el.getBoundingClientRect().top - list.top) : null;
-    })()`);
-    expect(offset).not.toBeNull();
-    expect(offset!).toBeGreaterThanOrEqual(0);
-    expect(offset!).toBeLessThan(250);
+    // ...and, once the list has settled (a few frames; longer on a busy machine), the message
+    // that was at the top is still at the top: had the list jumped, the oldest loaded message
+    // would be there and this one 100 messages further down, for good.
+    const offset = () =>
+      a.evaluate<number | null>(`(() => {
+        const list = document.querySelector('.virtual-list').getBoundingClientRect();
+        const el = [...document.querySelectorAll('article')].find((x) => x.textContent.includes('old message 250'));
+        return el ? Math.round(el.getBoundingClientRect().top - list.top) : null;
+      })()`);
+    await expect
+      .poll(
+        async () => {
+          const o = await offset();
+          return o !== null && o >= 0 && o < 250 ? 'at the top' : `${String(o)} px from the top`;
+        },
+        { timeout: SEEN_MS },
+      )
+      .toBe('at the top');
     expect(await message(a, 'old message 150').isVisible()).toBe(false);
     await a.screenshot({ path: screenshotPath('older-messages') });
   }, 60_000);

@@ -34,9 +34,10 @@ async function newestGap(page: Page, text: string): Promise<number | null> {
 }
 
 async function expectNewestVisible(page: Page, text: string, what: string): Promise<void> {
-  // The list settles over a few frames: give it a moment, then it must be there.
+  // The list settles over a few frames (more on a busy machine): wait for it, up to 10 s.
   let gap: number | null = null;
-  for (let i = 0; i < 40; i++) {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
     gap = await newestGap(page, text);
     if (gap !== null && gap >= -1) break;
     await page.waitForTimeout(50);
