@@ -15,7 +15,9 @@ export interface ServerProcess {
 
 export function runServerProcess(
   args: string[],
-  timeoutMs = 15_000,
+  // A deadline for the server's "listening" line, not a wait: a busy machine may take a while
+  // to compile and start it.
+  timeoutMs = 60_000,
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', ...args], {

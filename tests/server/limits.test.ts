@@ -243,8 +243,10 @@ describe('abuse at the door', () => {
     // Meanwhile the real client is served.
     expect((await worker.request('groups')).ok).toBe(true);
     await allClosed;
+    // Reaped by the 1 s header timeout, not held to Node's default of 60 s: the bound leaves a
+    // busy machine room to open and close 300 sockets, and still tells the two apart.
     const reapedAfter = Date.now() - started;
-    expect(reapedAfter).toBeLessThan(1000 + 1500);
+    expect(reapedAfter).toBeLessThan(1000 + 15_000);
     expect((await worker.request('groups')).ok).toBe(true);
   });
 });
