@@ -55,7 +55,7 @@ export class Connection implements HubConnection {
       maxBufferedBytes: config.limits.maxBufferedBytes,
       state: () => this.state,
       close: (code, reason) => this.close(code, reason),
-      delivered: () => void deps.hub.stats.deliveries++,
+      stats: deps.hub.stats,
     });
     this.authTimer = setTimeout(() => {
       this.close(CloseCode.AUTH_TIMEOUT, 'authentication timed out');

@@ -15,8 +15,8 @@ export interface OutboundPort {
   readonly maxBufferedBytes: number;
   state(): ConnState;
   close(code: number, reason: string): void;
-  /** Counts one event written (the hub's delivery counter). */
-  delivered(): void;
+  /** The hub's counters: one delivery per event written. */
+  readonly stats: { deliveries: number };
 }
 
 /**
@@ -49,8 +49,18 @@ export class Outbound {
   /** Event bytes written in the current corked turn (they get that turn's grace). */
   private turnEventBytes = 0;
   private readingPaused = false;
+  // Copied out of the port: every event to every socket passes here (the fan-out's hot path).
+  private readonly ws: WebSocket;
+  private readonly socket: Socket;
+  private readonly maxBufferedBytes: number;
+  private readonly stats: { deliveries: number };
 
-  constructor(private readonly port: OutboundPort) {}
+  constructor(private readonly port: OutboundPort) {
+    this.ws = port.ws;
+    this.socket = port.socket;
+    this.maxBufferedBytes = port.maxBufferedBytes;
+    this.stats = port.stats;
+  }
 
   get holding(): boolean {
     return this.held !== undefined;
@@ -61,7 +71,7 @@ export class Outbound {
     if (this.held) {
       // Held events are filtered at release, against everything replayed by then.
       this.heldBytes += bytes.length;
-      if (this.heldBytes > this.port.maxBufferedBytes) {
+      if (this.heldBytes > this.maxBufferedBytes) {
         this.port.close(CloseCode.SLOW_CONSUMER, 'too much arrived while resuming');
         return;
       }
@@ -112,7 +122,7 @@ export class Outbound {
 
   sendEvent(bytes: Buffer): void {
     if (!this.write(bytes, true)) return;
-    this.port.delivered();
+    this.stats.deliveries++;
   }
 
   sendJson(frame: object): void {
@@ -130,7 +140,7 @@ export class Outbound {
    * requests slows down instead of being cut off.
    */
   private write(data: Buffer | string, isEvent: boolean): boolean {
-    const { ws, socket, maxBufferedBytes } = this.port;
+    const { ws, socket, maxBufferedBytes } = this;
     const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     const unsent = ws.bufferedAmount - this.turnEventBytes;
     if (unsent + length > maxBufferedBytes) {
@@ -160,16 +170,16 @@ export class Outbound {
   /** Stops reading the client's frames until what was written to it has drained. */
   private pauseReading(): void {
     this.readingPaused = true;
-    this.port.ws.pause();
-    this.port.socket.once('drain', () => {
+    this.ws.pause();
+    this.socket.once('drain', () => {
       this.readingPaused = false;
-      if (this.port.state() !== 'closed') this.port.ws.resume();
+      if (this.port.state() !== 'closed') this.ws.resume();
     });
   }
 
   uncork(): void {
     this.corkedBytes = -1;
     this.turnEventBytes = 0;
-    this.port.socket.uncork();
+    this.socket.uncork();
   }
 }
