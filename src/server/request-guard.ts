@@ -23,7 +23,12 @@ function isLoopbackHost(host: string): boolean {
 /** The host name of a Host header value (`name:port`, `[v6]:port`), lower case. */
 export function hostName(header: string): string {
   const value = header.trim().toLowerCase();
-  if (value.startsWith('[')) return value.slice(1, value.indexOf(']'));
+  if (value.startsWith('[')) {
+    // `[v6]` or `[v6]:port` only: an unclosed bracket (`[::1`) would otherwise read as `::`.
+    const end = value.indexOf(']');
+    const rest = end < 0 ? '' : value.slice(end + 1);
+    return end > 0 && (rest === '' || /^:\d+$/.test(rest)) ? value.slice(1, end) : '';
+  }
   const colon = value.lastIndexOf(':');
   return colon >= 0 ? value.slice(0, colon) : value;
 }
