@@ -43,7 +43,8 @@ export interface EventMessage {
 export type ControlMessage =
   | { ctl: 'head'; room: string; seq: number }
   | { ctl: 'listen'; group: string; seq: number; frame: string }
-  | { ctl: 'unlisten'; group: string }
+  /** `private`: the group is private, so a subscription to it ends with membership (F1). */
+  | { ctl: 'unlisten'; group: string; private?: boolean }
   | { ctl: 'drain' }
   | { ctl: 'presence'; users: string[]; frame: string };
 

@@ -14,10 +14,7 @@ export function control(ctx: HubContext, topic: string, m: ControlMessage): void
       ctx.background(startListening(ctx, userId, m.group, m.seq, m.frame), 'joining');
       return;
     case 'unlisten':
-      for (const c of conns) {
-        if (!ctx.connections.topicsOf(c)?.watching.has(m.group))
-          ctx.connections.unlisten(c, topics.group(m.group));
-      }
+      ctx.connections.leftGroup(userId, m.group, topics.group(m.group), m.private === true);
       return;
     case 'drain': {
       const first = conns.values().next().value;

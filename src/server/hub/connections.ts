@@ -72,6 +72,19 @@ export class ConnectionIndex {
     return this.fanout.add(topic, conn);
   }
 
+  /**
+   * The user left a group: their connections here stop receiving it. One that subscribed to a
+   * public group's topic goes on watching it (anyone may); a private group is watched by its
+   * members only, so that subscription ends too (security review 3, F1).
+   */
+  leftGroup(userId: string, group: string, topic: string, isPrivate: boolean): void {
+    for (const c of this.byUser.get(userId) ?? []) {
+      const state = this.subs.get(c);
+      if (isPrivate) state?.watching.delete(group);
+      if (!state?.watching.has(group)) this.unlisten(c, topic);
+    }
+  }
+
   unlisten(conn: HubConnection, topic: string): void {
     const state = this.subs.get(conn);
     if (!state?.topics.delete(topic)) return;

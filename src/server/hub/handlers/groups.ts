@@ -99,6 +99,7 @@ export async function leave(
   p: RequestParams<'leave'>,
 ): Promise<RequestResultMap['leave']> {
   const { userId } = conn.user;
+  const isPrivate = (await ctx.store.group(p.group, userId))?.private === true;
   if (!(await ctx.store.leaveGroup(p.group, userId))) {
     throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
   }
@@ -113,14 +114,15 @@ export async function leave(
     displayName: conn.user.displayName,
     ts,
   });
-  for (const c of ctx.connections.ofUser(userId) ?? []) {
-    if (!ctx.connections.topicsOf(c)?.watching.has(p.group))
-      ctx.connections.unlisten(c, topics.group(p.group));
-  }
+  ctx.connections.leftGroup(userId, p.group, topics.group(p.group), isPrivate);
   // Redis keeps one publisher's order across channels: other nodes stop listening after
   // their devices had the `left` event above.
   if (!ctx.broker.lossless) {
-    ctx.broker.publish(topics.user(userId), { ctl: 'unlisten', group: p.group });
+    ctx.broker.publish(topics.user(userId), {
+      ctl: 'unlisten',
+      group: p.group,
+      ...(isPrivate ? { private: true } : {}),
+    });
   }
   return { group: p.group };
 }

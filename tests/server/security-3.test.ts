@@ -1,0 +1,71 @@
+// Security review 3 (shared/reviews/security-3.md): each finding fixed, proved against a real
+// server. Runs in the base run and, as a cluster node, in the cluster run.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ProtoClient } from '../helpers/proto-client.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { until } from '../helpers/wait.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function server(): Promise<TestServer> {
+  const s = await startTestServer();
+  cleanups.push(() => s.stop());
+  return s;
+}
+
+async function client(s: TestServer, name: string): Promise<ProtoClient> {
+  const c = await s.client(name);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const texts = (c: ProtoClient, conversation: string) =>
+  c.frames
+    .filter((f) => f.event === 'message:send')
+    .map((f) => f.data as { conversation: string; body: { text: string } })
+    .filter((d) => d.conversation === conversation)
+    .map((d) => d.body.text);
+
+describe('F1: leaving a private group ends every way of hearing it', () => {
+  it('a member who subscribed to its topic and left receives nothing more of it', async () => {
+    const s = await server();
+    const alice = await client(s, 'alice');
+    const mallory = await client(s, 'mallory');
+    await alice.ok('join', { group: 'board', private: true });
+    const { code } = await alice.ok<{ code: string }>('invite', { group: 'board' });
+    await mallory.ok('join', { group: 'board', invite: code });
+    await mallory.ok('subscribe', { topic: '/groups/board/messages' });
+    await alice.ok('post', { to: { group: 'board' }, body: { text: 'before' }, clientMsgId: 'b1' });
+    await until(() => texts(mallory, 'group:board').includes('before'), 'the first message');
+    await mallory.ok('leave', { group: 'board' });
+    await alice.ok('post', { to: { group: 'board' }, body: { text: 'after' }, clientMsgId: 'b2' });
+    // A barrier: a dm from the same sender, published after the group's message, reaches her.
+    await alice.ok('post', {
+      to: { user: mallory.userId },
+      body: { text: 'barrier' },
+      clientMsgId: 'b3',
+    });
+    await until(() => texts(mallory, `dm:${alice.userId}`).includes('barrier'), 'the barrier');
+    expect(texts(mallory, 'group:board')).toEqual(['before']);
+  });
+
+  it('a public group stays watched after leaving (anyone may watch it)', async () => {
+    const s = await server();
+    const alice = await client(s, 'alice');
+    const bob = await client(s, 'bob');
+    await alice.ok('join', { group: 'lobby' });
+    await bob.ok('join', { group: 'lobby' });
+    await bob.ok('subscribe', { topic: '/groups/lobby/messages' });
+    await bob.ok('leave', { group: 'lobby' });
+    await alice.ok('post', {
+      to: { group: 'lobby' },
+      body: { text: 'still here' },
+      clientMsgId: 'l1',
+    });
+    await until(() => texts(bob, 'group:lobby').length > 0, 'the message');
+    expect(texts(bob, 'group:lobby')).toEqual(['still here']);
+  });
+});
