@@ -15,6 +15,7 @@ export default defineConfig({
       'tests/server/resume-ordering.test.ts',
       'tests/server/threads-search.test.ts',
       'tests/server/files.test.ts',
+      'tests/server/files-lifecycle.test.ts',
     ],
     globalSetup: ['tests/postgres-setup.ts'],
     pool: 'forks',

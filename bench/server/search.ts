@@ -1,8 +1,13 @@
-// `npm run bench:search`: full-text search over 1,000,000 stored messages (SQLite, FTS5), asked
-// through a real server over a real WebSocket, one query at a time. The reference, measured in
-// the same run on the same server and socket: `history` (the newest 50 messages of a
-// conversation), the request every conversation open makes. Also: what the search index costs
-// each append (a store with the index against the same store with its triggers dropped).
+// `npm run bench:search`: full-text search over 1,000,000 stored messages in 500 conversations
+// (SQLite, FTS5), asked through a real server over a real WebSocket, one query at a time, by a
+// user who reads 5 of them. The reference, measured in the same run on the same server and
+// socket: `history` (the newest 50 messages of a conversation), the request every conversation
+// open makes. Also (security review 3, F5/F13):
+// - `conversations` (the sidebar, with unread and mention counts) for the same user;
+// - another user's `history` on a quiet server, then while one account searches for the worst
+//   words it can (eight common two-letter prefixes) on 10 connections, as fast as the default
+//   limits allow;
+// - what the search index costs each append (the same store with its triggers dropped).
 //
 // Writes bench/results/search.json and bench/results/search.md. `-- --quick` stores 100,000.
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,13 +25,21 @@ const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 const quick = process.argv.includes('--quick');
 const MESSAGES = quick ? 100_000 : 1_000_000;
 const USERS = 200;
-const GROUPS = 100;
-const GROUPS_PER_USER = 10;
+const GROUPS = 500;
+const GROUPS_PER_USER = 5;
 const VOCABULARY = 20_000;
 const QUERIES_PER_KIND = quick ? 50 : 200;
 /** Appends timed with and without the search index, each. */
 const APPEND_SAMPLE = quick ? 10_000 : 50_000;
-const TARGET_P99_MS = 50;
+const TARGET_P99_MS = 20;
+const TARGET_CONVERSATIONS_P99_MS = 10;
+/** Another user's history p99 under search load, at most this many times its quiet p99. */
+const TARGET_LOADED_RATIO = 2;
+/** Victim history requests per phase, one every HISTORY_PACE_MS (inside the default limits). */
+const VICTIM_REQUESTS = quick ? 100 : 300;
+const HISTORY_PACE_MS = 60;
+const ATTACK_CONNECTIONS = 10;
+const ATTACK_PACE_MS = 250;
 
 const log = (s: string) => console.log(`[bench:search] ${s}`);
 
@@ -76,6 +89,21 @@ function zipfWord(): string {
   }
   return words[lo]!;
 }
+/** The worst query one account can ask: the eight most common two-letter starts of words. */
+const worstQuery = (() => {
+  const counts = new Map<string, number>();
+  for (const [rank, w] of words.entries()) {
+    counts.set(w.slice(0, 2), (counts.get(w.slice(0, 2)) ?? 0) + 1 / (rank + 1));
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([p]) => p)
+    .join(' ');
+})();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 function sentence(): string {
   const n = 4 + Math.floor(random() * 16);
   const out: string[] = [];
@@ -95,9 +123,11 @@ function createPeople(store: SyncStore): Corpus {
     userIds.push(u.userId);
   }
   const memberOf = new Map<string, string[]>();
-  for (const userId of userIds) {
-    const groups = new Set<string>();
-    while (groups.size < GROUPS_PER_USER) groups.add(`g${Math.floor(random() * GROUPS)}`);
+  // Every group has members (two each): user i is in groups 5i … 5i+4, modulo 500.
+  for (const [i, userId] of userIds.entries()) {
+    const groups = [...Array(GROUPS_PER_USER)].map(
+      (_, k) => `g${(i * GROUPS_PER_USER + k) % GROUPS}`,
+    );
     for (const g of groups) {
       store.joinGroup(g, userId);
       memberOf.set(g, [...(memberOf.get(g) ?? []), userId]);
@@ -107,30 +137,19 @@ function createPeople(store: SyncStore): Corpus {
 }
 
 let clientIds = 0;
+let groups: string[] = [];
 function append(store: SyncStore, corpus: Corpus): void {
-  const groups = [...corpus.memberOf.keys()];
-  // One message in 20 is a dm between two people; the rest go to groups, from a member.
-  if (random() < 0.05) {
-    const a = pick(corpus.userIds);
-    let b = pick(corpus.userIds);
-    if (b === a) b = corpus.userIds[(corpus.userIds.indexOf(a) + 1) % USERS]!;
-    store.appendMessage({
-      convId: a < b ? `dm:${a}|${b}` : `dm:${b}|${a}`,
-      dmPair: a < b ? [a, b] : [b, a],
-      sender: { user_id: a, cid: 'bench', displayName: a },
-      clientMsgId: `c${++clientIds}`,
-      body: { text: sentence() },
-      ts: Date.now(),
-    });
-    return;
-  }
+  if (groups.length !== corpus.memberOf.size) groups = [...corpus.memberOf.keys()];
   const group = pick(groups);
   const from = pick(corpus.memberOf.get(group)!);
   store.appendMessage({
     convId: `group:${group}`,
     sender: { user_id: from, cid: 'bench', displayName: from },
     clientMsgId: `c${++clientIds}`,
-    body: { text: sentence() },
+    // One message in 100 mentions a member: the sidebar counts those.
+    body: {
+      text: random() < 0.01 ? `@user${Math.floor(random() * 10)} ${sentence()}` : sentence(),
+    },
     ts: Date.now(),
   });
 }
@@ -193,16 +212,20 @@ async function main(): Promise<void> {
     probe.close();
 
     // ---- the server and one searching user ------------------------------------------------
-    const config = withOverrides(defaultConfig(dataDir), {
+    const fast = withOverrides(defaultConfig(dataDir), {
       port: 0,
       logLevel: 'error',
       limits: { requestsPerSecond: 1_000_000, requestBurst: 1_000_000 },
     });
-    const server = await startServer(config);
-    const me = corpus.userIds[0]!;
+    let server = await startServer(fast);
+    const [me, victim, attacker] = corpus.userIds as [string, string, string];
     const mine = [...corpus.memberOf].filter(([, m]) => m.includes(me)).map(([g]) => g);
-    const { token } = await server.tokens.issue(me, 0);
-    const client = await ProtoClient.connect(`ws://127.0.0.1:${server.port}/v1/realtime`, token);
+    const victimGroups = [...corpus.memberOf].filter(([, m]) => m.includes(victim));
+    const connect = async (userId: string) => {
+      const { token } = await server.tokens.issue(userId, 0);
+      return ProtoClient.connect(`ws://127.0.0.1:${server.port}/v1/realtime`, token);
+    };
+    const client = await connect(me);
 
     const kinds: { name: string; params: () => Record<string, unknown> }[] = [
       {
@@ -227,6 +250,7 @@ async function main(): Promise<void> {
         name: 'a 3-letter prefix',
         params: () => ({ query: words[Math.floor(random() * 2_000)]!.slice(0, 3) }),
       },
+      { name: 'eight 2-letter prefixes', params: () => ({ query: worstQuery }) },
       { name: 'no such word', params: () => ({ query: `zz${Math.floor(random() * 1e9)}q` }) },
       {
         name: 'one group, middling word',
@@ -238,21 +262,27 @@ async function main(): Promise<void> {
     ];
     const reference = () => ({ conversation: `group:${pick(mine)}`, limit: 50 });
 
-    async function timed(type: string, params: Record<string, unknown>): Promise<number> {
+    async function timed(
+      c: ProtoClient,
+      type: string,
+      params: Record<string, unknown>,
+    ): Promise<number> {
       const t0 = performance.now();
-      await client.ok(type, params);
+      await c.ok(type, params);
       return performance.now() - t0;
     }
     // Warm-up: the first queries read the index from disk into the page cache.
     for (let i = 0; i < 50; i++) {
-      await timed('search', pick(kinds).params());
-      await timed('history', reference());
+      await timed(client, 'search', pick(kinds).params());
+      await timed(client, 'history', reference());
+      await timed(client, 'conversations', {});
     }
     const perKind: Record<string, number[]> = {};
     const all: number[] = [];
     const history: number[] = [];
+    const conversations: number[] = [];
     let hits = 0;
-    // Interleaved, so both feel the same moments of a shared machine.
+    // Interleaved, so all three feel the same moments of a shared machine.
     for (let i = 0; i < QUERIES_PER_KIND; i++) {
       for (const k of kinds) {
         const params = k.params();
@@ -262,10 +292,57 @@ async function main(): Promise<void> {
         hits += r.results.length;
         (perKind[k.name] ??= []).push(ms);
         all.push(ms);
-        history.push(await timed('history', reference()));
+        history.push(await timed(client, 'history', reference()));
       }
+      conversations.push(await timed(client, 'conversations', {}));
     }
     await client.close();
+    await server.close();
+
+    // ---- another user's history, quiet and under one account's searches (default limits) ---
+    server = await startServer(
+      withOverrides(defaultConfig(dataDir), { port: 0, logLevel: 'error' }),
+    );
+    const victimClient = await connect(victim);
+    const victimHistory = async (): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < VICTIM_REQUESTS; i++) {
+        const [group] = pick(victimGroups);
+        out.push(
+          await timed(victimClient, 'history', { conversation: `group:${group}`, limit: 50 }),
+        );
+        await sleep(HISTORY_PACE_MS);
+      }
+      return out;
+    };
+    await victimHistory(); // warm-up
+    const quiet = await victimHistory();
+    const attackers = await Promise.all(
+      [...Array(ATTACK_CONNECTIONS)].map(() => connect(attacker)),
+    );
+    let attacking = true;
+    const attack = { answered: 0, busy: 0, limited: 0, closed: 0 };
+    // Each connection asks as often as its budget allows (and after the wait the server names
+    // when refused): as fast as the default limits let one account search.
+    const loops = attackers.map(async (c) => {
+      try {
+        while (attacking) {
+          const t0 = Date.now();
+          const reply = await c.request('search', { query: worstQuery }, 30_000);
+          if (reply.ok) attack.answered++;
+          else if (reply.error?.code === 'BUSY') attack.busy++;
+          else attack.limited++;
+          // A search costs 5 of the 20 tokens a connection earns each second: one per 250 ms.
+          await sleep(Math.max(reply.error?.retryAfterMs ?? 0, ATTACK_PACE_MS - (Date.now() - t0)));
+        }
+      } catch {
+        attack.closed++; // closed by the server: that connection stops
+      }
+    });
+    const loaded = await victimHistory();
+    attacking = false;
+    await Promise.all(loops);
+    for (const c of [...attackers, victimClient]) await c.close();
     await server.close();
 
     const summary = (xs: number[]) => {
@@ -278,12 +355,16 @@ async function main(): Promise<void> {
     };
     const overall = summary(all);
     const ref = summary(history);
+    const convs = summary(conversations);
+    const quietRef = summary(quiet);
+    const underLoad = summary(loaded);
+    const loadedRatio = round(underLoad.p99 / quietRef.p99);
     const result = {
       date: new Date().toISOString(),
       messages: MESSAGES,
       users: USERS,
       groups: GROUPS,
-      searcherReads: `${GROUPS_PER_USER} groups of ${GROUPS} and their dms`,
+      searcherReads: `${GROUPS_PER_USER} groups of ${GROUPS}`,
       fillSeconds: round(fillSeconds, 1),
       dbBytes,
       ftsBytes,
@@ -295,6 +376,11 @@ async function main(): Promise<void> {
       ratioP99: round(overall.p99 / ref.p99),
       targetP99Ms: TARGET_P99_MS,
       met: overall.p99 < TARGET_P99_MS,
+      conversations: convs,
+      conversationsMet: convs.p99 < TARGET_CONVERSATIONS_P99_MS,
+      victimHistory: { quiet: quietRef, underSearchLoad: underLoad, ratioP99: loadedRatio },
+      victimMet: loadedRatio <= TARGET_LOADED_RATIO,
+      attack: { connections: ATTACK_CONNECTIONS, query: worstQuery, ...attack },
       perKind: Object.fromEntries(Object.entries(perKind).map(([k, v]) => [k, summary(v)])),
     };
     mkdirSync(RESULTS, { recursive: true });
@@ -304,18 +390,32 @@ async function main(): Promise<void> {
       .join('\n');
     const md = `# Search benchmark (${result.date.slice(0, 10)})
 
-${MESSAGES.toLocaleString()} messages (SQLite, FTS5), ${USERS} users, ${GROUPS} groups; the
+${MESSAGES.toLocaleString()} messages (SQLite, FTS5) in ${GROUPS} groups, ${USERS} users; the
 searching user reads ${result.searcherReads}. One query at a time over a WebSocket; ${all.length}
-searches (${QUERIES_PER_KIND} of each kind), interleaved with as many \`history\` requests.
+searches (${QUERIES_PER_KIND} of each kind), interleaved with as many \`history\` requests and
+${conversations.length} \`conversations\`.
 
 | measure | p50 ms | p99 ms | max ms |
 | --- | --- | --- | --- |
 | **search, all kinds** | ${overall.p50} | **${overall.p99}** | ${overall.max} |
 | history (newest 50), reference | ${ref.p50} | ${ref.p99} | ${ref.max} |
+| **conversations** (sidebar, unread and mentions) | ${convs.p50} | **${convs.p99}** | ${convs.max} |
 ${rows}
 
 Search p99 ÷ history p99: **${result.ratioP99}**. Target: search p99 < ${TARGET_P99_MS} ms: **${result.met ? 'met' : 'missed'}**.
+Target: conversations p99 < ${TARGET_CONVERSATIONS_P99_MS} ms: **${result.conversationsMet ? 'met' : 'missed'}**.
 Average hits per search: ${result.averageHits} (a page is 20).
+
+Another user's \`history\` (default limits, one request every ${HISTORY_PACE_MS} ms, ${VICTIM_REQUESTS} each):
+
+| | p50 ms | p99 ms | max ms |
+| --- | --- | --- | --- |
+| quiet server | ${quietRef.p50} | ${quietRef.p99} | ${quietRef.max} |
+| one account searching "${worstQuery}" on ${ATTACK_CONNECTIONS} connections | ${underLoad.p50} | ${underLoad.p99} | ${underLoad.max} |
+
+Loaded p99 ÷ quiet p99: **${loadedRatio}** (target ≤ ${TARGET_LOADED_RATIO}: **${result.victimMet ? 'met' : 'missed'}**).
+The attacker's searches: ${attack.answered} answered, ${attack.busy} refused as BUSY (one at a
+time per user), ${attack.limited} rate-limited; ${attack.closed} connections closed by the server.
 
 Append with the search index: ${result.appendMicros.withIndex} µs; without (triggers dropped):
 ${result.appendMicros.withoutIndex} µs (× ${round(indexedMicros / bareMicros)}). Database

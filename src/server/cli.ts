@@ -73,6 +73,13 @@ const configFile = z
         passwordQueue: positiveInt,
         signalsPerSecond: positiveInt,
         signalBytesPerSecond: positiveInt,
+        httpBodiesPerAddress: positiveInt,
+        httpBodiesPerUser: positiveInt,
+        httpSocketsPerAddress: positiveInt,
+        bodyDeadlineMs: positiveInt,
+        uploadMinBytesPerSecond: positiveInt,
+        storageQuotaBytes: positiveInt,
+        unpostedFileGraceMs: positiveInt,
       })
       .strict()
       .partial(),

@@ -34,6 +34,20 @@ export interface Limits {
   /** Call signals from one user to another: per second (burst 4x), and bytes per second. */
   signalsPerSecond: number;
   signalBytesPerSecond: number;
+  /** Request bodies read at once from one address; past this 429 (F7). */
+  httpBodiesPerAddress: number;
+  /** Request bodies (uploads, pictures) read at once for one account; past this 429. */
+  httpBodiesPerUser: number;
+  /** Open HTTP and WebSocket sockets from one address; past this a new one is closed at once. */
+  httpSocketsPerAddress: number;
+  /** A JSON body or a picture must arrive whole within this. */
+  bodyDeadlineMs: number;
+  /** An upload slower than this on average (after its first 30 s) is cut off. */
+  uploadMinBytesPerSecond: number;
+  /** What one account's uploads may take, each file counted as at least 4 KiB (F8). */
+  storageQuotaBytes: number;
+  /** An upload not posted in a message within this is deleted. */
+  unpostedFileGraceMs: number;
 }
 
 export interface ServerConfig {
@@ -116,6 +130,13 @@ export const DEFAULT_LIMITS: Limits = {
   passwordQueue: 16,
   signalsPerSecond: 20,
   signalBytesPerSecond: 64 * 1024,
+  httpBodiesPerAddress: 16,
+  httpBodiesPerUser: 4,
+  httpSocketsPerAddress: 256,
+  bodyDeadlineMs: 30_000,
+  uploadMinBytesPerSecond: 16 * 1024,
+  storageQuotaBytes: 1024 ** 3,
+  unpostedFileGraceMs: 24 * 3600 * 1000,
 };
 
 export function defaultConfig(dataDir: string): ServerConfig {

@@ -1,5 +1,6 @@
 // Server figures: Prometheus text at GET /metrics (prom-client) and the `metrics` event for
 // administrators subscribed to `/metrics`. Counters are plain numbers in the hub, read here.
+import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ServerFigures } from '../shared/protocol.js';
 import { topics, type Broker } from './broker.js';
@@ -74,6 +75,13 @@ export function startMetricsFeed(
   const started = Date.now();
   let last = { at: started, messages: hub.stats.messages, deliveries: hub.stats.deliveries };
   const timer = setInterval(() => {
+    try {
+      publishFigures();
+    } catch {
+      // A figure that cannot be read now (descriptors run out, F7) is skipped, never fatal.
+    }
+  }, intervalMs);
+  function publishFigures(): void {
     const now = Date.now();
     const seconds = Math.max(0.001, (now - last.at) / 1000);
     const figures: ServerFigures = {
@@ -82,12 +90,13 @@ export function startMetricsFeed(
       messagesPerSecond: Math.round((hub.stats.messages - last.messages) / seconds),
       deliveriesPerSecond: Math.round((hub.stats.deliveries - last.deliveries) / seconds),
       uptimeSeconds: Math.round((now - started) / 1000),
-      heapUsedBytes: process.memoryUsage().heapUsed,
+      // From V8 itself: process.memoryUsage() opens /proc, which fails with EMFILE (F7).
+      heapUsedBytes: getHeapStatistics().used_heap_size,
       ...(node !== undefined ? { node } : {}),
     };
     last = { at: now, messages: hub.stats.messages, deliveries: hub.stats.deliveries };
     broker.publish(topics.metrics, { event: 'metrics', frame: eventFrame('metrics', figures) });
-  }, intervalMs);
+  }
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -20,6 +20,7 @@ import { localWindows } from './rate-limit.js';
 import { LocalRegistry, type LiveRegistry } from './registry.js';
 import { acceptProxyProtocol } from './proxy-protocol.js';
 import { createRequestGuard } from './request-guard.js';
+import { capSocketsPerAddress } from './http/body-limits.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
 
@@ -35,6 +36,8 @@ export interface RunningServer {
   tokens: TokenIssuer;
   /** Set in cluster mode (--broker). */
   cluster?: Cluster;
+  /** Attachments: housekeeping (collecting unposted uploads) runs hourly, or when asked. */
+  files: FileService;
   /** Closes every socket with 1001, then the database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -142,6 +145,12 @@ export async function startServer(
       'listening beyond loopback with no --public-url or allowedHosts: any Host name is accepted',
     );
   }
+  const files = new FileService(
+    store,
+    new FsBlobStore(join(config.dataDir, 'files')),
+    config.limits.maxFileBytes,
+    config.limits.storageQuotaBytes,
+  );
   const afterCommit = exitAfterCommit();
   const hub = new Hub({
     store,
@@ -151,6 +160,7 @@ export async function startServer(
     limits: config.limits,
     resumeMaxEvents: config.resumeMaxEvents,
     iceServers: config.iceServers,
+    deleteFiles: (ids) => files.deleteBlobs(ids),
     onError: (err, what) => log.error({ err }, `${what} failed`),
   });
   const gateway = new Gateway({ hub, store, tokens, config, log, guard, windows });
@@ -167,6 +177,7 @@ export async function startServer(
     hub.sweep();
     await store.purgeNotifications(Date.now() - config.notificationRetentionMs);
     await store.purgeExpired(Date.now());
+    await files.collectUnposted(Date.now() - config.limits.unpostedFileGraceMs);
   };
   await purge();
   const purgeTimer = setInterval(
@@ -184,11 +195,7 @@ export async function startServer(
       connectionsCheckingInterval: Math.min(1000, Math.max(100, config.headersTimeoutMs / 4)),
     },
     createHttpHandler({
-      files: new FileService(
-        store,
-        new FsBlobStore(join(config.dataDir, 'files')),
-        config.limits.maxFileBytes,
-      ),
+      files,
       store,
       tokens,
       passwords,
@@ -207,8 +214,13 @@ export async function startServer(
   );
   http.headersTimeout = config.headersTimeoutMs;
   // No whole-request deadline: a 200 MB upload may rightly take minutes. Bodies are bounded where
-  // they are read instead: JSON bodies by a deadline (http.ts readJson), uploads by idleness.
+  // they are read instead (http/body-limits.ts): JSON bodies and pictures by a deadline, uploads
+  // by a minimum rate and idleness, and all of them in number per address and per account.
   http.requestTimeout = 0;
+  // Descriptors are what ran out first (F7): one address holds a bounded share of them.
+  if (!config.proxyProtocol && !config.trustProxy) {
+    capSocketsPerAddress(http, config.limits.httpSocketsPerAddress);
+  }
   if (config.proxyProtocol) acceptProxyProtocol(http, log);
   http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   http.on('clientError', (err, socket) => {
@@ -245,6 +257,7 @@ export async function startServer(
     hub,
     store,
     tokens,
+    files,
     ...(cluster ? { cluster } : {}),
     close() {
       closing ??= (async () => {

@@ -30,6 +30,8 @@ export const ErrorCode = {
   TOKEN_REVOKED: 'TOKEN_REVOKED',
   /** The server is too busy to take this now (e.g. password checks queued); try again shortly. */
   BUSY: 'BUSY',
+  /** The user's uploads would pass their storage quota: remove messages with files first. */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -397,6 +399,8 @@ export interface ServerLimits {
   maxTextBytes: number;
   /** An attachment, in bytes. */
   maxFileBytes: number;
+  /** What one person's uploads may take on the server, in bytes (absent from older servers). */
+  storageQuotaBytes?: number;
 }
 
 export interface AuthUser {

@@ -299,6 +299,30 @@ describe.each(KINDS)('$name store', (kind) => {
     await store.markRead(reader.userId, 'group:mentions', 2);
     const after = await store.conversationsOf(reader.userId, 'mia.k');
     expect(after.find((r) => r.convId === 'group:mentions')).toMatchObject({ mentions: 1 });
+    // Editing the mention away, or removing the message, takes it out of the count; an edit that
+    // adds one (sentence-ending dot included) puts it in; mentioning oneself never counts.
+    const third = await store.appendMessage(
+      message('group:mentions', 'talker', 'mention-late', '@mia.k again'),
+    );
+    const fourth = await store.appendMessage(
+      message('group:mentions', 'talker', 'mention-later', 'nothing yet'),
+    );
+    await store.appendMessage({
+      ...message('group:mentions', 'x', 'self'),
+      sender: { user_id: reader.userId, cid: 'c', displayName: 'Mia' },
+      body: { text: 'me, @mia.k' },
+    });
+    const mentionsNow = async () =>
+      (await store.conversationsOf(reader.userId, 'mia.k')).find(
+        (r) => r.convId === 'group:mentions',
+      )?.mentions;
+    expect(await mentionsNow()).toBe(2);
+    await store.editMessage(third.messageId, { text: 'edited away' }, Date.now());
+    expect(await mentionsNow()).toBe(1);
+    await store.editMessage(fourth.messageId, { text: 'now for @mia.k.' }, Date.now());
+    expect(await mentionsNow()).toBe(2);
+    await store.removeMessage(fourth.messageId, Date.now());
+    expect(await mentionsNow()).toBe(1);
   });
 
   test('group events: joins, leaves and topics by time; a topic becomes the group’s', async () => {

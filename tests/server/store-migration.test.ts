@@ -1,5 +1,5 @@
 // A database written by an earlier schema (before reactions, threads and search) opens, is
-// upgraded in place, keeps its messages and finds them by search: SQLite 2 → 4, PostgreSQL 1 → 3.
+// upgraded in place, keeps its messages and finds them by search: SQLite 2 → 5 and 4 → 5, PostgreSQL 1 → 4.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -54,7 +54,7 @@ async function reactsAfterUpgrade(store: Store, messageId: string): Promise<void
 }
 
 describe('schema upgrades for reactions', () => {
-  it('SQLite: a schema 2 file becomes 4 and keeps its messages', async () => {
+  it('SQLite: a schema 2 file becomes 5 and keeps its messages', async () => {
     const file = join(tempDir(), 'parley.db');
     const before = openSqliteStore(file);
     const { messageId } = await post(before);
@@ -63,7 +63,8 @@ describe('schema upgrades for reactions', () => {
     const db = new Database(file);
     db.exec(`DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update;
              DROP TRIGGER messages_fts_delete; DROP TABLE messages_fts;
-             DROP INDEX messages_by_thread; DROP TABLE files; DROP TABLE group_events;
+             DROP TABLE message_mentions; DROP INDEX messages_by_thread;
+             DROP TRIGGER messages_attach_files; DROP TABLE files; DROP TABLE group_events;
              ALTER TABLE groups DROP COLUMN topic; ALTER TABLE users DROP COLUMN avatar;`);
     db.exec('ALTER TABLE messages DROP COLUMN reactions');
     db.pragma('user_version = 2');
@@ -72,8 +73,34 @@ describe('schema upgrades for reactions', () => {
     await reactsAfterUpgrade(after, messageId);
     await after.close();
     const check = new Database(file);
-    expect(check.pragma('user_version', { simple: true })).toBe(4);
+    expect(check.pragma('user_version', { simple: true })).toBe(5);
     check.close();
+  });
+
+  it('SQLite: a schema 4 file (one search index for all) is re-indexed by conversation', async () => {
+    const file = join(tempDir(), 'parley.db');
+    const before = openSqliteStore(file);
+    await post(before);
+    await before.close();
+    // Schema 4's index: the bare words of every message, and no mentions table.
+    const db = new Database(file);
+    db.exec(`DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update;
+             DROP TRIGGER messages_fts_delete; DROP TABLE messages_fts; DROP TABLE message_mentions;
+             DROP TRIGGER messages_attach_files; DROP INDEX files_by_message;
+             DROP INDEX files_by_uploader; DROP INDEX files_unattached;
+             ALTER TABLE files DROP COLUMN message_id;
+             CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='', contentless_delete=1);
+             CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN SELECT 1; END;
+             CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN SELECT 1; END;
+             CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN SELECT 1; END;
+             INSERT INTO messages_fts(rowid, text)
+               SELECT rowid, json_extract(body, '$.text') FROM messages WHERE body IS NOT NULL;`);
+    db.pragma('user_version = 4');
+    db.close();
+    const after = openSqliteStore(file);
+    const hits = await after.searchMessages({ convIds: ['group:old'], words: ['reac'], limit: 5 });
+    expect(hits.map((h) => h.body?.text)).toEqual(['written before reactions']);
+    await after.close();
   });
 
   describe.skipIf(!HAVE_POSTGRES)('PostgreSQL', () => {
@@ -85,7 +112,7 @@ describe('schema upgrades for reactions', () => {
       await server?.stop();
     });
 
-    it('a schema 1 database becomes 3 and keeps its messages', async () => {
+    it('a schema 1 database becomes 4 and keeps its messages', async () => {
       const url = await server.database('migration');
       const before = await openPostgresStore(url);
       const { messageId } = await post(before);

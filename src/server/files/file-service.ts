@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { ErrorCode } from '../../shared/protocol.js';
 import { conversationAccess, mayReadConversation } from '../access.js';
 import { newId } from '../store/rows.js';
-import type { ConvId, FileRecord, Store } from '../store/store.js';
+import { FILE_MIN_CHARGE, type ConvId, type FileRecord, type Store } from '../store/store.js';
 import { BlobTooLarge, type BlobStore } from './blob-store.js';
 
 export class FileError extends Error {
@@ -24,8 +24,6 @@ const MAX_NAME_CHARS = 255;
 // Control characters and path separators: what a name must not carry into a download.
 // eslint-disable-next-line no-control-regex
 const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f/\\]/g;
-/** Uploads one user may have running at once (each holds a socket and a file open). */
-export const MAX_UPLOADS_PER_USER = 4;
 
 /** A user's picture at most, in bytes: the client sends a small square (256 px). */
 export const MAX_AVATAR_BYTES = 512 * 1024;
@@ -54,13 +52,18 @@ export function cleanType(type: string | undefined): string {
   return /^[a-z0-9][\w.+-]{0,63}\/[a-z0-9][\w.+-]{0,127}$/.test(t) ? t : 'application/octet-stream';
 }
 
+/** Unposted uploads forgotten per sweep, at most (the next sweep takes the rest). */
+const COLLECT_BATCH = 1000;
+
 export class FileService {
-  private readonly running = new Map<string, number>();
+  /** Bytes being uploaded now per user: counted against the quota before they land. */
+  private readonly incoming = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     private readonly blobs: BlobStore,
     private readonly maxBytes: number,
+    private readonly quotaBytes = Number.MAX_SAFE_INTEGER,
   ) {}
 
   get limit(): number {
@@ -87,46 +90,73 @@ export class FileService {
       throw new FileError(400, ErrorCode.BAD_REQUEST, 'say which conversation: ?conversation=');
     }
     const convId = await this.readable(userId, p.conversation);
-    const running = this.running.get(userId) ?? 0;
-    if (running >= MAX_UPLOADS_PER_USER) {
+    const charge = Math.max(p.length, FILE_MIN_CHARGE);
+    const used = (await this.store.storageUsed(userId)) + (this.incoming.get(userId) ?? 0);
+    if (used + charge > this.quotaBytes) {
       throw new FileError(
-        429,
-        ErrorCode.RATE_LIMITED,
-        `at most ${MAX_UPLOADS_PER_USER} uploads at once; wait for one to finish`,
+        413,
+        ErrorCode.QUOTA_EXCEEDED,
+        `your files take ${mib(used)} of your ${mib(this.quotaBytes)}; remove messages with files to make room`,
       );
     }
-    this.running.set(userId, running + 1);
-    const fileId = newId('f');
+    this.incoming.set(userId, (this.incoming.get(userId) ?? 0) + charge);
     try {
-      let stored: { size: number; sha256: string };
-      try {
-        stored = await this.blobs.put(fileId, body, Math.min(p.length, this.maxBytes));
-      } catch (err) {
-        if (err instanceof BlobTooLarge) {
-          throw new FileError(413, ErrorCode.TOO_LARGE, 'the file is longer than it said');
-        }
-        throw new FileError(400, ErrorCode.BAD_REQUEST, 'the upload was cut off; send it again');
-      }
-      if (stored.size !== p.length) {
-        await this.blobs.delete(fileId);
-        throw new FileError(400, ErrorCode.BAD_REQUEST, 'the upload was cut off; send it again');
-      }
-      const record: FileRecord = {
-        fileId,
-        convId,
-        uploaderId: userId,
-        name: cleanName(p.name ?? 'file'),
-        type: cleanType(p.type),
-        size: stored.size,
-        sha256: stored.sha256,
-        createdAt: Date.now(),
-      };
-      await this.store.addFile(record);
-      return record;
+      return await this.receive(userId, convId, p, body);
     } finally {
-      const left = (this.running.get(userId) ?? 1) - 1;
-      if (left > 0) this.running.set(userId, left);
-      else this.running.delete(userId);
+      const left = (this.incoming.get(userId) ?? charge) - charge;
+      if (left > 0) this.incoming.set(userId, left);
+      else this.incoming.delete(userId);
+    }
+  }
+
+  private async receive(
+    userId: string,
+    convId: ConvId,
+    p: { name: string | null; type?: string; length?: number },
+    body: Readable,
+  ): Promise<FileRecord> {
+    const length = p.length!;
+    const fileId = newId('f');
+    let stored: { size: number; sha256: string };
+    try {
+      stored = await this.blobs.put(fileId, body, Math.min(length, this.maxBytes));
+    } catch (err) {
+      if (err instanceof BlobTooLarge) {
+        throw new FileError(413, ErrorCode.TOO_LARGE, 'the file is longer than it said');
+      }
+      throw new FileError(400, ErrorCode.BAD_REQUEST, 'the upload was cut off; send it again');
+    }
+    if (stored.size !== length) {
+      await this.blobs.delete(fileId);
+      throw new FileError(400, ErrorCode.BAD_REQUEST, 'the upload was cut off; send it again');
+    }
+    const record: FileRecord = {
+      fileId,
+      convId,
+      uploaderId: userId,
+      name: cleanName(p.name ?? 'file'),
+      type: cleanType(p.type),
+      size: stored.size,
+      sha256: stored.sha256,
+      createdAt: Date.now(),
+    };
+    await this.store.addFile(record);
+    return record;
+  }
+
+  /** Deletes the bytes of files whose records are gone (a removed message's: F4). */
+  async deleteBlobs(fileIds: readonly string[]): Promise<void> {
+    for (const id of fileIds) await this.blobs.delete(id);
+  }
+
+  /** Forgets uploads never posted in a message and made before `before`, bytes and all (F8). */
+  async collectUnposted(before: number): Promise<number> {
+    let collected = 0;
+    for (;;) {
+      const ids = await this.store.takeUnattachedFiles(before, COLLECT_BATCH);
+      await this.deleteBlobs(ids);
+      collected += ids.length;
+      if (ids.length < COLLECT_BATCH) return collected;
     }
   }
 
@@ -193,3 +223,5 @@ export class FileService {
     throw new FileError(status, code, access.message);
   }
 }
+
+const mib = (bytes: number) => `${Math.ceil(bytes / 1024 ** 2)} MiB`;

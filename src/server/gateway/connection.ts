@@ -359,6 +359,7 @@ export class Connection implements HubConnection {
       limits: {
         maxTextBytes: config.limits.maxTextBytes,
         maxFileBytes: config.limits.maxFileBytes,
+        storageQuotaBytes: config.limits.storageQuotaBytes,
       },
     });
     log.debug({ cid: this.cid, userId: user.userId }, 'authenticated');

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { ErrorCode } from '../../shared/protocol.js';
 import { INLINE_TYPES, MAX_AVATAR_BYTES } from '../files/file-service.js';
 import type { BearerCheck } from './bearer.js';
+import { BodyGate, readSmallBody, watchUploadRate } from './body-limits.js';
 import type { HttpDeps } from './http.js';
 import { HttpError, send, type Route } from './respond.js';
 
@@ -12,6 +13,9 @@ import { HttpError, send, type Route } from './respond.js';
 const UPLOAD_IDLE_MS = 30_000;
 
 export function fileRoutes(deps: HttpDeps, { requireBearer }: BearerCheck): Route[] {
+  const { limits } = deps.config;
+  const bodies = new BodyGate(limits);
+
   /**
    * `POST /v1/files?conversation=KEY&name=NAME`, the bytes as the body with a Content-Length:
    * stored for the readers of that conversation. 201 `{fileId, name, type, size, sha256}`.
@@ -20,6 +24,8 @@ export function fileRoutes(deps: HttpDeps, { requireBearer }: BearerCheck): Rout
     const who = await requireBearer(req);
     const query = new URL(req.url ?? '/', 'http://x').searchParams;
     const declared = req.headers['content-length'];
+    const inFlight = bodies.enter(deps.guard.clientAddress(req), who.user.userId);
+    const rate = watchUploadRate(req, limits.uploadMinBytesPerSecond);
     req.socket.setTimeout(UPLOAD_IDLE_MS, () => req.destroy());
     try {
       const file = await deps.files.upload(
@@ -41,6 +47,8 @@ export function fileRoutes(deps: HttpDeps, { requireBearer }: BearerCheck): Rout
       });
     } finally {
       req.socket.setTimeout(0);
+      rate.dispose();
+      inFlight.dispose();
     }
   }
 
@@ -77,23 +85,25 @@ export function fileRoutes(deps: HttpDeps, { requireBearer }: BearerCheck): Rout
     await pipeline(opened.stream, res);
   }
 
-  /** `PUT /v1/users/me/avatar`: the user's picture (PNG, JPEG or WebP, 512 KiB at most). */
+  /**
+   * `PUT /v1/users/me/avatar`: the user's picture (PNG, JPEG or WebP, 512 KiB at most), whole
+   * within the body deadline (a stalled picture held its socket forever: F7).
+   */
   async function putAvatar(req: IncomingMessage, res: ServerResponse) {
     const who = await requireBearer(req);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_AVATAR_BYTES) {
-        throw new HttpError(
-          413,
-          ErrorCode.TOO_LARGE,
-          `a picture is at most ${MAX_AVATAR_BYTES} bytes`,
-        );
-      }
-      chunks.push(chunk);
+    const inFlight = bodies.enter(deps.guard.clientAddress(req), who.user.userId);
+    let bytes: Buffer;
+    try {
+      bytes = await readSmallBody(
+        req,
+        MAX_AVATAR_BYTES,
+        limits.bodyDeadlineMs,
+        `a picture is at most ${MAX_AVATAR_BYTES} bytes`,
+      );
+    } finally {
+      inFlight.dispose();
     }
-    const avatar = await deps.files.setAvatar(who.user.userId, Buffer.concat(chunks));
+    const avatar = await deps.files.setAvatar(who.user.userId, bytes);
     deps.onProfile?.(who.user.userId);
     send(res, 200, { avatar });
   }

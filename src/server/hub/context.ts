@@ -27,6 +27,8 @@ export interface HubContext {
   readonly stats: HubStats;
   /** Per `sender>recipient`. */
   readonly signalBudgets: Map<string, SignalBudget>;
+  /** Deletes the bytes of files the store dropped. */
+  deleteFiles(fileIds: string[]): Promise<void>;
   now(): number;
   onError(err: unknown, what: string): void;
   /** Work no request waits for (presence on leave, cluster control), kept until it settles. */

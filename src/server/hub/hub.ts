@@ -50,6 +50,7 @@ export class Hub {
       afterCommit: opts.afterCommit,
       stats: this.stats,
       signalBudgets: new Map(),
+      deleteFiles: opts.deleteFiles ?? (() => Promise.resolve()),
       now: opts.now ?? Date.now,
       onError,
       background: (work, what) => this.background(work, what),

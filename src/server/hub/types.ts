@@ -69,6 +69,8 @@ export interface HubOptions {
   /** STUN/TURN servers for calls, given to signed-in users only (TURN credentials). */
   iceServers?: IceServer[];
   now?: () => number;
+  /** Deletes the bytes of files whose records the store dropped (a removed message's). */
+  deleteFiles?: (fileIds: string[]) => Promise<void>;
   /** Failures of work no request waits for (presence on leave); logged by the caller. */
   onError?: (err: unknown, what: string) => void;
 }

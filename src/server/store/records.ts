@@ -75,7 +75,12 @@ export interface FileRecord {
   size: number;
   sha256: string;
   createdAt: number;
+  /** The message it was posted in, once posted (a file is posted once). */
+  messageId?: string;
 }
+
+/** What a file counts against its uploader's storage at least: an empty file still costs an inode. */
+export const FILE_MIN_CHARGE = 4096;
 
 /** A change to a group shown as a line in its conversation (not a message: no seq, no unread). */
 export interface GroupEventRow {

@@ -149,8 +149,16 @@ function bodyOf(r: Pick<MessageRow, 'body'>): MessageBody | null {
  * A user's search query as words for the databases' full-text indexes: letters, digits and
  * marks only (no query syntax gets through), lower case, at most 8, each at least one character.
  */
+/**
+ * The words of a search: letters, digits and marks, at least two characters each (one letter
+ * would match the start of almost every word: F5; an ideograph is a word by itself), eight at most.
+ */
+const IDEOGRAPHIC = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]$/u;
+
 export function searchWords(query: string): string[] {
-  return (query.toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? []).slice(0, 8);
+  return (query.toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? [])
+    .filter((w) => [...w].length >= 2 || IDEOGRAPHIC.test(w))
+    .slice(0, 8);
 }
 
 export interface FileRow {
@@ -163,6 +171,7 @@ export interface FileRow {
   size: number | string;
   sha256: string;
   created_at: number | string;
+  message_id?: string | null;
 }
 
 export function toFile(r: FileRow | undefined): FileRecord | undefined {
@@ -175,6 +184,7 @@ export function toFile(r: FileRow | undefined): FileRecord | undefined {
     type: r.type,
     size: Number(r.size),
     sha256: r.sha256,
+    ...(r.message_id ? { messageId: r.message_id } : {}),
     createdAt: Number(r.created_at),
   };
 }

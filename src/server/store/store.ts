@@ -33,6 +33,7 @@ import type {
 } from './records.js';
 
 export type * from './records.js';
+export { FILE_MIN_CHARGE } from './records.js';
 
 export interface UserRepo {
   createUser(u: {
@@ -97,7 +98,8 @@ export interface MessageRepo {
   appendMessage(m: AppendMessage): Promise<AppendResult>;
   message(messageId: string): Promise<MessageRecord | undefined>;
   editMessage(messageId: string, body: MessageBody, ts: number): Promise<{ seq: number }>;
-  removeMessage(messageId: string, ts: number): Promise<{ seq: number }>;
+  /** Tombstones the message and forgets its files (their ids, for deleting the bytes: F4). */
+  removeMessage(messageId: string, ts: number): Promise<{ seq: number; removedFiles: string[] }>;
   /**
    * Adds or takes back a user's reaction, as a `message:reactions` event with the message's
    * reactions after it. A repeat changes nothing and takes no seq (`changed: false`, `seq` the
@@ -156,6 +158,10 @@ export interface NotificationRepo {
 export interface FileRepo {
   addFile(f: FileRecord): Promise<void>;
   file(fileId: string): Promise<FileRecord | undefined>;
+  /** Bytes the user's uploads take, each file counted as at least FILE_MIN_CHARGE (F8). */
+  storageUsed(userId: string): Promise<number>;
+  /** Forgets up to `limit` uploads never posted in a message and older than `before`: their ids. */
+  takeUnattachedFiles(before: number, limit: number): Promise<string[]>;
 }
 
 /** Housekeeping that spans repositories. */
@@ -201,6 +207,9 @@ export function asyncStore(sync: SyncStore): Store {
   }
   return out as unknown as Store;
 }
+
+/** The store refused work for load (a search queue full, a search past its time): BUSY. */
+export class StoreBusyError extends Error {}
 
 export function dmConvId(a: string, b: string): ConvId {
   return a < b ? `dm:${a}|${b}` : `dm:${b}|${a}`;

@@ -151,6 +151,10 @@ export async function checkFiles(
         `${String(fileId)} is not a file you uploaded to this conversation`,
       );
     }
+    // A file belongs to one message: removing that message deletes it (F4).
+    if (f.messageId !== undefined) {
+      throw new HubError(ErrorCode.BAD_REQUEST, `${f.fileId} was posted already; upload it again`);
+    }
     return f;
   };
   const out: MessageFile[] = [];
@@ -215,7 +219,11 @@ export async function remove(
 ): Promise<RequestResultMap['remove']> {
   const msg = await ownMessage(ctx, conn, p.messageId, true);
   const ts = ctx.now();
-  const { seq } = await ctx.store.removeMessage(p.messageId, ts);
+  const { seq, removedFiles } = await ctx.store.removeMessage(p.messageId, ts);
+  // After the tombstone is committed: the records are gone (downloads answer 404), the bytes go.
+  if (removedFiles.length > 0) {
+    ctx.background(ctx.deleteFiles(removedFiles), "deleting a removed message's files");
+  }
   publishConversation(
     ctx,
     msg.convId,

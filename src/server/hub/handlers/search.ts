@@ -3,11 +3,14 @@ import { groupKey } from '../../../shared/conversation-key.js';
 import { ErrorCode, type RequestResultMap } from '../../../shared/protocol.js';
 import type { RequestParams } from '../../../shared/schemas.js';
 import { searchWords } from '../../store/rows.js';
-import { type ConvId, dmConvId } from '../../store/store.js';
+import { type ConvId, dmConvId, StoreBusyError } from '../../store/store.js';
 import { readable } from '../checks.js';
 import type { HubContext } from '../context.js';
 import { keyFor } from '../frames.js';
 import { type HubConnection, HubError } from '../types.js';
+
+/** Users with a search running on this server: one at a time each (F5). */
+const searching = new WeakMap<HubContext, Set<string>>();
 
 /** Full-text search of the messages the user can read now: one conversation, or all of them. */
 export async function search(
@@ -18,8 +21,33 @@ export async function search(
   const { userId } = conn.user;
   const words = searchWords(p.query);
   if (words.length === 0) {
-    throw new HubError(ErrorCode.BAD_REQUEST, 'type a word to search for');
+    throw new HubError(ErrorCode.BAD_REQUEST, 'type a word of at least two letters to search for');
   }
+  let running = searching.get(ctx);
+  if (!running) searching.set(ctx, (running = new Set()));
+  if (running.has(userId)) {
+    throw new HubError(
+      ErrorCode.BUSY,
+      'a search of yours is still running; try again when it ends',
+    );
+  }
+  running.add(userId);
+  try {
+    return await searchReadable(ctx, userId, words, p);
+  } catch (err) {
+    if (err instanceof StoreBusyError) throw new HubError(ErrorCode.BUSY, err.message);
+    throw err;
+  } finally {
+    running.delete(userId);
+  }
+}
+
+async function searchReadable(
+  ctx: HubContext,
+  userId: string,
+  words: string[],
+  p: RequestParams<'search'>,
+): Promise<RequestResultMap['search']> {
   const convIds =
     p.conversation !== undefined
       ? [await readable(ctx, userId, p.conversation, ErrorCode.FORBIDDEN)]

@@ -1,6 +1,6 @@
 // Files: attachments' records (their bytes are in the BlobStore).
 import { toFile, type FileRow } from '../rows.js';
-import type { FileRepo } from '../store.js';
+import { FILE_MIN_CHARGE, type FileRepo } from '../store.js';
 import type { PgQuery } from './query.js';
 
 export function postgresFiles({ pool, one }: PgQuery): FileRepo {
@@ -14,5 +14,23 @@ export function postgresFiles({ pool, one }: PgQuery): FileRepo {
     },
     file: async (fileId) =>
       toFile(await one<FileRow>('SELECT * FROM files WHERE file_id = $1', [fileId])),
+    storageUsed: async (userId) =>
+      Number(
+        (
+          await one<{ n: string }>(
+            `SELECT coalesce(sum(greatest(size, ${FILE_MIN_CHARGE})), 0) AS n FROM files
+              WHERE uploader_id = $1`,
+            [userId],
+          )
+        )?.n ?? 0,
+      ),
+    takeUnattachedFiles: async (before, limit) =>
+      (
+        await pool.query<{ file_id: string }>(
+          `DELETE FROM files WHERE file_id IN (SELECT file_id FROM files
+             WHERE message_id IS NULL AND created_at < $1 LIMIT $2) RETURNING file_id`,
+          [before, limit],
+        )
+      ).rows.map((r) => r.file_id),
   };
 }

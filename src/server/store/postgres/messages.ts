@@ -89,7 +89,12 @@ export function postgresMessages(
            WHERE message_id = $1 AND event = 'message:updated'`,
           [messageId],
         );
-        return { seq };
+        // Its files go with it (F4): the rows here, the bytes by the caller.
+        const dropped = await db.query<{ file_id: string }>(
+          'DELETE FROM files WHERE message_id = $1 RETURNING file_id',
+          [messageId],
+        );
+        return { seq, removedFiles: dropped.rows.map((r) => r.file_id) };
       }),
     react: (messageId, userId, emoji, on, ts) =>
       tx(async (db) => {

@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import { FIRST_ACCOUNT_LOCK } from './query.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * New in schema 3: attachments (`files`; their bytes are in the BlobStore), and indexes for threads (replies name their root in the body, written by the
@@ -33,6 +33,18 @@ CREATE TABLE files (
   sha256      text NOT NULL,
   created_at  bigint NOT NULL
 );
+`;
+
+/**
+ * New in schema 4 (security review 3, F4/F8): the message a file was posted in (set by the append
+ * function), for deleting a removed message's files and collecting uploads never posted; and the
+ * index for a user's storage used.
+ */
+const V4_FILES = `
+ALTER TABLE files ADD COLUMN message_id text;
+CREATE INDEX files_by_message ON files (message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX files_by_uploader ON files (uploader_id);
+CREATE INDEX files_unattached ON files (created_at) WHERE message_id IS NULL;
 `;
 
 /** Names compare by code point (`COLLATE "C"`), as protocol.md promises for group names. */
@@ -126,6 +138,7 @@ CREATE TABLE invites (
 );
 CREATE INDEX invites_by_group ON invites (group_name);
 ${V3_INDEXES}
+${V4_FILES}
 INSERT INTO parley_schema (version) VALUES (${SCHEMA_VERSION});
 `;
 
@@ -138,6 +151,16 @@ UPDATE parley_schema SET version = 2;
 const MIGRATE_2_TO_3 = `
 ${V3_INDEXES}
 UPDATE parley_schema SET version = 3;
+`;
+
+/** Schema 3 → 4: files know their message; those posted already are found in the bodies. */
+const MIGRATE_3_TO_4 = `
+${V4_FILES}
+UPDATE files f SET message_id = m.message_id
+  FROM messages m, jsonb_array_elements(m.body->'files') j
+ WHERE m.conv_id = f.conv_id AND jsonb_typeof(m.body->'files') = 'array'
+   AND f.file_id IN (j->>'fileId', j->>'thumbFileId');
+UPDATE parley_schema SET version = 4;
 `;
 
 /**
@@ -191,6 +214,15 @@ BEGIN
             item->'body', (item->>'ts')::bigint);
     INSERT INTO events (conv_id, seq, event, data, message_id)
     VALUES (item->>'conv', s, 'message:send', item->'data', item->>'id');
+    IF jsonb_typeof(item->'body'->'files') = 'array' THEN
+      UPDATE files f SET message_id = item->>'id'
+       WHERE f.message_id IS NULL AND f.uploader_id = item->>'sender'
+         AND f.conv_id = item->>'conv'
+         AND f.file_id IN (SELECT j->>'fileId' FROM jsonb_array_elements(item->'body'->'files') j
+                           UNION ALL
+                           SELECT j->>'thumbFileId'
+                             FROM jsonb_array_elements(item->'body'->'files') j);
+    END IF;
     RETURN QUERY SELECT i, item->>'id', item->>'conv', s, (item->>'ts')::bigint, false;
   END LOOP;
 END
@@ -220,6 +252,10 @@ export async function migrate(pool: pg.Pool): Promise<void> {
       if (version === 2) {
         await client.query(MIGRATE_2_TO_3);
         version = 3;
+      }
+      if (version === 3) {
+        await client.query(MIGRATE_3_TO_4);
+        version = 4;
       }
       if (version !== SCHEMA_VERSION) {
         throw new Error(

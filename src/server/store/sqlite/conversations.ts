@@ -1,16 +1,14 @@
 // Conversations: heads (last seq), dm acceptance, read markers and the sidebar's listing.
 import type Database from 'better-sqlite3';
-import { mentions } from '../../../shared/mentions.js';
 import { UNREAD_CAP } from '../../../shared/protocol.js';
 import type { ConversationRow } from '../records.js';
 import { toConversation, type ConversationDbRow } from '../rows.js';
 import type { ConversationRepo, Sync } from '../store.js';
 
+/** Events looked through for unread messages, at most, per conversation and listing. */
+const UNREAD_SCAN = 2_000;
+
 export function sqliteConversations(db: Database.Database): Sync<ConversationRepo> {
-  // The mention rule of the desktop (shared/mentions.ts), for counting unread mentions.
-  db.function('parley_mentions', { deterministic: true }, (text: unknown, username: unknown) =>
-    typeof text === 'string' && typeof username === 'string' && mentions(text, username) ? 1 : 0,
-  );
   const q = {
     conv: db.prepare<[string], { last_seq: number; last_ts: number }>(
       'SELECT last_seq, last_ts FROM conversations WHERE conv_id = ?',
@@ -25,18 +23,19 @@ export function sqliteConversations(db: Database.Database): Sync<ConversationRep
       `INSERT INTO reads (user_id, conv_id, seq) VALUES (?, ?, ?)
        ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = max(seq, excluded.seq)`,
     ),
-    conversationsOf: db.prepare<{ user: string; username: string }, ConversationDbRow>(
+    // Unread: at most UNREAD_CAP messages, looked for among the last UNREAD_SCAN events only
+    // (the user's own posts, thread replies and removals are skipped, and must not make one
+    // listing read without end: F13). Mentions: the message_mentions index (search-index.ts).
+    conversationsOf: db.prepare<{ user: string }, ConversationDbRow>(
       `SELECT c.conv_id, c.last_seq, c.last_ts, r.seq AS read_seq,
               (SELECT count(*) FROM (SELECT 1 FROM messages m
-                WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
+                WHERE m.conv_id = c.conv_id
+                  AND m.seq > max(coalesce(r.seq, 0), c.last_seq - ${UNREAD_SCAN})
                   AND m.sender_id != @user AND m.removed = 0
                   AND json_extract(m.body, '$.thread') IS NULL LIMIT ${UNREAD_CAP})) AS unread,
-              (SELECT count(*) FROM (SELECT 1 FROM messages m
-                WHERE m.conv_id = c.conv_id AND m.seq > coalesce(r.seq, 0)
-                  AND m.sender_id != @user AND m.removed = 0
-                  AND json_extract(m.body, '$.thread') IS NULL
-                  AND parley_mentions(json_extract(m.body, '$.text'), @username)
-                LIMIT ${UNREAD_CAP})) AS mentions
+              (SELECT count(*) FROM (SELECT 1 FROM message_mentions mm
+                WHERE mm.user_id = @user AND mm.conv_id = c.conv_id
+                  AND mm.seq > coalesce(r.seq, 0) LIMIT ${UNREAD_CAP})) AS mentions
          FROM conversations c LEFT JOIN reads r ON r.user_id = @user AND r.conv_id = c.conv_id
         WHERE c.conv_id IN (SELECT 'group:' || group_name FROM memberships WHERE user_id = @user)
            OR c.user_a = @user OR c.user_b = @user
@@ -65,8 +64,8 @@ export function sqliteConversations(db: Database.Database): Sync<ConversationRep
       q.upsertRead.run(userId, convId, seq);
       return q.readSeq.get(userId, convId)?.seq ?? seq;
     },
-    conversationsOf: (userId, username): ConversationRow[] =>
-      q.conversationsOf.all({ user: userId, username }).map(toConversation),
+    conversationsOf: (userId): ConversationRow[] =>
+      q.conversationsOf.all({ user: userId }).map(toConversation),
     dmPartners: (userId) => q.dmPartners.all(userId, userId).map((r) => r.other),
     recentHeads: (sinceTs) =>
       q.recentHeads.all(sinceTs).map((r) => ({ convId: r.conv_id, lastSeq: r.last_seq })),

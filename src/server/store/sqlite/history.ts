@@ -3,8 +3,37 @@
 import type Database from 'better-sqlite3';
 import type { ThreadSummary } from '../../../shared/protocol.js';
 import { toHistory, type MessageRow } from '../rows.js';
-import type { SearchRow, StoredEvent } from '../records.js';
+import type { MessageSearch, SearchRow, StoredEvent } from '../records.js';
 import type { HistoryRepo, Sync } from '../store.js';
+import { searchMatch } from './search-index.js';
+
+/**
+ * Newest first, by rowid (the order messages were stored): FTS5 walks its index in rowid order,
+ * so the first page stops early instead of ranking every hit. The MATCH names only the user's
+ * conversations (search-index.ts); the conv_id filter is a second guard.
+ */
+export const SEARCH_SQL = `SELECT m.rowid, m.* FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
+  WHERE messages_fts MATCH ? AND f.rowid < ? AND m.conv_id IN (SELECT value FROM json_each(?))
+  ORDER BY f.rowid DESC LIMIT ?`;
+
+export type SearchDbRow = MessageRow & { rowid: number };
+
+/** The parameters of SEARCH_SQL for one search. */
+export function searchParams(s: MessageSearch): [string, number, string, number] {
+  const before = s.before !== undefined ? Number(s.before) : Number.MAX_SAFE_INTEGER;
+  return [
+    searchMatch(s.convIds, s.words),
+    Number.isSafeInteger(before) ? before : 0,
+    JSON.stringify(s.convIds),
+    s.limit,
+  ];
+}
+
+export const toSearchRow = (r: SearchDbRow): SearchRow => ({
+  ...toHistory(r),
+  convId: r.conv_id,
+  cursor: String(r.rowid),
+});
 
 export function sqliteHistory(db: Database.Database): Sync<HistoryRepo> {
   const q = {
@@ -32,14 +61,7 @@ export function sqliteHistory(db: Database.Database): Sync<HistoryRepo> {
         WHERE conv_id = ? AND json_extract(body, '$.thread') IN (SELECT value FROM json_each(?))
         GROUP BY root`,
     ),
-    // Newest first, by rowid (the order messages were stored): FTS5 walks its index in rowid
-    // order, so the first page stops early instead of ranking every hit.
-    search: db.prepare<[string, number, string, number], MessageRow & { rowid: number }>(
-      `SELECT m.rowid, m.* FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
-        WHERE messages_fts MATCH ? AND f.rowid < ?
-          AND m.conv_id IN (SELECT value FROM json_each(?))
-        ORDER BY f.rowid DESC LIMIT ?`,
-    ),
+    search: db.prepare<[string, number, string, number], SearchDbRow>(SEARCH_SQL),
     eventsAfter: db.prepare<[string, number, number], { seq: number; event: string; data: string }>(
       'SELECT seq, event, data FROM events WHERE conv_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
@@ -69,12 +91,7 @@ export function sqliteHistory(db: Database.Database): Sync<HistoryRepo> {
     },
     searchMessages(s): SearchRow[] {
       if (s.words.length === 0 || s.convIds.length === 0) return [];
-      // Each word quoted (no FTS5 syntax from users) and a prefix: every one must match.
-      const match = s.words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' ');
-      const before = s.before !== undefined ? Number(s.before) : Number.MAX_SAFE_INTEGER;
-      return q.search
-        .all(match, Number.isSafeInteger(before) ? before : 0, JSON.stringify(s.convIds), s.limit)
-        .map((r) => ({ ...toHistory(r), convId: r.conv_id, cursor: String(r.rowid) }));
+      return q.search.all(...searchParams(s)).map(toSearchRow);
     },
     eventsAfter: (convId, seq, limit): StoredEvent[] =>
       q.eventsAfter.all(convId, seq, limit).map((r) => ({

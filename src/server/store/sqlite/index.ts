@@ -9,15 +9,48 @@ import { asyncStore, type Store, type SyncStore } from '../store.js';
 import { sqliteConversations } from './conversations.js';
 import { sqliteFiles } from './files.js';
 import { sqliteGroups } from './groups.js';
-import { sqliteHistory } from './history.js';
+import {
+  SEARCH_SQL,
+  searchParams,
+  sqliteHistory,
+  toSearchRow,
+  type SearchDbRow,
+} from './history.js';
 import { sqliteMessages } from './messages.js';
 import { sqliteNotifications } from './notifications.js';
 import { migrate } from './schema.js';
+import { registerSearchFunctions } from './search-index.js';
+import { SearchWorker } from './search-worker.js';
 import { sqliteTokens } from './tokens.js';
 import { sqliteUsers } from './users.js';
 
-export function openSqliteStore(file: string, opts: { fsync?: boolean } = {}): Store {
-  return asyncStore(openSqliteSyncStore(file, opts));
+/**
+ * The server's store: every call answers at once, except searches, which run in a worker thread
+ * with their own connection (search-worker.ts) so that one cannot hold the event loop.
+ */
+export function openSqliteStore(
+  file: string,
+  opts: { fsync?: boolean; searchDeadlineMs?: number } = {},
+): Store {
+  const sync = openSqliteSyncStore(file, opts);
+  const store = asyncStore(sync);
+  const worker = new SearchWorker({
+    file,
+    sql: SEARCH_SQL,
+    ...(opts.searchDeadlineMs !== undefined ? { deadlineMs: opts.searchDeadlineMs } : {}),
+  });
+  return {
+    ...store,
+    async searchMessages(s) {
+      if (s.words.length === 0 || s.convIds.length === 0) return [];
+      const rows = (await worker.run(searchParams(s), s.limit)) as SearchDbRow[];
+      return rows.map(toSearchRow);
+    },
+    async close() {
+      await worker.close();
+      await store.close();
+    },
+  };
 }
 
 /** The SQLite store as it is: every call answers at once (tests and tools may use it directly). */
@@ -29,6 +62,7 @@ export function openSqliteSyncStore(file: string, opts: { fsync?: boolean } = {}
   db.pragma('busy_timeout = 5000');
   // Freed pages are zeroed, so a removed message's text does not linger in the file (H2).
   db.pragma('secure_delete = ON');
+  registerSearchFunctions(db);
   migrate(db, file);
 
   const { purgeRevoked, ...tokens } = sqliteTokens(db);

@@ -62,6 +62,10 @@ export function sqliteMessages(db: Database.Database): Sync<MessageRepo> & {
     removeMessage: db.prepare(
       'UPDATE messages SET body = NULL, removed = 1, reactions = NULL, last_seq = ? WHERE message_id = ?',
     ),
+    // A removed message's files go with it (F4): the rows here, the bytes by the caller.
+    dropFiles: db.prepare<[string], { file_id: string }>(
+      'DELETE FROM files WHERE message_id = ? RETURNING file_id',
+    ),
     setReactions: db.prepare(
       'UPDATE messages SET reactions = ?, last_seq = ? WHERE message_id = ?',
     ),
@@ -124,7 +128,8 @@ export function sqliteMessages(db: Database.Database): Sync<MessageRepo> & {
     q.removeMessage.run(seq, messageId);
     q.tombstoneSend.run(messageId);
     q.tombstoneEdits.run(messageId);
-    return { seq };
+    const removedFiles = q.dropFiles.all(messageId).map((r) => r.file_id);
+    return { seq, removedFiles };
   });
 
   const react = db.transaction(

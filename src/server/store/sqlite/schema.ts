@@ -1,7 +1,8 @@
 // The SQLite schema: a fresh database's tables and the migrations from every earlier version.
 import type Database from 'better-sqlite3';
+import { DROP_V4_SEARCH, INDEX_STORED_MESSAGES, V5_SEARCH } from './search-index.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Tables new in schema 2, shared by a fresh database and the migration from 1. */
 const V2_TABLES = `
@@ -53,27 +54,13 @@ ALTER TABLE messages ADD COLUMN reactions TEXT;
  * - files: attachments (their bytes are in the BlobStore);
  * - users' pictures (avatar: a blob id);
  * - group topics, and group_events: joins, leaves and topic changes, shown as lines in the chat;
- * - full-text search: an FTS5 index of the text of every message not removed. It is contentless
- *   (the text is in messages already; FTS5 keeps only its index) with deletes, so a removal or
- *   an edit takes the old words out of the results at once. Tokens: unicode61 without
- *   diacritics, so "cafe" finds "café"; prefix indexes make "hel" find "hello" cheaply.
+ *
+ * Full-text search (schema 4 had an index over every conversation) is schema 5's, in
+ * search-index.ts: contentless with deletes, so a removal or an edit takes the old words out of
+ * the results at once.
  */
 const V4_TABLES = `
 CREATE INDEX messages_by_thread ON messages(conv_id, json_extract(body, '$.thread'), seq);
-CREATE VIRTUAL TABLE messages_fts USING fts5(
-  text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='2 3'
-);
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.body IS NOT NULL BEGIN
-  INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, json_extract(new.body, '$.text'));
-END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
-  DELETE FROM messages_fts WHERE rowid = old.rowid;
-  INSERT INTO messages_fts(rowid, text)
-    SELECT new.rowid, json_extract(new.body, '$.text') WHERE new.body IS NOT NULL;
-END;
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-  DELETE FROM messages_fts WHERE rowid = old.rowid;
-END;
 ALTER TABLE groups ADD COLUMN topic TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN avatar TEXT;
 CREATE TABLE group_events (
@@ -96,11 +83,51 @@ CREATE TABLE files (
 ) WITHOUT ROWID;
 `;
 
-/** Schema 3 → 4: threads and full-text search (V4_TABLES), indexing the messages already kept. */
-const MIGRATE_3_TO_4 = `
+/**
+ * Schema 5, files (F4, F8): the message a file was posted in (set when the message is stored, by
+ * a trigger, so every path does it), for deleting a removed message's files and collecting
+ * uploads never posted; and the indexes for a user's storage used.
+ */
+const V5_FILES = `
+ALTER TABLE files ADD COLUMN message_id TEXT;
+CREATE INDEX files_by_message ON files(message_id) WHERE message_id IS NOT NULL;
+CREATE INDEX files_by_uploader ON files(uploader_id);
+CREATE INDEX files_unattached ON files(created_at) WHERE message_id IS NULL;
+CREATE TRIGGER messages_attach_files AFTER INSERT ON messages
+  WHEN json_extract(new.body, '$.files') IS NOT NULL BEGIN
+  UPDATE files SET message_id = new.message_id
+   WHERE message_id IS NULL AND uploader_id = new.sender_id AND conv_id = new.conv_id
+     AND file_id IN (SELECT json_extract(j.value, '$.fileId') FROM json_each(new.body, '$.files') j
+                     UNION ALL
+                     SELECT json_extract(j.value, '$.thumbFileId')
+                       FROM json_each(new.body, '$.files') j);
+END;
+`;
+
+/** Files already posted before schema 5: found in their messages' bodies. */
+const ATTACH_STORED_FILES = `
+UPDATE files SET message_id = (
+  SELECT m.message_id FROM messages m, json_each(m.body, '$.files') j
+   WHERE m.conv_id = files.conv_id AND m.body IS NOT NULL
+     AND files.file_id IN (json_extract(j.value, '$.fileId'), json_extract(j.value, '$.thumbFileId'))
+   LIMIT 1);
+`;
+
+/** Schema 3 → 5: threads, files and topics (V4_TABLES), then schema 5's search index, filled. */
+const MIGRATE_3_TO_5 = `
 ${V4_TABLES}
-INSERT INTO messages_fts(rowid, text)
-  SELECT rowid, json_extract(body, '$.text') FROM messages WHERE body IS NOT NULL;
+${V5_FILES}
+${V5_SEARCH}
+${INDEX_STORED_MESSAGES}
+`;
+
+/** Schema 4 → 5: files know their message; the search index is keyed by conversation. */
+const MIGRATE_4_TO_5 = `
+${V5_FILES}
+${ATTACH_STORED_FILES}
+${DROP_V4_SEARCH}
+${V5_SEARCH}
+${INDEX_STORED_MESSAGES}
 `;
 
 export const SCHEMA = `
@@ -182,6 +209,8 @@ CREATE TABLE queued_notifications (
 CREATE INDEX queued_by_user ON queued_notifications(user_id, id);
 ${V2_TABLES}
 ${V4_TABLES}
+${V5_FILES}
+${V5_SEARCH}
 `;
 
 /** Creates or migrates the schema; refuses a database newer than this server. */
@@ -194,7 +223,7 @@ export function migrate(db: Database.Database, file: string): void {
     db.transaction(() => {
       if (version === 1) db.exec(MIGRATE_1_TO_2);
       if (version <= 2) db.exec(MIGRATE_2_TO_3);
-      db.exec(MIGRATE_3_TO_4);
+      db.exec(version <= 3 ? MIGRATE_3_TO_5 : MIGRATE_4_TO_5);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
     if (version === 1) scrubRemovedMessages(db);
