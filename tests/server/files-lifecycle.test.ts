@@ -35,7 +35,10 @@ async function setup(quota?: number) {
       headers: { authorization: `Bearer ${token}` },
       body: bytes,
     });
-    return { status: res.status, json: (await res.json()) as { fileId: string; error: { code: string } } };
+    return {
+      status: res.status,
+      json: (await res.json()) as { fileId: string; error: { code: string } },
+    };
   };
   const bobToken = (await s.user('bob')).token;
   const download = (fileId: string) =>
@@ -73,7 +76,7 @@ it('F4: removing a message deletes its files and their thumbnails, record and by
 
 it('F8: uploads count against a quota, stated at sign-in; removing a message makes room', async () => {
   const { s, alice, upload } = await setup(100_000);
-  const auth = alice.frames.find((f) => f.type === 'authresponse') as {
+  const auth = alice.frames.find((f) => f.type === 'authresponse') as unknown as {
     limits: { storageQuotaBytes: number };
   };
   expect(auth.limits.storageQuotaBytes).toBe(100_000);
