@@ -46,6 +46,8 @@ export type ControlMessage =
   /** `private`: the group is private, so a subscription to it ends with membership (F1). */
   | { ctl: 'unlisten'; group: string; private?: boolean }
   | { ctl: 'drain' }
+  /** A token of the user was revoked (one, by jti, or all of them): its connections end (F9). */
+  | { ctl: 'revoked'; jti?: string }
   | { ctl: 'presence'; users: string[]; frame: string };
 
 export type BrokerMessage = EventMessage | ControlMessage;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { REALTIME_PATH } from '../shared/protocol.js';
 import { loadTokenSecret, PasswordHasher, TokenIssuer } from './auth.js';
-import { InProcessBroker, type Broker } from './broker.js';
+import { InProcessBroker, topics, type Broker } from './broker.js';
 import type { Cluster } from './cluster/cluster.js';
 import type { ServerConfig } from './config.js';
 import { Gateway } from './gateway/gateway.js';
@@ -205,7 +205,15 @@ export async function startServer(
       metrics,
       windows,
       ...(cluster ? { healthy: () => cluster.healthy() } : {}),
-      onRevoked: (which) => gateway.revoked(which),
+      // This node's connections at once; every node's (this one included) through the broker,
+      // on the user's topic, which each node holding their connections listens to (F9).
+      onRevoked: (which) => {
+        gateway.revoked(which);
+        broker.publish(topics.user(which.userId), {
+          ctl: 'revoked',
+          ...(which.jti !== undefined ? { jti: which.jti } : {}),
+        });
+      },
       onProfile: (userId) =>
         void hub
           .profileChanged(userId)

@@ -1,6 +1,7 @@
 // Security review 3 (shared/reviews/security-3.md): each finding fixed, proved against a real
 // server. Runs in the base run and, as a cluster node, in the cluster run.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ConfigOverrides } from '../../src/server/config.js';
 import type { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { until } from '../helpers/wait.js';
@@ -10,8 +11,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function server(): Promise<TestServer> {
-  const s = await startTestServer();
+async function server(overrides: ConfigOverrides = {}): Promise<TestServer> {
+  const s = await startTestServer(overrides);
   cleanups.push(() => s.stop());
   return s;
 }
@@ -67,5 +68,15 @@ describe('F1: leaving a private group ends every way of hearing it', () => {
     });
     await until(() => texts(bob, 'group:lobby').length > 0, 'the message');
     expect(texts(bob, 'group:lobby')).toEqual(['still here']);
+  });
+});
+
+describe('L5: a connection ends when its token expires', () => {
+  it("is closed with 4001 at the token's expiry (before, heartbeats kept it open for good)", async () => {
+    const s = await server({ tokenTtlSeconds: 1 });
+    const alice = await client(s, 'alice');
+    const { code, reason } = await alice.closed;
+    expect(code).toBe(4001);
+    expect(reason).toBe('token expired');
   });
 });

@@ -13,6 +13,7 @@ import {
   type SessionUser,
 } from '../hub/index.js';
 import { extraCost, idOf } from './frames.js';
+import { TokenLife } from './token-life.js';
 import type { GatewayDeps } from './gateway.js';
 import { readAuthRequest, verifyToken, type AuthFailure } from './handshake.js';
 import { readFrame, readParams, type ParsedRequest } from './incoming.js';
@@ -31,6 +32,7 @@ export class Connection implements HubConnection {
   private sessionUser: SessionUser | undefined;
   /** The id of the token this connection signed in with. */
   private tokenId: string | undefined;
+  private tokenLife: TokenLife | undefined;
   private missedPings = 0;
   private authTimer: NodeJS.Timeout | undefined;
   private queued: [RawData, boolean][] | undefined;
@@ -129,6 +131,13 @@ export class Connection implements HubConnection {
     }
     this.missedPings++;
     this.out.sendJson({ type: 'ping' });
+    this.tokenLife?.beat();
+  }
+
+  endSession(jti: string | undefined): void {
+    if (this.sessionUser && this.usesToken(this.sessionUser.userId, jti)) {
+      this.close(CloseCode.AUTH_FAILED, 'signed out');
+    }
   }
 
   close(code: number, reason: string): void {
@@ -154,6 +163,7 @@ export class Connection implements HubConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.authTimer);
+    this.tokenLife?.dispose();
     this.queued = undefined;
     // Signed in: the hub may know it (it is a no-op for a connection the hub never set up).
     if (this.sessionUser) this.deps.hub.detach(this);
@@ -310,6 +320,9 @@ export class Connection implements HubConnection {
     }
     const { user, claims } = verdict;
     this.tokenId = claims.jti;
+    this.tokenLife = new TokenLife(this.deps.store, claims, (why) =>
+      this.close(CloseCode.AUTH_FAILED, why === 'expired' ? 'token expired' : 'signed out'),
+    );
     this.sessionUser = {
       userId: user.userId,
       username: user.username,

@@ -21,6 +21,9 @@ export function control(ctx: HubContext, topic: string, m: ControlMessage): void
       if (first) ctx.background(deliverQueued(ctx, userId, first), 'notifications');
       return;
     }
+    case 'revoked':
+      for (const conn of conns) conn.endSession(m.jti);
+      return;
     case 'head':
       return; // the fan-out's sequencer takes these
     case 'presence':

@@ -55,6 +55,8 @@ export interface HubConnection extends Recipient {
   release(replayed: ReadonlyMap<string, number>): void;
   /** Closes the connection so that the client reconnects and resumes (1012). */
   restart(reason: string): void;
+  /** Closes with 4001 if the connection signed in with token `jti` (any token when absent). */
+  endSession(jti: string | undefined): void;
 }
 
 export interface HubOptions {
