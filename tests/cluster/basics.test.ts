@@ -192,7 +192,7 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     expect(notFoundMs).toBeLessThanOrEqual(10_000);
     expect(offlineMs).toBeLessThanOrEqual(10_000);
   });
-  it('F9: signing out on node 1 ends the stolen token's connections on nodes 2 and 3 (4001)', async () => {
+  it("F9: signing out on node 1 ends the stolen token's connections on nodes 2 and 3 (4001)", async () => {
     const { cluster } = fx;
     // A thief holds a copy of gil's token, connected through nodes 2 and 3.
     const thief2 = await on(1, 'gil');
