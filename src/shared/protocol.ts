@@ -122,8 +122,18 @@ export interface HistoryMessage {
 export interface ReplyQuote {
   messageId: string;
   from: { user_id: string; displayName: string };
-  /** The start of its text, at most REPLY_QUOTE_CHARS characters. */
+  /** The start of its text now, at most REPLY_QUOTE_CHARS characters (kept up with edits). */
   text: string;
+  /** The quoted message was removed: the quote keeps no text of it. */
+  removed?: boolean;
+}
+
+/** What a reply quotes of a message's text: its start, at most REPLY_QUOTE_CHARS characters. */
+export function replyQuoteText(text: string): string {
+  const chars = Array.from(text);
+  return chars.length > REPLY_QUOTE_CHARS
+    ? `${chars.slice(0, REPLY_QUOTE_CHARS).join('')}…`
+    : chars.join('');
 }
 
 /**

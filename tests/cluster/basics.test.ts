@@ -194,6 +194,7 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
   });
   it("F9: signing out on node 1 ends the stolen token's connections on nodes 2 and 3 (4001)", async () => {
     const { cluster } = fx;
+    await cluster.startNode(2); // the test before killed it
     // A thief holds a copy of gil's token, connected through nodes 2 and 3.
     const thief2 = await on(1, 'gil');
     const thief3 = await on(2, 'gil');

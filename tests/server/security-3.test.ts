@@ -2,7 +2,7 @@
 // server. Runs in the base run and, as a cluster node, in the cluster run.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../../src/server/config.js';
-import type { ProtoClient } from '../helpers/proto-client.js';
+import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { until } from '../helpers/wait.js';
 
@@ -78,5 +78,52 @@ describe('L5: a connection ends when its token expires', () => {
     const { code, reason } = await alice.closed;
     expect(code).toBe(4001);
     expect(reason).toBe('token expired');
+  });
+});
+
+describe('F11: an edit or a removal reaches the quotes of every reply', () => {
+  it('a later joiner finds neither the edited nor the removed words in replies, by history or resume', async () => {
+    const s = await server();
+    const alice = await client(s, 'alice');
+    const bob = await client(s, 'bob');
+    await alice.ok('join', { group: 'ops' });
+    await bob.ok('join', { group: 'ops' });
+    const post = (c: ProtoClient, text: string, id: string, replyTo?: string) =>
+      c.ok<{ messageId: string }>('post', {
+        to: { group: 'ops' },
+        body: { text },
+        clientMsgId: id,
+        ...(replyTo ? { replyTo } : {}),
+      });
+    const secret = await post(alice, 'root db password: Tr0ub4dor&3 (delete me)', 'a1');
+    const edited = await post(alice, 'the code is 4321', 'a2');
+    await post(bob, 'got it', 'b1', secret.messageId);
+    await post(bob, 'noted', 'b2', edited.messageId);
+    await alice.ok('edit', {
+      messageId: edited.messageId,
+      body: { text: 'the code is (changed)' },
+    });
+    await alice.ok('remove', { messageId: secret.messageId });
+
+    const carol = await client(s, 'carol');
+    await carol.ok('join', { group: 'ops' });
+    const history = JSON.stringify(await carol.allHistory('group:ops'));
+    expect(history).not.toContain('Tr0ub4dor');
+    expect(history).not.toContain('4321');
+    expect(history).toContain('the code is (changed)');
+    const back = await ProtoClient.open(s.wsUrl);
+    cleanups.push(() => back.close());
+    const done = back.event('resume', (d) => d.conversation === 'group:ops');
+    await back.auth((await s.user('carol')).token, { resume: { 'group:ops': 0 } });
+    await done;
+    const replayed = back
+      .events<{ body: { reply?: { text: string; removed?: boolean } } | null }>('message:send')
+      .map((d) => d.body?.reply)
+      .filter((r) => r !== undefined);
+    expect(replayed).toEqual([
+      expect.objectContaining({ text: '', removed: true }),
+      expect.objectContaining({ text: 'the code is (changed)' }),
+    ]);
+    expect(JSON.stringify(back.frames)).not.toContain('Tr0ub4dor');
   });
 });

@@ -6,7 +6,7 @@ import {
   MAX_REACTIONS_PER_MESSAGE,
   type MessageBody,
   type MessageFile,
-  REPLY_QUOTE_CHARS,
+  replyQuoteText,
   type RequestResultMap,
   SERVER_BODY_FIELDS,
   type ServerBodyFields,
@@ -112,14 +112,10 @@ export async function threadFields(
   }
   if (p.replyTo !== undefined) {
     const quoted = await messageIn(ctx, convId, p.replyTo, 'the message you reply to');
-    const chars = Array.from(quoted.body?.text ?? '');
     out.reply = {
       messageId: quoted.messageId,
       from: { user_id: quoted.senderId, displayName: quoted.senderName },
-      text:
-        chars.length > REPLY_QUOTE_CHARS
-          ? `${chars.slice(0, REPLY_QUOTE_CHARS).join('')}…`
-          : chars.join(''),
+      text: replyQuoteText(quoted.body?.text ?? ''),
     };
   }
   return out;

@@ -1,6 +1,7 @@
 // Messages: edits, removals and reactions, each an event in the conversation's log taken under
 // its counter row's lock; earlier stored versions are rewritten so that removed or edited text
 // does not linger (security review H2). New messages go through append.ts (group commit).
+import { replyQuoteText } from '../../../shared/protocol.js';
 import { applyReaction, reactionsOf, toMessage, type MessageRow } from '../rows.js';
 import type { AppendMessage, AppendResult } from '../records.js';
 import type { MessageRepo } from '../store.js';
@@ -41,6 +42,25 @@ export function postgresMessages(
     return row;
   }
 
+  /** Replies quoting a message carry its current words, or none once it is removed (F11). */
+  async function requote(db: Queryable, convId: string, id: string, text: string | null) {
+    const quote =
+      text === null
+        ? `jsonb_set(jsonb_set(X, '{reply,text}', '""'), '{reply,removed}', 'true')`
+        : `jsonb_set(X, '{reply,text}', to_jsonb($3::text))`;
+    const params = text === null ? [convId, id] : [convId, id, text];
+    await db.query(
+      `UPDATE messages SET body = ${quote.replaceAll('X', 'body')}
+        WHERE conv_id = $1 AND body->'reply'->>'messageId' = $2`,
+      params,
+    );
+    await db.query(
+      `UPDATE events SET data = jsonb_set(data, '{body}', ${quote.replaceAll('X', "data->'body'")})
+        WHERE conv_id = $1 AND data->'body'->'reply'->>'messageId' = $2`,
+      params,
+    );
+  }
+
   return {
     appendMessage: append,
     message: async (messageId) => {
@@ -67,6 +87,7 @@ export function postgresMessages(
            WHERE message_id = $2 AND seq < $3 AND conv_id = $4`,
           [JSON.stringify(body), messageId, seq, msg.conv_id],
         );
+        await requote(db, msg.conv_id, messageId, replyQuoteText(body.text));
         return { seq };
       }),
     removeMessage: (messageId, ts) =>
@@ -89,6 +110,7 @@ export function postgresMessages(
            WHERE message_id = $1 AND event = 'message:updated'`,
           [messageId],
         );
+        await requote(db, msg.conv_id, messageId, null);
         // Its files go with it (F4): the rows here, the bytes by the caller.
         const dropped = await db.query<{ file_id: string }>(
           'DELETE FROM files WHERE message_id = $1 RETURNING file_id',

@@ -2,7 +2,7 @@
 // change is an event in the conversation's log; earlier stored versions are rewritten so that
 // removed or edited text does not linger (security review H2).
 import type Database from 'better-sqlite3';
-import type { MessageBody } from '../../../shared/protocol.js';
+import { replyQuoteText, type MessageBody } from '../../../shared/protocol.js';
 import {
   applyReaction,
   newId,
@@ -56,6 +56,17 @@ export function sqliteMessages(db: Database.Database): Sync<MessageRepo> & {
        WHERE message_id = ? AND event = 'message:updated'`,
     ),
     message: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE message_id = ?'),
+    // Replies quoting a message carry its current words, or none once it is removed (F11).
+    requoteMessages: db.prepare(
+      `UPDATE messages SET body = CASE WHEN @removed THEN json_set(body, '$.reply.text', '',
+           '$.reply.removed', json('true')) ELSE json_set(body, '$.reply.text', @text) END
+       WHERE conv_id = @conv AND body IS NOT NULL AND json_extract(body, '$.reply.messageId') = @id`,
+    ),
+    requoteEvents: db.prepare(
+      `UPDATE events SET data = CASE WHEN @removed THEN json_set(data, '$.body.reply.text', '',
+           '$.body.reply.removed', json('true')) ELSE json_set(data, '$.body.reply.text', @text) END
+       WHERE conv_id = @conv AND json_extract(data, '$.body.reply.messageId') = @id`,
+    ),
     editMessage: db.prepare(
       'UPDATE messages SET body = ?, edited_ts = ?, last_seq = ? WHERE message_id = ?',
     ),
@@ -82,6 +93,12 @@ export function sqliteMessages(db: Database.Database): Sync<MessageRepo> & {
     if (!row) throw new Error(`conversation ${convId} does not exist`);
     q.insertEvent.run(convId, row.last_seq, event, JSON.stringify(data), data.messageId);
     return row.last_seq;
+  }
+
+  function requote(conv: string, id: string, text: string, removed: boolean): void {
+    const params = { conv, id, text, removed: removed ? 1 : 0 };
+    q.requoteMessages.run(params);
+    q.requoteEvents.run(params);
   }
 
   const appendMessage = db.transaction((m: AppendMessage): AppendResult => {
@@ -119,6 +136,7 @@ export function sqliteMessages(db: Database.Database): Sync<MessageRepo> & {
     const seq = appendEvent(msg.conv_id, 'message:updated', { messageId, ts, body }, ts);
     q.editMessage.run(JSON.stringify(body), ts, seq, messageId);
     q.rewriteBodies.run(JSON.stringify(body), messageId, seq);
+    requote(msg.conv_id, messageId, replyQuoteText(body.text), false);
     return { seq };
   });
 
@@ -128,6 +146,7 @@ export function sqliteMessages(db: Database.Database): Sync<MessageRepo> & {
     q.removeMessage.run(seq, messageId);
     q.tombstoneSend.run(messageId);
     q.tombstoneEdits.run(messageId);
+    requote(msg.conv_id, messageId, '', true);
     const removedFiles = q.dropFiles.all(messageId).map((r) => r.file_id);
     return { seq, removedFiles };
   });

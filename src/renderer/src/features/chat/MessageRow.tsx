@@ -175,7 +175,9 @@ export const MessageRow = memo(function MessageRow({
           <span className="visually-hidden">In reply to </span>
           <span className="quote-author">{m.reply.from.displayName}</span>
           <span className="visually-hidden">: </span>
-          <span className="quote-text">{m.reply.text}</span>
+          <span className="quote-text">
+            {m.reply.removed ? <em>This message was deleted.</em> : m.reply.text}
+          </span>
         </button>
       )}
       {m.removed ? (
