@@ -91,6 +91,7 @@ writeFileSync(
       connectionsPerUser: 1000,
       maxConnections: 100_000,
       signUpsPerIpPerMinute: 1_000_000,
+      signInsPerIpPerMinute: 1_000_000,
       passwordQueue: 10_000,
     },
   }),

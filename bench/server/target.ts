@@ -64,6 +64,7 @@ async function start(): Promise<Running> {
         maxConnections: 100_000,
         maxBufferedBytes: 64 * 1024 * 1024,
         signUpsPerIpPerMinute: 1_000_000,
+        signInsPerIpPerMinute: 1_000_000,
         passwordQueue: 10_000,
       },
       // A cluster node: PostgreSQL store, Redis broker (PARLEY_TOKEN_SECRET set by cluster.ts).

@@ -70,6 +70,7 @@ const configFile = z
         tokenFailuresPerIpPerMinute: positiveInt,
         signInFailuresPerUserPerMinute: positiveInt,
         signUpsPerIpPerMinute: positiveInt,
+        signInsPerIpPerMinute: positiveInt,
         passwordQueue: positiveInt,
         signalsPerSecond: positiveInt,
         signalBytesPerSecond: positiveInt,

@@ -27,6 +27,8 @@ export interface Limits {
   tokenFailuresPerIpPerMinute: number;
   /** Failed sign-ins per account per minute from all addresses together (distributed guessing). */
   signInFailuresPerUserPerMinute: number;
+  /** Sign-in attempts (any account) per address per minute (F14); a right password is given back. */
+  signInsPerIpPerMinute: number;
   /** Sign-ups per address per minute. */
   signUpsPerIpPerMinute: number;
   /** Password hashes running or waiting at once; past this sign-in answers 503 BUSY. */
@@ -126,6 +128,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedBytes: 1024 * 1024,
   tokenFailuresPerIpPerMinute: 10,
   signInFailuresPerUserPerMinute: 100,
+  signInsPerIpPerMinute: 30,
   signUpsPerIpPerMinute: 10,
   passwordQueue: 16,
   signalsPerSecond: 20,

@@ -237,6 +237,7 @@ export function loopbackLoadLimits(requestsPerSecond: number) {
   return {
     connectionsPerIpPerMinute: 100_000,
     signUpsPerIpPerMinute: 1000,
+    signInsPerIpPerMinute: 100_000,
     requestsPerSecond,
     requestBurst: requestsPerSecond,
   };

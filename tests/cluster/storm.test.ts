@@ -103,6 +103,7 @@ describe.skipIf(!ready)('reconnect storm', () => {
         limits: {
           connectionsPerIpPerMinute: 100_000,
           signUpsPerIpPerMinute: 100_000,
+          signInsPerIpPerMinute: 100_000,
           maxConnections: 10_000,
         },
       },

@@ -1,5 +1,6 @@
 // Security review 3 (shared/reviews/security-3.md): each finding fixed, proved against a real
 // server. Runs in the base run and, as a cluster node, in the cluster run.
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../../src/server/config.js';
 import { ProtoClient } from '../helpers/proto-client.js';
@@ -125,5 +126,69 @@ describe('F11: an edit or a removal reaches the quotes of every reply', () => {
       expect.objectContaining({ text: 'the code is (changed)' }),
     ]);
     expect(JSON.stringify(back.frames)).not.toContain('Tr0ub4dor');
+  });
+});
+
+/** A sign-in from one loopback address (127.0.0.x stands for a host of its own). */
+function signIn(s: TestServer, username: string, password: string, from: string) {
+  return new Promise<number>((resolve, reject) => {
+    const body = JSON.stringify({ username, password });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: s.port,
+        path: '/v1/tokens',
+        method: 'POST',
+        localAddress: from,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('F12, F14, F16: sign-in limits that bound attackers, not owners', () => {
+  it('F14: one address spraying one password over many usernames is limited', async () => {
+    const s = await server({ limits: { signInsPerIpPerMinute: 5 } });
+    const names = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `user${i}`);
+    for (const n of names) await s.user(n);
+    const answers: number[] = [];
+    for (const n of names) answers.push(await signIn(s, n, 'Summer2026!', '127.0.0.2'));
+    expect(answers.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(answers.slice(5)).toEqual([429, 429, 429]); // before the fix: 401 every time
+    // Another address is not held back by it.
+    expect(await signIn(s, 'user1', 'correct horse battery', '127.0.0.3')).toBe(200);
+  });
+
+  it('F12: guesses from many addresses cannot lock the owner out of a device that signed in before', async () => {
+    const s = await server({
+      limits: { signInFailuresPerUserPerMinute: 3, tokenFailuresPerIpPerMinute: 2 },
+    });
+    await s.user('owner');
+    expect(await signIn(s, 'owner', 'correct horse battery', '127.0.0.5')).toBe(200);
+    for (const from of ['127.0.0.2', '127.0.0.3']) {
+      for (let i = 0; i < 2; i++) await signIn(s, 'owner', `guess ${i}`, from);
+    }
+    // The account's window is full: a new address is refused, even a guess from .4 ...
+    expect(await signIn(s, 'owner', 'guess', '127.0.0.4')).toBe(429);
+    // ... but the owner's known address still signs in (before the fix: 429 here too).
+    expect(await signIn(s, 'owner', 'correct horse battery', '127.0.0.5')).toBe(200);
+  });
+
+  it('F16: one address cannot fill the password queue: it holds two places, the rest 429', async () => {
+    // The default (real) scrypt cost, so that checks overlap.
+    const s = await server({ scryptCost: 1 << 15 });
+    await s.user('owner');
+    const attack = [...Array(24)].map((_, i) => signIn(s, `nobody${i}`, 'x', '127.0.0.2'));
+    const owner = signIn(s, 'owner', 'correct horse battery', '127.0.0.3');
+    const answers = await Promise.all(attack);
+    expect(answers.filter((a) => a === 429).length).toBeGreaterThanOrEqual(20);
+    expect(answers).not.toContain(503);
+    expect(await owner).toBe(200);
   });
 });

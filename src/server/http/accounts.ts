@@ -1,5 +1,5 @@
 // Accounts and tokens over REST: sign-up, sign-in, sign-out (this token or all), and password
-// changes. Sign-in attempts are counted per account and address (see startAttempt).
+// changes. Password checks are bounded in sign-in-limits.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../../shared/protocol.js';
 import { changePasswordBody, createTokenBody, createUserBody } from '../../shared/schemas.js';
@@ -7,6 +7,7 @@ import { addressKey } from '../rate-limit.js';
 import type { UserRecord } from '../store/store.js';
 import type { BearerCheck } from './bearer.js';
 import type { HttpDeps } from './http.js';
+import { signInLimits } from './sign-in-limits.js';
 import { HttpError, readJson, send, tooMany, type Route } from './respond.js';
 
 export function accountRoutes(deps: HttpDeps, { bearer, requireBearer }: BearerCheck): Route[] {
@@ -14,40 +15,8 @@ export function accountRoutes(deps: HttpDeps, { bearer, requireBearer }: BearerC
   const { limits } = config;
   /** Checked when the username is unknown, so the answer's timing does not reveal accounts. */
   let decoyHash: Promise<string> | undefined;
-  /**
-   * Sign-in attempts, counted when they start (review H4: counting failures after the check let
-   * 100 parallel guesses through) and given back when the password was right. Per account and
-   * address, so guesses from one place lock out no one else (M9), and per account from every
-   * address together, against guessing spread over many addresses.
-   */
-  const attemptsHere = deps.windows('signin-here', limits.tokenFailuresPerIpPerMinute, 60_000);
-  const attemptsAnywhere = deps.windows(
-    'signin-any',
-    limits.signInFailuresPerUserPerMinute,
-    60_000,
-  );
+  const attempts = signInLimits(deps.windows, limits, guard);
   const signUps = deps.windows('signup', limits.signUpsPerIpPerMinute, 60_000);
-
-  /** Starts a sign-in attempt for `username`, or throws 429; returns how to give it back. */
-  async function startAttempt(req: IncomingMessage, username: string): Promise<() => void> {
-    const now = Date.now();
-    const name = username.toLowerCase();
-    const here = `${name}|${addressKey(guard.clientAddress(req))}`;
-    const local = await attemptsHere.hit(here, now);
-    if (!local.ok) throw tooMany('too many failed sign-ins; try again later', local.retryAfterMs);
-    const global = await attemptsAnywhere.hit(name, now);
-    if (!global.ok) {
-      await attemptsHere.refund(here);
-      throw tooMany(
-        'too many failed sign-ins to this account; try again later',
-        global.retryAfterMs,
-      );
-    }
-    return () => {
-      void attemptsHere.refund(here);
-      void attemptsAnywhere.refund(name);
-    };
-  }
 
   async function createUser(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req, createUserBody);
@@ -93,19 +62,20 @@ export function accountRoutes(deps: HttpDeps, { bearer, requireBearer }: BearerC
 
   async function createToken(req: IncomingMessage, res: ServerResponse) {
     const body = await readJson(req, createTokenBody);
-    const giveBack = await startAttempt(req, body.username);
+    const attempt = await attempts.start(req, body.username);
     const user = await store.userByName(body.username);
     let ok: boolean;
     try {
       ok = await passwordMatches(user, body.password);
     } catch (err) {
-      giveBack(); // BUSY: the attempt was not made
+      attempt.abandoned(); // BUSY: the attempt was not made
       throw err;
     }
     if (!user || !ok) {
+      attempt.failed();
       throw new HttpError(401, ErrorCode.INVALID_CREDENTIALS, 'wrong username or password');
     }
-    giveBack();
+    attempt.succeeded();
     send(res, 200, {
       ...(await tokens.issue(user.userId, user.tokenVersion)),
       userId: user.userId,
@@ -133,18 +103,19 @@ export function accountRoutes(deps: HttpDeps, { bearer, requireBearer }: BearerC
   async function changePassword(req: IncomingMessage, res: ServerResponse) {
     const who = await requireBearer(req);
     const body = await readJson(req, changePasswordBody);
-    const giveBack = await startAttempt(req, who.user.username);
+    const attempt = await attempts.start(req, who.user.username);
     let ok: boolean;
     try {
       ok = await passwordMatches(who.user, body.currentPassword);
     } catch (err) {
-      giveBack();
+      attempt.abandoned();
       throw err;
     }
     if (!ok) {
+      attempt.failed();
       throw new HttpError(401, ErrorCode.INVALID_CREDENTIALS, 'the current password is wrong');
     }
-    giveBack();
+    attempt.succeeded();
     const version = await store.setPassword(
       who.user.userId,
       await passwords.hash(body.newPassword),
