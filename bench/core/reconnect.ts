@@ -92,6 +92,7 @@ writeFileSync(
       maxConnections: 100_000,
       signUpsPerIpPerMinute: 1_000_000,
       signInsPerIpPerMinute: 1_000_000,
+      signInsInFlightPerIp: 1_000_000,
       passwordQueue: 10_000,
     },
   }),

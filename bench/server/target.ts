@@ -65,6 +65,7 @@ async function start(): Promise<Running> {
         maxBufferedBytes: 64 * 1024 * 1024,
         signUpsPerIpPerMinute: 1_000_000,
         signInsPerIpPerMinute: 1_000_000,
+        signInsInFlightPerIp: 1_000_000,
         passwordQueue: 10_000,
       },
       // A cluster node: PostgreSQL store, Redis broker (PARLEY_TOKEN_SECRET set by cluster.ts).

@@ -71,6 +71,7 @@ const configFile = z
         signInFailuresPerUserPerMinute: positiveInt,
         signUpsPerIpPerMinute: positiveInt,
         signInsPerIpPerMinute: positiveInt,
+        signInsInFlightPerIp: positiveInt,
         passwordQueue: positiveInt,
         signalsPerSecond: positiveInt,
         signalBytesPerSecond: positiveInt,

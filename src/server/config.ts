@@ -29,6 +29,8 @@ export interface Limits {
   signInFailuresPerUserPerMinute: number;
   /** Sign-in attempts (any account) per address per minute (F14); a right password is given back. */
   signInsPerIpPerMinute: number;
+  /** Password checks one address may have running or queued at once (F16); past it 429. */
+  signInsInFlightPerIp: number;
   /** Sign-ups per address per minute. */
   signUpsPerIpPerMinute: number;
   /** Password hashes running or waiting at once; past this sign-in answers 503 BUSY. */
@@ -129,6 +131,7 @@ export const DEFAULT_LIMITS: Limits = {
   tokenFailuresPerIpPerMinute: 10,
   signInFailuresPerUserPerMinute: 100,
   signInsPerIpPerMinute: 30,
+  signInsInFlightPerIp: 2,
   signUpsPerIpPerMinute: 10,
   passwordQueue: 16,
   signalsPerSecond: 20,

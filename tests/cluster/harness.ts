@@ -238,6 +238,7 @@ export function loopbackLoadLimits(requestsPerSecond: number) {
     connectionsPerIpPerMinute: 100_000,
     signUpsPerIpPerMinute: 1000,
     signInsPerIpPerMinute: 100_000,
+    signInsInFlightPerIp: 100_000,
     requestsPerSecond,
     requestBurst: requestsPerSecond,
   };

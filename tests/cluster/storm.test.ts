@@ -104,6 +104,7 @@ describe.skipIf(!ready)('reconnect storm', () => {
           connectionsPerIpPerMinute: 100_000,
           signUpsPerIpPerMinute: 100_000,
           signInsPerIpPerMinute: 100_000,
+          signInsInFlightPerIp: 100_000,
           maxConnections: 10_000,
         },
       },

@@ -33,7 +33,12 @@ export async function startTestServer(
     scryptCost: 1024,
     ...overrides,
     // Tests sign up many people from one address; the sign-up limit's own test sets it.
-    limits: { signUpsPerIpPerMinute: 100_000, signInsPerIpPerMinute: 100_000, ...overrides.limits },
+    limits: {
+      signUpsPerIpPerMinute: 100_000,
+      signInsPerIpPerMinute: 100_000,
+      signInsInFlightPerIp: 1000,
+      ...overrides.limits,
+    },
   });
   // Under vitest.postgres.config.ts every test server keeps its data in a database of its own on
   // a private PostgreSQL: the same tests, run against the cluster store.

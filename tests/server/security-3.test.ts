@@ -182,7 +182,7 @@ describe('F12, F14, F16: sign-in limits that bound attackers, not owners', () =>
 
   it('F16: one address cannot fill the password queue: it holds two places, the rest 429', async () => {
     // The default (real) scrypt cost, so that checks overlap.
-    const s = await server({ scryptCost: 1 << 15 });
+    const s = await server({ scryptCost: 1 << 15, limits: { signInsInFlightPerIp: 2 } });
     await s.user('owner');
     const attack = [...Array(24)].map((_, i) => signIn(s, `nobody${i}`, 'x', '127.0.0.2'));
     const owner = signIn(s, 'owner', 'correct horse battery', '127.0.0.3');

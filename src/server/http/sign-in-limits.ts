@@ -16,8 +16,6 @@ import { addressKey, type WindowFactory } from '../rate-limit.js';
 import type { RequestGuard } from '../request-guard.js';
 import { tooMany } from './respond.js';
 
-/** Password checks one address may have running or queued at once. */
-const IN_FLIGHT_PER_ADDRESS = 2;
 const KNOWN_ADDRESS_MS = 30 * 24 * 3600_000;
 
 export interface SignInAttempt {
@@ -33,7 +31,10 @@ export function signInLimits(
   windows: WindowFactory,
   limits: Pick<
     Limits,
-    'tokenFailuresPerIpPerMinute' | 'signInFailuresPerUserPerMinute' | 'signInsPerIpPerMinute'
+    | 'tokenFailuresPerIpPerMinute'
+    | 'signInFailuresPerUserPerMinute'
+    | 'signInsPerIpPerMinute'
+    | 'signInsInFlightPerIp'
   >,
   guard: RequestGuard,
 ) {
@@ -50,6 +51,28 @@ export function signInLimits(
     return !verdict.ok;
   }
 
+  /** Hits the windows, or throws 429; answers the per-account verdict (refunded on success). */
+  async function checkWindows(name: string, address: string, pair: string, now: number) {
+    const byAddress = await fromAddress.hit(address, now);
+    if (!byAddress.ok) {
+      throw tooMany('too many sign-ins from this address; try again later', byAddress.retryAfterMs);
+    }
+    const local = await here.hit(pair, now);
+    if (!local.ok) {
+      await fromAddress.refund(address);
+      throw tooMany('too many failed sign-ins; try again later', local.retryAfterMs);
+    }
+    const global = await anywhere.hit(name, now);
+    if (!global.ok && !(await isKnown(pair, now))) {
+      await Promise.all([here.refund(pair), fromAddress.refund(address)]);
+      throw tooMany(
+        'too many failed sign-ins to this account; try again later, or from a device that signed in before',
+        global.retryAfterMs,
+      );
+    }
+    return global;
+  }
+
   return {
     /** Starts an attempt for `username`, or throws 429 RATE_LIMITED. */
     async start(req: IncomingMessage, username: string): Promise<SignInAttempt> {
@@ -57,37 +80,29 @@ export function signInLimits(
       const name = username.toLowerCase();
       const address = addressKey(guard.clientAddress(req));
       const pair = `${name}|${address}`;
-      if ((inFlight.get(address) ?? 0) >= IN_FLIGHT_PER_ADDRESS) {
+      // The place is taken before any await: checks of the windows (Redis in a cluster) must
+      // not let a burst from one address past this count.
+      if ((inFlight.get(address) ?? 0) >= limits.signInsInFlightPerIp) {
         throw tooMany('sign-ins from this address are being checked; try again in a moment', 1000);
       }
-      const byAddress = await fromAddress.hit(address, now);
-      if (!byAddress.ok) {
-        throw tooMany(
-          'too many sign-ins from this address; try again later',
-          byAddress.retryAfterMs,
-        );
-      }
-      const local = await here.hit(pair, now);
-      if (!local.ok) {
-        await fromAddress.refund(address);
-        throw tooMany('too many failed sign-ins; try again later', local.retryAfterMs);
-      }
-      const global = await anywhere.hit(name, now);
-      if (!global.ok && !(await isKnown(pair, now))) {
-        await Promise.all([here.refund(pair), fromAddress.refund(address)]);
-        throw tooMany(
-          'too many failed sign-ins to this account; try again later, or from a device that signed in before',
-          global.retryAfterMs,
-        );
-      }
       inFlight.set(address, (inFlight.get(address) ?? 0) + 1);
+      const release = () => {
+        const left = (inFlight.get(address) ?? 1) - 1;
+        if (left > 0) inFlight.set(address, left);
+        else inFlight.delete(address);
+      };
+      let global: { ok: boolean };
+      try {
+        global = await checkWindows(name, address, pair, now);
+      } catch (err) {
+        release();
+        throw err;
+      }
       let settled = false;
       const settle = (giveBack: boolean) => {
         if (settled) return;
         settled = true;
-        const left = (inFlight.get(address) ?? 1) - 1;
-        if (left > 0) inFlight.set(address, left);
-        else inFlight.delete(address);
+        release();
         if (!giveBack) return;
         void here.refund(pair);
         void fromAddress.refund(address);
