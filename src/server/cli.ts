@@ -81,6 +81,7 @@ const configFile = z
         bodyDeadlineMs: positiveInt,
         uploadMinBytesPerSecond: positiveInt,
         storageQuotaBytes: positiveInt,
+        avatarChangesPerHour: positiveInt,
         unpostedFileGraceMs: positiveInt,
       })
       .strict()

@@ -48,6 +48,8 @@ export interface Limits {
   bodyDeadlineMs: number;
   /** An upload slower than this on average (after its first 30 s) is cut off. */
   uploadMinBytesPerSecond: number;
+  /** Picture changes per account per hour (each reaches every contact: F15); past it 429. */
+  avatarChangesPerHour: number;
   /** What one account's uploads may take, each file counted as at least 4 KiB (F8). */
   storageQuotaBytes: number;
   /** An upload not posted in a message within this is deleted. */
@@ -141,6 +143,7 @@ export const DEFAULT_LIMITS: Limits = {
   httpSocketsPerAddress: 256,
   bodyDeadlineMs: 30_000,
   uploadMinBytesPerSecond: 16 * 1024,
+  avatarChangesPerHour: 12,
   storageQuotaBytes: 1024 ** 3,
   unpostedFileGraceMs: 24 * 3600 * 1000,
 };

@@ -161,6 +161,7 @@ export async function startServer(
     resumeMaxEvents: config.resumeMaxEvents,
     iceServers: config.iceServers,
     deleteFiles: (ids) => files.deleteBlobs(ids),
+    imageHeader: (id) => files.imageHeader(id),
     onError: (err, what) => log.error({ err }, `${what} failed`),
   });
   const gateway = new Gateway({ hub, store, tokens, config, log, guard, windows });

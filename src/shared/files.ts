@@ -10,6 +10,13 @@ export const FILE_CHUNK_BYTES = 160 * 1024;
 /** The largest attachment a server takes unless configured otherwise (`limits.maxFileBytes`). */
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 
+/** A thumbnail is a picture of at most this many bytes (the page fetches it unasked: F10). */
+export const MAX_THUMBNAIL_BYTES = 64 * 1024;
+/** ... and at most this many pixels a side. */
+export const MAX_THUMBNAIL_SIDE = 4096;
+/** A user's picture is at most this many pixels a side. */
+export const MAX_AVATAR_SIDE = 1024;
+
 /** "2.4 MB", "980 KB", "12 bytes". */
 export function formatBytes(n: number): string {
   if (n < 1000) return `${n} byte${n === 1 ? '' : 's'}`;

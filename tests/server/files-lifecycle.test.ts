@@ -4,6 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { pngHeader } from '../helpers/pictures.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
 import { until } from '../helpers/wait.js';
 
@@ -53,7 +54,7 @@ async function setup(quota?: number) {
 it('F4: removing a message deletes its files and their thumbnails, record and bytes', async () => {
   const { alice, upload, download, onDisk } = await setup();
   const file = (await upload('name,salary\nbob,1\n', 'salaries.csv')).json.fileId;
-  const thumb = (await upload(Buffer.alloc(100, 1), 'thumb.png')).json.fileId;
+  const thumb = (await upload(pngHeader(32, 32), 'thumb.png')).json.fileId;
   const { messageId } = await alice.ok<{ messageId: string }>('post', {
     to: { group: 'share' },
     body: { text: 'numbers', files: [{ fileId: file, thumbFileId: thumb }] },

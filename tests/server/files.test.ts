@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngHeader } from '../helpers/pictures.js';
 import type { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
 
@@ -175,7 +176,9 @@ describe('messages with files', () => {
 
   it('a post names its files; the server states their name, type and size; an edit keeps them', async () => {
     const a = await uploaded('alice', 'group:share', 1234);
-    const thumb = await uploaded('alice', 'group:share', 10);
+    const thumb = (await (
+      await upload('alice', 'group:share', 'alice.bin', pngHeader(32, 32, 10))
+    ).json()) as { fileId: string };
     const seen = bob.event<{ body: { files: unknown[] } }>(
       'message:send',
       (d) => (d as { body?: { text?: string } }).body?.text === 'see attached',
@@ -205,7 +208,7 @@ describe('messages with files', () => {
         fileId: thumb.fileId,
         name: 'alice.bin',
         type: 'application/octet-stream',
-        size: 10,
+        size: pngHeader(32, 32, 10).length,
         thumbFileId: thumb.fileId,
       },
     ]);
@@ -247,7 +250,7 @@ describe('messages with files', () => {
 });
 
 describe('profiles: names and pictures', () => {
-  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(2000)]);
+  const png = pngHeader(256, 256, 2000);
   const putAvatar = (who: string, body: Buffer) =>
     fetch(`${server.url}/v1/users/me/avatar`, {
       method: 'PUT',

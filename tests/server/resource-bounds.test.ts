@@ -3,6 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../../src/server/config.js';
+import { pngHeader } from '../helpers/pictures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { until } from '../helpers/wait.js';
 
@@ -90,5 +91,72 @@ describe('F7: request bodies and sockets are bounded', () => {
     open[0]!.socket.destroy();
     await open[0]!.closed;
     await until(async () => (await fetch(`${s.url}/healthz`)).ok, 'healthz after a socket closed');
+  });
+});
+
+describe('F10: thumbnails and pictures are small pictures, checked by their bytes', () => {
+  it('refuses a "thumbnail" that is large, not a picture, or a picture bomb; takes a real one', async () => {
+    const s = await server();
+    const alice = await s.client('alice');
+    cleanups.push(() => alice.close());
+    await alice.ok('join', { group: 'pics' });
+    const { token } = await s.user('alice');
+    const upload = async (bytes: Buffer, name: string) => {
+      const res = await fetch(`${s.url}/v1/files?conversation=group:pics&name=${name}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+        body: bytes,
+      });
+      return ((await res.json()) as { fileId: string }).fileId;
+    };
+    const image = await upload(pngHeader(2000, 1500, 100), 'cat.png');
+    let n = 0;
+    const post = (thumb: string) =>
+      alice.request('post', {
+        to: { group: 'pics' },
+        body: { text: 'cat', files: [{ fileId: image, thumbFileId: thumb }] },
+        clientMsgId: `t${++n}`,
+      });
+    const large = await upload(pngHeader(320, 240, 100_000), 'big.png');
+    const notPicture = await upload(Buffer.from('just text, declared image/png'), 'x.png');
+    const bomb = await upload(pngHeader(11_000, 11_000, 100), 'bomb.png');
+    for (const thumb of [large, notPicture, bomb]) {
+      const reply = await post(thumb);
+      // Before the fix each of these was taken, and every reader's page fetched it.
+      expect(reply.ok).toBe(false);
+      expect(reply.error?.code).toBe('BAD_REQUEST');
+    }
+    expect((await post(await upload(pngHeader(320, 240, 2000), 'thumb.png'))).ok).toBe(true);
+  });
+
+  it('refuses a picture of more than 1024 pixels a side', async () => {
+    const s = await server();
+    const { token } = await s.user('alice');
+    const put = (body: Buffer) =>
+      fetch(`${s.url}/v1/users/me/avatar`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+        body,
+      });
+    const bomb = await put(pngHeader(11_000, 11_000, 1000));
+    expect(bomb.status).toBe(413);
+    expect((await put(pngHeader(256, 256, 1000))).status).toBe(200);
+  });
+});
+
+describe('F15: picture changes are rate-limited per account', () => {
+  it('past the hourly budget a change answers 429 (before: 72 a second went through)', async () => {
+    const s = await server({ limits: { avatarChangesPerHour: 3 } });
+    const { token } = await s.user('alice');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${s.url}/v1/users/me/avatar`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+        body: pngHeader(64, 64, i),
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
   });
 });

@@ -2,11 +2,13 @@
 // HTTP carries the bytes (http.ts); a message names its files in `body.files` and the hub checks
 // them (checkFiles). Readers of a conversation may fetch its files; no one else learns they exist.
 import { Readable } from 'node:stream';
+import { MAX_AVATAR_SIDE } from '../../shared/files.js';
 import { ErrorCode } from '../../shared/protocol.js';
 import { conversationAccess, mayReadConversation } from '../access.js';
 import { newId } from '../store/rows.js';
 import { FILE_MIN_CHARGE, type ConvId, type FileRecord, type Store } from '../store/store.js';
 import { BlobTooLarge, type BlobStore } from './blob-store.js';
+import { readImageHeader, type ImageHeader } from './image-header.js';
 
 export class FileError extends Error {
   constructor(
@@ -28,14 +30,10 @@ const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f/\\]/g;
 /** A user's picture at most, in bytes: the client sends a small square (256 px). */
 export const MAX_AVATAR_BYTES = 512 * 1024;
 
-/** The picture formats taken, told by their first bytes (never by what the client says). */
+/** The picture formats taken as avatars, told by their first bytes (never by the client). */
 export function imageType(bytes: Buffer): 'image/png' | 'image/jpeg' | 'image/webp' | undefined {
-  if (bytes.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex'))) return 'image/png';
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') {
-    return 'image/webp';
-  }
-  return undefined;
+  const type = readImageHeader(bytes)?.type;
+  return type === 'image/gif' ? undefined : type;
 }
 
 /** A file name as given, made safe to store and to offer back: no paths, no control characters. */
@@ -52,6 +50,8 @@ export function cleanType(type: string | undefined): string {
   return /^[a-z0-9][\w.+-]{0,63}\/[a-z0-9][\w.+-]{0,127}$/.test(t) ? t : 'application/octet-stream';
 }
 
+/** Bytes read to find a picture's size (a JPEG's frame header may follow its metadata). */
+const HEADER_BYTES = 64 * 1024;
 /** Unposted uploads forgotten per sweep, at most (the next sweep takes the rest). */
 const COLLECT_BATCH = 1000;
 
@@ -160,6 +160,21 @@ export class FileService {
     }
   }
 
+  /** What a stored file's first bytes say it is, if a picture (thumbnails are checked: F10). */
+  async imageHeader(fileId: string): Promise<ImageHeader | undefined> {
+    const blob = await this.blobs.get(fileId);
+    if (!blob) return undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of blob.stream as AsyncIterable<Buffer>) {
+      chunks.push(c);
+      size += c.length;
+      if (size >= HEADER_BYTES) break;
+    }
+    blob.stream.destroy();
+    return readImageHeader(Buffer.concat(chunks));
+  }
+
   /** A file the user may fetch now (a reader of its conversation), from byte `start`. */
   async open(userId: string, fileId: string, start = 0) {
     const file = await this.store.file(fileId);
@@ -180,11 +195,20 @@ export class FileService {
         `a picture is at most ${MAX_AVATAR_BYTES} bytes`,
       );
     }
-    if (!imageType(bytes)) {
+    const header = readImageHeader(bytes);
+    if (!header || header.type === 'image/gif') {
       throw new FileError(
         415,
         ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         'a picture is a PNG, JPEG or WebP image',
+      );
+    }
+    // Every viewer decodes it: no picture bombs (F10).
+    if (header.width > MAX_AVATAR_SIDE || header.height > MAX_AVATAR_SIDE) {
+      throw new FileError(
+        413,
+        ErrorCode.TOO_LARGE,
+        `a picture is at most ${MAX_AVATAR_SIDE}×${MAX_AVATAR_SIDE} pixels`,
       );
     }
     const id = newId('av');

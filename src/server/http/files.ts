@@ -7,7 +7,7 @@ import { INLINE_TYPES, MAX_AVATAR_BYTES } from '../files/file-service.js';
 import type { BearerCheck } from './bearer.js';
 import { BodyGate, readSmallBody, watchUploadRate } from './body-limits.js';
 import type { HttpDeps } from './http.js';
-import { HttpError, send, type Route } from './respond.js';
+import { HttpError, send, tooMany, type Route } from './respond.js';
 
 /** An upload that sends nothing for this long is cut off. */
 const UPLOAD_IDLE_MS = 30_000;
@@ -15,6 +15,7 @@ const UPLOAD_IDLE_MS = 30_000;
 export function fileRoutes(deps: HttpDeps, { requireBearer }: BearerCheck): Route[] {
   const { limits } = deps.config;
   const bodies = new BodyGate(limits);
+  const avatarChanges = deps.windows('avatar', limits.avatarChangesPerHour, 3600_000);
 
   /**
    * `POST /v1/files?conversation=KEY&name=NAME`, the bytes as the body with a Content-Length:
@@ -91,6 +92,13 @@ export function fileRoutes(deps: HttpDeps, { requireBearer }: BearerCheck): Rout
    */
   async function putAvatar(req: IncomingMessage, res: ServerResponse) {
     const who = await requireBearer(req);
+    const verdict = await avatarChanges.hit(who.user.userId, Date.now());
+    if (!verdict.ok) {
+      throw tooMany(
+        'you changed your picture often this hour; try again later',
+        verdict.retryAfterMs,
+      );
+    }
     const inFlight = bodies.enter(deps.guard.clientAddress(req), who.user.userId);
     let bytes: Buffer;
     try {

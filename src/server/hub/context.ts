@@ -27,6 +27,8 @@ export interface HubContext {
   readonly stats: HubStats;
   /** Per `sender>recipient`. */
   readonly signalBudgets: Map<string, SignalBudget>;
+  /** A stored file's picture header, if it is one. */
+  imageHeader(fileId: string): Promise<{ type: string; width: number; height: number } | undefined>;
   /** Deletes the bytes of files the store dropped. */
   deleteFiles(fileIds: string[]): Promise<void>;
   now(): number;

@@ -51,6 +51,7 @@ export class Hub {
       stats: this.stats,
       signalBudgets: new Map(),
       deleteFiles: opts.deleteFiles ?? (() => Promise.resolve()),
+      imageHeader: opts.imageHeader ?? (() => Promise.resolve(undefined)),
       now: opts.now ?? Date.now,
       onError,
       background: (work, what) => this.background(work, what),

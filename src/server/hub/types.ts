@@ -71,6 +71,10 @@ export interface HubOptions {
   /** STUN/TURN servers for calls, given to signed-in users only (TURN credentials). */
   iceServers?: IceServer[];
   now?: () => number;
+  /** A stored file's picture header, if it is one (thumbnails are checked: F10). */
+  imageHeader?: (
+    fileId: string,
+  ) => Promise<{ type: string; width: number; height: number } | undefined>;
   /** Deletes the bytes of files whose records the store dropped (a removed message's). */
   deleteFiles?: (fileIds: string[]) => Promise<void>;
   /** Failures of work no request waits for (presence on leave); logged by the caller. */

@@ -4,12 +4,30 @@ import { memo, useEffect, useState } from 'react';
 import type { ChatStore } from '../state/chat-store';
 import { useChatStore, useStore } from '../state/use-store';
 
-/** Pictures fetched, by avatar id (an id's picture never changes). */
+/**
+ * Pictures fetched, by avatar id (an id's picture never changes), the most recently used last.
+ * Bounded, and a person's replaced picture is let go at once: someone changing theirs in a loop
+ * cannot make this page keep every one (security review 3, F15).
+ */
 const urls = new Map<string, Promise<string>>();
+const AVATARS_KEPT = 150;
+/** Each person's picture id last shown. */
+const currentOf = new Map<string, string>();
 
-function avatarUrl(store: ChatStore, avatar: string): Promise<string> {
+function forget(avatar: string): void {
+  const url = urls.get(avatar);
+  urls.delete(avatar);
+  void url?.then((u) => URL.revokeObjectURL(u)).catch(() => undefined);
+}
+
+function avatarUrl(store: ChatStore, userId: string, avatar: string): Promise<string> {
+  const previous = currentOf.get(userId);
+  if (previous !== undefined && previous !== avatar) forget(previous);
+  currentOf.set(userId, avatar);
   let url = urls.get(avatar);
-  if (!url) {
+  if (url) {
+    urls.delete(avatar); // most recently used goes last
+  } else {
     url = store
       .invoke('profile:avatar', { accountId: store.getState().accountId!, avatar })
       .then(({ data, type }) => {
@@ -17,8 +35,9 @@ function avatarUrl(store: ChatStore, avatar: string): Promise<string> {
         return URL.createObjectURL(new Blob([bytes], { type }));
       });
     url.catch(() => urls.delete(avatar));
-    urls.set(avatar, url);
   }
+  urls.set(avatar, url);
+  if (urls.size > AVATARS_KEPT) forget(urls.keys().next().value!);
   return url;
 }
 
@@ -55,13 +74,13 @@ export const Avatar = memo(function Avatar({
   useEffect(() => {
     if (!avatar) return;
     let live = true;
-    avatarUrl(store, avatar)
+    avatarUrl(store, userId, avatar)
       .then((u) => live && setUrl(u))
       .catch(() => live && setUrl(null));
     return () => {
       live = false;
     };
-  }, [store, avatar]);
+  }, [store, userId, avatar]);
   const style = { width: size, height: size, fontSize: Math.round(size * 0.42) };
   if (avatar && url) {
     return <img className="avatar" src={url} alt="" aria-hidden style={style} />;

@@ -1,5 +1,6 @@
 // Message requests: post (with replies, threads and files), edit, remove, react, and typing.
 import { dmKey, groupKey } from '../../../shared/conversation-key.js';
+import { MAX_THUMBNAIL_BYTES, MAX_THUMBNAIL_SIDE } from '../../../shared/files.js';
 import {
   ErrorCode,
   MAX_FILES_PER_MESSAGE,
@@ -13,7 +14,7 @@ import {
 } from '../../../shared/protocol.js';
 import type { RequestParams } from '../../../shared/schemas.js';
 import { topics } from '../../broker.js';
-import { type ConvId, dmMembers, groupOfConv } from '../../store/store.js';
+import { type ConvId, dmMembers, type FileRecord, groupOfConv } from '../../store/store.js';
 import { checkBody, messageIn, ownMessage, sender, targetOf, visibleMessage } from '../checks.js';
 import type { HubContext } from '../context.js';
 import { eventFrame, keyFor } from '../frames.js';
@@ -163,6 +164,7 @@ export async function checkFiles(
     const width = dim(item.width);
     const height = dim(item.height);
     const thumb = item.thumbFileId !== undefined ? await mine(item.thumbFileId) : undefined;
+    if (thumb) await checkThumbnail(ctx, thumb);
     out.push({
       fileId: f.fileId,
       name: f.name,
@@ -173,6 +175,21 @@ export async function checkFiles(
     });
   }
   return { files: out };
+}
+
+/**
+ * Every reader's page fetches a thumbnail unasked, and decodes it: it must be a small picture,
+ * checked by its bytes (F10: "thumbnails" of 64 MiB, and picture bombs, were taken).
+ */
+async function checkThumbnail(ctx: HubContext, thumb: FileRecord): Promise<void> {
+  const header =
+    thumb.size <= MAX_THUMBNAIL_BYTES ? await ctx.imageHeader(thumb.fileId) : undefined;
+  if (!header || header.width > MAX_THUMBNAIL_SIDE || header.height > MAX_THUMBNAIL_SIDE) {
+    throw new HubError(
+      ErrorCode.BAD_REQUEST,
+      `a thumbnail is a PNG, JPEG, GIF or WebP picture of at most ${MAX_THUMBNAIL_BYTES / 1024} KiB and ${MAX_THUMBNAIL_SIDE} pixels a side`,
+    );
+  }
 }
 
 export async function edit(

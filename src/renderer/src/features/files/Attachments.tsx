@@ -1,6 +1,7 @@
 // A message's files: images as their preview (opening a viewer), anything else as a card with
 // its name and size and a Download button that shows its progress and can be cancelled.
 import { memo, useEffect, useRef, useState } from 'react';
+import { MAX_THUMBNAIL_BYTES } from '../../../../shared/files';
 import type { MessageFile } from '../../../../shared/protocol';
 import { describe } from '../../state/chat-store';
 import { useChatStore } from '../../state/use-store';
@@ -40,7 +41,7 @@ function ImagePreview({ file, onOpen }: { file: MessageFile; onOpen: () => void 
   const [failed, setFailed] = useState(false);
   useEffect(() => {
     let live = true;
-    fileUrl(store, file.thumbFileId!)
+    fileUrl(store, file.thumbFileId!, MAX_THUMBNAIL_BYTES)
       .then((u) => live && setUrl(u))
       .catch(() => live && setFailed(true));
     return () => {

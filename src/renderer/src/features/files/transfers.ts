@@ -1,7 +1,7 @@
 // Attachments in the page: bytes go to and come from the main process in chunks (it holds the
 // token and talks to the server), one chunk in flight at a time, so progress is exact and a
 // cancel stops at the next chunk. Images get a small preview made here, uploaded beside them.
-import { FILE_CHUNK_BYTES } from '../../../../shared/files';
+import { FILE_CHUNK_BYTES, MAX_THUMBNAIL_BYTES } from '../../../../shared/files';
 
 export { formatBytes } from '../../../../shared/files';
 import type { Uploader } from '../../state/slices/attachments';
@@ -75,12 +75,19 @@ export async function downloadFile(
   fileId: string,
   onProgress: (received: number, size: number) => void,
   signal?: AbortSignal,
+  /** Bytes fetched at most: a file the server says is larger, or sends more of, is refused. */
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<Blob> {
   const accountId = store.currentAccount()!;
   const { downloadId, size, type } = await store.invoke('files:downloadStart', {
     accountId,
     fileId,
   });
+  const tooLarge = () => new Error(`the file is larger than ${maxBytes} bytes; not fetched`);
+  if (size > maxBytes) {
+    void store.invoke('files:downloadCancel', { accountId, downloadId }).catch(() => undefined);
+    throw tooLarge();
+  }
   const parts: Uint8Array<ArrayBuffer>[] = [];
   let received = 0;
   try {
@@ -90,6 +97,7 @@ export async function downloadFile(
       const bytes = bytesOf(data);
       parts.push(bytes);
       received += bytes.length;
+      if (received > maxBytes) throw tooLarge();
       onProgress(received, size);
       if (done) break;
     }
@@ -114,9 +122,16 @@ export async function makePreview(
     canvas.width = w;
     canvas.height = h;
     canvas.getContext('2d')!.drawImage(bitmap, 0, 0, w, h);
-    const preview = await new Promise<Blob | null>((resolve) =>
-      canvas.toBlob(resolve, 'image/webp', 0.8),
-    );
+    // A server takes thumbnails of MAX_THUMBNAIL_BYTES at most: a busy picture gets a lower
+    // quality, and none at all if even that is too large.
+    let preview: Blob | null = null;
+    for (const quality of [0.8, 0.5]) {
+      preview = await new Promise<Blob | null>((resolve) =>
+        canvas.toBlob(resolve, 'image/webp', quality),
+      );
+      if (preview && preview.size <= MAX_THUMBNAIL_BYTES) break;
+      preview = null;
+    }
     const size = { width: bitmap.width, height: bitmap.height };
     bitmap.close();
     return preview ? { ...size, preview } : undefined;
@@ -129,10 +144,13 @@ export async function makePreview(
 const shown = new Map<string, Promise<string>>();
 const SHOWN_MAX = 200;
 
-export function fileUrl(store: AccountInvoker, fileId: string): Promise<string> {
+/** An object URL of the file; `maxBytes` bounds what is fetched (thumbnails: F10). */
+export function fileUrl(store: AccountInvoker, fileId: string, maxBytes?: number): Promise<string> {
   let url = shown.get(fileId);
   if (!url) {
-    url = downloadFile(store, fileId, () => undefined).then((b) => URL.createObjectURL(b));
+    url = downloadFile(store, fileId, () => undefined, undefined, maxBytes).then((b) =>
+      URL.createObjectURL(b),
+    );
     url.catch(() => shown.delete(fileId));
     shown.set(fileId, url);
     if (shown.size > SHOWN_MAX) {
