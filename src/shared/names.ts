@@ -10,6 +10,17 @@ export const GROUP_NAME = /^[\p{L}\p{N}][\p{L}\p{N}_.-]{0,63}$/u;
  */
 export const BLANK_LETTERS = /[\u115F\u1160\u3164\uFFA0]/u;
 
+/**
+ * Characters that reorder or hide text: bidi controls (U+202A–202E, U+2066–2069, U+200E/F,
+ * U+061C), zero-width characters and the BOM. "invoice\u202Efdp.exe" shows as "invoiceexe.pdf"
+ * (security review 3, L1): names and topics never keep them.
+ */
+export const INVISIBLE_CONTROLS = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/gu;
+
+export function withoutInvisibleControls(text: string): string {
+  return text.replace(INVISIBLE_CONTROLS, '');
+}
+
 export function isGroupName(name: string): boolean {
   return GROUP_NAME.test(name) && !BLANK_LETTERS.test(name);
 }

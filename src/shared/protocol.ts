@@ -147,7 +147,7 @@ export interface ServerBodyFields {
   /** The user who wrote the thread's root: their clients notify them of replies. */
   threadFrom?: string;
 }
-export const SERVER_BODY_FIELDS = ['reply', 'thread', 'threadFrom'] as const;
+export const SERVER_BODY_FIELDS = ['reply', 'thread', 'threadFrom', 'call'] as const;
 export const REPLY_QUOTE_CHARS = 200;
 
 /** An attachment as a message names it (`body.files`); its bytes are at GET /v1/files/ID. */

@@ -1,6 +1,6 @@
 // Runtime validation of protocol v1, used by the server and by clients. Runs anywhere.
 import { z } from 'zod';
-import { BLANK_LETTERS, GROUP_NAME } from './names.js';
+import { BLANK_LETTERS, GROUP_NAME, withoutInvisibleControls } from './names.js';
 import {
   EVENT_NAMES,
   MAX_TOPIC_CHARS,
@@ -15,8 +15,11 @@ export const groupName = z
   .regex(GROUP_NAME, 'a group name is 1 to 64 letters, digits, _ . -')
   .refine((n) => !BLANK_LETTERS.test(n), 'a group name cannot hold blank letters');
 const userId = z.string().min(1).max(64);
-/** A person's name as others see it. */
-export const displayName = z.string().trim().min(1).max(64);
+/** A person's name as others see it: no bidi or zero-width characters (L1). */
+export const displayName = z
+  .string()
+  .transform(withoutInvisibleControls)
+  .pipe(z.string().trim().min(1).max(64));
 export const conversationKey = z
   .string()
   .max(80)
@@ -93,7 +96,10 @@ export const requestParams = {
     invite: z.string().min(1).max(64).optional(),
   }),
   invite: z.object({ group: groupName }),
-  topic: z.object({ group: groupName, topic: z.string().max(MAX_TOPIC_CHARS) }),
+  topic: z.object({
+    group: groupName,
+    topic: z.string().transform(withoutInvisibleControls).pipe(z.string().max(MAX_TOPIC_CHARS)),
+  }),
   profile: z.object({ displayName: displayName.optional() }),
   leave: z.object({ group: groupName }),
   groups: z
@@ -118,6 +124,8 @@ export const requestParams = {
     replyTo: id.optional(),
     /** Posts into the thread of this message (same conversation). */
     thread: id.optional(),
+    /** A missed call's record in a dm: the server writes body.call if this user rang that one. */
+    callRecord: z.object({ video: z.boolean() }).optional(),
   }),
   edit: z.object({ messageId: id, body: messageBody }),
   remove: z.object({ messageId: id }),

@@ -192,3 +192,65 @@ describe('F12, F14, F16: sign-in limits that bound attackers, not owners', () =>
     expect(await owner).toBe(200);
   });
 });
+
+describe('L1, L4: what a client may not write', () => {
+  it('L1: bidi and zero-width characters never stay in file names, display names or topics', async () => {
+    const s = await server();
+    const alice = await client(s, 'alice');
+    await alice.ok('join', { group: 'docs' });
+    const { token } = await s.user('alice');
+    const res = await fetch(
+      `${s.url}/v1/files?conversation=group:docs&name=${encodeURIComponent('invoice\u202Efdp.exe')}`,
+      { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'MZ' },
+    );
+    // Before the fix: "invoice\u202Efdp.exe", shown as "invoiceexe.pdf".
+    expect(((await res.json()) as { name: string }).name).toBe('invoicefdp.exe');
+    await alice.ok('profile', { displayName: 'Ali\u200Bce \u2066admin\u2069' });
+    const me = await alice.ok<{ list: { displayName: string }[] }>('users', { group: 'docs' });
+    expect(me.list[0]!.displayName).toBe('Alice admin');
+    const { topic } = await alice.ok<{ topic: string }>('topic', {
+      group: 'docs',
+      topic: 'Q3 \u202Eplan',
+    });
+    expect(topic).toBe('Q3 plan');
+  });
+
+  it('L4: body.call is written by the server, only after a ring in that dm', async () => {
+    const s = await server();
+    const alice = await client(s, 'alice');
+    const bob = await client(s, 'bob');
+    await alice.ok('join', { group: 'team' });
+    await bob.ok('join', { group: 'team' });
+    const fake = await alice.fails('post', {
+      to: { user: bob.userId },
+      body: { text: 'Missed video call', call: { missed: true, video: true } },
+      clientMsgId: 'c1',
+    });
+    expect(fake.code).toBe('BAD_REQUEST'); // before the fix: taken, and shown as a call
+    const noRing = await alice.fails('post', {
+      to: { user: bob.userId },
+      body: { text: 'Missed call' },
+      callRecord: { video: false },
+      clientMsgId: 'c2',
+    });
+    expect(noRing.code).toBe('BAD_REQUEST');
+    await alice.ok('rtc', {
+      user_id: bob.userId,
+      callId: 'call-1',
+      signal: { kind: 'ring', video: true, name: 'alice' },
+    });
+    await alice.ok('post', {
+      to: { user: bob.userId },
+      body: { text: 'Missed video call' },
+      callRecord: { video: false },
+      clientMsgId: 'c3',
+    });
+    const [record] = (
+      await bob.ok<{ messages: { body: { call?: unknown } }[] }>('history', {
+        conversation: `dm:${alice.userId}`,
+      })
+    ).messages;
+    // What the ring said, not what the post claimed.
+    expect(record!.body.call).toEqual({ missed: true, video: true });
+  });
+});

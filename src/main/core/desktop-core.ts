@@ -185,8 +185,12 @@ export class DesktopCore {
     } = {},
   ): OutboxItemView {
     const { call, files, ...answer } = extra;
-    const body = { text, ...(call ? { call } : {}), ...(files?.length ? { files } : {}) };
-    return this.session(accountId).outbox.enqueue(to, body, undefined, answer);
+    const body = { text, ...(files?.length ? { files } : {}) };
+    // The server writes body.call itself, once it knows this user rang that one (L4).
+    return this.session(accountId).outbox.enqueue(to, body, undefined, {
+      ...answer,
+      ...(call ? { callRecord: { video: call.video } } : {}),
+    });
   }
 
   retry(accountId: string, clientMsgId: string): Record<string, never> {

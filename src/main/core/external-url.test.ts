@@ -7,6 +7,13 @@ describe('checkExternalUrl', () => {
     ['http://localhost:7420/', 'http://localhost:7420/'],
     ['HTTPS://Example.COM', 'https://example.com/'],
     ['mailto:someone@example.com', 'mailto:someone@example.com'],
+    // Security review 3, L2: only the address, subject and body of a mailto: link are kept.
+    [
+      'mailto:a@b.example?attach=/home/me/.ssh/id_ed25519&subject=Hi%20there',
+      'mailto:a@b.example?subject=Hi%20there',
+    ],
+    ['mailto:a@b.example?bcc=spy@evil.example&body=x', 'mailto:a@b.example?body=x'],
+    ['mailto:a@b.example?ATTACH=~/.config/Parley/x', 'mailto:a@b.example'],
   ])('opens %j', (raw, href) => {
     expect(checkExternalUrl(raw)).toEqual({ ok: true, url: href });
   });

@@ -30,7 +30,23 @@ export function checkExternalUrl(raw: unknown): ExternalUrlVerdict {
     if (!/^https?:\/\//i.test(raw))
       return { ok: false, reason: 'the link is not written as a web address' };
   }
+  if (url.protocol === 'mailto:') return { ok: true, url: plainMailto(url) };
   return { ok: true, url: url.href };
+}
+
+/**
+ * A mailto: link keeps its addresses, subject and body only: some mail programs honour
+ * `attach=` (and cc/bcc can add hidden recipients), so a click could send a local file
+ * (security review 3, L2).
+ */
+function plainMailto(url: URL): string {
+  const kept = new URLSearchParams();
+  for (const key of ['subject', 'body']) {
+    const value = url.searchParams.get(key);
+    if (value !== null) kept.set(key, value);
+  }
+  const query = kept.toString();
+  return `mailto:${url.pathname}${query ? `?${query.replaceAll('+', '%20')}` : ''}`;
 }
 
 /** The checked URL, or null when it may not leave the app: the form the Electron adapter uses. */

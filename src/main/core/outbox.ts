@@ -20,6 +20,8 @@ export interface OutboxItem {
   replyTo?: string;
   /** The thread (its root message) this one is posted in. */
   thread?: string;
+  /** A missed call's record: the server writes body.call after checking the call rang (L4). */
+  callRecord?: { video: boolean };
   createdAt: number;
   state: 'queued' | 'failed';
   /** Why the server refused it, when failed. */
@@ -80,7 +82,7 @@ export class Outbox {
     to: Recipient,
     body: MessageBody,
     notification?: NotificationRequest,
-    answer: { replyTo?: string; thread?: string } = {},
+    answer: { replyTo?: string; thread?: string; callRecord?: { video: boolean } } = {},
   ): OutboxItem {
     const item: OutboxItem = {
       clientMsgId: this.newId(),
@@ -89,6 +91,7 @@ export class Outbox {
       ...(notification ? { notification } : {}),
       ...(answer.replyTo ? { replyTo: answer.replyTo } : {}),
       ...(answer.thread ? { thread: answer.thread } : {}),
+      ...(answer.callRecord ? { callRecord: answer.callRecord } : {}),
       createdAt: this.now(),
       state: 'queued',
     };
@@ -153,6 +156,7 @@ export class Outbox {
         ...(item.notification ? { notification: item.notification } : {}),
         ...(item.replyTo ? { replyTo: item.replyTo } : {}),
         ...(item.thread ? { thread: item.thread } : {}),
+        ...(item.callRecord ? { callRecord: item.callRecord } : {}),
       });
       if (this.disposed) return 'stop';
       this.items.splice(this.items.indexOf(item), 1);

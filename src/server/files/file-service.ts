@@ -3,6 +3,7 @@
 // them (checkFiles). Readers of a conversation may fetch its files; no one else learns they exist.
 import { Readable } from 'node:stream';
 import { MAX_AVATAR_SIDE } from '../../shared/files.js';
+import { withoutInvisibleControls } from '../../shared/names.js';
 import { ErrorCode } from '../../shared/protocol.js';
 import { conversationAccess, mayReadConversation } from '../access.js';
 import { newId } from '../store/rows.js';
@@ -38,7 +39,8 @@ export function imageType(bytes: Buffer): 'image/png' | 'image/jpeg' | 'image/we
 
 /** A file name as given, made safe to store and to offer back: no paths, no control characters. */
 export function cleanName(name: string): string {
-  const cleaned = Array.from(name.normalize('NFC').replace(UNSAFE_IN_NAME, '_').trim())
+  const visible = withoutInvisibleControls(name.normalize('NFC'));
+  const cleaned = Array.from(visible.replace(UNSAFE_IN_NAME, '_').trim())
     .slice(0, MAX_NAME_CHARS)
     .join('');
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'file' : cleaned;

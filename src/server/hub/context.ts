@@ -27,6 +27,8 @@ export interface HubContext {
   readonly stats: HubStats;
   /** Per `sender>recipient`. */
   readonly signalBudgets: Map<string, SignalBudget>;
+  /** When `caller>callee` last rang, and whether with video: what a call record may claim. */
+  readonly recentRings: Map<string, { at: number; video: boolean }>;
   /** A stored file's picture header, if it is one. */
   imageHeader(fileId: string): Promise<{ type: string; width: number; height: number } | undefined>;
   /** Deletes the bytes of files the store dropped. */

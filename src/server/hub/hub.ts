@@ -1,6 +1,7 @@
 // The hub's core: connections coming and going, and each request handed to its handler
 // (handlers/, one module per protocol area). Transport concerns (framing, auth handshake,
 // heartbeat, limits) live in the gateway.
+import { forgetOldRings } from './handlers/rtc.js';
 import { DisposableStore } from '../../shared/lifecycle.js';
 import type { RequestResultMap, RequestType } from '../../shared/protocol.js';
 import type { RequestParams } from '../../shared/schemas.js';
@@ -50,6 +51,7 @@ export class Hub {
       afterCommit: opts.afterCommit,
       stats: this.stats,
       signalBudgets: new Map(),
+      recentRings: new Map(),
       deleteFiles: opts.deleteFiles ?? (() => Promise.resolve()),
       imageHeader: opts.imageHeader ?? (() => Promise.resolve(undefined)),
       now: opts.now ?? Date.now,
@@ -181,13 +183,14 @@ export class Hub {
     announceHead(this.ctx, convId, seq);
   }
 
-  /** Forgets idle signal budgets; called now and then. */
+  /** Forgets idle signal budgets and rings too old to record; called now and then. */
   sweep(now = this.ctx.now()): void {
     for (const [key, budget] of this.ctx.signalBudgets) {
       if (budget.count.isFull(now) && budget.bytes.isFull(now)) {
         this.ctx.signalBudgets.delete(key);
       }
     }
+    forgetOldRings(this.ctx);
   }
 
   /** Waits (at most `timeoutMs`) for background work, before the store is closed. */

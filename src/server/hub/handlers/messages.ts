@@ -22,6 +22,7 @@ import { sharesConversation } from '../presence.js';
 import { announceHead, publishConversation, publishGroup } from '../publisher.js';
 import { type HubConnection, HubError, type RequestOrder } from '../types.js';
 import { queueForOffline } from './notify.js';
+import { callRecordFor } from './rtc.js';
 
 export async function post(
   ctx: HubContext,
@@ -34,7 +35,8 @@ export async function post(
   const target = await targetOf(ctx, userId, p.to);
   const answer = await threadFields(ctx, target.convId, p);
   const files = await checkFiles(ctx, userId, target.convId, p.body.files);
-  const body = answer || files ? { ...p.body, ...answer, ...files } : p.body;
+  const call = p.callRecord ? callRecordFor(ctx, userId, target.other?.userId) : undefined;
+  const body = answer || files || call ? { ...p.body, ...answer, ...files, ...call } : p.body;
   // `always` breaks through the recipient's focus; a stranger's first dm may not ask for that
   // (review M4): only members of a shared group, accepted dms and administrators may.
   const notification =

@@ -14,6 +14,32 @@ export const MAX_SIGNAL_BYTES = 16 * 1024;
 /** How long after one side signals the other may answer it by cid even while invisible. */
 const RTC_ANSWER_WINDOW_MS = 10 * 60_000;
 
+/** A call record may follow its ring by this much (no answer, then the caller gives up). */
+const CALL_RECORD_WINDOW_MS = 10 * 60_000;
+
+/**
+ * The body.call the server writes for a post asking for a call record (L4): only in a dm with
+ * someone the sender rang lately, and saying what that ring said. Anything else is refused.
+ */
+export function callRecordFor(
+  ctx: HubContext,
+  callerId: string,
+  calleeId: string | undefined,
+): { call: { missed: true; video: boolean } } {
+  const ring = calleeId !== undefined ? ctx.recentRings.get(`${callerId}>${calleeId}`) : undefined;
+  if (!ring || ctx.now() - ring.at > CALL_RECORD_WINDOW_MS) {
+    throw new HubError(ErrorCode.BAD_REQUEST, 'a call record follows a call you made in this dm');
+  }
+  return { call: { missed: true, video: ring.video } };
+}
+
+/** Forgets rings too old to be recorded (called from the hub's sweep). */
+export function forgetOldRings(ctx: HubContext): void {
+  for (const [key, ring] of ctx.recentRings) {
+    if (ctx.now() - ring.at > CALL_RECORD_WINDOW_MS) ctx.recentRings.delete(key);
+  }
+}
+
 export async function rtc(
   ctx: HubContext,
   conn: HubConnection,
@@ -49,6 +75,11 @@ export async function rtc(
     );
   }
   chargeSignal(ctx, userId, targetUser, bytes);
+  // A ring (reached or not) lets the caller post one kind of message: its missed-call record.
+  const signal = p.signal as { kind?: unknown; video?: unknown };
+  if (signal.kind === 'ring') {
+    ctx.recentRings.set(`${userId}>${targetUser}`, { at: ctx.now(), video: signal.video === true });
+  }
   // A user with no live connection (or invisible) is offline to a caller: one answer for both.
   if (
     p.cid === undefined &&
