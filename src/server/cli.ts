@@ -82,6 +82,8 @@ const configFile = z
         uploadMinBytesPerSecond: positiveInt,
         storageQuotaBytes: positiveInt,
         avatarChangesPerHour: positiveInt,
+        groupsCreatedPerUserPerDay: positiveInt,
+        subscriptionsPerConnection: positiveInt,
         unpostedFileGraceMs: positiveInt,
       })
       .strict()

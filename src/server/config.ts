@@ -48,6 +48,10 @@ export interface Limits {
   bodyDeadlineMs: number;
   /** An upload slower than this on average (after its first 30 s) is cut off. */
   uploadMinBytesPerSecond: number;
+  /** Topics one connection may listen to, its own groups included (L3). */
+  subscriptionsPerConnection: number;
+  /** New groups one account may create per day (each fills the public list: L3). */
+  groupsCreatedPerUserPerDay: number;
   /** Picture changes per account per hour (each reaches every contact: F15); past it 429. */
   avatarChangesPerHour: number;
   /** What one account's uploads may take, each file counted as at least 4 KiB (F8). */
@@ -144,6 +148,8 @@ export const DEFAULT_LIMITS: Limits = {
   bodyDeadlineMs: 30_000,
   uploadMinBytesPerSecond: 16 * 1024,
   avatarChangesPerHour: 12,
+  groupsCreatedPerUserPerDay: 50,
+  subscriptionsPerConnection: 500,
   storageQuotaBytes: 1024 ** 3,
   unpostedFileGraceMs: 24 * 3600 * 1000,
 };

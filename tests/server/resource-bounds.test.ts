@@ -160,3 +160,39 @@ describe('F15: picture changes are rate-limited per account', () => {
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
   });
 });
+
+describe('L3: groups created and subscriptions held are bounded', () => {
+  it('past the daily budget a new group is refused; joining an existing one still works', async () => {
+    const s = await server({ limits: { groupsCreatedPerUserPerDay: 2 } });
+    const mallory = await s.client('mallory');
+    const alice = await s.client('alice');
+    cleanups.push(
+      () => mallory.close(),
+      () => alice.close(),
+    );
+    await alice.ok('join', { group: 'lobby' });
+    await mallory.ok('join', { group: 'junk-1' });
+    await mallory.ok('join', { group: 'junk-2' });
+    expect((await mallory.fails('join', { group: 'junk-3' })).code).toBe('RATE_LIMITED');
+    await mallory.ok('join', { group: 'lobby' });
+  });
+
+  it('a connection holds a bounded number of subscriptions', async () => {
+    const s = await server({ limits: { subscriptionsPerConnection: 3 } });
+    const alice = await s.client('alice');
+    const bob = await s.client('bob');
+    cleanups.push(
+      () => alice.close(),
+      () => bob.close(),
+    );
+    for (const g of ['a1', 'a2', 'a3', 'a4']) await alice.ok('join', { group: g });
+    // bob's own connection already listens to his user topic: room for two more.
+    const answers: string[] = [];
+    for (const g of ['a1', 'a2', 'a3', 'a4']) {
+      const r = await bob.request('subscribe', { topic: `/groups/${g}/messages` });
+      answers.push(r.ok ? 'ok' : r.error!.code);
+    }
+    expect(answers).toContain('TOO_LARGE');
+    expect(answers.filter((a) => a === 'ok').length).toBeLessThan(3);
+  });
+});

@@ -27,6 +27,8 @@ export interface HubContext {
   readonly stats: HubStats;
   /** Per `sender>recipient`. */
   readonly signalBudgets: Map<string, SignalBudget>;
+  /** Groups each user may still create (a day's budget). */
+  readonly groupCreations: Map<string, TokenBucket>;
   /** When `caller>callee` last rang, and whether with video: what a call record may claim. */
   readonly recentRings: Map<string, { at: number; video: boolean }>;
   /** A stored file's picture header, if it is one. */

@@ -52,6 +52,7 @@ export class Hub {
       stats: this.stats,
       signalBudgets: new Map(),
       recentRings: new Map(),
+      groupCreations: new Map(),
       deleteFiles: opts.deleteFiles ?? (() => Promise.resolve()),
       imageHeader: opts.imageHeader ?? (() => Promise.resolve(undefined)),
       now: opts.now ?? Date.now,

@@ -66,7 +66,14 @@ export interface HubOptions {
   registry?: LiveRegistry;
   /** Test failpoint: runs after a post is committed, before it is published. */
   afterCommit?: () => void;
-  limits: Pick<Limits, 'maxTextBytes' | 'signalsPerSecond' | 'signalBytesPerSecond'>;
+  limits: Pick<
+    Limits,
+    | 'maxTextBytes'
+    | 'signalsPerSecond'
+    | 'signalBytesPerSecond'
+    | 'groupsCreatedPerUserPerDay'
+    | 'subscriptionsPerConnection'
+  >;
   resumeMaxEvents: number;
   /** STUN/TURN servers for calls, given to signed-in users only (TURN credentials). */
   iceServers?: IceServer[];

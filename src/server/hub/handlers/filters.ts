@@ -23,7 +23,16 @@ export async function subscribe(
   p: RequestParams<'subscribe'>,
 ): Promise<RequestResultMap['subscribe']> {
   const topic = await topicOf(ctx, conn, p.topic);
-  if (topic.group !== undefined) ctx.connections.topicsOf(conn)?.watching.add(topic.group);
+  const state = ctx.connections.topicsOf(conn);
+  // Each subscription is a fan-out entry (and, in a cluster, a Redis SUBSCRIBE): bounded (L3).
+  const max = ctx.limits.subscriptionsPerConnection;
+  if (state && !state.topics.has(topic.broker) && state.topics.size >= max) {
+    throw new HubError(
+      ErrorCode.TOO_LARGE,
+      `a connection holds at most ${max} subscriptions; unsubscribe from some first`,
+    );
+  }
+  if (topic.group !== undefined) state?.watching.add(topic.group);
   if (topic.broker === topics.presence) conn.presenceFeed = true;
   await ctx.connections.listen(conn, topic.broker);
   return { topic: p.topic };

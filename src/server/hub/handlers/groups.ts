@@ -9,6 +9,7 @@ import {
 } from '../../../shared/protocol.js';
 import type { RequestParams } from '../../../shared/schemas.js';
 import { topics } from '../../broker.js';
+import { TokenBucket } from '../../rate-limit.js';
 import { visibleGroup } from '../checks.js';
 import type { HubContext } from '../context.js';
 import { eventFrame, visible } from '../frames.js';
@@ -35,6 +36,28 @@ const CONDITIONS: Record<GroupCondition, '>' | '>=' | '=' | '<' | '<=' | '!='> =
 /** Invites to private groups last this long. */
 const INVITE_TTL_MS = 7 * 24 * 3600_000;
 
+const DAY_MS = 24 * 3600_000;
+
+/** Creating a group takes one of the user's daily budget (L3), or is refused. */
+function chargeGroupCreation(ctx: HubContext, userId: string): void {
+  const perDay = ctx.limits.groupsCreatedPerUserPerDay;
+  const now = ctx.now();
+  let bucket = ctx.groupCreations.get(userId);
+  if (!bucket)
+    ctx.groupCreations.set(
+      userId,
+      (bucket = new TokenBucket(perDay / (DAY_MS / 1000), perDay, now)),
+    );
+  const verdict = bucket.take(now);
+  if (!verdict.ok) {
+    throw new HubError(
+      ErrorCode.RATE_LIMITED,
+      `you created ${perDay} groups today; join one or try again tomorrow`,
+      verdict.retryAfterMs,
+    );
+  }
+}
+
 export async function join(
   ctx: HubContext,
   conn: HubConnection,
@@ -42,6 +65,7 @@ export async function join(
 ): Promise<RequestResultMap['join']> {
   const { userId } = conn.user;
   const existing = await ctx.store.group(p.group, userId);
+  if (!existing) chargeGroupCreation(ctx, userId);
   if (existing?.private && !existing.member) {
     const invited = p.invite !== undefined && (await ctx.store.inviteGroup(p.invite, ctx.now()));
     if (invited !== p.group) {
