@@ -394,6 +394,9 @@ export interface RequestResultMap {
   conversations: { list: ConversationSummary[] };
   ice: { iceServers: IceServer[] };
   invite: { group: string; code: string; expiresAt: number };
+  invites: { group: string; list: { code: string; createdBy: string; expiresAt: number }[] };
+  uninvite: { group: string; code: string };
+  kick: { group: string; user_id: string };
 }
 export type RequestType = keyof RequestResultMap;
 

@@ -96,6 +96,9 @@ export const requestParams = {
     invite: z.string().min(1).max(64).optional(),
   }),
   invite: z.object({ group: groupName }),
+  invites: z.object({ group: groupName }),
+  uninvite: z.object({ group: groupName, code: z.string().min(1).max(64) }),
+  kick: z.object({ group: groupName, user_id: userId }),
   topic: z.object({
     group: groupName,
     topic: z.string().transform(withoutInvisibleControls).pipe(z.string().max(MAX_TOPIC_CHARS)),

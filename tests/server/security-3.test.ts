@@ -254,3 +254,55 @@ describe('L1, L4: what a client may not write', () => {
     expect(record!.body.call).toEqual({ missed: true, video: true });
   });
 });
+
+describe('F2: invites die with their maker, can be listed and revoked; the creator removes members', () => {
+  it('a leaver cannot come back with her own code; members list and revoke codes', async () => {
+    const s = await server();
+    const alice = await client(s, 'alice');
+    const mallory = await client(s, 'mallory');
+    const carol = await client(s, 'carol');
+    await alice.ok('join', { group: 'board', private: true });
+    const first = await alice.ok<{ code: string }>('invite', { group: 'board' });
+    await mallory.ok('join', { group: 'board', invite: first.code });
+    const own = await mallory.ok<{ code: string }>('invite', { group: 'board' });
+    await mallory.ok('leave', { group: 'board' });
+    // Before the fix: {"group":"board","number_of_users":2,"private":true}.
+    const back = await mallory.fails('join', { group: 'board', invite: own.code });
+    expect(back.code).toBe('INVITE_REQUIRED');
+    const listed = await alice.ok<{ list: { code: string; createdBy: string }[] }>('invites', {
+      group: 'board',
+    });
+    expect(listed.list.map((i) => i.code)).toEqual([first.code]);
+    await alice.ok('uninvite', { group: 'board', code: first.code });
+    expect((await carol.fails('join', { group: 'board', invite: first.code })).code).toBe(
+      'INVITE_REQUIRED',
+    );
+    expect((await mallory.fails('invites', { group: 'board' })).code).toBe('NOT_FOUND');
+  });
+
+  it('the creator removes a member, who hears nothing more of the group; others may not remove', async () => {
+    const s = await server();
+    const alice = await client(s, 'alice');
+    const bob = await client(s, 'bob');
+    const carol = await client(s, 'carol');
+    await alice.ok('join', { group: 'board', private: true });
+    for (const c of [bob, carol]) {
+      const { code } = await alice.ok<{ code: string }>('invite', { group: 'board' });
+      await c.ok('join', { group: 'board', invite: code });
+    }
+    await bob.ok('subscribe', { topic: '/groups/board/messages' });
+    expect((await carol.fails('kick', { group: 'board', user_id: bob.userId })).code).toBe(
+      'FORBIDDEN',
+    );
+    await alice.ok('kick', { group: 'board', user_id: bob.userId });
+    await alice.ok('post', { to: { group: 'board' }, body: { text: 'after' }, clientMsgId: 'k1' });
+    await alice.ok('post', {
+      to: { user: bob.userId },
+      body: { text: 'barrier' },
+      clientMsgId: 'k2',
+    });
+    await until(() => texts(bob, `dm:${alice.userId}`).includes('barrier'), 'the barrier');
+    expect(texts(bob, 'group:board')).toEqual([]);
+    expect((await bob.fails('history', { conversation: 'group:board' })).code).toBe('NOT_FOUND');
+  });
+});

@@ -79,8 +79,17 @@ export interface GroupRepo {
     viewer: string,
   ): Promise<{ members: number; private: boolean; member: boolean; topic: string } | undefined>;
   createInvite(code: string, group: string, createdBy: string, expiresAt: number): Promise<void>;
-  /** The group an unexpired invite code opens. */
+  /** The group an unexpired invite code opens, while its maker is still a member (F2). */
   inviteGroup(code: string, now: number): Promise<string | undefined>;
+  /** A group's unexpired invites whose makers are still members, newest first. */
+  invitesOf(
+    group: string,
+    now: number,
+  ): Promise<{ code: string; createdBy: string; expiresAt: number }[]>;
+  /** Ends an invite of the group; false when there was none. */
+  revokeInvite(group: string, code: string): Promise<boolean>;
+  /** Who created the group (its first member to join), when its history says. */
+  groupCreator(group: string): Promise<string | undefined>;
   /** Records a join, a leave or a topic change of a group (a topic also becomes the group's). */
   logGroupEvent(
     group: string,

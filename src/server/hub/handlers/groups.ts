@@ -16,7 +16,6 @@ import { eventFrame, visible } from '../frames.js';
 import { publishGroup } from '../publisher.js';
 import { startListening } from '../resume.js';
 import { type HubConnection, HubError } from '../types.js';
-import { randomBytes } from 'node:crypto';
 
 const CONDITIONS: Record<GroupCondition, '>' | '>=' | '=' | '<' | '<=' | '!='> = {
   '>': '>',
@@ -32,9 +31,6 @@ const CONDITIONS: Record<GroupCondition, '>' | '>=' | '=' | '<' | '<=' | '!='> =
   lte: '<=',
   ne: '!=',
 };
-
-/** Invites to private groups last this long. */
-const INVITE_TTL_MS = 7 * 24 * 3600_000;
 
 const DAY_MS = 24 * 3600_000;
 
@@ -127,28 +123,39 @@ export async function leave(
   if (!(await ctx.store.leaveGroup(p.group, userId))) {
     throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
   }
-  const ts = ctx.now();
-  await ctx.store.logGroupEvent(p.group, { ts, userId, action: 'left' });
-  // Published before unsubscribing so the user's other devices learn they left.
-  publishGroup(ctx, p.group, 'group:member', {
-    group: p.group,
+  await departed(ctx, p.group, isPrivate, {
     user_id: userId,
     cid: conn.cid,
-    action: 'left',
     displayName: conn.user.displayName,
-    ts,
   });
-  ctx.connections.leftGroup(userId, p.group, topics.group(p.group), isPrivate);
+  return { group: p.group };
+}
+
+/**
+ * What follows a member's leaving (or being removed): the line in the chat, the `left` event,
+ * and the end of every subscription of theirs to the group, on every node.
+ */
+export async function departed(
+  ctx: HubContext,
+  group: string,
+  isPrivate: boolean,
+  who: { user_id: string; cid: string; displayName: string },
+): Promise<void> {
+  const userId = who.user_id;
+  const ts = ctx.now();
+  await ctx.store.logGroupEvent(group, { ts, userId, action: 'left' });
+  // Published before unsubscribing so the user's other devices learn they left.
+  publishGroup(ctx, group, 'group:member', { group, ...who, action: 'left', ts });
+  ctx.connections.leftGroup(userId, group, topics.group(group), isPrivate);
   // Redis keeps one publisher's order across channels: other nodes stop listening after
   // their devices had the `left` event above.
   if (!ctx.broker.lossless) {
     ctx.broker.publish(topics.user(userId), {
       ctl: 'unlisten',
-      group: p.group,
+      group,
       ...(isPrivate ? { private: true } : {}),
     });
   }
-  return { group: p.group };
 }
 
 export async function groups(
@@ -267,19 +274,4 @@ export async function topic(
     ts,
   });
   return { group: p.group, topic };
-}
-
-/** A member makes an invite code for their group (private or not). */
-export async function invite(
-  ctx: HubContext,
-  conn: HubConnection,
-  p: RequestParams<'invite'>,
-): Promise<RequestResultMap['invite']> {
-  if (!(await visibleGroup(ctx, conn.user.userId, p.group)).member) {
-    throw new HubError(ErrorCode.NOT_JOINED, `you are not a member of ${p.group}`);
-  }
-  const code = randomBytes(18).toString('base64url');
-  const expiresAt = ctx.now() + INVITE_TTL_MS;
-  await ctx.store.createInvite(code, p.group, conn.user.userId, expiresAt);
-  return { group: p.group, code, expiresAt };
 }

@@ -6,7 +6,8 @@ import type { HubContext } from '../context.js';
 import type { HubConnection, RequestOrder } from '../types.js';
 import { conversations, read } from './conversations.js';
 import { bind, subscribe, unsubscribe } from './filters.js';
-import { groups, invite, join, leave, topic, users } from './groups.js';
+import { groups, join, leave, topic, users } from './groups.js';
+import { invite, invites, kick, uninvite } from './invites.js';
 import { history } from './history.js';
 import { compose, edit, post, react, remove } from './messages.js';
 import { notify } from './notify.js';
@@ -30,6 +31,9 @@ export const handlers: HandlerTable = {
   users,
   topic,
   invite,
+  invites,
+  uninvite,
+  kick,
   post,
   edit,
   remove,

@@ -4,6 +4,10 @@ import type { GroupQuery } from '../records.js';
 import type { GroupRepo } from '../store.js';
 import type { PgQuery } from './query.js';
 
+/** An invite is good only while the member who made it still is one (F2). */
+const MAKER_IS_MEMBER =
+  'EXISTS (SELECT 1 FROM memberships m WHERE m.group_name = invites.group_name AND m.user_id = invites.created_by)';
+
 export function postgresGroups({ pool, one, all, tx }: PgQuery): GroupRepo {
   async function searchGroups(query: GroupQuery): Promise<GroupSummary[]> {
     const args: unknown[] = [query.viewer];
@@ -136,10 +140,35 @@ export function postgresGroups({ pool, one, all, tx }: PgQuery): GroupRepo {
     inviteGroup: async (code, now) =>
       (
         await one<{ group_name: string }>(
-          'SELECT group_name FROM invites WHERE code = $1 AND expires_at > $2',
+          `SELECT group_name FROM invites WHERE code = $1 AND expires_at > $2
+             AND ${MAKER_IS_MEMBER}`,
           [code, now],
         )
       )?.group_name,
+    invitesOf: async (group, now) =>
+      (
+        await pool.query<{ code: string; created_by: string; expires_at: string }>(
+          `SELECT code, created_by, expires_at FROM invites
+            WHERE group_name = $1 AND expires_at > $2 AND ${MAKER_IS_MEMBER}
+            ORDER BY expires_at DESC`,
+          [group, now],
+        )
+      ).rows.map((r) => ({
+        code: r.code,
+        createdBy: r.created_by,
+        expiresAt: Number(r.expires_at),
+      })),
+    revokeInvite: async (group, code) =>
+      ((await pool.query('DELETE FROM invites WHERE group_name = $1 AND code = $2', [group, code]))
+        .rowCount ?? 0) > 0,
+    groupCreator: async (group) =>
+      (
+        await one<{ user_id: string }>(
+          `SELECT user_id FROM group_events WHERE group_name = $1 AND action = 'joined'
+            ORDER BY ts LIMIT 1`,
+          [group],
+        )
+      )?.user_id,
     logGroupEvent: (group, e) =>
       tx(async (db) => {
         await db.query(

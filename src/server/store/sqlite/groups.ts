@@ -7,6 +7,10 @@ import type { GroupRepo, Sync } from '../store.js';
 /** Comparison operators already normalised by the hub (gt → >, ...). */
 const SQL_OPS = new Set(['>', '>=', '=', '<', '<=', '!=']);
 
+/** An invite is good only while the member who made it still is one. */
+const MAKER_IS_MEMBER =
+  'EXISTS (SELECT 1 FROM memberships m WHERE m.group_name = invites.group_name AND m.user_id = invites.created_by)';
+
 export function sqliteGroups(db: Database.Database): Sync<GroupRepo> & {
   purgeInvites(now: number): void;
 } {
@@ -26,8 +30,21 @@ export function sqliteGroups(db: Database.Database): Sync<GroupRepo> & {
     insertInvite: db.prepare(
       'INSERT INTO invites (code, group_name, created_by, expires_at) VALUES (?, ?, ?, ?)',
     ),
+    // An invite dies with its maker's membership (F2).
     invite: db.prepare<[string, number], { group_name: string }>(
-      'SELECT group_name FROM invites WHERE code = ? AND expires_at > ?',
+      `SELECT group_name FROM invites WHERE code = ? AND expires_at > ? AND ${MAKER_IS_MEMBER}`,
+    ),
+    invitesOf: db.prepare<
+      [string, number],
+      { code: string; created_by: string; expires_at: number }
+    >(
+      `SELECT code, created_by, expires_at FROM invites
+        WHERE group_name = ? AND expires_at > ? AND ${MAKER_IS_MEMBER} ORDER BY expires_at DESC`,
+    ),
+    revokeInvite: db.prepare('DELETE FROM invites WHERE group_name = ? AND code = ?'),
+    creator: db.prepare<[string], { user_id: string }>(
+      `SELECT user_id FROM group_events WHERE group_name = ? AND action = 'joined'
+        ORDER BY ts, rowid LIMIT 1`,
     ),
     purgeInvites: db.prepare('DELETE FROM invites WHERE expires_at < ?'),
     insertMember: db.prepare(
@@ -145,6 +162,14 @@ export function sqliteGroups(db: Database.Database): Sync<GroupRepo> & {
     createInvite: (code, group, createdBy, expiresAt) =>
       void q.insertInvite.run(code, group, createdBy, expiresAt),
     inviteGroup: (code, now) => q.invite.get(code, now)?.group_name,
+    invitesOf: (group, now) =>
+      q.invitesOf.all(group, now).map((r) => ({
+        code: r.code,
+        createdBy: r.created_by,
+        expiresAt: r.expires_at,
+      })),
+    revokeInvite: (group, code) => q.revokeInvite.run(group, code).changes > 0,
+    groupCreator: (group) => q.creator.get(group)?.user_id,
     purgeInvites: (now) => void q.purgeInvites.run(now),
     logGroupEvent: db.transaction(
       (
