@@ -117,7 +117,8 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
     await create.screenshot({ path: screenshotPath('security-create-private-group') });
     await create.getByRole('checkbox', { name: /Private/ }).check();
     await create.getByRole('button', { name: 'Create group' }).click();
-    await seen(a.getByRole('heading', { name: '#board' }));
+    // Security review 3, F3: a private group's name is the one asked for and a random tail.
+    await seen(a.getByRole('heading', { name: /^#board-[a-z0-9]{12}$/ }));
     await a.getByRole('textbox', { name: 'Message' }).fill('the secret plan');
     await a.getByRole('textbox', { name: 'Message' }).press('Enter');
 
@@ -125,23 +126,28 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
     const browse = b.getByRole('dialog', { name: 'Browse groups' });
     await browse.getByLabel('Group name starts with').fill('boa');
     await seen(browse.getByText('No groups found.'));
-    // Knowing the name is not enough.
+    // Knowing the name asked for is not enough: it makes a public group of one's own (F3).
     await browse.getByLabel('New group name').fill('board');
     await browse.getByRole('button', { name: 'Create group' }).click();
-    await seen(browse.getByRole('alert').filter({ hasText: 'ask a member for an invite link' }));
+    await seen(b.getByRole('heading', { name: '#board', exact: true }));
+    expect(
+      await b.getByRole('log', { name: 'Messages' }).getByText('the secret plan').count(),
+    ).toBe(0);
 
     await a.getByRole('button', { name: 'Invite', exact: true }).click();
-    const invite = a.getByRole('dialog', { name: 'Invite to #board' });
+    const invite = a.getByRole('dialog', { name: /^Invite to #board-/ });
     const linkBox = invite.getByLabel('Invite link', { exact: true });
     await seen(linkBox);
     const link = await linkBox.inputValue();
-    expect(link).toMatch(/^parley:\/\/join\?server=.+&group=board&invite=[\w-]+$/);
+    expect(link).toMatch(/^parley:\/\/join\?server=.+&group=board-[a-z0-9]{12}&invite=[\w-]+$/);
     await invite.screenshot({ path: screenshotPath('security-invite-link') });
     await invite.getByRole('button', { name: 'Close' }).click();
 
-    await browse.getByLabel('Invite link', { exact: true }).fill(link);
-    await browse.getByRole('button', { name: 'Join with link' }).click();
-    await seen(b.getByRole('heading', { name: '#board' }));
+    await b.getByRole('button', { name: 'Browse groups' }).first().click();
+    const join = b.getByRole('dialog', { name: 'Browse groups' });
+    await join.getByLabel('Invite link', { exact: true }).fill(link);
+    await join.getByRole('button', { name: 'Join with link' }).click();
+    await seen(b.getByRole('heading', { name: /^#board-[a-z0-9]{12}$/ }));
     await seen(
       b
         .getByRole('log', { name: 'Messages' })

@@ -36,14 +36,17 @@ describe('F1: leaving a private group ends every way of hearing it', () => {
     const s = await server();
     const alice = await client(s, 'alice');
     const mallory = await client(s, 'mallory');
-    await alice.ok('join', { group: 'board', private: true });
-    const { code } = await alice.ok<{ code: string }>('invite', { group: 'board' });
-    await mallory.ok('join', { group: 'board', invite: code });
-    await mallory.ok('subscribe', { topic: '/groups/board/messages' });
-    await alice.ok('post', { to: { group: 'board' }, body: { text: 'before' }, clientMsgId: 'b1' });
-    await until(() => texts(mallory, 'group:board').includes('before'), 'the first message');
-    await mallory.ok('leave', { group: 'board' });
-    await alice.ok('post', { to: { group: 'board' }, body: { text: 'after' }, clientMsgId: 'b2' });
+    const { group: board } = await alice.ok<{ group: string }>('join', {
+      group: 'board',
+      private: true,
+    });
+    const { code } = await alice.ok<{ code: string }>('invite', { group: board });
+    await mallory.ok('join', { group: board, invite: code });
+    await mallory.ok('subscribe', { topic: `/groups/${board}/messages` });
+    await alice.ok('post', { to: { group: board }, body: { text: 'before' }, clientMsgId: 'b1' });
+    await until(() => texts(mallory, `group:${board}`).includes('before'), 'the first message');
+    await mallory.ok('leave', { group: board });
+    await alice.ok('post', { to: { group: board }, body: { text: 'after' }, clientMsgId: 'b2' });
     // A barrier: a dm from the same sender, published after the group's message, reaches her.
     await alice.ok('post', {
       to: { user: mallory.userId },
@@ -51,7 +54,7 @@ describe('F1: leaving a private group ends every way of hearing it', () => {
       clientMsgId: 'b3',
     });
     await until(() => texts(mallory, `dm:${alice.userId}`).includes('barrier'), 'the barrier');
-    expect(texts(mallory, 'group:board')).toEqual(['before']);
+    expect(texts(mallory, `group:${board}`)).toEqual(['before']);
   });
 
   it('a public group stays watched after leaving (anyone may watch it)', async () => {
@@ -261,23 +264,26 @@ describe('F2: invites die with their maker, can be listed and revoked; the creat
     const alice = await client(s, 'alice');
     const mallory = await client(s, 'mallory');
     const carol = await client(s, 'carol');
-    await alice.ok('join', { group: 'board', private: true });
-    const first = await alice.ok<{ code: string }>('invite', { group: 'board' });
-    await mallory.ok('join', { group: 'board', invite: first.code });
-    const own = await mallory.ok<{ code: string }>('invite', { group: 'board' });
-    await mallory.ok('leave', { group: 'board' });
+    const { group: board } = await alice.ok<{ group: string }>('join', {
+      group: 'board',
+      private: true,
+    });
+    const first = await alice.ok<{ code: string }>('invite', { group: board });
+    await mallory.ok('join', { group: board, invite: first.code });
+    const own = await mallory.ok<{ code: string }>('invite', { group: board });
+    await mallory.ok('leave', { group: board });
     // Before the fix: {"group":"board","number_of_users":2,"private":true}.
-    const back = await mallory.fails('join', { group: 'board', invite: own.code });
+    const back = await mallory.fails('join', { group: board, invite: own.code });
     expect(back.code).toBe('INVITE_REQUIRED');
     const listed = await alice.ok<{ list: { code: string; createdBy: string }[] }>('invites', {
-      group: 'board',
+      group: board,
     });
     expect(listed.list.map((i) => i.code)).toEqual([first.code]);
-    await alice.ok('uninvite', { group: 'board', code: first.code });
-    expect((await carol.fails('join', { group: 'board', invite: first.code })).code).toBe(
+    await alice.ok('uninvite', { group: board, code: first.code });
+    expect((await carol.fails('join', { group: board, invite: first.code })).code).toBe(
       'INVITE_REQUIRED',
     );
-    expect((await mallory.fails('invites', { group: 'board' })).code).toBe('NOT_FOUND');
+    expect((await mallory.fails('invites', { group: board })).code).toBe('NOT_FOUND');
   });
 
   it('the creator removes a member, who hears nothing more of the group; others may not remove', async () => {
@@ -285,24 +291,27 @@ describe('F2: invites die with their maker, can be listed and revoked; the creat
     const alice = await client(s, 'alice');
     const bob = await client(s, 'bob');
     const carol = await client(s, 'carol');
-    await alice.ok('join', { group: 'board', private: true });
+    const { group: board } = await alice.ok<{ group: string }>('join', {
+      group: 'board',
+      private: true,
+    });
     for (const c of [bob, carol]) {
-      const { code } = await alice.ok<{ code: string }>('invite', { group: 'board' });
-      await c.ok('join', { group: 'board', invite: code });
+      const { code } = await alice.ok<{ code: string }>('invite', { group: board });
+      await c.ok('join', { group: board, invite: code });
     }
-    await bob.ok('subscribe', { topic: '/groups/board/messages' });
-    expect((await carol.fails('kick', { group: 'board', user_id: bob.userId })).code).toBe(
+    await bob.ok('subscribe', { topic: `/groups/${board}/messages` });
+    expect((await carol.fails('kick', { group: board, user_id: bob.userId })).code).toBe(
       'FORBIDDEN',
     );
-    await alice.ok('kick', { group: 'board', user_id: bob.userId });
-    await alice.ok('post', { to: { group: 'board' }, body: { text: 'after' }, clientMsgId: 'k1' });
+    await alice.ok('kick', { group: board, user_id: bob.userId });
+    await alice.ok('post', { to: { group: board }, body: { text: 'after' }, clientMsgId: 'k1' });
     await alice.ok('post', {
       to: { user: bob.userId },
       body: { text: 'barrier' },
       clientMsgId: 'k2',
     });
     await until(() => texts(bob, `dm:${alice.userId}`).includes('barrier'), 'the barrier');
-    expect(texts(bob, 'group:board')).toEqual([]);
-    expect((await bob.fails('history', { conversation: 'group:board' })).code).toBe('NOT_FOUND');
+    expect(texts(bob, `group:${board}`)).toEqual([]);
+    expect((await bob.fails('history', { conversation: `group:${board}` })).code).toBe('NOT_FOUND');
   });
 });

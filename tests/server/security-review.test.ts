@@ -515,49 +515,59 @@ describe('D1: private groups', () => {
   it('are hidden from non-members and joined by invite only', async () => {
     const owner = await connect('d1-owner');
     const outsider = await connect('d1-outsider');
-    const joined = await owner.ok<{ private?: boolean }>('join', {
+    const joined = await owner.ok<{ group: string; private?: boolean }>('join', {
       group: 'board',
       private: true,
     });
     expect(joined.private).toBe(true);
+    // Security review 3, F3: a new private group's name is the one asked for and a random tail.
+    expect(joined.group).toMatch(/^board-[a-z0-9]{12}$/);
+    const board = joined.group;
     await owner.ok('post', {
-      to: { group: 'board' },
+      to: { group: board },
       body: { text: 'secret plan' },
       clientMsgId: '1',
     });
     const listed = await outsider.ok<{ list: { group: string }[] }>('groups', { value: 'boa' });
-    expect(listed.list.map((g) => g.group)).not.toContain('board');
-    expect((await outsider.fails('users', { group: 'board' })).code).toBe('NOT_FOUND');
-    expect((await outsider.fails('history', { conversation: 'group:board' })).code).toBe(
+    expect(listed.list.map((g) => g.group)).not.toContain(board);
+    expect((await outsider.fails('users', { group: board })).code).toBe('NOT_FOUND');
+    expect((await outsider.fails('history', { conversation: `group:${board}` })).code).toBe(
       'NOT_FOUND',
     );
-    expect((await outsider.fails('subscribe', { topic: '/groups/board/messages' })).code).toBe(
+    expect((await outsider.fails('subscribe', { topic: `/groups/${board}/messages` })).code).toBe(
       'NOT_FOUND',
     );
     expect(
       (
         await outsider.fails('post', {
-          to: { group: 'board' },
+          to: { group: board },
           body: { text: 'x' },
           clientMsgId: 'x',
         })
       ).code,
     ).toBe('NOT_FOUND');
-    expect((await outsider.fails('join', { group: 'board' })).code).toBe('INVITE_REQUIRED');
-    expect((await outsider.fails('invite', { group: 'board' })).code).toBe('NOT_FOUND');
-    expect((await outsider.fails('join', { group: 'board', invite: 'made-up' })).code).toBe(
+    expect((await outsider.fails('join', { group: board })).code).toBe('INVITE_REQUIRED');
+    expect((await outsider.fails('invite', { group: board })).code).toBe('NOT_FOUND');
+    expect((await outsider.fails('join', { group: board, invite: 'made-up' })).code).toBe(
       'INVITE_REQUIRED',
     );
-    const { code } = await owner.ok<{ code: string }>('invite', { group: 'board' });
-    await outsider.ok('join', { group: 'board', invite: code });
-    const history = await outsider.allHistory('group:board');
+    const { code } = await owner.ok<{ code: string }>('invite', { group: board });
+    await outsider.ok('join', { group: board, invite: code });
+    const history = await outsider.allHistory(`group:${board}`);
     expect(history.map((m) => m.body?.text)).toEqual(['secret plan']);
     // The owner sees the group in listings; the invite for one group opens no other.
-    await owner.ok('join', { group: 'cabinet', private: true });
+    const cabinet = (await owner.ok<{ group: string }>('join', { group: 'cabinet', private: true }))
+      .group;
     expect(
-      (await connect('d1-third').then((c) => c.fails('join', { group: 'cabinet', invite: code })))
+      (await connect('d1-third').then((c) => c.fails('join', { group: cabinet, invite: code })))
         .code,
     ).toBe('INVITE_REQUIRED');
+    // F3: the name asked for tells a stranger nothing: joining it makes a public group of its own.
+    const probe = await connect('d1-prober');
+    expect(await probe.ok('join', { group: 'board' })).toMatchObject({
+      group: 'board',
+      number_of_users: 1,
+    });
   });
 });
 

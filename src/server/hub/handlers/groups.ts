@@ -1,4 +1,5 @@
 // Group requests: join (with invites to private groups), leave, listings, members, topics.
+import { randomBytes } from 'node:crypto';
 import { groupKey } from '../../../shared/conversation-key.js';
 import {
   ErrorCode,
@@ -34,6 +35,13 @@ const CONDITIONS: Record<GroupCondition, '>' | '>=' | '=' | '<' | '<=' | '!='> =
 
 const DAY_MS = 24 * 3600_000;
 
+/** `name` (shortened to fit) and 12 random letters and digits: about 62 bits. */
+function unguessable(name: string): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const tail = Array.from(randomBytes(12), (b) => alphabet[b % alphabet.length]).join('');
+  return `${name.slice(0, 64 - 13)}-${tail}`;
+}
+
 /** Creating a group takes one of the user's daily budget (L3), or is refused. */
 function chargeGroupCreation(ctx: HubContext, userId: string): void {
   const perDay = ctx.limits.groupsCreatedPerUserPerDay;
@@ -62,9 +70,12 @@ export async function join(
   const { userId } = conn.user;
   const existing = await ctx.store.group(p.group, userId);
   if (!existing) chargeGroupCreation(ctx, userId);
+  // A new private group gets a name nobody can guess (F3): the name asked for, and a random
+  // tail. Joining a name then tells nothing of the private groups there are.
+  const group = !existing && p.private === true ? unguessable(p.group) : p.group;
   if (existing?.private && !existing.member) {
     const invited = p.invite !== undefined && (await ctx.store.inviteGroup(p.invite, ctx.now()));
-    if (invited !== p.group) {
+    if (invited !== group) {
       throw new HubError(
         ErrorCode.INVITE_REQUIRED,
         p.invite === undefined
@@ -73,13 +84,13 @@ export async function join(
       );
     }
   }
-  const { changed, members } = await ctx.store.joinGroup(p.group, userId, p.private === true);
+  const { changed, members } = await ctx.store.joinGroup(group, userId, p.private === true);
   const isPrivate = existing ? existing.private : p.private === true;
   if (changed) {
     const ts = ctx.now();
-    await ctx.store.logGroupEvent(p.group, { ts, userId, action: 'joined' });
+    await ctx.store.logGroupEvent(group, { ts, userId, action: 'joined' });
     const member: EventDataMap['group:member'] = {
-      group: p.group,
+      group: group,
       user_id: userId,
       cid: conn.cid,
       action: 'joined',
@@ -88,25 +99,25 @@ export async function join(
     };
     if (ctx.broker.lossless) {
       for (const c of ctx.connections.ofUser(userId) ?? [])
-        void ctx.connections.listen(c, topics.group(p.group));
-      publishGroup(ctx, p.group, 'group:member', member);
+        void ctx.connections.listen(c, topics.group(group));
+      publishGroup(ctx, group, 'group:member', member);
     } else {
       // The topic may be new on this node: what is posted before its subscription takes
       // effect is replayed from the group's head at the join. The user's devices on other
       // nodes do the same when they hear of the join.
-      const head = await ctx.store.lastSeq(groupKey(p.group));
-      await startListening(ctx, userId, p.group, head);
-      publishGroup(ctx, p.group, 'group:member', member);
+      const head = await ctx.store.lastSeq(groupKey(group));
+      await startListening(ctx, userId, group, head);
+      publishGroup(ctx, group, 'group:member', member);
       ctx.broker.publish(topics.user(userId), {
         ctl: 'listen',
-        group: p.group,
+        group: group,
         seq: head,
         frame: eventFrame('group:member', member),
       });
     }
   }
   return {
-    group: p.group,
+    group: group,
     number_of_users: members,
     ...(isPrivate ? { private: true } : {}),
     ...(existing?.topic ? { topic: existing.topic } : {}),

@@ -201,9 +201,10 @@ export class ConversationsSlice extends Slice {
   async joinGroup(group: string, opts: { private?: boolean; invite?: string } = {}): Promise<void> {
     const accountId = this.state.accountId;
     if (!accountId) return;
-    await this.invoke('groups:join', { accountId, group, ...opts });
-    this.ensure(groupKey(group));
-    await this.open(groupKey(group));
+    // A new private group's name is the server's (the name asked for and a random tail).
+    const joined = await this.invoke('groups:join', { accountId, group, ...opts });
+    this.ensure(groupKey(joined.group));
+    await this.open(groupKey(joined.group));
   }
 
   async leaveGroup(group: string): Promise<void> {
