@@ -186,6 +186,20 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
       'ben back online',
       10_000,
     );
+    // Security review 3, F8: the storage quota the server stated, in plain words.
+    const files = settings.getByRole('group', { name: 'Files' });
+    await seen(files.getByText(/together can take up to 1\.1 GB/));
+    for (const [width, scheme] of [
+      [1280, 'light'],
+      [500, 'dark'],
+    ] as const) {
+      await b.setViewportSize({ width, height: 800 });
+      await b.emulateMedia({ colorScheme: scheme });
+      await files.scrollIntoViewIfNeeded();
+      await b.screenshot({ path: screenshotPath(`security-storage-quota-${width}-${scheme}`) });
+    }
+    await b.emulateMedia({ colorScheme: 'light' });
+    await b.setViewportSize({ width: 1100, height: 700 });
     await settings.getByRole('button', { name: 'Close' }).click();
     expect(benId).toBeTruthy();
     expect(ann.errors.concat(ben.errors)).toEqual([]);

@@ -1,5 +1,6 @@
 // The profile (name and picture); notification settings: how much notifies, Do Not Disturb,
 // muted conversations; start at login; calls; the account's password.
+import { StorageSettings } from './StorageSettings';
 import { useState, type FormEvent } from 'react';
 import type { NotifySettingsView } from '../../../../shared/ipc';
 import type { IceServer } from '../../../../shared/protocol';
@@ -92,6 +93,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
           ))}
         </ul>
       </fieldset>
+      <StorageSettings />
     </Dialog>
   );
 }
