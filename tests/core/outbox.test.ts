@@ -39,7 +39,15 @@ describe('Outbox', () => {
     const config = join(dataDir, 'config.json');
     writeFileSync(
       config,
-      JSON.stringify({ limits: { requestsPerSecond: 100_000, requestBurst: 100_000 } }),
+      JSON.stringify({
+        limits: {
+          requestsPerSecond: 100_000,
+          requestBurst: 100_000,
+          // Its people sign in at once, from one address.
+          signInsInFlightPerIp: 1000,
+          signInsPerIpPerMinute: 10_000,
+        },
+      }),
     );
     const port = await freePort();
     const args = ['--port', String(port), '--data', dataDir, '--config', config];

@@ -28,7 +28,15 @@ describe('restart durability', () => {
     const config = join(dataDir, 'config.json');
     writeFileSync(
       config,
-      JSON.stringify({ limits: { requestsPerSecond: 100_000, requestBurst: 100_000 } }),
+      JSON.stringify({
+        limits: {
+          requestsPerSecond: 100_000,
+          requestBurst: 100_000,
+          // Its people sign in at once, from one address.
+          signInsInFlightPerIp: 1000,
+          signInsPerIpPerMinute: 10_000,
+        },
+      }),
     );
     const args = ['--port', '0', '--data', dataDir, '--config', config];
     const first = await runServerProcess(args);
