@@ -211,6 +211,53 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await b.getByRole('button', { name: 'Close' }).click();
   }, 90_000);
 
+  it('UX-3 gap 1: calling back at once, inside the "Call ended" card, gives a call of its own with sound both ways', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    await openDm(d.ann, 'Ben');
+    await openDm(d.ben, 'Ann');
+    const packetsSent = async (page: Page) => Number(await stat(page, 'Audio packets sent'));
+    /** Both sides' stats open; audio packets sent grow on both (sound both ways). */
+    async function soundBothWays(): Promise<void> {
+      for (const page of [a, b]) {
+        const stats = page.getByRole('button', { name: 'Stats' });
+        if ((await stats.getAttribute('aria-pressed')) !== 'true') await stats.click();
+      }
+      for (const page of [a, b]) {
+        await expect.poll(() => packetsSent(page), { timeout: SEEN_MS }).toBeGreaterThan(0);
+        const before = await packetsSent(page);
+        await expect
+          .poll(() => packetsSent(page), { timeout: SEEN_MS })
+          .toBeGreaterThan(before + 20);
+      }
+    }
+    await callAndAccept(a, b);
+    await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
+    await soundBothWays();
+    // Let the first call's timer pass a few seconds, so a carried-over timer would show.
+    await seen(a.getByRole('timer').filter({ hasText: /0:0[3-9]/ }));
+    await a.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
+    // Ben calls back at once, while both still show the ended card.
+    await callAndAccept(b, a);
+    await seen(callStatus(b).filter({ hasText: 'In a call with Ann' }));
+    await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
+    // Its own timer, from zero.
+    await seen(b.getByRole('timer').filter({ hasText: /^0:0[0-2]$/ }));
+    await soundBothWays();
+    // Live tracks on both sides: nothing of the first call's media was carried over.
+    for (const page of [a, b]) {
+      expect(
+        await page.evaluate(
+          `[...document.querySelectorAll('video')].flatMap((v) => v.srcObject ? v.srcObject.getAudioTracks() : []).every((t) => t.readyState === 'live')`,
+        ),
+      ).toBe(true);
+    }
+    await b.screenshot({ path: screenshotPath('call-back-at-once') });
+    await b.getByRole('button', { name: 'Hang up' }).click();
+    await seen(callStatus(a).filter({ hasText: 'They hung up.' }));
+  }, 90_000);
+
   it('a 64 MB file crosses the file-transfer channel with the same SHA-256; chat in the call', async () => {
     const a = d.ann.page;
     const b = d.ben.page;
