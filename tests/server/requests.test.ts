@@ -544,8 +544,10 @@ describe('post, edit, remove, history, read', () => {
     // A dm names the other party, with what bob may see of their status.
     type Peer = { peer?: { user_id: string; displayName: string; status: string } };
     const dm = list.list.find((c) => c.conversation === `dm:${alice.userId}`) as unknown as Peer;
-    // Until bob has written in the dm too, alice is a stranger to him (review M5).
-    expect(dm.peer).toMatchObject({ user_id: alice.userId, status: 'offline' });
+    // They share #chat, so bob sees alice's presence in the dm row too, before he has answered
+    // (UX-3 gap 2: the row said offline while the member list said online). A stranger's dm,
+    // with no group in common, stays offline until answered (review M5: security-review.test.ts).
+    expect(dm.peer).toMatchObject({ user_id: alice.userId, status: 'online' });
     await bob.ok('post', { to: { user: alice.userId }, body: { text: 'hi' }, clientMsgId: 'dm-r' });
     const accepted = await bob.ok<{ list: ({ conversation: string } & Peer)[] }>('conversations');
     expect(accepted.list.find((c) => c.conversation === `dm:${alice.userId}`)?.peer).toMatchObject({

@@ -314,6 +314,12 @@ describe("M5: a stranger's dm unlocks nothing until it is answered", () => {
     expect(
       mallory.events<{ user_id: string }>('presence:update').map((p) => p.user_id),
     ).not.toContain(bob.userId);
+    // Nor in her sidebar's listing: no group in common, the dm unanswered.
+    type Listed = { list: { conversation: string; peer?: { status: string } }[] };
+    const listed = await mallory.ok<Listed>('conversations');
+    expect(listed.list.find((c) => c.conversation === `dm:${bob.userId}`)?.peer?.status).toBe(
+      'offline',
+    );
     // Bob answers: now they are in touch.
     await bob.ok('post', {
       to: { user: mallory.userId },

@@ -5,7 +5,7 @@ import {
   type RequestResultMap,
 } from '../../../shared/protocol.js';
 import type { RequestParams } from '../../../shared/schemas.js';
-import { dmMembers } from '../../store/store.js';
+import { type ConvId, dmMembers } from '../../store/store.js';
 import { readable } from '../checks.js';
 import type { HubContext } from '../context.js';
 import { keyFor, visible } from '../frames.js';
@@ -48,14 +48,22 @@ export async function conversations(
     return pair ? [pair[0] === userId ? pair[1] : pair[0]] : [];
   });
   const online = await ctx.registry.online(partners);
+  const myGroups = new Set(await ctx.store.userGroups(userId));
+  /** Presence is shared through an accepted dm or a common group (sharesConversation's rule). */
+  const shares = async (other: string, convId: ConvId) =>
+    other === userId ||
+    (await ctx.store.dmAccepted(convId)) ||
+    (await ctx.store.userGroups(other)).some((g) => myGroups.has(g));
   return {
     list: await Promise.all(
       rows.map(async (c) => {
         const conversation = keyFor(c.convId, userId);
         const other = dmPeerOf(conversation);
+        // The same rule as the presence events: a dm row, its header and a member list must
+        // agree (UX-3 gap 2: group-mates showed offline in a dm not yet answered).
         const peer =
           other !== null
-            ? await peerOf(ctx, other, await ctx.store.dmAccepted(c.convId), online.has(other))
+            ? await peerOf(ctx, other, await shares(other, c.convId), online.has(other))
             : undefined;
         return {
           conversation,
@@ -73,17 +81,17 @@ export async function conversations(
 
 /**
  * A dm partner as the user sees them: offline when invisible or with no connection, and
- * until both have written in the dm (a stranger's message does not unlock presence, M5).
+ * while they share nothing but a stranger's message (no common group, the dm not answered: M5).
  */
 export async function peerOf(
   ctx: HubContext,
   userId: string,
-  accepted: boolean,
+  shared: boolean,
   connected: boolean,
 ): Promise<ConversationSummary['peer']> {
   const user = await ctx.store.userById(userId);
   if (!user) return undefined;
-  const status = accepted && connected ? visible(user.status) : 'offline';
+  const status = shared && connected ? visible(user.status) : 'offline';
   const text = status !== 'offline' ? (user.statusText ?? undefined) : undefined;
   return {
     user_id: userId,

@@ -1,0 +1,105 @@
+// The first week of a team of three (shared/reviews/ux-3.md, issue 21), end to end: each person
+// with their own desktop core, web host and Chromium context, through a real server.
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import {
+  openDesktop,
+  screenshotPath,
+  signUpThroughCore,
+  type DesktopPage,
+} from '../helpers/desktop-page.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const SEEN_MS = 15_000;
+
+if (!HAVE_CHROMIUM) {
+  console.log(
+    `skipping the first-week tests: no browser at ${CHROMIUM} (apt-get install chromium)`,
+  );
+}
+
+async function seen(locator: Locator, timeout = SEEN_MS): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+/** The presence dot of a dm row in the sidebar, as its title says it. */
+function dmRowDot(page: Page, name: string): Locator {
+  return page.locator('button.conversation', { hasText: name }).locator('.dot');
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const d: Record<'ann' | 'ben' | 'cat', DesktopPage> = {} as never;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchChromium();
+    for (const [name, display] of [
+      ['ann', 'Ann Smith'],
+      ['ben', 'Ben Jones'],
+      ['cat', 'Cat Lee'],
+    ] as const) {
+      const desk = await openDesktop(browser, server.url);
+      const account = await signUpThroughCore(desk, server.url, name, 'first week ok', display);
+      await desk.core.request(account.id, 'join', { group: 'team' });
+      await desk.page.reload();
+      await seen(desk.page.getByRole('heading', { name: 'Welcome to Parley' }));
+      d[name] = desk;
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const desk of Object.values(d)) await desk.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function dmFrom(from: DesktopPage, to: string, text: string): Promise<void> {
+    const p = from.page;
+    await p.getByRole('button', { name: /^#team/ }).click();
+    await p
+      .getByRole('complementary', { name: 'Members of team' })
+      .getByRole('button', { name: `Message ${to}` })
+      .click();
+    await seen(p.getByRole('heading', { name: to }));
+    await p.getByRole('textbox', { name: 'Message' }).fill(text);
+    await p.getByRole('textbox', { name: 'Message' }).press('Enter');
+  }
+
+  it('gap 2: dm rows and headers show people online, whatever is open, and after a reconnect', async () => {
+    const a = d.ann.page;
+    // Ann has no group open: no member list has told her page who is online.
+    await seen(a.getByRole('heading', { name: 'Welcome to Parley' }));
+    await dmFrom(d.ben, 'Ann Smith', 'hi Ann');
+    await seen(a.locator('button.conversation', { hasText: 'Ben Jones' }));
+    await expect
+      .poll(() => dmRowDot(a, 'Ben Jones').getAttribute('title'), { timeout: SEEN_MS })
+      .toBe('online');
+    // Opening the dm: its header agrees, and the row stays online.
+    await a.locator('button.conversation', { hasText: 'Ben Jones' }).click();
+    await seen(a.getByRole('heading', { name: 'Ben Jones' }));
+    await seen(a.getByRole('heading', { name: 'Ben Jones' }).locator('.dot-online'));
+    // Cat writes while Ann is in Ben's dm: her new row shows her online too.
+    await dmFrom(d.cat, 'Ann Smith', 'hello from Cat');
+    await seen(a.locator('button.conversation', { hasText: 'Cat Lee' }));
+    await expect
+      .poll(() => dmRowDot(a, 'Cat Lee').getAttribute('title'), { timeout: SEEN_MS })
+      .toBe('online');
+    expect(await dmRowDot(a, 'Ben Jones').getAttribute('title')).toBe('online');
+    await a.screenshot({ path: screenshotPath('first-week-dm-presence') });
+    // After a reconnect (a reload of the page), with the dm open: still online.
+    await a.reload();
+    for (const name of ['Ben Jones', 'Cat Lee']) {
+      await expect
+        .poll(() => dmRowDot(a, name).getAttribute('title'), { timeout: SEEN_MS })
+        .toBe('online');
+    }
+    // And someone who goes away is shown away everywhere.
+    await d.cat.page.getByLabel('Status', { exact: true }).selectOption('away');
+    await expect
+      .poll(() => dmRowDot(a, 'Cat Lee').getAttribute('title'), { timeout: SEEN_MS })
+      .toBe('away');
+  }, 60_000);
+});
