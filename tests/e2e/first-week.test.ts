@@ -102,4 +102,31 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
       .poll(() => dmRowDot(a, 'Cat Lee').getAttribute('title'), { timeout: SEEN_MS })
       .toBe('away');
   }, 60_000);
+
+  // Last: it stops the server.
+  it('gap 4: while the server is gone, the banner speaks plainly, nobody shows online, your name stays', async () => {
+    const a = d.ann.page;
+    await a.locator('button.conversation', { hasText: 'Ben Jones' }).click();
+    await seen(a.getByRole('heading', { name: 'Ben Jones' }).locator('.dot-online'));
+    await server.close();
+    const banner = a.getByRole('status').filter({ hasText: /Trying again in/ });
+    await seen(banner);
+    const text = (await banner.first().textContent()) ?? '';
+    // Before: "Offline: the connection dropped (connect ECONNREFUSED 127.0.0.1:…). Trying again in 142 s."
+    expect(text).not.toMatch(/ECONN|EAI_|ETIMEDOUT/);
+    const secs = Number(/Trying again in (\d+) s/.exec(text)?.[1]);
+    expect(secs).toBeLessThanOrEqual(30); // the longest wait between attempts
+    for (const name of ['Ben Jones', 'Cat Lee']) {
+      await expect
+        .poll(() => dmRowDot(a, name).getAttribute('title'), { timeout: SEEN_MS })
+        .toBe('unknown while offline');
+    }
+    await seen(a.getByRole('heading', { name: 'Ben Jones' }).locator('.dot-unknown'));
+    // Her own name never flips to her username.
+    await seen(a.getByRole('complementary', { name: 'Conversations' }).getByText('Ann Smith'));
+    await a.screenshot({ path: screenshotPath('first-week-offline') });
+    await a.setViewportSize({ width: 500, height: 700 });
+    await a.emulateMedia({ colorScheme: 'dark' });
+    await a.screenshot({ path: screenshotPath('first-week-offline-500-dark') });
+  }, 60_000);
 });

@@ -93,6 +93,8 @@ export interface ChatState {
   peerRead: ReadonlyMap<string, number>;
   settings?: NotifySettingsView;
   myStatus: PresenceStatus;
+  /** The display name the server last stated for this account: shown while offline. */
+  myName?: string;
   myStatusText: string;
   /** The last failure of an action the user took, shown until dismissed. */
   notice?: { code: ActionErrorCode; message: string };

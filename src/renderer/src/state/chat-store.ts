@@ -72,7 +72,9 @@ export class ChatStore extends StoreBase<ChatState> implements AccountInvoker {
     const a = this.state.accounts.find((x) => x.id === this.state.accountId);
     if (!a) return undefined;
     const displayName =
-      this.state.status?.state === 'online' ? this.state.status.user.displayName : a.username;
+      this.state.status?.state === 'online'
+        ? this.state.status.user.displayName
+        : (this.state.myName ?? a.username);
     return { user_id: a.userId, displayName, username: a.username };
   }
 

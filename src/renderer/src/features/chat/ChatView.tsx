@@ -8,7 +8,7 @@ import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
 import { useCall, useCallStore } from '../call/use-call';
 import { MemberList } from '../presence/MemberList';
-import { PresenceDot } from '../presence/PresenceDot';
+import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
 import { SearchDialog } from './SearchDialog';
@@ -26,6 +26,7 @@ export function ChatView({
   const store = useChatStore();
   const item = useStore((s) => s.conversations.get(conversation));
   const presence = useStore((s) => (item?.peerId ? s.presence.get(item.peerId) : undefined));
+  const peerDot = usePresenceOf(item?.peerId);
   const muted = useStore((s) => s.settings?.muted.includes(conversation) ?? false);
   const accountId = useStore((s) => s.accountId);
   const [inviting, setInviting] = useState(false);
@@ -73,7 +74,7 @@ export function ChatView({
             ☰
           </button>
           <h1>
-            {!group && <PresenceDot status={presence?.status ?? 'offline'} />} {title}
+            {!group && <PresenceDot status={peerDot} />} {title}
             {!group && presence?.text && <span className="status-text"> {presence.text}</span>}
           </h1>
           {group && <TopicLine group={group} />}

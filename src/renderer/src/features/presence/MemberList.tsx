@@ -2,7 +2,13 @@
 import type { GroupUser } from '../../../../shared/protocol';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Avatar } from '../../ui/Avatar';
-import { PresenceDot } from './PresenceDot';
+import type { VisibleStatus } from '../../../../shared/protocol';
+import { PresenceDot, usePresenceOf } from './PresenceDot';
+
+/** A member's dot: what the list said, unless the page knows better or cannot know now. */
+function MemberDot({ userId, listed }: { userId: string; listed: VisibleStatus }) {
+  return <PresenceDot status={usePresenceOf(userId, listed)} />;
+}
 
 const NONE: readonly GroupUser[] = [];
 const ORDER = { online: 0, busy: 1, away: 2, offline: 3 } as const;
@@ -46,7 +52,7 @@ export function MemberList({
         {list.map((u) => (
           <li key={u.user_id} className="member">
             <Avatar userId={u.user_id} name={u.displayName} size={24} />
-            <PresenceDot status={u.status} />
+            <MemberDot userId={u.user_id} listed={u.status} />
             <span className="member-name">
               {u.displayName}
               {u.user_id === myId && <span className="hint"> (you)</span>}

@@ -1,14 +1,19 @@
 import type { VisibleStatus } from '../../../../shared/protocol';
+import { useStore } from '../../state/use-store';
 
-const LABEL: Record<VisibleStatus, string> = {
+/** What a dot can say: a status, or unknown while this app cannot hear the server. */
+export type DotStatus = VisibleStatus | 'unknown';
+
+const LABEL: Record<DotStatus, string> = {
   online: 'online',
   away: 'away',
   busy: 'busy',
   offline: 'offline',
+  unknown: 'unknown while offline',
 };
 
 /** A coloured dot whose meaning is also said in words (colour alone is not enough). */
-export function PresenceDot({ status }: { status: VisibleStatus }) {
+export function PresenceDot({ status }: { status: DotStatus }) {
   return (
     <span
       className={`dot dot-${status}`}
@@ -17,4 +22,16 @@ export function PresenceDot({ status }: { status: VisibleStatus }) {
       title={LABEL[status]}
     />
   );
+}
+
+/**
+ * Someone's presence as the page may show it: while this app is not connected nobody is shown
+ * online, or offline, from old news: their dot greys out as unknown (UX-3 gap 4).
+ */
+export function usePresenceOf(userId: string | undefined, fallback?: VisibleStatus): DotStatus {
+  return useStore((s) => {
+    if (s.status?.state !== 'online') return 'unknown';
+    if (userId === undefined) return fallback ?? 'offline';
+    return s.presence.get(userId)?.status ?? fallback ?? 'offline';
+  });
 }

@@ -1,17 +1,20 @@
 // The connection as it is: nothing when online; otherwise what is happening, a countdown to the
 // next attempt, and a way to try now.
-import { useEffect, useState } from 'react';
+import { useSyncExternalStore } from 'react';
 import { useChatStore, useStore } from '../../state/use-store';
+
+function everySecond(onTick: () => void): () => void {
+  const t = setInterval(onTick, 1000);
+  return () => clearInterval(t);
+}
+const wallClockSecond = () => Math.floor(Date.now() / 1000);
 
 export function ConnectionBanner() {
   const store = useChatStore();
   const status = useStore((s) => s.status);
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (status?.state !== 'waiting') return;
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, [status]);
+  // The clock as it is now, read by React each second. (A time kept from the last tick was
+  // minutes old when the connection dropped: "142 s", then "4 s": UX-3 gap 4.)
+  const now = useSyncExternalStore(everySecond, wallClockSecond) * 1000;
   if (!status || status.state === 'online') return null;
   let text: string;
   let action: { label: string; run: () => void } | null = null;
@@ -21,7 +24,7 @@ export function ConnectionBanner() {
       break;
     case 'waiting': {
       const secs = Math.max(0, Math.ceil((status.retryAt - now) / 1000));
-      text = `Offline: ${status.reason}. Trying again in ${secs} s.`;
+      text = `${plainReason(status.reason)}. Trying again in ${secs} s.`;
       action = {
         label: 'Try now',
         run: () => void store.invoke('app:networkChanged', {}).catch(() => undefined),
@@ -29,7 +32,7 @@ export function ConnectionBanner() {
       break;
     }
     case 'offline':
-      text = `Offline: ${status.reason}.`;
+      text = `${plainReason(status.reason)}.`;
       if (status.code === 'AUTH_FAILED' || status.code === 'TOKEN_EXPIRED') {
         text += ' Sign in again to reconnect.';
         action = { label: 'Sign in', run: () => store.accounts.addAccount() };
@@ -46,4 +49,19 @@ export function ConnectionBanner() {
       )}
     </div>
   );
+}
+
+/**
+ * A reason in words for people: network errors from the operating system (ECONNREFUSED and
+ * its kin) all mean the same to someone at a desk.
+ */
+export function plainReason(reason: string): string {
+  if (
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|fetch failed/i.test(reason)
+  ) {
+    return "Can't reach the server";
+  }
+  if (/ECONNRESET|EPIPE|socket hang up/i.test(reason))
+    return 'The connection to the server was cut';
+  return `Offline: ${reason}`;
 }

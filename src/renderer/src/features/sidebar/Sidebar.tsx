@@ -3,7 +3,7 @@
 import { memo } from 'react';
 import type { ConversationItem } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
-import { PresenceDot } from '../presence/PresenceDot';
+import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
 import { ConnectionBanner } from './ConnectionBanner';
 import { StatusPicker } from './StatusPicker';
 
@@ -32,8 +32,9 @@ export function Sidebar({
   const store = useChatStore();
   const conversations = useStore((s) => s.conversations);
   const active = useStore((s) => s.active);
+  // The name the server last stated, kept while offline (it never flips to the username).
   const accountName = useStore((s) =>
-    s.status?.state === 'online' ? s.status.user.displayName : store.me?.username,
+    s.status?.state === 'online' ? s.status.user.displayName : (s.myName ?? store.me?.username),
   );
   const server = useStore((s) => s.accounts.find((a) => a.id === s.accountId)?.serverUrl);
   const ordered = sidebarOrder(conversations);
@@ -100,7 +101,7 @@ export function Sidebar({
 
 const Row = memo(function Row({ c, active }: { c: ConversationItem; active: boolean }) {
   const store = useChatStore();
-  const presence = useStore((s) => (c.peerId ? s.presence.get(c.peerId) : undefined));
+  const presence = usePresenceOf(c.peerId);
   const muted = useStore((s) => s.settings?.muted.includes(c.key) ?? false);
   const mentionsLabel =
     c.mentions > 0 ? `, ${c.mentions} ${c.mentions === 1 ? 'mention' : 'mentions'}` : '';
@@ -118,7 +119,7 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
         <span className="visually-hidden">{label}</span>
         {c.kind === 'dm' ? (
           <span aria-hidden>
-            <PresenceDot status={presence?.status ?? 'offline'} />
+            <PresenceDot status={presence} />
           </span>
         ) : (
           <span className="hash" aria-hidden>

@@ -64,7 +64,7 @@ export class AccountsSlice extends Slice {
 
   /** Shows another account (or, with none, the sign-in screen). */
   addAccount(): void {
-    this.set({ accountId: undefined, status: undefined });
+    this.set({ accountId: undefined, status: undefined, myName: undefined });
   }
 
   useAccount(accountId: string): void {
@@ -73,6 +73,7 @@ export class AccountsSlice extends Slice {
     this.set({
       accountId,
       status: account.status,
+      myName: account.status.state === 'online' ? account.status.user.displayName : undefined,
       ...accountViews(),
       threadRead: this.threads.readPositions(accountId),
       active: undefined,
@@ -87,7 +88,11 @@ export class AccountsSlice extends Slice {
       return;
     }
     const wasOnline = this.state.status?.state === 'online';
-    this.set({ accounts, status });
+    this.set({
+      accounts,
+      status,
+      ...(status.state === 'online' ? { myName: status.user.displayName } : {}),
+    });
     if (status.state === 'online' && !wasOnline) {
       void this.conversations.refresh();
       const group = this.state.active ? groupNameOf(this.state.active) : null;
