@@ -590,8 +590,10 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     const a = alice.page;
     const b = bob.page;
     await server.close();
-    await seen(a.getByRole('status').filter({ hasText: 'Offline' }));
-    await seen(b.getByRole('status').filter({ hasText: 'Offline' }));
+    // The banner in plain words: "Can't reach the server" (or "Offline: …" with a reason).
+    const OFFLINE = /Can't reach the server|Offline/;
+    await seen(a.getByRole('status').filter({ hasText: OFFLINE }));
+    await seen(b.getByRole('status').filter({ hasText: OFFLINE }));
     await send(a, 'written while offline');
     await seen(message(a, 'written while offline').getByText('Sending…'));
     await a.screenshot({ path: screenshotPath('offline') });
@@ -610,7 +612,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await message(a, 'written while offline')
       .getByText('Sending…')
       .waitFor({ state: 'detached', timeout: SEEN_MS });
-    expect(await a.getByRole('status').filter({ hasText: 'Offline' }).count()).toBe(0);
+    expect(await a.getByRole('status').filter({ hasText: OFFLINE }).count()).toBe(0);
     // Once on each page, and once on the server.
     expect(await message(a, 'written while offline').count()).toBe(1);
     expect(await message(b, 'written while offline').count()).toBe(1);
