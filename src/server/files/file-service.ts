@@ -103,7 +103,7 @@ export class FileService {
     }
     this.incoming.set(userId, (this.incoming.get(userId) ?? 0) + charge);
     try {
-      return await this.receive(userId, convId, p, body);
+      return await this.receive(userId, convId, p.length, p, body);
     } finally {
       const left = (this.incoming.get(userId) ?? charge) - charge;
       if (left > 0) this.incoming.set(userId, left);
@@ -114,10 +114,10 @@ export class FileService {
   private async receive(
     userId: string,
     convId: ConvId,
-    p: { name: string | null; type?: string; length?: number },
+    length: number,
+    p: { name: string | null; type?: string },
     body: Readable,
   ): Promise<FileRecord> {
-    const length = p.length!;
     const fileId = newId('f');
     let stored: { size: number; sha256: string };
     try {
