@@ -103,6 +103,38 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
       .toBe('away');
   }, 60_000);
 
+  it('gap 3: Enter while a file uploads sends the message as soon as the upload is done', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    await a.locator('button.conversation', { hasText: 'Ben Jones' }).click();
+    await seen(a.getByRole('heading', { name: 'Ben Jones' }));
+    // 12 MB: it crosses page, core and server in chunks, long enough to press Enter meanwhile.
+    await a.locator('.chat .composer input[type=file]').setInputFiles({
+      name: 'dataset.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(12 * 1024 * 1024, 7),
+    });
+    await seen(a.getByRole('progressbar', { name: 'Uploading dataset.bin' }));
+    const box = a.getByRole('textbox', { name: 'Message' });
+    await box.fill('12 MB dataset');
+    await box.press('Enter');
+    // Before: "Some files are still uploading: send when they are done…", and nothing was sent.
+    expect(await box.inputValue()).toBe('');
+    await seen(
+      a.getByRole('status').filter({ hasText: 'is sent as soon as the files are uploaded' }),
+      5_000,
+    ).catch(
+      () => undefined, // the upload may already be done on a fast machine: then it went at once
+    );
+    await a.screenshot({ path: screenshotPath('first-week-send-while-uploading') });
+    const arrived = b.locator('button.conversation', { hasText: 'Ann Smith' });
+    await arrived.click();
+    const message = b.getByRole('article').filter({ hasText: '12 MB dataset' });
+    await seen(message, 60_000);
+    await seen(message.getByText('dataset.bin'));
+    expect(await a.getByRole('alert').count()).toBe(0);
+  }, 90_000);
+
   // Last: it stops the server.
   it('gap 4: while the server is gone, the banner speaks plainly, nobody shows online, your name stays', async () => {
     const a = d.ann.page;

@@ -45,6 +45,12 @@ export function composerKey(conversation: string, thread?: string): string {
   return thread ? `${conversation}|thread:${thread}` : conversation;
 }
 
+/** The conversation and thread of a composerKey. */
+export function splitComposerKey(key: string): [string, string | undefined] {
+  const at = key.indexOf('|thread:');
+  return at < 0 ? [key, undefined] : [key.slice(0, at), key.slice(at + '|thread:'.length)];
+}
+
 export interface ConversationItem {
   key: string;
   kind: 'group' | 'dm';
@@ -115,6 +121,11 @@ export interface ChatState {
   highlight?: { conversation: string; messageId: string; nonce: number };
   /** Files picked for each composer's next message (composerKey). */
   attachments: ReadonlyMap<string, readonly PendingFile[]>;
+  /**
+   * Messages sent while their files were still uploading, by composerKey: sent as soon as the
+   * uploads are done; `failed` when one of them failed (the text waits to be taken back).
+   */
+  waitingSends: ReadonlyMap<string, { text: string; failed?: string }>;
   /** Topics of the groups opened, by group name ('' for none). */
   topics: ReadonlyMap<string, string>;
   /** Pictures of the people met (member lists, dms, changes), by user id. */
@@ -137,11 +148,13 @@ export function accountViews(): Pick<
   | 'openThread'
   | 'highlight'
   | 'attachments'
+  | 'waitingSends'
   | 'topics'
   | 'avatars'
 > {
   return {
     attachments: new Map(),
+    waitingSends: new Map(),
     topics: new Map(),
     avatars: new Map(),
     replyingTo: new Map(),

@@ -64,6 +64,7 @@ export function Composer({
   const picked = useStore((s) => s.attachments.get(key) ?? NO_FILES);
   const readyFiles = picked.filter((a) => a.state === 'ready').length;
   const uploading = picked.some((a) => a.state === 'uploading');
+  const waiting = useStore((s) => s.waitingSends.get(key));
   const filePicker = useRef<HTMLInputElement>(null);
   const limit = useStore((s) =>
     s.status?.state === 'online' ? s.status.limits?.maxFileBytes : undefined,
@@ -162,7 +163,7 @@ export function Composer({
   async function send(e?: FormEvent) {
     e?.preventDefault();
     const body = text.trim();
-    if (!body && readyFiles === 0) return;
+    if (!body && readyFiles === 0 && !uploading) return;
     const bytes = new TextEncoder().encode(body).length;
     if (bytes > MAX_TEXT_BYTES) {
       setError(
@@ -343,12 +344,29 @@ export function Composer({
           type="submit"
           className="primary"
           aria-label="Send"
-          disabled={uploading || (!text.trim() && readyFiles === 0)}
-          title={uploading ? 'Waiting for the files to upload' : undefined}
+          disabled={!text.trim() && readyFiles === 0 && !uploading}
+          title={uploading ? 'Sends when the files are uploaded' : undefined}
         >
           Send
         </button>
       </div>
+      {waiting && (
+        <p
+          role={waiting.failed ? 'alert' : 'status'}
+          className={waiting.failed ? 'form-error' : 'hint'}
+        >
+          {waiting.failed
+            ? `Not sent: ${waiting.failed}. `
+            : `“${waiting.text.length > 40 ? `${waiting.text.slice(0, 40)}…` : waiting.text}” is sent as soon as the files are uploaded. `}
+          <button
+            type="button"
+            className="secondary small"
+            onClick={() => keep(store.messages.takeBackWaiting(conversation, thread))}
+          >
+            {waiting.failed ? 'Edit message' : 'Cancel sending'}
+          </button>
+        </p>
+      )}
       {error && (
         <p role="alert" className="form-error">
           {error}

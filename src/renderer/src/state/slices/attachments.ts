@@ -27,6 +27,8 @@ export interface Uploader {
 export class AttachmentsSlice extends Slice {
   /** Uploads running, by PendingFile id: cancelling one aborts it. */
   private readonly uploads = new Map<string, AbortController>();
+  /** Told when a composer has no upload running any more (a waiting send may go). */
+  onSettled: ((composer: string) => void) | undefined;
 
   constructor(
     ctx: SliceContext,
@@ -131,6 +133,7 @@ export class AttachmentsSlice extends Slice {
     if (list.length) attachments.set(key, list);
     else attachments.delete(key);
     this.set({ attachments });
+    if (!list.some((a) => a.state === 'uploading')) this.onSettled?.(key);
   }
 
   /** Stops every upload (the store is going away). */

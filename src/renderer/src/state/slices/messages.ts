@@ -2,8 +2,8 @@
 // live messages batched so that a flood costs one list copy a frame.
 import { recipientOf } from '../../../../shared/conversation-key';
 import type { EventDataMap } from '../../../../shared/protocol';
-import { composerKey } from '../chat-state';
-import { ActionError } from '../invoke';
+import { composerKey, splitComposerKey } from '../chat-state';
+import { describe } from '../invoke';
 import {
   countReply,
   type ConversationMessages,
@@ -27,24 +27,71 @@ export class MessagesSlice extends Slice {
     private readonly attachments: AttachmentsSlice,
   ) {
     super(ctx);
+    attachments.onSettled = (key) => void this.sendWaiting(key);
   }
 
   /**
    * Sends from a composer; `thread` posts into that thread. Answers its quoted message, if any,
-   * and carries its uploaded files (refused while some are still uploading).
+   * and carries its uploaded files. While some are still uploading it waits for them, and goes as
+   * soon as they are done, as Slack and Signal do (UX-3 gap 3).
    */
   async post(conversation: string, text: string, thread?: string): Promise<void> {
     const accountId = this.state.accountId;
     if (!accountId) return;
     const key = composerKey(conversation, thread);
-    const quoted = this.state.replyingTo.get(key);
     const picked = this.state.attachments.get(key) ?? [];
     if (picked.some((a) => a.state === 'uploading')) {
-      throw new ActionError(
-        'BUSY',
-        'Some files are still uploading: send when they are done, or remove them.',
-      );
+      // A second Enter meanwhile adds to the same message (one message carries the files).
+      const before = this.state.waitingSends.get(key);
+      const joined = before && !before.failed && before.text ? `${before.text}\n${text}` : text;
+      this.setWaiting(key, { text: joined });
+      return;
     }
+    await this.postNow(conversation, key, text, thread);
+  }
+
+  /** The text of a message waiting for its uploads, taken back (it is not sent). */
+  takeBackWaiting(conversation: string, thread?: string): string {
+    const key = composerKey(conversation, thread);
+    const text = this.state.waitingSends.get(key)?.text ?? '';
+    this.setWaiting(key, undefined);
+    return text;
+  }
+
+  private async sendWaiting(key: string): Promise<void> {
+    const waiting = this.state.waitingSends.get(key);
+    if (!waiting || waiting.failed) return;
+    const picked = this.state.attachments.get(key) ?? [];
+    const failed = picked.find((a) => a.state === 'failed');
+    if (failed) {
+      this.setWaiting(key, { ...waiting, failed: `${failed.name} could not be uploaded` });
+      return;
+    }
+    this.setWaiting(key, undefined);
+    const [conversation, thread] = splitComposerKey(key);
+    try {
+      await this.postNow(conversation, key, waiting.text, thread);
+    } catch (err) {
+      this.setWaiting(key, { ...waiting, failed: describe(err).message });
+    }
+  }
+
+  private setWaiting(key: string, value: { text: string; failed?: string } | undefined): void {
+    const waitingSends = new Map(this.state.waitingSends);
+    if (value) waitingSends.set(key, value);
+    else waitingSends.delete(key);
+    this.set({ waitingSends });
+  }
+
+  private async postNow(
+    conversation: string,
+    key: string,
+    text: string,
+    thread: string | undefined,
+  ): Promise<void> {
+    const accountId = this.state.accountId!;
+    const quoted = this.state.replyingTo.get(key);
+    const picked = this.state.attachments.get(key) ?? [];
     const files = picked.flatMap((a) => (a.state === 'ready' && a.file ? [a.file] : []));
     const item = await this.invoke('chat:post', {
       accountId,
