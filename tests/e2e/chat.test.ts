@@ -235,6 +235,12 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await composer(a).fill('sent with a typo');
     await composer(a).press('Enter');
     await seen(message(b, 'sent with a typo'));
+    // Up edits a message the server has acknowledged: on a busy machine Bob can see it before
+    // Alice's page hears the ack, so wait for hers to stop saying "Sending…".
+    await seen(message(a, 'sent with a typo'));
+    await message(a, 'sent with a typo')
+      .getByText('Sending…')
+      .waitFor({ state: 'detached', timeout: SEEN_MS });
     await composer(a).press('ArrowUp');
     const editor = a.getByRole('textbox', { name: 'Edit message' });
     await seen(editor);
