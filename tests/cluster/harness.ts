@@ -12,6 +12,7 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { runServerProcess, signUp, type ServerProcess } from '../helpers/server-process.js';
+export { loopbackLoadLimits } from '../helpers/server-process.js';
 import { freePort } from '../helpers/wait.js';
 
 export function haproxyBin(): string | undefined {
@@ -227,19 +228,4 @@ export function clusterForTests(opts: ClusterOptions, names: string[]) {
     await fixture.cluster?.stop();
   });
   return fixture;
-}
-
-/**
- * Limits for a test that drives the cluster from one address at a pace no person would: every
- * client connects from loopback, and each connection may send `requestsPerSecond`.
- */
-export function loopbackLoadLimits(requestsPerSecond: number) {
-  return {
-    connectionsPerIpPerMinute: 100_000,
-    signUpsPerIpPerMinute: 1000,
-    signInsPerIpPerMinute: 100_000,
-    signInsInFlightPerIp: 100_000,
-    requestsPerSecond,
-    requestBurst: requestsPerSecond,
-  };
 }

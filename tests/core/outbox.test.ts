@@ -9,7 +9,7 @@ import { Outbox } from '../../src/main/core/outbox.js';
 import { RealtimeClient } from '../../src/main/core/realtime-client.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import { ProtoClient } from '../helpers/proto-client.js';
-import { runServerProcess, signUp } from '../helpers/server-process.js';
+import { loopbackLoadLimits, runServerProcess, signUp } from '../helpers/server-process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { startTestServer, tempDir } from '../helpers/test-server.js';
 import { freePort, until } from '../helpers/wait.js';
@@ -37,18 +37,7 @@ describe('Outbox', () => {
   it('a server killed with SIGKILL mid-stream: every message delivered once, in order', async () => {
     const dataDir = tempDir();
     const config = join(dataDir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        limits: {
-          requestsPerSecond: 100_000,
-          requestBurst: 100_000,
-          // Its people sign in at once, from one address.
-          signInsInFlightPerIp: 1000,
-          signInsPerIpPerMinute: 10_000,
-        },
-      }),
-    );
+    writeFileSync(config, JSON.stringify({ limits: loopbackLoadLimits(100_000) }));
     const port = await freePort();
     const args = ['--port', String(port), '--data', dataDir, '--config', config];
     const first = await runServerProcess(args);

@@ -13,6 +13,7 @@ import {
   screenshotPath,
   signUpThroughCore,
   type DesktopPage,
+  seen,
 } from '../helpers/desktop-page.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
@@ -28,10 +29,6 @@ if (!HAVE_TURN) {
   console.log(
     `skipping the relayed call test: no TURN server at ${TURNSERVER} (apt-get install coturn)`,
   );
-}
-
-async function seen(locator: Locator, timeout = SEEN_MS): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
 }
 
 function callStatus(page: Page): Locator {

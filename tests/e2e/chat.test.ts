@@ -13,6 +13,7 @@ import {
   openDesktop,
   screenshotPath,
   type DesktopPage,
+  seen,
 } from '../helpers/desktop-page.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
 import { freePort } from '../helpers/wait.js';
@@ -25,11 +26,6 @@ if (!HAVE_CHROMIUM) {
   console.log(
     `skipping the end-to-end chat tests: no browser at ${CHROMIUM} (apt-get install chromium)`,
   );
-}
-
-/** Waits until the locator is visible (Playwright's own wait), with a readable failure. */
-async function seen(locator: Locator, timeout = SEEN_MS): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
 }
 
 function composer(page: Page): Locator {

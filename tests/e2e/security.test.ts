@@ -1,7 +1,7 @@
 // The security review's client-side findings, end to end: the real renderer in Chromium through
 // the web host, a real server, and "Mallory" as a bare protocol client sending what a modified
 // client could send. Screenshots go to test-results/.
-import type { Browser, Locator } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_CHROMIUM, CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import {
@@ -10,6 +10,7 @@ import {
   screenshotPath,
   type DesktopPage,
   signUpThroughCore,
+  seen,
 } from '../helpers/desktop-page.js';
 import { ProtoClient } from '../helpers/proto-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -19,10 +20,6 @@ const SEEN_MS = 10_000;
 
 if (!HAVE_CHROMIUM) {
   console.log(`skipping the end-to-end security tests: no browser at ${CHROMIUM}`);
-}
-
-async function seen(locator: Locator, timeout = SEEN_MS): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or override', () => {

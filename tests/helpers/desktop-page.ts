@@ -2,7 +2,7 @@
 // by the web host, opened in its own Chromium context (its own storage). What `npm run web` runs.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { AccountView } from '../../src/shared/ipc.js';
 import { DesktopCore } from '../../src/main/core/desktop-core.js';
 import { fileSecrets } from '../../src/main/core/file-secrets.js';
@@ -106,4 +106,9 @@ export async function signUpThroughCore(
   const account = await desk.core.signUp(serverUrl, username, password, displayName);
   await until(() => desk.core.listAccounts()[0]?.status.state === 'online', 'online', 10_000);
   return account;
+}
+
+/** Waits until the locator is visible (Playwright's own wait), failing with what was awaited. */
+export async function seen(locator: Locator, timeout = 15_000): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout });
 }

@@ -77,3 +77,18 @@ export async function signUp(baseUrl: string, username: string, password = 'dura
   const { token } = (await t.json()) as { token: string };
   return { userId, token };
 }
+
+/**
+ * Limits for a test that drives a server (or a cluster) from one address at a pace no person
+ * would: every client connects from loopback, and each connection may send `requestsPerSecond`.
+ */
+export function loopbackLoadLimits(requestsPerSecond: number) {
+  return {
+    connectionsPerIpPerMinute: 100_000,
+    signUpsPerIpPerMinute: 1000,
+    signInsPerIpPerMinute: 100_000,
+    signInsInFlightPerIp: 100_000,
+    requestsPerSecond,
+    requestBurst: requestsPerSecond,
+  };
+}

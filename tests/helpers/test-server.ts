@@ -14,6 +14,14 @@ export interface TestServer extends RunningServer {
   /** A user, signed in and connected. */
   client(username: string, extra?: Record<string, unknown>): Promise<ProtoClient>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** `POST /v1/files` of `body` to `conversation` as `name`, with the user's token. */
+  upload(
+    token: string,
+    conversation: string,
+    name: string,
+    body: Buffer | string,
+    type?: string,
+  ): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +92,13 @@ export async function startTestServer(
     ...server,
     user,
     post,
+    upload(token, conversation, name, body, type) {
+      return fetch(`${server.url}/v1/files?${new URLSearchParams({ conversation, name })}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, ...(type ? { 'content-type': type } : {}) },
+        body,
+      });
+    },
     async client(username, extra = {}) {
       const { token } = await user(username);
       return ProtoClient.connect(server.wsUrl, token, extra);

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProtoClient } from '../helpers/proto-client.js';
-import { runServerProcess, signUp, type ServerProcess } from '../helpers/server-process.js';
+import {
+  loopbackLoadLimits,
+  runServerProcess,
+  signUp,
+  type ServerProcess,
+} from '../helpers/server-process.js';
 import { startTestServer } from '../helpers/test-server.js';
 
 const dirs: string[] = [];
@@ -26,18 +31,7 @@ describe('restart durability', () => {
     dirs.push(dataDir);
     // Limits raised so the writers can stream as fast as the server answers.
     const config = join(dataDir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        limits: {
-          requestsPerSecond: 100_000,
-          requestBurst: 100_000,
-          // Its people sign in at once, from one address.
-          signInsInFlightPerIp: 1000,
-          signInsPerIpPerMinute: 10_000,
-        },
-      }),
-    );
+    writeFileSync(config, JSON.stringify({ limits: loopbackLoadLimits(100_000) }));
     const args = ['--port', '0', '--data', dataDir, '--config', config];
     const first = await runServerProcess(args);
     procs.push(first);

@@ -3,39 +3,27 @@
 // SQLite, and on PostgreSQL in vitest.postgres.config.ts.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { pngHeader } from '../helpers/pictures.js';
-import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
+import { tempDir, type TestServer } from '../helpers/test-server.js';
+import { testScope } from '../helpers/test-scope.js';
 import { until } from '../helpers/wait.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const scope = testScope();
 
 async function setup(quota?: number) {
   const dataDir = tempDir();
-  const s: TestServer = await startTestServer(
+  const s = await scope.server(
     quota !== undefined ? { limits: { storageQuotaBytes: quota } } : {},
     { dataDir },
   );
-  cleanups.push(() => s.stop());
-  const alice = await s.client('alice');
-  const bob = await s.client('bob');
-  cleanups.push(
-    () => alice.close(),
-    () => bob.close(),
-  );
+  const alice = await scope.client(s, 'alice');
+  const bob = await scope.client(s, 'bob');
   await alice.ok('join', { group: 'share' });
   await bob.ok('join', { group: 'share' });
   const { token } = await s.user('alice');
   const upload = async (bytes: Buffer | string, name = 'a.bin') => {
-    const q = new URLSearchParams({ conversation: 'group:share', name });
-    const res = await fetch(`${s.url}/v1/files?${q}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-      body: bytes,
-    });
+    const res = await s.upload(token, 'group:share', name, bytes);
     return {
       status: res.status,
       json: (await res.json()) as { fileId: string; error: { code: string } },
@@ -100,15 +88,10 @@ it('F8: uploads count against a quota, stated at sign-in; removing a message mak
 /** How many empty uploads a new account's quota takes (40 tried). */
 async function emptyUploadsTaken(s: TestServer): Promise<number> {
   const { token } = await s.user('tina');
-  const tina = await s.client('tina');
-  cleanups.push(() => tina.close());
+  const tina = await scope.client(s, 'tina');
   let accepted = 0;
   for (let i = 0; i < 40; i++) {
-    const res = await fetch(`${s.url}/v1/files?conversation=dm:${tina.userId}&name=e`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-      body: '',
-    });
+    const res = await s.upload(token, `dm:${tina.userId}`, 'e', '');
     if (res.status !== 201) break;
     accepted++;
   }

@@ -1,22 +1,15 @@
 // Security review 3: every resource a client can make the server hold is bounded, with a coded
 // answer (F7: sockets and request bodies).
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../../src/server/config.js';
 import { pngHeader } from '../helpers/pictures.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { TestServer } from '../helpers/test-server.js';
+import { testScope } from '../helpers/test-scope.js';
 import { until } from '../helpers/wait.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function server(overrides: ConfigOverrides = {}): Promise<TestServer> {
-  const s = await startTestServer(overrides);
-  cleanups.push(() => s.stop());
-  return s;
-}
+const scope = testScope();
+const server = (overrides?: ConfigOverrides) => scope.server(overrides);
 
 /** A raw request whose headers are sent and whose body never comes; `closed` once it is cut. */
 function stalled(
@@ -24,7 +17,7 @@ function stalled(
   head: string,
 ): { socket: Socket; answer: () => string; closed: Promise<void> } {
   const socket = connect(s.port, '127.0.0.1');
-  cleanups.push(() => socket.destroy());
+  scope.defer(() => socket.destroy());
   let answer = '';
   socket.on('data', (d) => (answer += d.toString()));
   socket.on('error', () => {});
@@ -97,16 +90,11 @@ describe('F7: request bodies and sockets are bounded', () => {
 describe('F10: thumbnails and pictures are small pictures, checked by their bytes', () => {
   it('refuses a "thumbnail" that is large, not a picture, or a picture bomb; takes a real one', async () => {
     const s = await server();
-    const alice = await s.client('alice');
-    cleanups.push(() => alice.close());
+    const alice = await scope.client(s, 'alice');
     await alice.ok('join', { group: 'pics' });
     const { token } = await s.user('alice');
     const upload = async (bytes: Buffer, name: string) => {
-      const res = await fetch(`${s.url}/v1/files?conversation=group:pics&name=${name}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
-        body: bytes,
-      });
+      const res = await s.upload(token, 'group:pics', name, bytes, 'image/png');
       return ((await res.json()) as { fileId: string }).fileId;
     };
     const image = await upload(pngHeader(2000, 1500, 100), 'cat.png');
@@ -164,12 +152,8 @@ describe('F15: picture changes are rate-limited per account', () => {
 describe('L3: groups created and subscriptions held are bounded', () => {
   it('past the daily budget a new group is refused; joining an existing one still works', async () => {
     const s = await server({ limits: { groupsCreatedPerUserPerDay: 2 } });
-    const mallory = await s.client('mallory');
-    const alice = await s.client('alice');
-    cleanups.push(
-      () => mallory.close(),
-      () => alice.close(),
-    );
+    const mallory = await scope.client(s, 'mallory');
+    const alice = await scope.client(s, 'alice');
     await alice.ok('join', { group: 'lobby' });
     await mallory.ok('join', { group: 'junk-1' });
     await mallory.ok('join', { group: 'junk-2' });
@@ -179,12 +163,8 @@ describe('L3: groups created and subscriptions held are bounded', () => {
 
   it('a connection holds a bounded number of subscriptions', async () => {
     const s = await server({ limits: { subscriptionsPerConnection: 3 } });
-    const alice = await s.client('alice');
-    const bob = await s.client('bob');
-    cleanups.push(
-      () => alice.close(),
-      () => bob.close(),
-    );
+    const alice = await scope.client(s, 'alice');
+    const bob = await scope.client(s, 'bob');
     for (const g of ['a1', 'a2', 'a3', 'a4']) await alice.ok('join', { group: g });
     // bob's own connection already listens to his user topic: room for two more.
     const answers: string[] = [];

@@ -2,14 +2,12 @@
 // the conversations the user may read, so its time tells nothing of what others wrote. (The
 // benchmark, `npm run bench:search`, measures the cost at 1,000,000 messages.)
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openSqliteSyncStore } from '../../src/server/store/sqlite/index.js';
-import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
+import { tempDir } from '../helpers/test-server.js';
+import { testScope } from '../helpers/test-scope.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const scope = testScope();
 
 /** 40,000 messages saying "merger", in 20 private conversations nobody in the test can read. */
 function seedOthersSecrets(dataDir: string): void {
@@ -31,13 +29,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 it('F6: a word frequent in conversations the user cannot read costs no more than an absent one', async () => {
   const dataDir = tempDir();
   seedOthersSecrets(dataDir);
-  const s: TestServer = await startTestServer(
+  const s = await scope.server(
     { limits: { requestsPerSecond: 10_000, requestBurst: 10_000 } },
     { dataDir },
   );
-  cleanups.push(() => s.stop());
-  const mallory = await s.client('mallory');
-  cleanups.push(() => mallory.close());
+  const mallory = await scope.client(s, 'mallory');
   await mallory.ok('join', { group: 'mine' });
   await mallory.ok('post', { to: { group: 'mine' }, body: { text: 'hello' }, clientMsgId: 'h' });
 

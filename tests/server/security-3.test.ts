@@ -1,28 +1,16 @@
 // Security review 3 (shared/reviews/security-3.md): each finding fixed, proved against a real
 // server. Runs in the base run and, as a cluster node, in the cluster run.
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../../src/server/config.js';
 import { ProtoClient } from '../helpers/proto-client.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { TestServer } from '../helpers/test-server.js';
+import { testScope } from '../helpers/test-scope.js';
 import { until } from '../helpers/wait.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function server(overrides: ConfigOverrides = {}): Promise<TestServer> {
-  const s = await startTestServer(overrides);
-  cleanups.push(() => s.stop());
-  return s;
-}
-
-async function client(s: TestServer, name: string): Promise<ProtoClient> {
-  const c = await s.client(name);
-  cleanups.push(() => c.close());
-  return c;
-}
+const scope = testScope();
+const server = (overrides?: ConfigOverrides) => scope.server(overrides);
+const client = (s: TestServer, name: string) => scope.client(s, name);
 
 const texts = (c: ProtoClient, conversation: string) =>
   c.frames
@@ -30,6 +18,16 @@ const texts = (c: ProtoClient, conversation: string) =>
     .map((f) => f.data as { conversation: string; body: { text: string } })
     .filter((d) => d.conversation === conversation)
     .map((d) => d.body.text);
+
+/**
+ * Waits until a dm from `from`, posted now, reaches `to`: everything `from` posted before it
+ * has had its chance to arrive.
+ */
+async function barrier(from: ProtoClient, to: ProtoClient): Promise<void> {
+  const text = `barrier ${Math.random()}`;
+  await from.ok('post', { to: { user: to.userId }, body: { text }, clientMsgId: text });
+  await until(() => texts(to, `dm:${from.userId}`).includes(text), 'the barrier');
+}
 
 describe('F1: leaving a private group ends every way of hearing it', () => {
   it('a member who subscribed to its topic and left receives nothing more of it', async () => {
@@ -47,13 +45,7 @@ describe('F1: leaving a private group ends every way of hearing it', () => {
     await until(() => texts(mallory, `group:${board}`).includes('before'), 'the first message');
     await mallory.ok('leave', { group: board });
     await alice.ok('post', { to: { group: board }, body: { text: 'after' }, clientMsgId: 'b2' });
-    // A barrier: a dm from the same sender, published after the group's message, reaches her.
-    await alice.ok('post', {
-      to: { user: mallory.userId },
-      body: { text: 'barrier' },
-      clientMsgId: 'b3',
-    });
-    await until(() => texts(mallory, `dm:${alice.userId}`).includes('barrier'), 'the barrier');
+    await barrier(alice, mallory);
     expect(texts(mallory, `group:${board}`)).toEqual(['before']);
   });
 
@@ -116,7 +108,7 @@ describe('F11: an edit or a removal reaches the quotes of every reply', () => {
     expect(history).not.toContain('4321');
     expect(history).toContain('the code is (changed)');
     const back = await ProtoClient.open(s.wsUrl);
-    cleanups.push(() => back.close());
+    scope.defer(() => back.close());
     const done = back.event('resume', (d) => d.conversation === 'group:ops');
     await back.auth((await s.user('carol')).token, { resume: { 'group:ops': 0 } });
     await done;
@@ -202,10 +194,7 @@ describe('L1, L4: what a client may not write', () => {
     const alice = await client(s, 'alice');
     await alice.ok('join', { group: 'docs' });
     const { token } = await s.user('alice');
-    const res = await fetch(
-      `${s.url}/v1/files?conversation=group:docs&name=${encodeURIComponent('invoice\u202Efdp.exe')}`,
-      { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'MZ' },
-    );
+    const res = await s.upload(token, 'group:docs', 'invoice\u202Efdp.exe', 'MZ');
     // Before the fix: "invoice\u202Efdp.exe", shown as "invoiceexe.pdf".
     expect(((await res.json()) as { name: string }).name).toBe('invoicefdp.exe');
     await alice.ok('profile', { displayName: 'Ali\u200Bce \u2066admin\u2069' });
@@ -305,12 +294,7 @@ describe('F2: invites die with their maker, can be listed and revoked; the creat
     );
     await alice.ok('kick', { group: board, user_id: bob.userId });
     await alice.ok('post', { to: { group: board }, body: { text: 'after' }, clientMsgId: 'k1' });
-    await alice.ok('post', {
-      to: { user: bob.userId },
-      body: { text: 'barrier' },
-      clientMsgId: 'k2',
-    });
-    await until(() => texts(bob, `dm:${alice.userId}`).includes('barrier'), 'the barrier');
+    await barrier(alice, bob);
     expect(texts(bob, `group:${board}`)).toEqual([]);
     expect((await bob.fails('history', { conversation: `group:${board}` })).code).toBe('NOT_FOUND');
   });

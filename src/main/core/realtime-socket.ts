@@ -47,6 +47,19 @@ export function backoffDelay(
   return Math.floor(random() * cap);
 }
 
+/**
+ * A connection that never opened or dropped, in words for people: the operating system's
+ * errors (ECONNREFUSED and its kin) all mean the same to someone at a desk (UX-3 gap 4).
+ */
+function droppedBecause(reason: string): string {
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/i.test(reason)) {
+    return "can't reach the server";
+  }
+  if (/ECONNRESET|EPIPE|socket hang up/i.test(reason))
+    return 'the connection to the server was cut';
+  return 'the connection dropped';
+}
+
 /** A close code in words a person can read in the connection banner. */
 export function describeClose(code: number, reason: string): string {
   switch (code) {
@@ -65,7 +78,7 @@ export function describeClose(code: number, reason: string): string {
     case CloseCode.AUTH_TIMEOUT:
       return 'signing in took too long';
     case 1006:
-      return reason ? `the connection dropped (${reason})` : 'the connection dropped';
+      return droppedBecause(reason);
     default:
       return reason || `the connection closed (${code})`;
   }

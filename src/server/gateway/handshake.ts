@@ -44,6 +44,15 @@ export function readAuthRequest(
  * Whose token this is, if it still holds. `live` says whether the connection still waits: when
  * it closed meanwhile the answer is 'gone' and nothing more is asked.
  */
+/** Whether a verified token was revoked since: its password changed, or it was signed out. */
+export async function tokenRevoked(
+  store: Pick<Store, 'isRevoked'>,
+  claims: TokenClaims,
+  user: UserRecord,
+): Promise<boolean> {
+  return user.tokenVersion !== claims.tv || (await store.isRevoked(claims.jti));
+}
+
 export async function verifyToken(
   deps: { tokens: TokenIssuer; store: Store },
   token: string,
@@ -72,7 +81,7 @@ export async function verifyToken(
       tokenFailure: true,
     };
   }
-  const revoked = user.tokenVersion !== claims.tv || (await deps.store.isRevoked(claims.jti));
+  const revoked = await tokenRevoked(deps.store, claims, user);
   // Closed while asked: the hub never saw this connection, so nothing may set it up now.
   if (!live()) return 'gone';
   if (revoked) {

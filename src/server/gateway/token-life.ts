@@ -4,6 +4,7 @@
 // re-check is the backstop for a message a networked broker lost.
 import type { TokenClaims } from '../auth.js';
 import type { Store } from '../store/store.js';
+import { tokenRevoked } from './handshake.js';
 
 /** Heartbeats between two checks of the store (about 100 s at the default 25 s heartbeat). */
 const BEATS_PER_CHECK = 4;
@@ -43,10 +44,7 @@ export class TokenLife {
   private async check(): Promise<void> {
     if (Date.now() >= this.claims.expMs) return this.end('expired');
     const user = await this.store.userById(this.claims.sub);
-    const revoked =
-      !user ||
-      user.tokenVersion !== this.claims.tv ||
-      (await this.store.isRevoked(this.claims.jti));
+    const revoked = !user || (await tokenRevoked(this.store, this.claims, user));
     if (revoked && !this.disposed) this.end('revoked');
   }
 }

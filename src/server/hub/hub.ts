@@ -1,7 +1,6 @@
 // The hub's core: connections coming and going, and each request handed to its handler
 // (handlers/, one module per protocol area). Transport concerns (framing, auth handshake,
 // heartbeat, limits) live in the gateway.
-import { forgetOldRings } from './handlers/rtc.js';
 import { DisposableStore } from '../../shared/lifecycle.js';
 import type { RequestResultMap, RequestType } from '../../shared/protocol.js';
 import type { RequestParams } from '../../shared/schemas.js';
@@ -13,6 +12,7 @@ import { control } from './cluster-control.js';
 import { ConnectionIndex } from './connections.js';
 import type { HubContext } from './context.js';
 import { handlers, type Handler } from './handlers/index.js';
+import { forgetOldRings } from './handlers/rtc.js';
 import { announceBack, announceOffline, fromCluster, profileChanged } from './presence.js';
 import { announceHead } from './publisher.js';
 import { deliverQueued, replay, streamSource } from './resume.js';

@@ -95,10 +95,18 @@ export async function contactsOf(ctx: HubContext, userId: string): Promise<Set<s
   return out;
 }
 
-/** A shared group, or a dm both have written in (a stranger's message alone is not enough, M5). */
-export async function sharesConversation(ctx: HubContext, a: string, b: string): Promise<boolean> {
+/**
+ * A shared group, or a dm both have written in (a stranger's message alone is not enough, M5).
+ * `groupsOfA`, when the caller asks about many people at once, saves reading a's groups each time.
+ */
+export async function sharesConversation(
+  ctx: HubContext,
+  a: string,
+  b: string,
+  groupsOfA?: ReadonlySet<string>,
+): Promise<boolean> {
   if (a === b) return true;
   if (await ctx.store.dmAccepted(dmConvId(a, b))) return true;
-  const groupsOfB = new Set(await ctx.store.userGroups(b));
-  return (await ctx.store.userGroups(a)).some((g) => groupsOfB.has(g));
+  const mine = groupsOfA ?? new Set(await ctx.store.userGroups(a));
+  return (await ctx.store.userGroups(b)).some((g) => mine.has(g));
 }

@@ -5,10 +5,11 @@ import {
   type RequestResultMap,
 } from '../../../shared/protocol.js';
 import type { RequestParams } from '../../../shared/schemas.js';
-import { type ConvId, dmMembers } from '../../store/store.js';
+import { dmMembers } from '../../store/store.js';
 import { readable } from '../checks.js';
 import type { HubContext } from '../context.js';
 import { keyFor, visible } from '../frames.js';
+import { sharesConversation } from '../presence.js';
 import { publishConversation } from '../publisher.js';
 import { type HubConnection, HubError } from '../types.js';
 import { dmPeerOf } from '../../../shared/conversation-key.js';
@@ -49,11 +50,6 @@ export async function conversations(
   });
   const online = await ctx.registry.online(partners);
   const myGroups = new Set(await ctx.store.userGroups(userId));
-  /** Presence is shared through an accepted dm or a common group (sharesConversation's rule). */
-  const shares = async (other: string, convId: ConvId) =>
-    other === userId ||
-    (await ctx.store.dmAccepted(convId)) ||
-    (await ctx.store.userGroups(other)).some((g) => myGroups.has(g));
   return {
     list: await Promise.all(
       rows.map(async (c) => {
@@ -63,7 +59,12 @@ export async function conversations(
         // agree (UX-3 gap 2: group-mates showed offline in a dm not yet answered).
         const peer =
           other !== null
-            ? await peerOf(ctx, other, await shares(other, c.convId), online.has(other))
+            ? await peerOf(
+                ctx,
+                other,
+                await sharesConversation(ctx, userId, other, myGroups),
+                online.has(other),
+              )
             : undefined;
         return {
           conversation,

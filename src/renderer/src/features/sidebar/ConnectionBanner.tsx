@@ -24,7 +24,7 @@ export function ConnectionBanner() {
       break;
     case 'waiting': {
       const secs = Math.max(0, Math.ceil((status.retryAt - now) / 1000));
-      text = `${plainReason(status.reason)}. Trying again in ${secs} s.`;
+      text = `Offline: ${status.reason}. Trying again in ${secs} s.`;
       action = {
         label: 'Try now',
         run: () => void store.invoke('app:networkChanged', {}).catch(() => undefined),
@@ -32,7 +32,7 @@ export function ConnectionBanner() {
       break;
     }
     case 'offline':
-      text = `${plainReason(status.reason)}.`;
+      text = `Offline: ${status.reason}.`;
       if (status.code === 'AUTH_FAILED' || status.code === 'TOKEN_EXPIRED') {
         text += ' Sign in again to reconnect.';
         action = { label: 'Sign in', run: () => store.accounts.addAccount() };
@@ -49,19 +49,4 @@ export function ConnectionBanner() {
       )}
     </div>
   );
-}
-
-/**
- * A reason in words for people: network errors from the operating system (ECONNREFUSED and
- * its kin) all mean the same to someone at a desk.
- */
-export function plainReason(reason: string): string {
-  if (
-    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|fetch failed/i.test(reason)
-  ) {
-    return "Can't reach the server";
-  }
-  if (/ECONNRESET|EPIPE|socket hang up/i.test(reason))
-    return 'The connection to the server was cut';
-  return `Offline: ${reason}`;
 }

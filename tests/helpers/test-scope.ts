@@ -1,0 +1,34 @@
+// What one test starts, stopped after it (newest first): servers, clients, sockets, anything.
+// Call at module level; it registers its own afterEach.
+import { afterEach } from 'vitest';
+import type { ConfigOverrides } from '../../src/server/config.js';
+import type { StartOptions } from '../../src/server/server.js';
+import type { ProtoClient } from './proto-client.js';
+import { startTestServer, type TestServer } from './test-server.js';
+
+export function testScope() {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    /** Runs `stop` after the test. */
+    defer(stop: () => unknown): void {
+      cleanups.push(stop);
+    },
+    async server(
+      overrides: ConfigOverrides = {},
+      opts: StartOptions & { dataDir?: string } = {},
+    ): Promise<TestServer> {
+      const s = await startTestServer(overrides, opts);
+      cleanups.push(() => s.stop());
+      return s;
+    },
+    /** A user of `s`, signed in and connected. */
+    async client(s: TestServer, name: string): Promise<ProtoClient> {
+      const c = await s.client(name);
+      cleanups.push(() => c.close());
+      return c;
+    },
+  };
+}
