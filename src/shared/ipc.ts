@@ -72,7 +72,11 @@ export interface NotifySettingsView {
   iceServers: IceServer[];
   /** Calls: relay through TURN only, never reveal this computer's addresses. */
   relayOnly: boolean;
+  /** Light or dark, or whichever the OS uses. */
+  theme: ThemeChoice;
 }
+export const THEME_CHOICES = ['system', 'light', 'dark'] as const;
+export type ThemeChoice = (typeof THEME_CHOICES)[number];
 
 const accountId = z.string().min(1).max(300);
 const messageText = z
@@ -234,6 +238,7 @@ export const invokeArgs = {
       startAtLogin: z.boolean().optional(),
       iceServers: z.array(iceServer).max(10).optional(),
       relayOnly: z.boolean().optional(),
+      theme: z.enum(THEME_CHOICES).optional(),
     })
     .strict(),
   /** What the user is looking at, for the notification policy. */

@@ -126,6 +126,51 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
     expect(await a.getByRole('alert').count()).toBe(0);
   }, 90_000);
 
+  it('gap 5: quotes, lists and :shortcodes: render for everyone; topics and quoted replies too', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    for (const p of [a, b]) await p.getByRole('button', { name: /^#team/ }).click();
+    const box = a.getByRole('textbox', { name: 'Message' });
+    // Typed: the closing colon turns a known :name: into its emoji at once.
+    await box.pressSequentially('Hey :wav');
+    await seen(a.getByRole('listbox', { name: 'Emoji' }));
+    await box.pressSequentially('e:');
+    await expect.poll(() => box.inputValue(), { timeout: SEEN_MS }).toBe('Hey 👋');
+    // Pasted whole (fill is a paste, not keystrokes): sent as the emoji.
+    await box.fill(
+      'Hey Ben :tada: welcome\n> quoted **line**\n- one\n  1. sub one\n- two\n\n1. first\n2. second',
+    );
+    await box.press('Enter');
+    const message = b.getByRole('article').filter({ hasText: 'welcome' });
+    await seen(message);
+    await seen(message.getByText('Hey Ben 🎉 welcome'));
+    await seen(message.locator('blockquote strong', { hasText: 'line' }));
+    await seen(message.locator('ul > li', { hasText: 'two' }));
+    await seen(message.locator('ul > li > ol > li', { hasText: 'sub one' }));
+    await seen(message.locator('ol > li', { hasText: 'second' }));
+    expect(await message.textContent()).not.toMatch(/:tada:|^> |\*\*/m);
+    // The topic renders the same safe markdown.
+    await b.getByRole('button', { name: 'Set a topic for #team' }).click();
+    await b.getByRole('textbox', { name: 'Topic of #team' }).fill('Demo on **Friday** :rocket:');
+    await b.getByRole('button', { name: 'Save' }).click();
+    await seen(a.locator('.topic strong', { hasText: 'Friday' }));
+    await seen(a.locator('.topic', { hasText: 'Demo on Friday 🚀' }));
+    // A quoted reply shows the formatting, not its source.
+    await message.hover();
+    await message.getByRole('button', { name: /^Reply/ }).first().click();
+    await b.getByRole('textbox', { name: 'Message' }).fill('agreed');
+    await b.getByRole('textbox', { name: 'Message' }).press('Enter');
+    const reply = a.getByRole('article').filter({ hasText: 'agreed' });
+    await seen(reply.locator('.quote-text strong', { hasText: 'line' }));
+    expect(await reply.locator('.quote-text').textContent()).not.toContain('**');
+    await a.screenshot({ path: screenshotPath('first-week-formatting') });
+    await a.emulateMedia({ colorScheme: 'dark' });
+    await a.setViewportSize({ width: 500, height: 800 });
+    await a.screenshot({ path: screenshotPath('first-week-formatting-500-dark') });
+    await a.emulateMedia({ colorScheme: 'light' });
+    await a.setViewportSize({ width: 1280, height: 800 });
+  }, 60_000);
+
   // Last: it stops the server.
   it('gap 4: while the server is gone, the banner speaks plainly, nobody shows online, your name stays', async () => {
     const a = d.ann.page;

@@ -1,4 +1,4 @@
-// The desktop's settings (notifications, start at login, ICE servers), kept in settings.json.
+// The desktop's settings (notifications, start at login, ICE servers, theme), kept in settings.json.
 import { join } from 'node:path';
 import type { NotifySettingsView } from '../../shared/ipc.js';
 import { readJson, writeJsonAtomic } from './json-file.js';
@@ -10,6 +10,7 @@ const DEFAULT_SETTINGS: NotifySettingsView = {
   startAtLogin: false,
   iceServers: [],
   relayOnly: false,
+  theme: 'system',
 };
 function isSettings(v: unknown): v is NotifySettingsView {
   return typeof v === 'object' && v !== null && 'level' in v && 'muted' in v;

@@ -18,6 +18,7 @@ import { QuickSwitcher } from './features/switcher/QuickSwitcher';
 import { pageUploader } from './features/files/transfers';
 import { ChatStore } from './state/chat-store';
 import { ErrorBoundary } from './ui/ErrorBoundary';
+import { useTheme } from './ui/use-theme';
 import { StoreContext, useChatStore, useStore } from './state/use-store';
 
 type Open = 'groups' | 'settings' | 'switcher' | null;
@@ -74,6 +75,7 @@ function Screens() {
   const ready = useStore((s) => s.ready);
   const fatal = useStore((s) => s.fatal);
   const accountId = useStore((s) => s.accountId);
+  useTheme(useStore((s) => s.settings?.theme));
   if (fatal) {
     return (
       <main className="fatal">

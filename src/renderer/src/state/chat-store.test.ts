@@ -65,6 +65,7 @@ async function started(answers: Answers = {}) {
       startAtLogin: false,
       iceServers: [],
       relayOnly: false,
+      theme: 'system',
     }),
     'chat:outbox': () => [],
     'conversations:list': () => [

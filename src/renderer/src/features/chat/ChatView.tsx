@@ -10,10 +10,13 @@ import { useCall, useCallStore } from '../call/use-call';
 import { MemberList } from '../presence/MemberList';
 import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
 import { Composer } from './Composer';
+import { loadEmoji, mayHoldShortcode, replaceShortcodes } from './emoji-search';
 import { MessageList } from './MessageList';
+import { MessageText } from './MessageText';
 import { SearchDialog } from './SearchDialog';
 import { ThreadPanel } from './ThreadPanel';
 import { TypingIndicator } from './TypingIndicator';
+import { useOpenLink } from './use-open-link';
 
 export function ChatView({
   conversation,
@@ -163,6 +166,7 @@ export function ChatView({
 function TopicLine({ group }: { group: string }) {
   const store = useChatStore();
   const topic = useStore((s) => s.topics.get(group) ?? '');
+  const openLink = useOpenLink();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
@@ -172,8 +176,12 @@ function TopicLine({ group }: { group: string }) {
         className="topic-edit"
         onSubmit={(e) => {
           e.preventDefault();
-          store.members
-            .setTopic(group, draft)
+          // :rocket: in a topic becomes 🚀, as in messages.
+          const withEmoji = mayHoldShortcode(draft)
+            ? loadEmoji().then((list) => replaceShortcodes(list, draft))
+            : Promise.resolve(draft);
+          withEmoji
+            .then((topic) => store.members.setTopic(group, topic))
             .then(() => setEditing(false))
             .catch((err: unknown) => setProblem(describe(err).message));
         }}
@@ -207,8 +215,12 @@ function TopicLine({ group }: { group: string }) {
     );
   }
   return (
-    <p className="topic">
-      <span className={topic ? '' : 'hint'}>{topic || 'No topic'}</span>{' '}
+    <div className="topic">
+      {topic ? (
+        <MessageText text={topic} openLink={openLink} />
+      ) : (
+        <span className="hint">No topic</span>
+      )}{' '}
       <button
         type="button"
         className="link-button"
@@ -221,7 +233,7 @@ function TopicLine({ group }: { group: string }) {
       >
         {topic ? 'Change' : 'Set a topic'}
       </button>
-    </p>
+    </div>
   );
 }
 

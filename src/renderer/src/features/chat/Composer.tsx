@@ -1,6 +1,5 @@
 // Enter sends, Shift+Enter adds a line; the draft of each conversation is kept (across restarts
 // too); typing is announced at most every few seconds and "paused" after a quiet spell.
-import type { Gemoji } from 'gemoji';
 import {
   useEffect,
   useLayoutEffect,
@@ -8,28 +7,17 @@ import {
   useState,
   type FormEvent,
   type KeyboardEvent,
-  type ReactNode,
 } from 'react';
-import { mentionAt, mentionCandidates } from '../../../../shared/mentions';
-import type { GroupUser } from '../../../../shared/protocol';
 import { DEFAULT_MAX_FILE_BYTES } from '../../../../shared/files';
 import { composerKey, describe, type PendingFile } from '../../state/chat-store';
 import { Icon } from '../../ui/Icon';
 import { formatBytes } from '../files/transfers';
-import { loadEmoji, searchEmoji, shortcodeAt } from './emoji-search';
+import { loadEmoji, mayHoldShortcode, replaceShortcodes, shortcodeClosedAt } from './emoji-search';
+import { useSuggestions } from './use-suggestions';
 import { useChatStore, useStore } from '../../state/use-store';
-import { groupNameOf, isGroupKey } from '../../../../shared/conversation-key';
 
-const NO_MEMBERS: readonly GroupUser[] = [];
 const NO_FILES: readonly PendingFile[] = [];
 
-/** A completion offered while typing: a member to mention, or an emoji by its shortcode. */
-interface Suggestion {
-  id: string;
-  /** What replaces the @word or :word typed. */
-  insert: string;
-  label: ReactNode;
-}
 /**
  * The time, for typing notices. Only event handlers call it; the React compiler's purity check
  * cannot tell once `keep` is also reached through `complete`.
@@ -69,51 +57,10 @@ export function Composer({
   const limit = useStore((s) =>
     s.status?.state === 'online' ? s.status.limits?.maxFileBytes : undefined,
   );
-  // @-autocomplete: the members of a group, offered while an @word is typed before the caret.
-  const members = useStore((s) =>
-    isGroupKey(conversation)
-      ? (s.members.get(groupNameOf(conversation)!) ?? NO_MEMBERS)
-      : NO_MEMBERS,
-  );
   const [caret, setCaret] = useState(0);
   const [chosen, setChosen] = useState(0);
   const [dismissedAt, setDismissedAt] = useState<number | null>(null);
-  // :shortcode: autocomplete, from the emoji list loaded the first time one is typed.
-  const mention = mentionAt(text, caret);
-  const shortcode = mention ? null : shortcodeAt(text, caret);
-  const [emojiList, setEmojiList] = useState<readonly Gemoji[] | null>(null);
-  const wantsEmoji = shortcode !== null;
-  useEffect(() => {
-    if (wantsEmoji && !emojiList) void loadEmoji().then(setEmojiList);
-  }, [wantsEmoji, emojiList]);
-  const typed = mention ?? shortcode;
-  const suggestions: Suggestion[] =
-    !typed || dismissedAt === typed.start
-      ? []
-      : mention
-        ? mentionCandidates(members, mention.query, store.me?.user_id).map((m) => ({
-            id: `@${m.username}`,
-            insert: `@${m.username} `,
-            label: (
-              <>
-                {m.displayName} <span className="hint">@{m.username}</span>
-              </>
-            ),
-          }))
-        : emojiList
-          ? searchEmoji(emojiList, shortcode!.query).map((e) => ({
-              id: e.name,
-              insert: e.emoji,
-              label: (
-                <>
-                  <span className="emoji" aria-hidden>
-                    {e.emoji}
-                  </span>{' '}
-                  :{e.name}: <span className="hint">{e.description}</span>
-                </>
-              ),
-            }))
-          : [];
+  const { typed, suggestions, emojiList } = useSuggestions(conversation, text, caret, dismissedAt);
   const choice = Math.min(chosen, Math.max(0, suggestions.length - 1));
   const listId = `suggest-${key.replace(/[^\w-]/g, '_')}`;
 
@@ -123,6 +70,20 @@ export function Composer({
     caretAfterRender.current = before.length;
     keep(before + text.slice(caret));
     setCaret(before.length);
+  }
+  function typedText(value: string, at: number) {
+    // Typing the closing colon of a known :name: turns it into its emoji at once.
+    const closed = emojiList && shortcodeClosedAt(emojiList, value, at);
+    if (closed) {
+      const before = value.slice(0, closed.start) + closed.emoji;
+      caretAfterRender.current = before.length;
+      keep(before + value.slice(at));
+      setCaret(before.length);
+    } else {
+      keep(value);
+      setCaret(at);
+    }
+    setChosen(0);
   }
   const lastTyping = useRef(0);
   const pauseTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -160,10 +121,23 @@ export function Composer({
     }, PAUSED_AFTER_MS);
   }
 
+  const loadingForSend = useRef(false);
   async function send(e?: FormEvent) {
     e?.preventDefault();
-    const body = text.trim();
+    let body = text.trim();
     if (!body && readyFiles === 0 && !uploading) return;
+    // `:tada:` typed or pasted whole is sent as 🎉, so every reader sees the emoji.
+    if (mayHoldShortcode(body)) {
+      if (loadingForSend.current) return;
+      loadingForSend.current = true;
+      try {
+        body = replaceShortcodes(emojiList ?? (await loadEmoji()), body);
+      } catch {
+        // The emoji list did not load: the text goes as typed.
+      } finally {
+        loadingForSend.current = false;
+      }
+    }
     const bytes = new TextEncoder().encode(body).length;
     if (bytes > MAX_TEXT_BYTES) {
       setError(
@@ -239,7 +213,7 @@ export function Composer({
         <ul
           id={listId}
           role="listbox"
-          aria-label={mention ? 'Members to mention' : 'Emoji'}
+          aria-label={suggestions[0]?.id.startsWith('@') ? 'Members to mention' : 'Emoji'}
           className="mention-list"
         >
           {suggestions.map((m, i) => (
@@ -301,11 +275,7 @@ export function Composer({
         placeholder={thread ? 'Reply in thread…' : `Message ${label}`}
         rows={Math.min(8, text.split('\n').length)}
         value={text}
-        onChange={(e) => {
-          keep(e.target.value);
-          setCaret(e.target.selectionStart);
-          setChosen(0);
-        }}
+        onChange={(e) => typedText(e.target.value, e.target.selectionStart)}
         onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onPaste={(e) => {
           // Pasted files (a screenshot, files copied in a file manager) are attached.

@@ -9,7 +9,7 @@ import { useCallStore } from '../call/use-call';
 import { MessageFiles } from '../files/Attachments';
 import { Avatar } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
-import { MessageText, type LinkOpener } from './MessageText';
+import { InlineText, MessageText, type LinkOpener } from './MessageText';
 import { ReactionBar, ReactionPicker } from './Reactions';
 import { isDmKey } from '../../../../shared/conversation-key';
 
@@ -176,7 +176,7 @@ export const MessageRow = memo(function MessageRow({
           <span className="quote-author">{m.reply.from.displayName}</span>
           <span className="visually-hidden">: </span>
           <span className="quote-text">
-            {m.reply.removed ? <em>This message was deleted.</em> : m.reply.text}
+            {m.reply.removed ? <em>This message was deleted.</em> : <InlineText text={m.reply.text} />}
           </span>
         </button>
       )}

@@ -48,3 +48,51 @@ export function shortcodeAt(text: string, caret: number): { start: number; query
   if (!m) return null;
   return { start: caret - m[2]!.length - 1, query: m[2]! };
 }
+
+const byName = new WeakMap<readonly Gemoji[], Map<string, string>>();
+function emojiNamed(list: readonly Gemoji[]): Map<string, string> {
+  let names = byName.get(list);
+  if (!names) {
+    names = new Map(list.flatMap((g) => g.names.map((n) => [n, g.emoji] as const)));
+    byName.set(list, names);
+  }
+  return names;
+}
+
+// Not right after a letter or digit, so times (10:100:20) and words stay as written.
+const SHORTCODE = /(?<![a-z0-9]):([a-z0-9_+-]{1,40}):/gi;
+// Code is left as written: fenced blocks and `spans`.
+const CODE = /```[\s\S]*?```|`[^`\n]+`/g;
+
+/** Whether a text may hold a whole `:shortcode:` (cheap, before the list is loaded). */
+export function mayHoldShortcode(text: string): boolean {
+  return /:[a-z0-9_+-]{1,40}:/i.test(text);
+}
+
+/**
+ * Every whole `:name:` the list knows, as its emoji (`:tada:` → 🎉), outside code. Unknown names
+ * (`:not-an-emoji:`, times like 10:30:45) stay as written.
+ */
+export function replaceShortcodes(list: readonly Gemoji[], text: string): string {
+  const names = emojiNamed(list);
+  const swap = (part: string) =>
+    part.replace(SHORTCODE, (whole, name: string) => names.get(name.toLowerCase()) ?? whole);
+  let out = '';
+  let at = 0;
+  for (const code of text.matchAll(CODE)) {
+    out += swap(text.slice(at, code.index)) + code[0];
+    at = code.index + code[0].length;
+  }
+  return out + swap(text.slice(at));
+}
+
+/** The `:name:` just closed before the caret, if the list knows it: what to replace, and with. */
+export function shortcodeClosedAt(
+  list: readonly Gemoji[],
+  text: string,
+  caret: number,
+): { start: number; emoji: string } | null {
+  const m = /(^|[\s(]):([a-z0-9_+-]{1,40}):$/i.exec(text.slice(0, caret));
+  const emoji = m && emojiNamed(list).get(m[2]!.toLowerCase());
+  return emoji ? { start: caret - m[2]!.length - 2, emoji } : null;
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseInline, parseMessage, type Inline } from './markdown';
+import { parseInline, parseMessage, type Block, type Inline } from './markdown';
 
 function plain(nodes: Inline[]): string {
   return nodes
@@ -80,6 +80,65 @@ describe('the message markdown subset', () => {
     ]);
   });
 
+  it('parses quotes and bulleted and numbered lists, nested one level', () => {
+    expect(parseMessage('> quoted **line**\n>second\nafter')).toEqual([
+      {
+        type: 'quote',
+        children: [
+          { type: 'text', text: 'quoted ' },
+          { type: 'bold', children: [{ type: 'text', text: 'line' }] },
+          { type: 'text', text: '\nsecond' },
+        ],
+      },
+      { type: 'paragraph', children: [{ type: 'text', text: 'after' }] },
+    ]);
+    const text = (t: string) => [{ type: 'text', text: t }];
+    expect(parseMessage('Plan:\n- one\n  1. sub a\n  2. sub b\n\n* two\nend')).toEqual([
+      { type: 'paragraph', children: text('Plan:') },
+      {
+        type: 'list',
+        ordered: false,
+        start: 1,
+        items: [
+          {
+            children: text('one'),
+            sublist: {
+              type: 'list',
+              ordered: true,
+              start: 1,
+              items: [{ children: text('sub a') }, { children: text('sub b') }],
+            },
+          },
+          { children: text('two') },
+        ],
+      },
+      { type: 'paragraph', children: text('end') },
+    ]);
+    expect(parseMessage('3. third\n4) fourth')).toEqual([
+      {
+        type: 'list',
+        ordered: true,
+        start: 3,
+        items: [{ children: text('third') }, { children: text('fourth') }],
+      },
+    ]);
+    // Markers without a space after them, and a sub-item with no item above it, stay as written.
+    expect(parseMessage('*italic* and -5 °C')[0]?.type).toBe('paragraph');
+    expect(parseMessage('   - lonely')).toMatchObject([{ type: 'list', items: [{}] }]);
+    expect(parseMessage('```\n- not a list\n```')).toEqual([
+      { type: 'codeblock', text: '- not a list' },
+    ]);
+  });
+
+  it('block parsing stays linear on hostile input', () => {
+    // 64 KiB of alternating markers: one pass over the lines, whatever the mix.
+    const nasty = '- a\n  - b\n> c\n1. d\n'.repeat(3000);
+    // (A quadratic parser would spend minutes here and hit the test's timeout; no clock is read.)
+    const blocks = parseMessage(nasty);
+    expect(blocks).toHaveLength(3000 * 3);
+    expect(blocks[0]).toMatchObject({ type: 'list', items: [{ sublist: { items: [{}] } }] });
+  });
+
   it('never throws, keeps every letter, and links only safe schemes (fast-check)', () => {
     const chars = ['*', '_', '~', '`', '(', ')', 'h', 't', 'p', 's', ':', '/', 'a', ' ', '\n', '<'];
     const text = (extra: string[]) =>
@@ -102,6 +161,27 @@ describe('the message markdown subset', () => {
         };
         walk(parseInline(t));
       }),
+      { numRuns: 2000, seed: 7 },
+    );
+    // The same for whole messages with quotes and lists: only markers go.
+    const blockChars = ['-', '>', '1', '.', ' ', '\n', 'a', 'b', '*', '`'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...blockChars), { maxLength: 200 }).map((a) => a.join('')),
+        (t) => {
+          const shown = (bs: Block[]): string =>
+            bs
+              .map((b) =>
+                b.type === 'list'
+                  ? b.items.map((i) => plain(i.children) + shown(i.sublist ? [i.sublist] : []))
+                  : b.type === 'codeblock'
+                    ? b.text
+                    : plain(b.children),
+              )
+              .join('');
+          expect(shown(parseMessage(t)).replace(/[^ab]/g, '')).toBe(t.replace(/[^ab]/g, ''));
+        },
+      ),
       { numRuns: 2000, seed: 7 },
     );
   });

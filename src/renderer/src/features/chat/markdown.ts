@@ -1,6 +1,7 @@
 // The markdown subset messages may use, parsed to a tree that React renders as elements: there is
-// no path from a message to raw HTML. `code`, ```blocks```, **bold**, *italic* or _italic_,
-// ~~strike~~, [text](url), bare http(s) links and @mentions. Anything else stays text.
+// no path from a message to raw HTML. `code`, ```blocks```, > quotes, - bulleted and 1. numbered
+// lists (nested one level), **bold**, *italic* or _italic_, ~~strike~~, [text](url), bare http(s)
+// links and @mentions. Anything else stays text.
 // Hand-written because the markdown libraries either emit HTML strings (which would need
 // dangerouslySetInnerHTML) or weigh more than the whole chat view.
 
@@ -11,7 +12,23 @@ export type Inline =
   | { type: 'link'; href: string; children: Inline[] }
   | { type: 'mention'; username: string };
 
-export type Block = { type: 'paragraph'; children: Inline[] } | { type: 'codeblock'; text: string };
+export interface ListItem {
+  children: Inline[];
+  /** Items indented under this one (one level deep: deeper indents stay at that level). */
+  sublist?: List;
+}
+export interface List {
+  type: 'list';
+  ordered: boolean;
+  /** The first item's number, for a numbered list. */
+  start: number;
+  items: ListItem[];
+}
+export type Block =
+  | { type: 'paragraph'; children: Inline[] }
+  | { type: 'codeblock'; text: string }
+  | { type: 'quote'; children: Inline[] }
+  | List;
 
 const FENCE = /```(?:[a-zA-Z0-9_+-]*\n)?([\s\S]*?)```/g;
 // Emphasis spans are at most SPAN characters: an unclosed marker then costs a bounded look ahead,
@@ -88,13 +105,80 @@ export function parseMessage(text: string): Block[] {
   const blocks: Block[] = [];
   let at = 0;
   for (const m of text.matchAll(FENCE)) {
-    const before = text.slice(at, m.index).replace(/^\n+|\n+$/g, '');
-    if (before) blocks.push({ type: 'paragraph', children: parseInline(before) });
+    blocks.push(...parseLines(text.slice(at, m.index)));
     blocks.push({ type: 'codeblock', text: m[1]!.replace(/\n$/, '') });
     at = m.index + m[0].length;
   }
-  const rest = text.slice(at).replace(/^\n+/, '');
-  if (rest || blocks.length === 0) blocks.push({ type: 'paragraph', children: parseInline(rest) });
+  blocks.push(...parseLines(text.slice(at)));
+  if (blocks.length === 0) blocks.push({ type: 'paragraph', children: [] });
+  return blocks;
+}
+
+const QUOTE_LINE = /^ {0,3}> ?(.*)$/;
+// `- a`, `* a`, `+ a`, `• a`, `1. a`, `1) a`; the marker must be followed by a space, so
+// `*italic*` and `-5 °C` stay text.
+const ITEM_LINE = /^( *)(?:([-*+•])|(\d{1,9})[.)]) +(\S.*)$/;
+
+interface ItemLine {
+  indent: number;
+  ordered: boolean;
+  number: number;
+  text: string;
+}
+
+function itemLine(line: string): ItemLine | undefined {
+  const m = ITEM_LINE.exec(line);
+  if (!m) return undefined;
+  return { indent: m[1]!.length, ordered: !m[2], number: Number(m[3] ?? 1), text: m[4]! };
+}
+
+function newList(item: ItemLine): List {
+  return { type: 'list', ordered: item.ordered, start: item.number, items: [] };
+}
+
+/** Text outside code fences, line by line: quotes and lists, the rest paragraphs. Linear. */
+function parseLines(chunk: string): Block[] {
+  const lines = chunk.replace(/^\n+|\n+$/g, '').split('\n');
+  const blocks: Block[] = [];
+  let paragraph: string[] = [];
+  let quote: string[] = [];
+  let list: List | undefined;
+  const flush = (): void => {
+    const text = paragraph.join('\n').replace(/^\n+|\n+$/g, '');
+    if (text) blocks.push({ type: 'paragraph', children: parseInline(text) });
+    if (quote.length) blocks.push({ type: 'quote', children: parseInline(quote.join('\n')) });
+    if (list) blocks.push(list);
+    paragraph = [];
+    quote = [];
+    list = undefined;
+  };
+  for (const line of lines) {
+    const quoted = QUOTE_LINE.exec(line);
+    if (quoted) {
+      if (!quote.length) flush();
+      quote.push(quoted[1]!);
+      continue;
+    }
+    const item = itemLine(line);
+    if (item) {
+      const parent = item.indent >= 2 ? list?.items.at(-1) : undefined;
+      // A top-level item of the other kind (a number after bullets) starts a new list.
+      if (!list || (!parent && list.ordered !== item.ordered)) flush();
+      list ??= newList(item);
+      if (parent) {
+        parent.sublist ??= newList(item);
+        parent.sublist.items.push({ children: parseInline(item.text) });
+      } else {
+        list.items.push({ children: parseInline(item.text) });
+      }
+      continue;
+    }
+    // A blank line between items keeps the list going; text after it ends the list.
+    if (list && !line.trim()) continue;
+    if (quote.length || list) flush();
+    paragraph.push(line);
+  }
+  flush();
   return blocks;
 }
 

@@ -22,6 +22,26 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     <Dialog title="Settings" onClose={onClose}>
       <ProfileSettings />
       <fieldset>
+        <legend>Appearance</legend>
+        {(
+          [
+            ['system', 'Follow the system'],
+            ['light', 'Light'],
+            ['dark', 'Dark'],
+          ] as const
+        ).map(([theme, label]) => (
+          <label key={theme}>
+            <input
+              type="radio"
+              name="theme"
+              checked={settings.theme === theme}
+              onChange={() => set({ theme })}
+            />{' '}
+            {label}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset>
         <legend>Notifications</legend>
         <label>
           <input
