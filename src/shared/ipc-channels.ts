@@ -38,6 +38,7 @@ export const INVOKE_CHANNELS = [
   'profile:avatar',
   'groups:members',
   'groups:invite',
+  'groups:add',
   'presence:set',
   'presence:list',
   'rtc:signal',

@@ -191,6 +191,7 @@ export const invokeArgs = {
     })
     .strict(),
   'groups:invite': z.object({ accountId, group: groupName }).strict(),
+  'groups:add': requestParams.add.extend({ accountId }).strict(),
   'groups:leave': z.object({ accountId, group: groupName }).strict(),
   'groups:topic': requestParams.topic.extend({ accountId }).strict(),
   'profile:set': requestParams.profile.extend({ accountId }).strict(),
@@ -335,6 +336,7 @@ export interface InvokeResults {
   'groups:leave': { group: string };
   'groups:members': { list: GroupUser[] };
   'groups:invite': { group: string; code: string; expiresAt: number };
+  'groups:add': RequestResultMap['add'];
   'presence:set': { status: PresenceStatus };
   'presence:list': { userId: string; status: VisibleStatus; text?: string }[];
   'rtc:signal': Record<string, never>;

@@ -21,6 +21,12 @@ export function withoutInvisibleControls(text: string): string {
   return text.replace(INVISIBLE_CONTROLS, '');
 }
 
+/** Usernames: 3 to 32 letters, digits, `_`, `.`, `-` (the sign-up form shows this rule). */
+export const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+export const USERNAME_RULE = '3 to 32 letters, digits, _ . -';
+export const MIN_PASSWORD_CHARS = 8;
+export const PASSWORD_RULE = `at least ${MIN_PASSWORD_CHARS} characters`;
+
 export function isGroupName(name: string): boolean {
   return GROUP_NAME.test(name) && !BLANK_LETTERS.test(name);
 }

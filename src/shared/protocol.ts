@@ -236,6 +236,8 @@ export interface EventDataMap {
     /** Extension: who, by name, and when (the chat shows "Ann joined" at that time). */
     displayName?: string;
     ts?: number;
+    /** Extension: on a join, the group is private (the sidebar shows a lock). */
+    private?: true;
   };
   /** Extension: a group's topic changed (not stored as a message: a line in the chat). */
   'group:updated': {
@@ -345,6 +347,8 @@ export interface ConversationSummary {
   unread: number;
   /** Of those, the ones that mention the user as @username (extension; at most 100). */
   mentions?: number;
+  /** Extension: a private (invite-only) group. */
+  private?: true;
   /** dm only: the other party, so a client can name the conversation and show their status. */
   peer?: {
     user_id: string;
@@ -397,6 +401,7 @@ export interface RequestResultMap {
   invites: { group: string; list: { code: string; createdBy: string; expiresAt: number }[] };
   uninvite: { group: string; code: string };
   kick: { group: string; user_id: string };
+  add: { group: string; user_id: string };
 }
 export type RequestType = keyof RequestResultMap;
 

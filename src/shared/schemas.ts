@@ -1,6 +1,14 @@
 // Runtime validation of protocol v1, used by the server and by clients. Runs anywhere.
 import { z } from 'zod';
-import { BLANK_LETTERS, GROUP_NAME, withoutInvisibleControls } from './names.js';
+import {
+  BLANK_LETTERS,
+  GROUP_NAME,
+  MIN_PASSWORD_CHARS,
+  PASSWORD_RULE,
+  USERNAME,
+  USERNAME_RULE,
+  withoutInvisibleControls,
+} from './names.js';
 import {
   EVENT_NAMES,
   MAX_TOPIC_CHARS,
@@ -99,6 +107,7 @@ export const requestParams = {
   invites: z.object({ group: groupName }),
   uninvite: z.object({ group: groupName, code: z.string().min(1).max(64) }),
   kick: z.object({ group: groupName, user_id: userId }),
+  add: z.object({ group: groupName, user_id: userId }),
   topic: z.object({
     group: groupName,
     topic: z.string().transform(withoutInvisibleControls).pipe(z.string().max(MAX_TOPIC_CHARS)),
@@ -206,10 +215,11 @@ export const requestEnvelope = z.object({ type: z.string().min(1).max(32), id })
 
 // ---- HTTP ----------------------------------------------------------------------------------
 
-export const username = z
+export const username = z.string().regex(USERNAME, `a username is ${USERNAME_RULE}`);
+export const password = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]{3,32}$/, 'a username is 3 to 32 letters, digits, _ . -');
-export const password = z.string().min(8, 'a password has at least 8 characters').max(256);
+  .min(MIN_PASSWORD_CHARS, `a password has ${PASSWORD_RULE}`)
+  .max(256);
 export const createUserBody = z.object({
   username,
   password,

@@ -1,11 +1,10 @@
 // The chat app end to end: two people, each with their own desktop core behind the web host and
 // their own Chromium context, talking through a real server (SQLite on disk). Everything is done
 // through the UI, the way a user does it; screenshots of the main screens go to test-results/.
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityProblems } from '../helpers/axe.js';
 import { HAVE_CHROMIUM, CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import {
   blurWindow,
@@ -20,7 +19,6 @@ import { freePort } from '../helpers/wait.js';
 
 const PASSWORD = 'correct horse battery';
 const SEEN_MS = 10_000;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 if (!HAVE_CHROMIUM) {
   console.log(
@@ -52,35 +50,6 @@ async function signUp(page: Page, username: string, displayName: string): Promis
   await page.getByLabel('Display name').fill(displayName);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-}
-
-/** axe-core's serious and critical findings on the page as it is now. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  // page.evaluate is not subject to the page's CSP, which forbids injected scripts.
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run(ctx: unknown): Promise<{
-            violations: {
-              id: string;
-              impact: string;
-              help: string;
-              nodes: { target: string[] }[];
-            }[];
-          }>;
-        };
-      }
-    ).axe;
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document);
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map(
-        (v) =>
-          `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-      );
-  });
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => {
@@ -218,9 +187,14 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await editor.press('Enter');
     await seen(message(b, '(fixed)').filter({ hasText: '(edited)' }));
 
-    a.once('dialog', (d) => void d.accept());
     await message(a, '(fixed)').hover();
     await message(a, '(fixed)').getByRole('button', { name: 'Delete message' }).click();
+    // Parley's own dialog (UX-3 gap 10), not the browser's confirm(): Cancel is the first stop.
+    const confirm = a.getByRole('dialog', { name: 'Delete this message?' });
+    await seen(confirm);
+    expect(await a.evaluate('document.activeElement?.textContent')).toBe('Cancel');
+    await confirm.screenshot({ path: screenshotPath('delete-confirm') });
+    await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
     await seen(message(b, 'This message was deleted.'));
     expect(await message(b, '(fixed)').count()).toBe(0);
   }, 60_000);
@@ -257,19 +231,22 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await composer(a).press('ArrowUp');
     expect(await editor.count()).toBe(0);
     await composer(a).fill('');
-    // The message's own actions are reachable from the keyboard: Shift+Tab from the composer.
+    // The message's own actions are reachable from the keyboard: Shift+Tab from the composer
+    // lands on the newest message (the list is one tab stop), Right walks its buttons.
     const focused = () => a.evaluate('document.activeElement?.getAttribute("aria-label")');
-    for (let i = 0; i < 6 && (await focused()) !== 'Delete message'; i++) {
-      await a.keyboard.press('Shift+Tab');
+    await a.keyboard.press('Shift+Tab');
+    expect(await focused()).toMatch(/^Alice at /);
+    for (let i = 0; i < 8 && (await focused()) !== 'Delete message'; i++) {
+      await a.keyboard.press('ArrowRight');
     }
     expect(await focused()).toBe('Delete message');
-    // Shown while focused (they are only faded out otherwise, so that Tab can reach them).
+    // Shown while focused (they are only faded out otherwise, so that the keys can reach them).
     expect(
       await a.evaluate(
         'getComputedStyle(document.activeElement.closest(".message-actions")).opacity',
       ),
     ).toBe('1');
-    await a.keyboard.press('Shift+Tab');
+    await a.keyboard.press('ArrowLeft');
     expect(await focused()).toBe('Edit message');
     await a.keyboard.press('Enter');
     await seen(editor);
@@ -468,7 +445,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await focusWindow(b);
     await b.getByRole('button', { name: 'Alice, 1 unread' }).click();
     await seen(message(b, 'psst, a secret'));
-    await seen(b.getByRole('button', { name: 'Alice', exact: true }));
+    await seen(sidebarRow(b, 'Alice'));
     // Bob read it: Alice's page says so under her message.
     await seen(message(a, 'psst, a secret').getByText('Seen'));
     await a.screenshot({ path: screenshotPath('chat-dm') });
@@ -479,9 +456,12 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     const b = bob.page;
     // Bob mutes #team and reads his dm with Alice.
     await sidebarRow(b, '#team').click();
-    await b.getByRole('button', { name: 'Mute' }).click();
-    await seen(b.getByRole('button', { name: 'Unmute' }));
-    await b.getByRole('button', { name: 'Alice', exact: true }).click();
+    await b.getByRole('button', { name: 'More actions' }).click();
+    await b.getByRole('menuitem', { name: 'Mute' }).click();
+    await b.getByRole('button', { name: 'More actions' }).click();
+    await seen(b.getByRole('menuitem', { name: 'Unmute' }));
+    await b.keyboard.press('Escape');
+    await sidebarRow(b, 'Alice').click();
     await seen(b.getByRole('heading', { name: 'Alice' }));
     const before = await b.evaluate(
       () => (globalThis as unknown as { shown: unknown[] }).shown.length,
@@ -520,12 +500,15 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await seen(mention);
     expect(await mention.textContent()).toBe('@bob');
     await seen(b.getByRole('button', { name: '#team, muted', exact: true }));
-    await b.getByRole('button', { name: 'Unmute' }).click();
-    await seen(b.getByRole('button', { name: 'Mute' }));
+    await b.getByRole('button', { name: 'More actions' }).click();
+    await b.getByRole('menuitem', { name: 'Unmute' }).click();
+    await b.getByRole('button', { name: 'More actions' }).click();
+    await seen(b.getByRole('menuitem', { name: 'Mute' }));
+    await b.keyboard.press('Escape');
     // Both back in their dm, where the tests that follow expect them.
-    await b.getByRole('button', { name: 'Alice', exact: true }).click();
+    await sidebarRow(b, 'Alice').click();
     await seen(b.getByRole('heading', { name: 'Alice' }));
-    await a.getByRole('button', { name: 'Bob', exact: true }).click();
+    await sidebarRow(a, 'Bob').click();
     await seen(a.getByRole('heading', { name: 'Bob' }));
   }, 60_000);
 

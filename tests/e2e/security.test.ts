@@ -115,7 +115,7 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
     await create.getByRole('checkbox', { name: /Private/ }).check();
     await create.getByRole('button', { name: 'Create group' }).click();
     // Security review 3, F3: a private group's name is the one asked for and a random tail.
-    await seen(a.getByRole('heading', { name: /^#board-[a-z0-9]{12}$/ }));
+    await seen(a.getByRole('heading', { name: /^Private group #board-[a-z0-9]{12}$/ }));
     await a.getByRole('textbox', { name: 'Message' }).fill('the secret plan');
     await a.getByRole('textbox', { name: 'Message' }).press('Enter');
 
@@ -131,8 +131,10 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
       await b.getByRole('log', { name: 'Messages' }).getByText('the secret plan').count(),
     ).toBe(0);
 
-    await a.getByRole('button', { name: 'Invite', exact: true }).click();
-    const invite = a.getByRole('dialog', { name: /^Invite to #board-/ });
+    await a.getByRole('button', { name: 'More actions' }).click();
+    await a.getByRole('menuitem', { name: 'Add people…' }).click();
+    const invite = a.getByRole('dialog', { name: /^Add people to #board-/ });
+    await invite.getByRole('button', { name: 'Make an invite link' }).click();
     const linkBox = invite.getByLabel('Invite link', { exact: true });
     await seen(linkBox);
     const link = await linkBox.inputValue();
@@ -144,7 +146,7 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
     const join = b.getByRole('dialog', { name: 'Browse groups' });
     await join.getByLabel('Invite link', { exact: true }).fill(link);
     await join.getByRole('button', { name: 'Join with link' }).click();
-    await seen(b.getByRole('heading', { name: /^#board-[a-z0-9]{12}$/ }));
+    await seen(b.getByRole('heading', { name: /^Private group #board-[a-z0-9]{12}$/ }));
     await seen(
       b
         .getByRole('log', { name: 'Messages' })

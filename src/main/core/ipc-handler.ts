@@ -118,6 +118,8 @@ const handlers: InvokeHandlers<DesktopCore> = {
     return core.request(accountId, 'join', params);
   },
   'groups:invite': (core, a) => core.request(a.accountId, 'invite', { group: a.group }),
+  'groups:add': (core, a) =>
+    core.request(a.accountId, 'add', { group: a.group, user_id: a.user_id }),
   'profile:set': (core, a) => core.request(a.accountId, 'profile', { displayName: a.displayName }),
   'profile:setAvatar': (core, a) =>
     core.files(a.accountId).putAvatar(Buffer.from(a.data, 'base64'), a.type),

@@ -1,6 +1,6 @@
 // The app: one ChatStore over the bridge (Electron's preload or the web host), the screens, the
 // dialogs and the keyboard shortcuts.
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ParleyBridge } from '../../shared/ipc';
 import type { BridgeProblem } from './bridge';
 import { SignIn } from './features/auth/SignIn';
@@ -13,7 +13,11 @@ import { ChatView } from './features/chat/ChatView';
 import { GroupBrowser } from './features/groups/GroupBrowser';
 import { showBrowserNotifications } from './features/notifications/browser-notifications';
 import { SettingsDialog } from './features/settings/SettingsDialog';
-import { Sidebar, sidebarOrder } from './features/sidebar/Sidebar';
+import { NewMessageDialog } from './features/people/NewMessageDialog';
+import { ProfileCard } from './features/people/ProfileCard';
+import { ProfileCardContext, type PersonRef } from './features/people/profile-card-context';
+import { Sidebar } from './features/sidebar/Sidebar';
+import { useConversationKeys } from './features/sidebar/use-conversation-keys';
 import { QuickSwitcher } from './features/switcher/QuickSwitcher';
 import { pageUploader } from './features/files/transfers';
 import { ChatStore } from './state/chat-store';
@@ -21,7 +25,7 @@ import { ErrorBoundary } from './ui/ErrorBoundary';
 import { useTheme } from './ui/use-theme';
 import { StoreContext, useChatStore, useStore } from './state/use-store';
 
-type Open = 'groups' | 'settings' | 'switcher' | null;
+type Open = 'groups' | 'settings' | 'switcher' | 'new-message' | null;
 
 export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
   const store = useMemo(
@@ -125,71 +129,72 @@ function Workspace() {
     };
   }, [store, accountId, active]);
 
-  useEffect(() => {
-    function onKey(e: KeyboardEvent) {
-      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
-        e.preventDefault();
-        setOpen('switcher');
-      } else if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
-        e.preventDefault();
-        const order = sidebarOrder(store.getState().conversations);
-        if (order.length === 0) return;
-        const at = order.findIndex((c) => c.key === store.getState().active);
-        const step = e.key === 'ArrowUp' ? -1 : 1;
-        const next = order[(at + step + order.length) % order.length];
-        if (next) void store.conversations.open(next.key);
-      }
-    }
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [store]);
+  useConversationKeys(
+    store,
+    useCallback(() => setOpen('switcher'), []),
+  );
+  const [profile, setProfile] = useState<PersonRef | null>(null);
 
   return (
-    <div className={`workspace ${sidebarShown || !active ? 'sidebar-shown' : ''}`}>
-      <ErrorBoundary area="the sidebar">
-        <Sidebar
-          onBrowseGroups={() => setOpen('groups')}
-          onSettings={() => setOpen('settings')}
-          {...(sidebarShown ? { onClose: () => setSidebarFrom(null) } : {})}
-        />
-      </ErrorBoundary>
-      <main className="main">
-        <ErrorBoundary area="the call panel">
-          <CallPanel />
-          <ScreenPicker />
+    <ProfileCardContext.Provider value={setProfile}>
+      <div className={`workspace ${sidebarShown || !active ? 'sidebar-shown' : ''}`}>
+        <ErrorBoundary area="the sidebar">
+          <Sidebar
+            onBrowseGroups={() => setOpen('groups')}
+            onNewMessage={() => setOpen('new-message')}
+            onSettings={() => setOpen('settings')}
+            {...(sidebarShown ? { onClose: () => setSidebarFrom(null) } : {})}
+          />
         </ErrorBoundary>
-        {active ? (
-          <ErrorBoundary area="this conversation" key={active}>
-            <ChatView conversation={active} onShowSidebar={() => setSidebarFrom(active)} />
+        <main className="main">
+          <ErrorBoundary area="the call panel">
+            <CallPanel />
+            <ScreenPicker />
           </ErrorBoundary>
-        ) : (
-          <div className="welcome">
-            <h1>Welcome to Parley</h1>
-            <p>Pick a conversation, or browse groups to join one. Press Ctrl+K to jump anywhere.</p>
-            <button type="button" className="primary" onClick={() => setOpen('groups')}>
-              Browse groups
+          {active ? (
+            <ErrorBoundary area="this conversation" key={active}>
+              <ChatView conversation={active} onShowSidebar={() => setSidebarFrom(active)} />
+            </ErrorBoundary>
+          ) : (
+            <div className="welcome">
+              <h1>Welcome to Parley</h1>
+              <p>
+                Pick a conversation, or browse groups to join one. Press Ctrl+K to jump anywhere.
+              </p>
+              <div className="welcome-actions">
+                <button type="button" className="primary" onClick={() => setOpen('groups')}>
+                  Browse groups
+                </button>
+                <button type="button" className="secondary" onClick={() => setOpen('new-message')}>
+                  New message
+                </button>
+              </div>
+            </div>
+          )}
+        </main>
+        {notice && (
+          <div className="notice" role="alert">
+            <span>{notice.message}</span>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Dismiss"
+              onClick={() => store.dismissNotice()}
+            >
+              ×
             </button>
           </div>
         )}
-      </main>
-      {notice && (
-        <div className="notice" role="alert">
-          <span>{notice.message}</span>
-          <button
-            type="button"
-            className="icon-button"
-            aria-label="Dismiss"
-            onClick={() => store.dismissNotice()}
-          >
-            ×
-          </button>
-        </div>
-      )}
-      <ErrorBoundary area="the dialog" key={open ?? 'none'}>
-        {open === 'groups' && <GroupBrowser onClose={() => setOpen(null)} />}
-        {open === 'settings' && <SettingsDialog onClose={() => setOpen(null)} />}
-        {open === 'switcher' && <QuickSwitcher onClose={() => setOpen(null)} />}
-      </ErrorBoundary>
-    </div>
+        <ErrorBoundary area="the dialog" key={open ?? 'none'}>
+          {open === 'groups' && <GroupBrowser onClose={() => setOpen(null)} />}
+          {open === 'settings' && <SettingsDialog onClose={() => setOpen(null)} />}
+          {open === 'switcher' && <QuickSwitcher onClose={() => setOpen(null)} />}
+          {open === 'new-message' && <NewMessageDialog onClose={() => setOpen(null)} />}
+        </ErrorBoundary>
+        <ErrorBoundary area="the profile card" key={profile?.userId ?? 'none'}>
+          {profile && <ProfileCard person={profile} onClose={() => setProfile(null)} />}
+        </ErrorBoundary>
+      </div>
+    </ProfileCardContext.Provider>
   );
 }

@@ -70,6 +70,8 @@ export interface GroupRepo {
   leaveGroup(group: string, userId: string): Promise<{ members: number } | null>;
   groupMembers(group: string): Promise<string[] | undefined>;
   userGroups(userId: string): Promise<string[]>;
+  /** Of the user's groups, the private ones (the sidebar marks them with a lock). */
+  privateGroupsOf(userId: string): Promise<string[]>;
   isMember(group: string, userId: string): Promise<boolean>;
   searchGroups(q: GroupQuery): Promise<GroupSummary[]>;
   memberCount(group: string): Promise<number | undefined>;

@@ -58,6 +58,8 @@ export interface ConversationItem {
   name: string;
   /** dm only. */
   peerId?: string;
+  /** A private (invite-only) group: shown with a lock. */
+  private?: boolean;
   unread: number;
   /** Unread messages that mention the user: shown apart, they matter more. */
   mentions: number;

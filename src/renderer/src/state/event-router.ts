@@ -65,7 +65,9 @@ export function eventRouter(s: RouterSlices): (frame: EventFrame) => void {
           action: d.action,
         });
       }
-      if (d.user_id === s.me()?.user_id) s.conversations.onMembership(d.group, d.action);
+      if (d.user_id === s.me()?.user_id) {
+        s.conversations.onMembership(d.group, d.action, d.private === true);
+      }
       if (s.getState().members.has(d.group)) void s.members.loadMembers(d.group);
     },
     'presence:update': (d) => s.members.onPresence(d),

@@ -12,7 +12,7 @@ import { keyFor, visible } from '../frames.js';
 import { sharesConversation } from '../presence.js';
 import { publishConversation } from '../publisher.js';
 import { type HubConnection, HubError } from '../types.js';
-import { dmPeerOf } from '../../../shared/conversation-key.js';
+import { dmPeerOf, groupNameOf } from '../../../shared/conversation-key.js';
 
 export async function read(
   ctx: HubContext,
@@ -50,6 +50,7 @@ export async function conversations(
   });
   const online = await ctx.registry.online(partners);
   const myGroups = new Set(await ctx.store.userGroups(userId));
+  const privateGroups = new Set(await ctx.store.privateGroupsOf(userId));
   return {
     list: await Promise.all(
       rows.map(async (c) => {
@@ -73,6 +74,7 @@ export async function conversations(
           readSeq: c.readSeq,
           unread: c.unread,
           mentions: c.mentions,
+          ...(privateGroups.has(groupNameOf(conversation) ?? '') ? { private: true as const } : {}),
           ...(peer ? { peer } : {}),
         };
       }),

@@ -62,6 +62,50 @@ function chargeGroupCreation(ctx: HubContext, userId: string): void {
   }
 }
 
+/**
+ * A user who has just become a member (by joining, or added by another member): the group hears
+ * of it, and their connections on every node start listening to it from its head.
+ */
+export async function admitted(
+  ctx: HubContext,
+  group: string,
+  user: { userId: string; displayName: string },
+  /** The connection that made it happen (the adder's, when added; as `kick` does). */
+  cid: string,
+  isPrivate: boolean,
+): Promise<void> {
+  const { userId } = user;
+  const ts = ctx.now();
+  await ctx.store.logGroupEvent(group, { ts, userId, action: 'joined' });
+  const member: EventDataMap['group:member'] = {
+    group: group,
+    user_id: userId,
+    cid,
+    action: 'joined',
+    displayName: user.displayName,
+    ts,
+    ...(isPrivate ? { private: true as const } : {}),
+  };
+  if (ctx.broker.lossless) {
+    for (const c of ctx.connections.ofUser(userId) ?? [])
+      void ctx.connections.listen(c, topics.group(group));
+    publishGroup(ctx, group, 'group:member', member);
+  } else {
+    // The topic may be new on this node: what is posted before its subscription takes
+    // effect is replayed from the group's head at the join. The user's devices on other
+    // nodes do the same when they hear of the join.
+    const head = await ctx.store.lastSeq(groupKey(group));
+    await startListening(ctx, userId, group, head);
+    publishGroup(ctx, group, 'group:member', member);
+    ctx.broker.publish(topics.user(userId), {
+      ctl: 'listen',
+      group: group,
+      seq: head,
+      frame: eventFrame('group:member', member),
+    });
+  }
+}
+
 export async function join(
   ctx: HubContext,
   conn: HubConnection,
@@ -86,36 +130,7 @@ export async function join(
   }
   const { changed, members } = await ctx.store.joinGroup(group, userId, p.private === true);
   const isPrivate = existing ? existing.private : p.private === true;
-  if (changed) {
-    const ts = ctx.now();
-    await ctx.store.logGroupEvent(group, { ts, userId, action: 'joined' });
-    const member: EventDataMap['group:member'] = {
-      group: group,
-      user_id: userId,
-      cid: conn.cid,
-      action: 'joined',
-      displayName: conn.user.displayName,
-      ts,
-    };
-    if (ctx.broker.lossless) {
-      for (const c of ctx.connections.ofUser(userId) ?? [])
-        void ctx.connections.listen(c, topics.group(group));
-      publishGroup(ctx, group, 'group:member', member);
-    } else {
-      // The topic may be new on this node: what is posted before its subscription takes
-      // effect is replayed from the group's head at the join. The user's devices on other
-      // nodes do the same when they hear of the join.
-      const head = await ctx.store.lastSeq(groupKey(group));
-      await startListening(ctx, userId, group, head);
-      publishGroup(ctx, group, 'group:member', member);
-      ctx.broker.publish(topics.user(userId), {
-        ctl: 'listen',
-        group: group,
-        seq: head,
-        frame: eventFrame('group:member', member),
-      });
-    }
-  }
+  if (changed) await admitted(ctx, group, conn.user, conn.cid, isPrivate);
   return {
     group: group,
     number_of_users: members,

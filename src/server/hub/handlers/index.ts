@@ -7,7 +7,7 @@ import type { HubConnection, RequestOrder } from '../types.js';
 import { conversations, read } from './conversations.js';
 import { bind, subscribe, unsubscribe } from './filters.js';
 import { groups, join, leave, topic, users } from './groups.js';
-import { invite, invites, kick, uninvite } from './invites.js';
+import { add, invite, invites, kick, uninvite } from './invites.js';
 import { history } from './history.js';
 import { compose, edit, post, react, remove } from './messages.js';
 import { notify } from './notify.js';
@@ -34,6 +34,7 @@ export const handlers: HandlerTable = {
   invites,
   uninvite,
   kick,
+  add,
   post,
   edit,
   remove,

@@ -1,13 +1,16 @@
 // Invites to a group, and removing a member from a private one (security review 3, F2): an invite
 // is good while the member who made it still is one; members list and revoke them; the group's
-// creator may remove a member, who then hears nothing more of it on any node.
+// creator may remove a member, who then hears nothing more of it on any node. A member may also
+// add people by name (UX review 3, gap 7): those they already share a conversation with, so that
+// a stranger cannot be pulled into groups; others get an invite link.
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, type RequestResultMap } from '../../../shared/protocol.js';
 import type { RequestParams } from '../../../shared/schemas.js';
 import { visibleGroup } from '../checks.js';
 import type { HubContext } from '../context.js';
 import { type HubConnection, HubError } from '../types.js';
-import { departed } from './groups.js';
+import { sharesConversation } from '../presence.js';
+import { admitted, departed } from './groups.js';
 
 /** Invites to private groups last this long. */
 const INVITE_TTL_MS = 7 * 24 * 3600_000;
@@ -80,5 +83,32 @@ export async function kick(
     cid: conn.cid,
     displayName: user.displayName,
   });
+  return { group: p.group, user_id: p.user_id };
+}
+
+/** A member adds someone they already share a group or an accepted dm with. */
+export async function add(
+  ctx: HubContext,
+  conn: HubConnection,
+  p: RequestParams<'add'>,
+): Promise<RequestResultMap['add']> {
+  const facts = await mustBeMember(ctx, conn, p.group);
+  const user = await ctx.store.userById(p.user_id);
+  if (!user || !(await sharesConversation(ctx, conn.user.userId, p.user_id))) {
+    // The same answer for "no such user" and "a stranger": it tells nothing of who exists.
+    throw new HubError(
+      ErrorCode.FORBIDDEN,
+      'you can add people you share a group or a conversation with; send others an invite link',
+    );
+  }
+  const { changed } = await ctx.store.joinGroup(p.group, p.user_id, facts.private);
+  if (!changed) {
+    throw new HubError(
+      ErrorCode.BAD_REQUEST,
+      `${user.displayName} is already a member of ${p.group}`,
+    );
+  }
+  const added = { userId: p.user_id, displayName: user.displayName };
+  await admitted(ctx, p.group, added, conn.cid, facts.private);
   return { group: p.group, user_id: p.user_id };
 }

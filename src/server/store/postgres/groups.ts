@@ -101,6 +101,14 @@ export function postgresGroups({ pool, one, all, tx }: PgQuery): GroupRepo {
           [userId],
         )
       ).map((r) => r.group_name),
+    privateGroupsOf: async (userId) =>
+      (
+        await all<{ group_name: string }>(
+          `SELECT m.group_name FROM memberships m JOIN groups g ON g.name = m.group_name
+            WHERE m.user_id = $1 AND g.private`,
+          [userId],
+        )
+      ).map((r) => r.group_name),
     isMember: async (group, userId) =>
       Boolean(
         await one('SELECT 1 FROM memberships WHERE group_name = $1 AND user_id = $2', [

@@ -61,6 +61,10 @@ export function sqliteGroups(db: Database.Database): Sync<GroupRepo> & {
     userGroups: db.prepare<[string], { group_name: string }>(
       'SELECT group_name FROM memberships WHERE user_id = ? ORDER BY group_name',
     ),
+    privateGroupsOf: db.prepare<[string], { group_name: string }>(
+      `SELECT m.group_name FROM memberships m JOIN groups g ON g.name = m.group_name
+        WHERE m.user_id = ? AND g.private = 1`,
+    ),
     isMember: db.prepare<[string, string], { one: number }>(
       'SELECT 1 AS one FROM memberships WHERE group_name = ? AND user_id = ?',
     ),
@@ -145,6 +149,7 @@ export function sqliteGroups(db: Database.Database): Sync<GroupRepo> & {
     groupMembers: (group) =>
       q.memberCount.get(group) ? q.members.all(group).map((r) => r.user_id) : undefined,
     userGroups: (userId) => q.userGroups.all(userId).map((r) => r.group_name),
+    privateGroupsOf: (userId) => q.privateGroupsOf.all(userId).map((r) => r.group_name),
     isMember: (group, userId) => q.isMember.get(group, userId) !== undefined,
     searchGroups,
     memberCount: (group) => q.memberCount.get(group)?.member_count,

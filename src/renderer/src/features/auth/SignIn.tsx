@@ -1,6 +1,12 @@
 // First run (and "add account"): the server, then sign in or sign up. Every failure the core can
 // name (wrong password, unreachable server, taken username, ...) is shown in its own words.
 import { useState, type FormEvent } from 'react';
+import {
+  MIN_PASSWORD_CHARS,
+  PASSWORD_RULE,
+  USERNAME,
+  USERNAME_RULE,
+} from '../../../../shared/names';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 
@@ -15,9 +21,27 @@ export function SignIn() {
   const [displayName, setDisplayName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Sign-up: each rule is shown under its field from the start, and a field that breaks it is
+  // marked once it has been left (or at submit), before the server is asked (UX-3 gap 10).
+  const [checked, setChecked] = useState<{ username?: boolean; password?: boolean }>({});
+  const signingUp = mode === 'signUp';
+  const usernameBad = signingUp && checked.username && !USERNAME.test(username.trim());
+  const passwordBad = signingUp && checked.password && password.length < MIN_PASSWORD_CHARS;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (signingUp) {
+      setChecked({ username: true, password: true });
+      const bad = !USERNAME.test(username.trim())
+        ? 'username'
+        : password.length < MIN_PASSWORD_CHARS
+          ? 'password'
+          : null;
+      if (bad) {
+        e.currentTarget.querySelector<HTMLInputElement>(`input[name=${bad}]`)?.focus();
+        return;
+      }
+    }
     setBusy(true);
     setError(null);
     try {
@@ -58,10 +82,19 @@ export function SignIn() {
             required
             value={username}
             onChange={(e) => setUsername(e.target.value)}
+            onBlur={() => setChecked((c) => ({ ...c, username: username !== '' }))}
             autoComplete="username"
             autoFocus
+            aria-invalid={usernameBad || undefined}
+            aria-describedby={signingUp ? 'username-rule' : undefined}
           />
         </label>
+        {signingUp && (
+          <p id="username-rule" className={usernameBad ? 'field-rule bad' : 'field-rule'}>
+            {usernameBad ? 'This username does not fit: use ' : 'Use '}
+            {USERNAME_RULE}.
+          </p>
+        )}
         {mode === 'signUp' && (
           <label>
             Display name <span className="hint">(optional)</span>
@@ -81,9 +114,18 @@ export function SignIn() {
             required
             value={password}
             onChange={(e) => setPassword(e.target.value)}
+            onBlur={() => setChecked((c) => ({ ...c, password: password !== '' }))}
             autoComplete={mode === 'signIn' ? 'current-password' : 'new-password'}
+            aria-invalid={passwordBad || undefined}
+            aria-describedby={signingUp ? 'password-rule' : undefined}
           />
         </label>
+        {signingUp && (
+          <p id="password-rule" className={passwordBad ? 'field-rule bad' : 'field-rule'}>
+            {passwordBad ? 'Too short: a password needs ' : 'A password needs '}
+            {PASSWORD_RULE}.
+          </p>
+        )}
         {error && (
           <p role="alert" className="form-error">
             {error}
@@ -100,6 +142,7 @@ export function SignIn() {
             onClick={() => {
               setMode(mode === 'signIn' ? 'signUp' : 'signIn');
               setError(null);
+              setChecked({});
             }}
           >
             {mode === 'signIn' ? 'Create an account' : 'Sign in instead'}

@@ -1,11 +1,14 @@
 // The open conversation: its header (presence, mute, invite, leave), the messages, who is typing,
 // and the composer; the member list beside it for groups.
-import { useEffect, useState } from 'react';
-import { formatInviteLink } from '../../../../shared/invite-link';
+import { useState } from 'react';
 import { MAX_TOPIC_CHARS } from '../../../../shared/protocol';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
-import { Dialog } from '../../ui/Dialog';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { Icon } from '../../ui/Icon';
+import { Menu } from '../../ui/Menu';
+import { ToolButton } from '../../ui/ToolButton';
+import { AddPeopleDialog } from '../groups/AddPeopleDialog';
 import { useCall, useCallStore } from '../call/use-call';
 import { MemberList } from '../presence/MemberList';
 import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
@@ -33,6 +36,7 @@ export function ChatView({
   const muted = useStore((s) => s.settings?.muted.includes(conversation) ?? false);
   const accountId = useStore((s) => s.accountId);
   const [inviting, setInviting] = useState(false);
+  const [leaving, setLeaving] = useState(false);
   const [searching, setSearching] = useState(false);
   // Files dragged over the conversation: dropped, they go with the next message.
   const [dropping, setDropping] = useState(false);
@@ -70,67 +74,54 @@ export function ChatView({
         <header className="chat-header">
           <button
             type="button"
-            className="secondary narrow-only"
+            className="icon-button tool narrow-only"
             aria-label="Show conversations"
+            title="Show conversations"
             onClick={onShowSidebar}
           >
-            ☰
+            <Icon name="menu" />
           </button>
           <h1>
-            {!group && <PresenceDot status={peerDot} />} {title}
+            {!group && <PresenceDot status={peerDot} />}
+            {item.private && (
+              <span className="lock" role="img" aria-label="Private group" title="Private group">
+                <Icon name="lock" />
+              </span>
+            )}{' '}
+            <span className="title-text">{title}</span>
             {!group && presence?.text && <span className="status-text"> {presence.text}</span>}
           </h1>
-          {group && <TopicLine group={group} />}
-          <div className="chat-actions">
+          <div className="chat-actions" role="toolbar" aria-label="Conversation actions">
             {!group && item.peerId && <CallButtons userId={item.peerId} name={item.name} />}
             {group && <GroupCallButtons group={group} />}
-            <button
-              type="button"
-              className="secondary"
-              aria-haspopup="dialog"
-              onClick={() => setSearching(true)}
-            >
-              Search
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              aria-pressed={muted}
-              onClick={() => void store.attempt(() => store.accounts.toggleMute(conversation))}
-            >
-              {muted ? 'Unmute' : 'Mute'}
-            </button>
+            <ToolButton label="Search" icon="search" onClick={() => setSearching(true)} />
             {group && (
-              <button type="button" className="secondary" onClick={() => setInviting(true)}>
-                Invite
-              </button>
-            )}
-            {group && (
-              <button
-                type="button"
-                className="secondary members-toggle"
-                aria-pressed={membersShown}
+              <ToolButton
+                label="Members"
+                icon="users"
+                className="members-toggle"
+                pressed={membersShown}
                 onClick={() => setMembersShown((shown) => !shown)}
-              >
-                Members
-              </button>
+              />
             )}
-            {group && (
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => {
-                  if (
-                    window.confirm(`Leave #${group}? You can join it again from Browse groups.`)
-                  ) {
-                    void store.attempt(() => store.conversations.leaveGroup(group));
-                  }
-                }}
-              >
-                Leave
-              </button>
-            )}
+            <Menu
+              label="More actions"
+              icon={<Icon name="more" />}
+              actions={[
+                {
+                  label: muted ? 'Unmute' : 'Mute',
+                  run: () => void store.attempt(() => store.accounts.toggleMute(conversation)),
+                },
+                ...(group
+                  ? [
+                      { label: 'Add people…', run: () => setInviting(true) },
+                      { label: `Leave #${group}…`, run: () => setLeaving(true), danger: true },
+                    ]
+                  : []),
+              ]}
+            />
           </div>
+          {group && <TopicLine group={group} />}
         </header>
         <MessageList key={`list|${accountId}|${conversation}`} conversation={conversation} />
         <TypingIndicator conversation={conversation} />
@@ -157,7 +148,20 @@ export function ChatView({
           onClose={() => setSearching(false)}
         />
       )}
-      {group && inviting && <InviteDialog group={group} onClose={() => setInviting(false)} />}
+      {group && inviting && <AddPeopleDialog group={group} onClose={() => setInviting(false)} />}
+      {group && leaving && (
+        <ConfirmDialog
+          title={`Leave #${group}?`}
+          body={
+            item.private
+              ? 'It is private: to come back, you will need a member to add you or send an invite link.'
+              : 'You can join it again from Browse groups.'
+          }
+          action="Leave"
+          onConfirm={() => void store.attempt(() => store.conversations.leaveGroup(group))}
+          onClose={() => setLeaving(false)}
+        />
+      )}
     </div>
   );
 }
@@ -237,61 +241,6 @@ function TopicLine({ group }: { group: string }) {
   );
 }
 
-/** A fresh invite link for the group (valid 7 days), to copy and send. */
-function InviteDialog({ group, onClose }: { group: string; onClose: () => void }) {
-  const store = useChatStore();
-  const accountId = useStore((s) => s.accountId)!;
-  const serverUrl = useStore((s) => s.accounts.find((a) => a.id === s.accountId)?.serverUrl);
-  const [link, setLink] = useState<string | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
-  useEffect(() => {
-    if (!serverUrl) return;
-    let live = true;
-    store
-      .invoke('groups:invite', { accountId, group })
-      .then((r) => live && setLink(formatInviteLink({ server: serverUrl, group, invite: r.code })))
-      .catch((err: unknown) => live && setProblem(describe(err).message));
-    return () => {
-      live = false;
-    };
-  }, [store, accountId, group, serverUrl]);
-  return (
-    <Dialog title={`Invite to #${group}`} onClose={onClose}>
-      <p className="hint">
-        Anyone with this link can join #{group} for the next 7 days. Send it only to the people you
-        mean to invite.
-      </p>
-      {link && (
-        <label>
-          Invite link
-          <input readOnly value={link} onFocus={(e) => e.target.select()} data-autofocus />
-        </label>
-      )}
-      {problem && (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      )}
-      {!link && !problem && <p aria-busy="true">Making a link…</p>}
-      {link && (
-        <button
-          type="button"
-          className="primary"
-          onClick={() =>
-            void navigator.clipboard
-              .writeText(link)
-              .then(() => setCopied(true))
-              .catch(() => setProblem('Copying failed: select the link and copy it yourself.'))
-          }
-        >
-          {copied ? 'Copied' : 'Copy link'}
-        </button>
-      )}
-    </Dialog>
-  );
-}
-
 function CallButtons({ userId, name }: { userId: string; name: string }) {
   const calls = useCallStore();
   return <StartCall onCall={(video) => void calls.start(userId, name, video)} />;
@@ -327,17 +276,13 @@ function StartCall({ onCall }: { onCall: (video: boolean) => void | Promise<void
   const busy = phase !== 'idle' && phase !== 'ended';
   return (
     <>
-      <button
-        type="button"
-        className="secondary"
+      <ToolButton label="Call" icon="phone" disabled={busy} onClick={() => void onCall(false)} />
+      <ToolButton
+        label="Video call"
+        icon="video"
         disabled={busy}
-        onClick={() => void onCall(false)}
-      >
-        Call
-      </button>
-      <button type="button" className="secondary" disabled={busy} onClick={() => void onCall(true)}>
-        Video call
-      </button>
+        onClick={() => void onCall(true)}
+      />
     </>
   );
 }

@@ -19,6 +19,7 @@ import { useChatStore, useStore } from '../../state/use-store';
 import { useWindowFocused } from '../../ui/use-window-focus';
 import { useOpenLink } from './use-open-link';
 import { MessageRow } from './MessageRow';
+import { rovingKey, rovingTabOrder } from './roving-messages';
 import { isDmKey } from '../../../../shared/conversation-key';
 
 /** Virtuoso needs a positive index for the first item that only decreases as pages go in front. */
@@ -212,6 +213,14 @@ export function MessageList({ conversation }: { conversation: string }) {
     });
   }, []);
   const frame = useRef<HTMLDivElement>(null);
+  // The one message in the tab order (roving-messages.ts): the last one focused.
+  const current = useRef<string | undefined>(undefined);
+  const listShown = start !== null && items.length > 0;
+  useEffect(() => {
+    const root = frame.current;
+    if (!listShown || !root) return;
+    return rovingTabOrder(root, () => current.current);
+  }, [listShown]);
   useEffect(() => {
     const el = frame.current;
     if (!el) return;
@@ -251,7 +260,28 @@ export function MessageList({ conversation }: { conversation: string }) {
       aria-live="polite"
       onWheel={(e) => e.deltaY < 0 && stopFollowing()}
       onTouchMove={stopFollowing}
-      onKeyDown={(e) => ['PageUp', 'ArrowUp', 'Home'].includes(e.key) && stopFollowing()}
+      onFocus={(e) => {
+        const id = (e.target as HTMLElement).closest<HTMLElement>('article.message')?.dataset
+          .messageId;
+        if (id) current.current = id;
+      }}
+      onKeyDown={(e) => {
+        if (['PageUp', 'ArrowUp', 'Home'].includes(e.key)) stopFollowing();
+        const target = e.target as HTMLElement;
+        if (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+        const handled = rovingKey(
+          e.currentTarget,
+          e.key,
+          target,
+          (by) => scroller.current?.scrollBy({ top: by }),
+          () =>
+            e.currentTarget
+              .closest('.chat, .thread-panel')
+              ?.querySelector<HTMLElement>('.composer textarea')
+              ?.focus(),
+        );
+        if (handled) e.preventDefault();
+      }}
       onMouseDown={(e) =>
         e.target === e.currentTarget.querySelector('.virtual-list') && stopFollowing()
       }

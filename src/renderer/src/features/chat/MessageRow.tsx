@@ -8,7 +8,9 @@ import { useChatStore, useStore } from '../../state/use-store';
 import { useCallStore } from '../call/use-call';
 import { MessageFiles } from '../files/Attachments';
 import { Avatar } from '../../ui/Avatar';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { Icon } from '../../ui/Icon';
+import { useOpenProfile } from '../people/profile-card-context';
 import { InlineText, MessageText, type LinkOpener } from './MessageText';
 import { ReactionBar, ReactionPicker } from './Reactions';
 import { isDmKey } from '../../../../shared/conversation-key';
@@ -90,6 +92,8 @@ export const MessageRow = memo(function MessageRow({
   inThread?: string;
 }) {
   const store = useChatStore();
+  const openProfile = useOpenProfile();
+  const [deleting, setDeleting] = useState(false);
   const highlighted = useStore(
     (s) => s.highlight !== undefined && s.highlight.messageId === m.messageId,
   );
@@ -158,8 +162,15 @@ export const MessageRow = memo(function MessageRow({
     >
       {showAuthor && (
         <header>
-          <Avatar userId={m.from.user_id} name={m.from.displayName} size={22} />{' '}
-          <strong className="author">{m.from.displayName}</strong>{' '}
+          <button
+            type="button"
+            className="person"
+            title="Show profile"
+            onClick={() => openProfile({ userId: m.from.user_id, displayName: m.from.displayName })}
+          >
+            <Avatar userId={m.from.user_id} name={m.from.displayName} size={22} />{' '}
+            <strong className="author">{m.from.displayName}</strong>
+          </button>{' '}
           <time dateTime={new Date(m.ts).toISOString()}>{time(m.ts)}</time>
         </header>
       )}
@@ -176,7 +187,11 @@ export const MessageRow = memo(function MessageRow({
           <span className="quote-author">{m.reply.from.displayName}</span>
           <span className="visually-hidden">: </span>
           <span className="quote-text">
-            {m.reply.removed ? <em>This message was deleted.</em> : <InlineText text={m.reply.text} />}
+            {m.reply.removed ? (
+              <em>This message was deleted.</em>
+            ) : (
+              <InlineText text={m.reply.text} />
+            )}
           </span>
         </button>
       )}
@@ -275,17 +290,19 @@ export const MessageRow = memo(function MessageRow({
               <button type="button" aria-label="Edit message" onClick={startEdit}>
                 Edit
               </button>
-              <button
-                type="button"
-                aria-label="Delete message"
-                onClick={() => {
-                  if (m.messageId && window.confirm('Delete this message for everyone?'))
-                    void store.messages.remove(m.messageId);
-                }}
-              >
+              <button type="button" aria-label="Delete message" onClick={() => setDeleting(true)}>
                 Delete
               </button>
             </>
+          )}
+          {deleting && m.messageId && (
+            <ConfirmDialog
+              title="Delete this message?"
+              body="It is removed for everyone in the conversation, with its files. This cannot be undone."
+              action="Delete"
+              onConfirm={() => void store.messages.remove(m.messageId!)}
+              onClose={() => setDeleting(false)}
+            />
           )}
           {picking && (
             <ReactionPicker

@@ -59,7 +59,9 @@ export const MessageText = memo(function MessageText({
   me?: string;
 }) {
   const blocks = parseMessage(text);
-  return <div className="message-text">{blocks.map((b, i) => renderBlock(b, i, openLink, me))}</div>;
+  return (
+    <div className="message-text">{blocks.map((b, i) => renderBlock(b, i, openLink, me))}</div>
+  );
 });
 
 function renderList(list: List, key: number, openLink: LinkOpener, me?: string): ReactNode {
@@ -100,6 +102,8 @@ function renderBlock(b: Block, key: number, openLink: LinkOpener, me?: string): 
  * breaks and block markers are flattened; marks, code and mentions stay.
  */
 export const InlineText = memo(function InlineText({ text }: { text: string }) {
-  const line = text.replace(/^ {0,3}(?:> ?|[-*+•] +|\d{1,9}[.)] +)/gm, '').replace(/\s*\n\s*/g, ' ');
+  const line = text
+    .replace(/^ {0,3}(?:> ?|[-*+•] +|\d{1,9}[.)] +)/gm, '')
+    .replace(/\s*\n\s*/g, ' ');
   return <>{renderInline(parseInline(line), undefined)}</>;
 });

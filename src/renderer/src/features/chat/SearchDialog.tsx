@@ -94,11 +94,13 @@ export function SearchDialog({
   }
 
   const shown = hasWords ? hits : [];
-  const nameOf = (key: string) => {
+  /** Where a hit is. A dm written by its other person says so once, not "Cat · Cat" (gap 10). */
+  const whereOf = (key: string, from: string) => {
     const c = conversations.get(key);
     const group = groupNameOf(key);
     if (!c) return group !== null ? `#${group}` : 'Direct message';
-    return c.kind === 'group' ? `#${c.name}` : c.name;
+    if (c.kind === 'group') return `#${c.name}`;
+    return c.name === from ? 'Direct message' : c.name;
   };
   return (
     <Dialog title="Search messages" onClose={onClose} className="search-dialog">
@@ -152,7 +154,11 @@ export function SearchDialog({
             onClick={() => go(hit)}
           >
             <div className="hint">
-              {everywhere && <span className="hit-where">{nameOf(hit.conversation)} · </span>}
+              {everywhere && (
+                <span className="hit-where">
+                  {whereOf(hit.conversation, hit.from.displayName)} ·{' '}
+                </span>
+              )}
               <strong>{hit.from.displayName}</strong> · {DAY.format(hit.ts)}
               {typeof hit.body?.thread === 'string' && ' · in a thread'}
             </div>

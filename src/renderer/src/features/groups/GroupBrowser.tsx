@@ -206,7 +206,7 @@ export function GroupBrowser({ onClose }: { onClose: () => void }) {
             checked={makePrivate}
             onChange={(e) => setMakePrivate(e.target.checked)}
           />{' '}
-          Private: hidden from search, joined by invite link only
+          Private: hidden from search; members add people or send invite links
         </label>
         <button type="submit" className="primary" disabled={busy || !newName.trim()}>
           Create group

@@ -3,6 +3,7 @@ import type { GroupUser } from '../../../../shared/protocol';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Avatar } from '../../ui/Avatar';
 import type { VisibleStatus } from '../../../../shared/protocol';
+import { useOpenProfile } from '../people/profile-card-context';
 import { PresenceDot, usePresenceOf } from './PresenceDot';
 
 /** A member's dot: what the list said, unless the page knows better or cannot know now. */
@@ -22,6 +23,7 @@ export function MemberList({
   onClose?: () => void;
 }) {
   const store = useChatStore();
+  const openProfile = useOpenProfile();
   const rows = useStore((s) => s.members.get(group) ?? NONE);
   const myId = store.me?.user_id;
   // The server lists one row per connection: one per person here, the liveliest status first.
@@ -53,11 +55,15 @@ export function MemberList({
           <li key={u.user_id} className="member">
             <Avatar userId={u.user_id} name={u.displayName} size={24} />
             <MemberDot userId={u.user_id} listed={u.status} />
-            <span className="member-name">
+            <button
+              type="button"
+              className="person member-name"
+              onClick={() => openProfile({ userId: u.user_id, displayName: u.displayName })}
+            >
               {u.displayName}
               {u.user_id === myId && <span className="hint"> (you)</span>}
               {u.text && <span className="status-text">{u.text}</span>}
-            </span>
+            </button>
             {u.user_id !== myId && (
               <button
                 type="button"

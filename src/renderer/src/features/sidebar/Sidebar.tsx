@@ -3,6 +3,7 @@
 import { memo } from 'react';
 import type { ConversationItem } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
+import { Icon } from '../../ui/Icon';
 import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
 import { ConnectionBanner } from './ConnectionBanner';
 import { StatusPicker } from './StatusPicker';
@@ -21,10 +22,13 @@ export function sidebarOrder(
 
 export function Sidebar({
   onBrowseGroups,
+  onNewMessage,
   onSettings,
   onClose,
 }: {
   onBrowseGroups: () => void;
+  /** A dm or a small private group with chosen people. */
+  onNewMessage: () => void;
   onSettings: () => void;
   /** Narrow windows, where the sidebar is a drawer over the conversation: closes it. */
   onClose?: () => void;
@@ -70,13 +74,29 @@ export function Sidebar({
         <button type="button" className="secondary" onClick={onBrowseGroups}>
           Browse groups
         </button>
-        <h2 id="dms-heading">Direct messages</h2>
+        <div className="section-heading">
+          <h2 id="dms-heading">Direct messages</h2>
+          <button
+            type="button"
+            className="icon-button tool"
+            aria-label="New message"
+            title="New message"
+            onClick={onNewMessage}
+          >
+            <Icon name="pen" />
+          </button>
+        </div>
         <ul aria-labelledby="dms-heading">
           {dms.map((c) => (
             <Row key={c.key} c={c} active={c.key === active} />
           ))}
           {dms.length === 0 && (
-            <li className="hint empty">Start one from a group&apos;s member list.</li>
+            <li className="hint empty">
+              None yet.{' '}
+              <button type="button" className="link-button" onClick={onNewMessage}>
+                Message someone
+              </button>
+            </li>
           )}
         </ul>
       </nav>
@@ -105,7 +125,7 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
   const muted = useStore((s) => s.settings?.muted.includes(c.key) ?? false);
   const mentionsLabel =
     c.mentions > 0 ? `, ${c.mentions} ${c.mentions === 1 ? 'mention' : 'mentions'}` : '';
-  const label = `${c.kind === 'group' ? '#' : ''}${c.name}${c.unread > 0 ? `, ${c.unread} unread` : ''}${mentionsLabel}${muted ? ', muted' : ''}`;
+  const label = `${c.private ? 'Private group ' : ''}${c.kind === 'group' ? '#' : ''}${c.name}${c.unread > 0 ? `, ${c.unread} unread` : ''}${mentionsLabel}${muted ? ', muted' : ''}`;
   return (
     <li>
       <button
@@ -120,6 +140,10 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
         {c.kind === 'dm' ? (
           <span aria-hidden>
             <PresenceDot status={presence} />
+          </span>
+        ) : c.private ? (
+          <span className="hash" aria-hidden title="Private group">
+            <Icon name="lock" size={13} />
           </span>
         ) : (
           <span className="hash" aria-hidden>

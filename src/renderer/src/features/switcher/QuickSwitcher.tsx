@@ -1,11 +1,11 @@
 // Ctrl/Cmd+K: type part of a name, arrows to choose, Enter to open. Conversations held come first,
 // then people on the server found by name: choosing one starts (or opens) a direct message.
-import { useEffect, useState, type KeyboardEvent } from 'react';
+import { useState, type KeyboardEvent } from 'react';
 import type { PersonSummary } from '../../../../shared/protocol';
-import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
 import { listKeys } from '../../ui/list-keys';
+import { usePeopleSearch } from '../people/use-people-search';
 import { sidebarOrder } from '../sidebar/Sidebar';
 
 export function QuickSwitcher({ onClose }: { onClose: () => void }) {
@@ -22,27 +22,7 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
     )
     .slice(0, 20);
   // People: asked of the server once typing pauses; those with a dm already shown are left out.
-  const [people, setPeople] = useState<PersonSummary[]>([]);
-  const [peopleProblem, setPeopleProblem] = useState<string | null>(null);
-  useEffect(() => {
-    const text = query.trim();
-    if (!text) return;
-    let live = true;
-    const timer = setTimeout(() => {
-      store.search
-        .people(text)
-        .then((list) => {
-          if (!live) return;
-          setPeople(list);
-          setPeopleProblem(null);
-        })
-        .catch((err: unknown) => live && setPeopleProblem(describe(err).message));
-    }, 200);
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [query, store]);
+  const { people, problem: peopleProblem } = usePeopleSearch(query);
   const myId = store.me?.user_id;
   const shownPeople = q
     ? people.filter(

@@ -60,6 +60,7 @@ export class ConversationsSlice extends Slice {
             ? (c.peer?.displayName ?? old?.name ?? 'Someone')
             : (groupNameOf(c.conversation) ?? ''),
           ...(peerId ? { peerId } : {}),
+          ...(c.private ? { private: true } : {}),
           unread: c.unread,
           mentions: c.mentions ?? 0,
           lastSeq: c.lastSeq,
@@ -198,13 +199,28 @@ export class ConversationsSlice extends Slice {
   }
 
   /** Joins (or creates: `private` makes it invite-only); `invite` is a member's code. */
-  async joinGroup(group: string, opts: { private?: boolean; invite?: string } = {}): Promise<void> {
+  async joinGroup(
+    group: string,
+    opts: { private?: boolean; invite?: string } = {},
+  ): Promise<string> {
     const accountId = this.state.accountId;
-    if (!accountId) return;
+    if (!accountId) throw new Error('no account');
     // A new private group's name is the server's (the name asked for and a random tail).
     const joined = await this.invoke('groups:join', { accountId, group, ...opts });
-    this.ensure(groupKey(joined.group));
-    await this.open(groupKey(joined.group));
+    const key = groupKey(joined.group);
+    this.ensure(key);
+    if (joined.private) this.markPrivate(key);
+    await this.open(key);
+    // The group's name: for a new private group, the server's.
+    return joined.group;
+  }
+
+  private markPrivate(key: string): void {
+    const item = this.state.conversations.get(key);
+    if (!item || item.private) return;
+    this.set({
+      conversations: new Map(this.state.conversations).set(key, { ...item, private: true }),
+    });
   }
 
   async leaveGroup(group: string): Promise<void> {
@@ -293,9 +309,10 @@ export class ConversationsSlice extends Slice {
   }
 
   /** The user joined or left a group (here or on another device). */
-  onMembership(group: string, action: 'joined' | 'left'): void {
-    if (action === 'left') this.drop(groupKey(group));
-    else this.ensure(groupKey(group));
+  onMembership(group: string, action: 'joined' | 'left', isPrivate: boolean): void {
+    if (action === 'left') return this.drop(groupKey(group));
+    this.ensure(groupKey(group));
+    if (isPrivate) this.markPrivate(groupKey(group));
   }
 
   /** Stops the read markers waiting to be sent. */

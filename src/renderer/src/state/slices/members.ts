@@ -74,6 +74,14 @@ export class MembersSlice extends Slice {
     this.putTopic(group, r.topic);
   }
 
+  /** Adds someone to the group by their id (the server says whether they may be added). */
+  async add(group: string, userId: string): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId) return;
+    await this.invoke('groups:add', { accountId, group, user_id: userId });
+    await this.loadMembers(group);
+  }
+
   putTopic(group: string, topic: string): void {
     if (this.state.topics.get(group) === topic) return;
     const topics = new Map(this.state.topics);
