@@ -37,8 +37,11 @@ export const callSignal = z.discriminatedUnion('kind', [
     members: z.array(rosterEntry).check(z.maxLength(MAX_ROSTER)),
     offer: z.boolean(),
   }),
-  /** The sender's camera is off (or on again): the others show their name, not a black box. */
-  z.object({ kind: z.literal('media'), cameraOff: z.boolean() }),
+  /**
+   * The sender's camera is off (or on again): the others show their name, not a black box.
+   * `micOff`: their microphone is muted, shown on their tile (left out by older clients).
+   */
+  z.object({ kind: z.literal('media'), cameraOff: z.boolean(), micOff: z.optional(z.boolean()) }),
 ]);
 
 export type CallSignal = z.output<typeof callSignal>;

@@ -134,7 +134,14 @@ export const invokeArgs = {
       replyTo: messageId.optional(),
       thread: messageId.optional(),
       /** A call record (a missed call) rather than words: `text` is what other clients show. */
-      call: z.object({ missed: z.boolean(), video: z.boolean() }).strict().optional(),
+      call: z
+        .object({
+          missed: z.boolean(),
+          video: z.boolean(),
+          durationMs: z.number().int().min(0).max(86_400_000).optional(),
+        })
+        .strict()
+        .optional(),
       /** Attachments uploaded first (files:upload*); the server restates name, type and size. */
       files: z.array(messageFile).min(1).max(MAX_FILES_PER_MESSAGE).optional(),
     })

@@ -137,7 +137,13 @@ export const requestParams = {
     /** Posts into the thread of this message (same conversation). */
     thread: id.optional(),
     /** A missed call's record in a dm: the server writes body.call if this user rang that one. */
-    callRecord: z.object({ video: z.boolean() }).optional(),
+    /** `durationMs`: a call that was answered and lasted this long; without it, a missed one. */
+    callRecord: z
+      .object({
+        video: z.boolean(),
+        durationMs: z.number().int().min(0).max(86_400_000).optional(),
+      })
+      .optional(),
   }),
   edit: z.object({ messageId: id, body: messageBody }),
   remove: z.object({ messageId: id }),

@@ -299,9 +299,10 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     // An audio call shows who is in it, not a black box (its sound plays all the same).
     await seen(b.locator('.call-name-tile').filter({ hasText: 'Ann' }));
     expect(await b.locator('video[aria-label="Ann video"]').isVisible()).toBe(false);
+    // Docked beside the conversation (UX-3 gap 6), never over it.
     const panel = (await b.getByRole('region', { name: 'Call' }).boundingBox())!;
-    const composerBox = (await b.locator('.chat .composer').boundingBox())!;
-    expect(panel.y + panel.height).toBeLessThanOrEqual(composerBox.y);
+    const chatBox = (await b.locator('.chat-and-members').boundingBox())!;
+    expect(chatBox.x + chatBox.width).toBeLessThanOrEqual(panel.x + 1);
     await b.screenshot({ path: screenshotPath('call-audio') });
     await a.getByRole('button', { name: 'Share screen' }).click();
     await seen(a.getByRole('button', { name: 'Stop sharing' }));
@@ -311,6 +312,46 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
     await seen(a.getByRole('button', { name: 'Share screen' }));
     await a.getByRole('button', { name: 'Hang up' }).click();
     await seen(callStatus(b).filter({ hasText: 'They hung up.' }));
+  }, 60_000);
+
+  it('UX-3 gap 6: mute shows to the other side, an audio call turns video on, full screen, and the call leaves a line in the dm', async () => {
+    const a = d.ann.page;
+    const b = d.ben.page;
+    await openDm(d.ann, 'Ben');
+    await openDm(d.ben, 'Ann');
+    await callAndAccept(a, b);
+    await seen(callStatus(a).filter({ hasText: 'In a call with Ben' }));
+    // Ben mutes: Ann sees it on his tile.
+    await b.getByRole('button', { name: 'Mute microphone' }).click();
+    await seen(a.getByRole('img', { name: 'Ben is muted' }));
+    await seen(a.locator('.call-name-tile').filter({ hasText: '(muted)' }));
+    await b.getByRole('button', { name: 'Unmute microphone' }).click();
+    await a.getByRole('img', { name: 'Ben is muted' }).waitFor({ state: 'detached' });
+    // Ann turns video on in the audio call: Ben decodes her camera.
+    await a.getByRole('button', { name: 'Start video' }).click();
+    await expect.poll(() => framesShown(b, 'Ann video'), { timeout: SEEN_MS }).toBeGreaterThan(5);
+    await seen(a.getByRole('button', { name: 'Camera off' }));
+    // The file button is a button; the call's chat has a heading and a placeholder.
+    await seen(a.getByRole('button', { name: 'Send a file…' }));
+    await seen(a.getByRole('heading', { name: /^Chat in this call/ }));
+    // Full screen: the call takes the screen; the same button (or Escape) gives it back.
+    await b.getByRole('button', { name: 'Full screen: the call' }).click();
+    await expect
+      .poll(() => b.evaluate(`document.fullscreenElement?.getAttribute('aria-label') ?? null`), {
+        timeout: SEEN_MS,
+      })
+      .toBe('Call');
+    await b.screenshot({ path: screenshotPath('call-full-screen') });
+    await b.getByRole('button', { name: 'Exit full screen' }).click();
+    await expect
+      .poll(() => b.evaluate(`document.fullscreenElement === null`), { timeout: SEEN_MS })
+      .toBe(true);
+    await a.screenshot({ path: screenshotPath('call-docked') });
+    await seen(a.getByRole('timer').filter({ hasText: /0:0[2-9]/ }));
+    await a.getByRole('button', { name: 'Hang up' }).click();
+    // A line in the dm on both sides, with how long the call lasted.
+    await seen(a.locator('.call-record').filter({ hasText: /^Call with Ben, 0:\d\d$/ }));
+    await seen(b.locator('.call-record').filter({ hasText: /^Call with Ann, 0:\d\d$/ }));
   }, 60_000);
 
   it('relay-only with no TURN server fails with that reason, and the other side is told', async () => {

@@ -127,7 +127,49 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
     await seen(message, 60_000);
     await seen(message.getByText('dataset.bin'));
     expect(await a.getByRole('alert').count()).toBe(0);
+    // A finished download says where it went.
+    await message.getByRole('button', { name: 'Download dataset.bin' }).click();
+    await seen(message.getByRole('status').filter({ hasText: 'Saved to your downloads' }), 60_000);
   }, 90_000);
+
+  it('gap 3: dragging files over says "Drop to upload"; a pasted picture shows its thumbnail', async () => {
+    const a = d.ann.page;
+    await a.locator('button.conversation', { hasText: 'Ben Jones' }).click();
+    await a.evaluate(`(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(['x'], 'x.txt'));
+      document.querySelector('.chat').dispatchEvent(
+        new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }),
+      );
+    })()`);
+    await expect
+      .poll(() =>
+        a.evaluate(`getComputedStyle(document.querySelector('.chat'), '::after').content`),
+      )
+      .toBe('"Drop to upload"');
+    await a.screenshot({ path: screenshotPath('first-week-drop-to-upload') });
+    await a.evaluate(`document.querySelector('.chat').dispatchEvent(
+      new DragEvent('drop', { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true }))`);
+    // A real picture, drawn in the page, pasted into the composer.
+    await a.getByRole('textbox', { name: 'Message' }).focus();
+    await a.evaluate(`(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 200;
+      canvas.height = 120;
+      const g = canvas.getContext('2d');
+      g.fillStyle = '#2f5fd0';
+      g.fillRect(0, 0, 200, 120);
+      const blob = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+      const data = new DataTransfer();
+      data.items.add(new File([blob], 'screenshot.png', { type: 'image/png' }));
+      document.activeElement.dispatchEvent(
+        new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+      );
+    })()`);
+    await seen(a.getByRole('img', { name: 'Preview of screenshot.png' }));
+    await a.locator('.composer').screenshot({ path: screenshotPath('first-week-pasted-preview') });
+    await a.getByRole('button', { name: /^(Remove|Cancel) screenshot.png/ }).click();
+  }, 60_000);
 
   it('gap 5: quotes, lists and :shortcodes: render for everyone; topics and quoted replies too', async () => {
     const a = d.ann.page;
@@ -393,11 +435,16 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
         .toBe('unknown while offline');
     }
     await seen(a.getByRole('heading', { name: 'Ben Jones' }).locator('.dot-unknown'));
-    // Her own name never flips to her username.
+    // Her own name never flips to her username, not even in a page opened while offline.
     await seen(a.getByRole('complementary', { name: 'Conversations' }).getByText('Ann Smith'));
     await a.screenshot({ path: screenshotPath('first-week-offline') });
+    // At 500 px the sidebar (and its banner) is a closed drawer: the header says "Offline".
     await a.setViewportSize({ width: 500, height: 700 });
     await a.emulateMedia({ colorScheme: 'dark' });
+    await seen(a.locator('.chat-header').getByRole('status').filter({ hasText: 'Offline' }));
     await a.screenshot({ path: screenshotPath('first-week-offline-500-dark') });
+    // A page opened while the server is away still has her name (what it last said).
+    await a.reload();
+    await seen(a.getByRole('complementary', { name: 'Conversations' }).getByText('Ann Smith'));
   }, 60_000);
 });

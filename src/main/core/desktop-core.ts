@@ -180,7 +180,7 @@ export class DesktopCore {
     extra: {
       replyTo?: string;
       thread?: string;
-      call?: { missed: boolean; video: boolean };
+      call?: { missed: boolean; video: boolean; durationMs?: number };
       files?: MessageFile[];
     } = {},
   ): OutboxItemView {
@@ -189,7 +189,16 @@ export class DesktopCore {
     // The server writes body.call itself, once it knows this user rang that one (L4).
     return this.session(accountId).outbox.enqueue(to, body, undefined, {
       ...answer,
-      ...(call ? { callRecord: { video: call.video } } : {}),
+      ...(call
+        ? {
+            callRecord: {
+              video: call.video,
+              ...(!call.missed && call.durationMs !== undefined
+                ? { durationMs: call.durationMs }
+                : {}),
+            },
+          }
+        : {}),
     });
   }
 

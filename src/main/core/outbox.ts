@@ -21,7 +21,7 @@ export interface OutboxItem {
   /** The thread (its root message) this one is posted in. */
   thread?: string;
   /** A missed call's record: the server writes body.call after checking the call rang (L4). */
-  callRecord?: { video: boolean };
+  callRecord?: { video: boolean; durationMs?: number };
   createdAt: number;
   state: 'queued' | 'failed';
   /** Why the server refused it, when failed. */
@@ -82,7 +82,11 @@ export class Outbox {
     to: Recipient,
     body: MessageBody,
     notification?: NotificationRequest,
-    answer: { replyTo?: string; thread?: string; callRecord?: { video: boolean } } = {},
+    answer: {
+      replyTo?: string;
+      thread?: string;
+      callRecord?: { video: boolean; durationMs?: number };
+    } = {},
   ): OutboxItem {
     const item: OutboxItem = {
       clientMsgId: this.newId(),

@@ -30,7 +30,7 @@ export interface HubContext {
   /** Groups each user may still create (a day's budget). */
   readonly groupCreations: Map<string, TokenBucket>;
   /** When `caller>callee` last rang, and whether with video: what a call record may claim. */
-  readonly recentRings: Map<string, { at: number; video: boolean }>;
+  readonly recentRings: Map<string, { at: number; video: boolean; answered?: boolean }>;
   /** A stored file's picture header, if it is one. */
   imageHeader(fileId: string): Promise<{ type: string; width: number; height: number } | undefined>;
   /** Deletes the bytes of files the store dropped. */

@@ -38,6 +38,8 @@ export interface PendingFile {
   error?: string;
   /** Once uploaded: what the message will name. */
   file?: MessageFile;
+  /** An image's small preview (an object URL), shown in the tray before sending. */
+  previewUrl?: string;
 }
 
 /** Where a composer writes: a conversation, or a thread in it. */

@@ -40,7 +40,8 @@ export interface UiMessage {
   /** A thread root's replies so far. */
   replies?: ThreadSummary;
   /** A call record (a missed call), shown as such rather than as its text. */
-  call?: { missed: boolean; video: boolean };
+  /** A call record: missed, or answered and lasting `durationMs`. */
+  call?: { missed: boolean; video: boolean; durationMs?: number };
   /** Attachments, as the server stated them. */
   files?: MessageFile[];
 }
@@ -60,11 +61,19 @@ export function answerOf(
     : [];
   const reply = body.reply as ReplyQuote | undefined;
   const thread = body.thread;
-  const call = body.call as { missed?: unknown; video?: unknown } | undefined;
+  const call = body.call as { missed?: unknown; video?: unknown; durationMs?: unknown } | undefined;
   return {
     ...(files.length ? { files } : {}),
     ...(call && typeof call === 'object'
-      ? { call: { missed: call.missed === true, video: call.video === true } }
+      ? {
+          call: {
+            missed: call.missed === true,
+            video: call.video === true,
+            ...(typeof call.durationMs === 'number' && call.durationMs >= 0
+              ? { durationMs: call.durationMs }
+              : {}),
+          },
+        }
       : {}),
     ...(reply && typeof reply.messageId === 'string' && typeof reply.text === 'string'
       ? { reply }

@@ -35,7 +35,9 @@ export async function post(
   const target = await targetOf(ctx, userId, p.to);
   const answer = await threadFields(ctx, target.convId, p);
   const files = await checkFiles(ctx, userId, target.convId, p.body.files);
-  const call = p.callRecord ? callRecordFor(ctx, userId, target.other?.userId) : undefined;
+  const call = p.callRecord
+    ? callRecordFor(ctx, userId, target.other?.userId, p.callRecord.durationMs)
+    : undefined;
   const body = answer || files || call ? { ...p.body, ...answer, ...files, ...call } : p.body;
   // `always` breaks through the recipient's focus; a stranger's first dm may not ask for that
   // (review M4): only members of a shared group, accepted dms and administrators may.

@@ -17,26 +17,47 @@ const RTC_ANSWER_WINDOW_MS = 10 * 60_000;
 /** A call record may follow its ring by this much (no answer, then the caller gives up). */
 const CALL_RECORD_WINDOW_MS = 10 * 60_000;
 
+/** How much later than its ring a call's own clock may say it started (a slow accept). */
+const CLOCK_SLACK_MS = 5_000;
+
 /**
  * The body.call the server writes for a post asking for a call record (L4): only in a dm with
  * someone the sender rang lately, and saying what that ring said. Anything else is refused.
+ * An answered call's record says how long it lasted: never longer than since its ring (UX-3
+ * gap 6: "Call with Bob, 4:12"); an answered ring is kept a day for it, then one record uses it.
  */
 export function callRecordFor(
   ctx: HubContext,
   callerId: string,
   calleeId: string | undefined,
-): { call: { missed: true; video: boolean } } {
+  durationMs?: number,
+): { call: { missed: true; video: boolean } | { video: boolean; durationMs: number } } {
   const ring = calleeId !== undefined ? ctx.recentRings.get(`${callerId}>${calleeId}`) : undefined;
-  if (!ring || ctx.now() - ring.at > CALL_RECORD_WINDOW_MS) {
+  const since = ring ? ctx.now() - ring.at : Infinity;
+  const kept = ring?.answered ? ANSWERED_RING_KEPT_MS : CALL_RECORD_WINDOW_MS;
+  if (!ring || since > kept || (durationMs !== undefined && !ring.answered)) {
     throw new HubError(ErrorCode.BAD_REQUEST, 'a call record follows a call you made in this dm');
   }
-  return { call: { missed: true, video: ring.video } };
+  if (durationMs === undefined) return { call: { missed: true, video: ring.video } };
+  if (durationMs > since + CLOCK_SLACK_MS) {
+    throw new HubError(
+      ErrorCode.BAD_REQUEST,
+      'that call cannot have lasted longer than since it rang',
+    );
+  }
+  // One record per ring: a second post for the same call is refused.
+  ctx.recentRings.delete(`${callerId}>${calleeId}`);
+  return { call: { video: ring.video, durationMs } };
 }
+
+/** An answered call's ring is kept this long for its record (one per caller and callee). */
+const ANSWERED_RING_KEPT_MS = 24 * 3600_000;
 
 /** Forgets rings too old to be recorded (called from the hub's sweep). */
 export function forgetOldRings(ctx: HubContext): void {
   for (const [key, ring] of ctx.recentRings) {
-    if (ctx.now() - ring.at > CALL_RECORD_WINDOW_MS) ctx.recentRings.delete(key);
+    const kept = ring.answered ? ANSWERED_RING_KEPT_MS : CALL_RECORD_WINDOW_MS;
+    if (ctx.now() - ring.at > kept) ctx.recentRings.delete(key);
   }
 }
 
@@ -79,6 +100,10 @@ export async function rtc(
   const signal = p.signal as { kind?: unknown; video?: unknown };
   if (signal.kind === 'ring') {
     ctx.recentRings.set(`${userId}>${targetUser}`, { at: ctx.now(), video: signal.video === true });
+  } else if (signal.kind === 'accept') {
+    // Answered: the ring is kept for the call's record when it ends, however long it runs.
+    const ring = ctx.recentRings.get(`${targetUser}>${userId}`);
+    if (ring) ring.answered = true;
   }
   // A user with no live connection (or invisible) is offline to a caller: one answer for both.
   if (

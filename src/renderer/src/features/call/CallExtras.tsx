@@ -1,6 +1,7 @@
 // What travels over the call's data channels: files (progress, cancel, SHA-256 checked on
 // arrival) and the call's own chat.
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
+import { Icon } from '../../ui/Icon';
 import type { Transfer } from './file-transfer';
 import { useCall, useCallStore } from './use-call';
 
@@ -87,6 +88,7 @@ export function CallExtras() {
   const { transfers, chat, state, group } = useCall();
   const [text, setText] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const connected = state.phase === 'connected' || state.phase === 'reconnecting';
   function say(e: FormEvent) {
     e.preventDefault();
@@ -95,21 +97,30 @@ export function CallExtras() {
   }
   return (
     <div className="call-extras">
-      <label className="file-pick">
-        Send a file
-        <input
-          type="file"
-          disabled={!connected}
-          onChange={(e) => {
-            const file = e.target.files?.[0];
-            e.target.value = '';
-            if (file) {
-              setProblem(null);
-              store.sendFile(file).catch((err: Error) => setProblem(err.message));
-            }
-          }}
-        />
-      </label>
+      {/* A real button; the file input it opens stays hidden (UX-3 gap 6: a bare "Choose File"). */}
+      <button
+        type="button"
+        className="secondary file-pick"
+        disabled={!connected}
+        onClick={() => picker.current?.click()}
+      >
+        <Icon name="paperclip" /> Send a file…
+      </button>
+      <input
+        ref={picker}
+        type="file"
+        hidden
+        aria-label="Send a file"
+        disabled={!connected}
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          e.target.value = '';
+          if (file) {
+            setProblem(null);
+            store.sendFile(file).catch((err: Error) => setProblem(err.message));
+          }
+        }}
+      />
       {problem && (
         <p role="alert" className="form-error">
           {problem}
@@ -122,7 +133,10 @@ export function CallExtras() {
           ))}
         </ul>
       )}
-      <ul className="call-chat" aria-label="Chat in this call">
+      <h3 className="call-chat-title" id="call-chat-title">
+        Chat in this call <span className="hint">(not kept after the call)</span>
+      </h3>
+      <ul className="call-chat" aria-labelledby="call-chat-title">
         {chat.map((m, i) => (
           <li key={i} className={m.mine ? 'mine' : ''}>
             {m.mine ? 'You' : (m.from ?? 'Them')}: {m.text}
@@ -132,6 +146,7 @@ export function CallExtras() {
       <form onSubmit={say} className="call-chat-form">
         <input
           aria-label="Message in call"
+          placeholder="Say something to everyone in the call"
           value={text}
           disabled={!connected}
           maxLength={4000}

@@ -1,12 +1,13 @@
 // The call on screen: who, its state and timer, both videos, and the controls. An incoming call
 // is a dialog with Accept and Decline, and rings.
 import { useEffect, useRef, useState } from 'react';
-import type { CallView, EndReason, Participant } from './call-store';
+import type { CallView, EndReason } from './call-store';
+import { FullScreenButton, NameTile, PersonTile, Video } from './CallTiles';
 import { CallExtras } from './CallExtras';
 import { CallStats } from './CallStats';
 import { DevicePicker } from './DevicePicker';
 import { loadDevicePrefs } from './devices';
-import { initials } from '../../ui/Avatar';
+import { formatDuration } from '../../ui/duration';
 import { useCall, useCallStore } from './use-call';
 
 const ENDED: Record<EndReason, string> = {
@@ -25,141 +26,15 @@ const ENDED: Record<EndReason, string> = {
   'permission denied': 'Parley is not allowed to use the camera or microphone.',
 };
 
-function Video({
-  stream,
-  muted,
-  label,
-  sinkId,
-  self = false,
-  hidden = false,
-}: {
-  stream?: MediaStream;
-  muted: boolean;
-  label: string;
-  sinkId?: string;
-  self?: boolean;
-  /** Kept in the page for its sound, not shown (no picture to show). */
-  hidden?: boolean;
-}) {
-  const ref = useRef<HTMLVideoElement>(null);
-  useEffect(() => {
-    const el = ref.current as
-      (HTMLVideoElement & { setSinkId?: (id: string) => Promise<void> }) | null;
-    if (sinkId && el?.setSinkId) void el.setSinkId(sinkId).catch(() => undefined);
-  }, [sinkId]);
-  useEffect(() => {
-    if (ref.current && ref.current.srcObject !== (stream ?? null))
-      ref.current.srcObject = stream ?? null;
-  }, [stream]);
-  return (
-    <video
-      ref={ref}
-      autoPlay
-      playsInline
-      muted={muted}
-      aria-label={label}
-      aria-hidden={hidden || undefined}
-      className={`call-video ${self ? 'self' : ''} ${hidden ? 'no-picture' : ''}`}
-    />
-  );
-}
-
-/**
- * Whether a stream has a picture to show now: a live video track that is receiving (a track
- * muted for want of frames, or none at all as in an audio call, shows the name instead).
- */
-function useHasVideo(stream: MediaStream | undefined): boolean {
-  const check = () =>
-    stream?.getVideoTracks().some((t) => t.readyState === 'live' && !t.muted) ?? false;
-  const [has, setHas] = useState(check);
-  useEffect(() => {
-    if (!stream) {
-      setHas(false); // eslint-disable-line react-hooks/set-state-in-effect -- follows the prop
-      return;
-    }
-    const update = () =>
-      setHas(stream.getVideoTracks().some((t) => t.readyState === 'live' && !t.muted));
-    update();
-    const tracks = new Set<MediaStreamTrack>();
-    const watch = () => {
-      for (const t of stream.getVideoTracks()) {
-        if (tracks.has(t)) continue;
-        tracks.add(t);
-        t.addEventListener('mute', update);
-        t.addEventListener('unmute', update);
-        t.addEventListener('ended', update);
-      }
-      update();
-    };
-    watch();
-    stream.addEventListener('addtrack', watch);
-    stream.addEventListener('removetrack', update);
-    return () => {
-      stream.removeEventListener('addtrack', watch);
-      stream.removeEventListener('removetrack', update);
-      for (const t of tracks) {
-        t.removeEventListener('mute', update);
-        t.removeEventListener('unmute', update);
-        t.removeEventListener('ended', update);
-      }
-    };
-  }, [stream]);
-  return has;
-}
-
-/** A person with no picture: their initials in a circle, and their name. */
-function NameTile({ name, note }: { name: string; note?: string }) {
-  return (
-    <div className="call-name-tile">
-      <span className="call-initials" aria-hidden>
-        {initials(name)}
-      </span>
-      <span className="call-tile-name">
-        {name}
-        {note && <span className="hint"> {note}</span>}
-      </span>
-    </div>
-  );
-}
-
-/**
- * Someone in the call: their video when they send one, their name otherwise (an audio call, a
- * camera turned off). The media element stays either way: it plays their sound.
- */
-function PersonTile({ p, sinkId, group }: { p: Participant; sinkId?: string; group: boolean }) {
-  const picture = useHasVideo(p.remote) && !p.cameraOff;
-  const note =
-    p.phase === 'connected' ? (p.cameraOff ? '(camera off)' : '') : `(${PERSON_PHASE[p.phase]})`;
-  return (
-    <figure className={`call-person ${p.phase} ${picture ? '' : 'no-picture'}`}>
-      <Video
-        stream={p.remote}
-        muted={false}
-        label={`${p.name} video`}
-        hidden={!picture}
-        {...(sinkId ? { sinkId } : {})}
-      />
-      {!picture && <NameTile name={p.name} note={note} />}
-      {picture && (group || note) && (
-        <figcaption>
-          {p.name}
-          {note ? ` ${note}` : ''}
-        </figcaption>
-      )}
-    </figure>
-  );
-}
-
 function Timer({ since }: { since: number }) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
-  const s = Math.max(0, Math.floor((now - since) / 1000));
   return (
     <span className="call-timer" role="timer">
-      {Math.floor(s / 60)}:{String(s % 60).padStart(2, '0')}
+      {formatDuration(now - since)}
     </span>
   );
 }
@@ -194,13 +69,6 @@ function statusText(v: CallView): string {
       return '';
   }
 }
-
-const PERSON_PHASE: Record<Participant['phase'], string> = {
-  ringing: 'ringing',
-  connecting: 'connecting',
-  connected: 'in the call',
-  reconnecting: 'reconnecting',
-};
 
 /** A short ring while a call comes in: WebAudio, no sound file to ship. */
 function useRingtone(on: boolean): void {
@@ -265,13 +133,15 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
   const [showDevices, setShowDevices] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [sinkId, setSinkId] = useState(() => loadDevicePrefs().audiooutput);
+  const panel = useRef<HTMLElement>(null);
   return (
-    <section className={`call-panel phase-${phase}`} aria-label="Call">
+    <section ref={panel} className={`call-panel phase-${phase}`} aria-label="Call">
       <header>
         <span role="status" aria-live="polite" className="call-status">
           {statusText(v)}
         </span>
         {phase === 'connected' && v.connectedAt !== undefined && <Timer since={v.connectedAt} />}
+        {live && <FullScreenButton target={panel} label="the call" />}
       </header>
       {phase !== 'ended' && (
         <div className={v.group ? 'call-videos group' : 'call-videos'}>
@@ -321,13 +191,24 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
             <button type="button" aria-pressed={v.muted} onClick={() => store.setMuted(!v.muted)}>
               {v.muted ? 'Unmute microphone' : 'Mute microphone'}
             </button>
-            {v.video && (
+            {v.video ? (
               <button
                 type="button"
                 aria-pressed={v.cameraOff}
                 onClick={() => store.setCameraOff(!v.cameraOff)}
               >
                 {v.cameraOff ? 'Camera on' : 'Camera off'}
+              </button>
+            ) : (
+              <button
+                type="button"
+                disabled={phase !== 'connected' || v.screen !== undefined}
+                title={v.screen ? 'Stop sharing your screen first' : undefined}
+                onClick={() =>
+                  void store.startVideo().catch((err: Error) => setProblem(err.message))
+                }
+              >
+                Start video
               </button>
             )}
           </>

@@ -12,8 +12,8 @@ export interface CallHost {
   knownName(userId: string): string | undefined;
   /** The user is in this group (its conversation is listed). */
   inGroup(group: string): boolean;
-  /** A missed 1:1 call, left in the dm as a message from the user. */
-  recordMissedCall(userId: string, call: { missed: boolean; video: boolean }): void;
+  /** A 1:1 call the user made (missed, or answered and how long), left in the dm as a message. */
+  recordCall(userId: string, call: { missed: boolean; video: boolean; durationMs?: number }): void;
 }
 
 export function chatCallHost(chat: ChatStore): CallHost {
@@ -32,6 +32,6 @@ export function chatCallHost(chat: ChatStore): CallHost {
       return undefined;
     },
     inGroup: (group) => chat.getState().conversations.has(groupKey(group)),
-    recordMissedCall: (userId, call) => void chat.messages.postCallRecord(userId, call),
+    recordCall: (userId, call) => void chat.messages.postCallRecord(userId, call),
   };
 }

@@ -79,14 +79,18 @@ function reduce(b: Builder, input: CallInput): void {
       }
       return b.leave(who.userId, c.group ? 'everyone left' : 'the other side hung up');
     }
+    case 'videoOn':
+      b.set({ video: true });
+      return;
     case 'cameraOff':
-      b.set({ cameraOff: input.off });
+    case 'micOff': {
+      b.set(input.type === 'cameraOff' ? { cameraOff: input.off } : { micOff: input.off });
+      const media = mediaSignal(b.core);
       for (const p of c.participants) {
-        if (p.cid && p.phase !== 'ringing') {
-          b.send({ cid: p.cid }, { kind: 'media', cameraOff: input.off });
-        }
+        if (p.cid && p.phase !== 'ringing') b.send({ cid: p.cid }, media);
       }
       return;
+    }
     case 'timeout':
       if (c.callId !== input.callId) return;
       if (input.which === 'ended') {
@@ -259,8 +263,12 @@ function linkState(b: Builder, input: Extract<CallInput, { type: 'linkState' }>)
   const who = c.participants.find((p) => p.cid === input.cid);
   if (!who) return;
   b.patchParticipant(who.userId, { phase: input.state });
-  // Whoever joins learns that our camera is off (it is on unless said).
-  if (input.state === 'connected' && c.cameraOff && c.video) {
-    b.send({ cid: input.cid }, { kind: 'media', cameraOff: true });
+  // Whoever joins learns that our camera is off or our microphone muted (on unless said).
+  if (input.state === 'connected' && ((c.cameraOff && c.video) || c.micOff)) {
+    b.send({ cid: input.cid }, mediaSignal(c));
   }
+}
+
+function mediaSignal(c: CallCore): CallSignal {
+  return { kind: 'media', cameraOff: c.cameraOff, micOff: c.micOff };
 }

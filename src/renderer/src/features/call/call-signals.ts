@@ -27,7 +27,9 @@ export function signal(b: Builder, input: Extract<CallInput, { type: 'signal' }>
     case 'roster':
       return roster(b, from.cid, s, input.earlySenders, input.knownNames);
     case 'media':
-      if (who && who.cid === from.cid) b.patchParticipant(who.userId, { cameraOff: s.cameraOff });
+      if (who && who.cid === from.cid) {
+        b.patchParticipant(who.userId, { cameraOff: s.cameraOff, micOff: s.micOff === true });
+      }
       return;
     case 'sdp':
       // The server's word for the sender's name, once their first signal brings it.

@@ -98,6 +98,9 @@ export class Builder {
     const { participants, callee, callId } = this.core;
     if (callee && !callee.answered && MISSED.includes(reason)) {
       this.do({ kind: 'recordMissed', userId: callee.userId, video: callee.video });
+    } else if (callee?.answered && this.core.connectedAt !== undefined) {
+      const durationMs = Math.max(0, this.now - this.core.connectedAt);
+      this.do({ kind: 'recordEnded', userId: callee.userId, video: callee.video, durationMs });
     }
     if (tell && OUR_FAILURES.includes(reason)) {
       for (const p of participants) {

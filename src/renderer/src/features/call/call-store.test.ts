@@ -26,7 +26,7 @@ function setup() {
     myName: () => 'Ann',
     knownName: (id) => (id === 'u_bob' ? 'Bob (as I know him)' : undefined),
     inGroup: () => false,
-    recordMissedCall: () => undefined,
+    recordCall: () => undefined,
   };
   const store = new CallStore(host, fake.bridge, {
     media: { getUserMedia: () => Promise.resolve(fakeStream()) },

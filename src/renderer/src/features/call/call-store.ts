@@ -170,12 +170,32 @@ export class CallStore extends StoreBase<CallView> {
     this.mesh.setSending('audio', !muted);
     for (const t of this.mediaView.local?.getAudioTracks() ?? []) t.enabled = !muted;
     this.patchMedia({ muted });
+    // The others see it on this person's tile.
+    this.dispatch({ type: 'micOff', off: muted });
   }
 
   setCameraOff(off: boolean): void {
     this.mesh.setSending('video', !off);
     for (const t of this.mediaView.local?.getVideoTracks() ?? []) t.enabled = !off;
     this.dispatch({ type: 'cameraOff', off });
+  }
+
+  /**
+   * An audio call turns video on (UX-3 gap 6): the camera opens and its track is added to every
+   * connection (each renegotiates, as for a shared screen); whoever joins later gets it too.
+   */
+  async startVideo(): Promise<void> {
+    const local = this.mediaView.local;
+    if (this.core.video || !local || this.mediaView.screen) return;
+    const opened = await openMedia(this.media, true);
+    if (!opened.ok) throw new Error(opened.detail);
+    // The microphone stays the one in use; only the camera's track is kept.
+    for (const t of opened.stream.getAudioTracks()) t.stop();
+    const track = opened.stream.getVideoTracks()[0];
+    if (!track) throw new Error('no camera was found');
+    for (const p of this.mesh.joinedPeers()) p.addVideo(track);
+    this.patchMedia({ local: new MediaStream([...local.getTracks(), track]) });
+    this.dispatch({ type: 'videoOn' });
   }
 
   /**
@@ -322,7 +342,10 @@ export class CallStore extends StoreBase<CallView> {
         this.clearTimer();
         return;
       case 'recordMissed':
-        this.host.recordMissedCall(e.userId, { missed: true, video: e.video });
+        this.host.recordCall(e.userId, { missed: true, video: e.video });
+        return;
+      case 'recordEnded':
+        this.host.recordCall(e.userId, { missed: false, video: e.video, durationMs: e.durationMs });
         return;
       case 'teardown':
         this.mesh.closeAll();

@@ -34,6 +34,8 @@ export interface Participant {
   remote?: MediaStream;
   /** They turned their camera off (their word, by a `media` signal). */
   cameraOff?: boolean;
+  /** They muted their microphone (their word, by a `media` signal). */
+  micOff?: boolean;
 }
 
 export interface CallView {
@@ -78,6 +80,8 @@ export interface CallCore {
   video: boolean;
   /** Our camera is off: whoever connects is told. */
   cameraOff: boolean;
+  /** Our microphone is muted: whoever connects is told too. */
+  micOff: boolean;
   /** Clock time the call connected, for the timer. */
   connectedAt?: number;
   /** In a group call, the last person to go and why ("Cat left the call."). */
@@ -97,6 +101,7 @@ export const IDLE_CORE: CallCore = {
   participants: [],
   video: false,
   cameraOff: false,
+  micOff: false,
   mediaReady: false,
   accepting: false,
   pendingLinks: [],
@@ -137,6 +142,9 @@ export type CallInput =
   /** A connection closed and no hangup explained it within the grace time. */
   | { type: 'linkClosed'; callId: string; cid: string; reason?: string }
   | { type: 'cameraOff'; off: boolean }
+  | { type: 'micOff'; off: boolean }
+  /** An audio call's camera was turned on. */
+  | { type: 'videoOn' }
   | { type: 'timeout'; callId: string; which: 'ringing' | 'ended' };
 
 export type CallEffect =
@@ -152,6 +160,8 @@ export type CallEffect =
   | { kind: 'timer'; ms: number; input: CallInput }
   | { kind: 'clearTimer' }
   | { kind: 'recordMissed'; userId: string; video: boolean }
+  /** A 1:1 call we made was answered and has ended: its line in the dm, with how long. */
+  | { kind: 'recordEnded'; userId: string; video: boolean; durationMs: number }
   /** Stop our media and every connection (received files stay until reset). */
   | { kind: 'teardown' }
   /** Forget the ended call's media view (files received, chat) too. */

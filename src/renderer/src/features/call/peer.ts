@@ -41,6 +41,8 @@ export interface Peer {
    * (the connection renegotiates through the same signals). null stops sharing.
    */
   shareScreen(track: MediaStreamTrack | null): Promise<void>;
+  /** An audio call's camera, turned on: added to the connection, which renegotiates. */
+  addVideo(track: MediaStreamTrack): void;
   /** Sends another track of that kind from now on (another microphone or camera). */
   replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void>;
   stats(): Promise<RTCStatsReport>;
@@ -154,6 +156,11 @@ export function createPeer(opts: {
         peer.removeTrack(shared, opts.stream);
         shared = undefined;
       }
+    },
+    addVideo(track) {
+      if (sent.has('video')) return;
+      peer.addTrack(track, opts.stream);
+      sent.set('video', track);
     },
     async replaceTrack(kind, track) {
       const old = sent.get(kind);

@@ -35,6 +35,7 @@ export function ChatView({
   const peerDot = usePresenceOf(item?.peerId);
   const muted = useStore((s) => s.settings?.muted.includes(conversation) ?? false);
   const accountId = useStore((s) => s.accountId);
+  const online = useStore((s) => s.status?.state === 'online');
   const [inviting, setInviting] = useState(false);
   const [leaving, setLeaving] = useState(false);
   const [searching, setSearching] = useState(false);
@@ -91,6 +92,12 @@ export function ChatView({
             <span className="title-text">{title}</span>
             {!group && presence?.text && <span className="status-text"> {presence.text}</span>}
           </h1>
+          {/* Narrow windows hide the sidebar's banner in the drawer: the header says it too. */}
+          {!online && (
+            <span className="offline-pill narrow-only" role="status">
+              Offline
+            </span>
+          )}
           <div className="chat-actions" role="toolbar" aria-label="Conversation actions">
             {!group && item.peerId && <CallButtons userId={item.peerId} name={item.name} />}
             {group && <GroupCallButtons group={group} />}

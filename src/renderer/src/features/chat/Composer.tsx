@@ -238,6 +238,9 @@ export function Composer({
         <ul className="attachments-picked" aria-label="Files to send">
           {picked.map((a) => (
             <li key={a.id} className={`picked picked-${a.state}`}>
+              {a.previewUrl && (
+                <img className="picked-preview" src={a.previewUrl} alt={`Preview of ${a.name}`} />
+              )}
               <span className="picked-name">{a.name}</span>{' '}
               <span className="hint">{formatBytes(a.size)}</span>
               {a.state === 'uploading' && (

@@ -9,6 +9,7 @@ import { useCallStore } from '../call/use-call';
 import { MessageFiles } from '../files/Attachments';
 import { Avatar } from '../../ui/Avatar';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { formatDuration } from '../../ui/duration';
 import { Icon } from '../../ui/Icon';
 import { useOpenProfile } from '../people/profile-card-context';
 import { InlineText, MessageText, type LinkOpener } from './MessageText';
@@ -43,7 +44,10 @@ export function newReplies(
   return Math.max(n, 1);
 }
 
-/** A missed call, in the dm where it happened; the one who missed it can call back. */
+/**
+ * A call, in the dm where it happened: missed (the one who missed it can call back), or answered
+ * and how long it lasted ("Call with Bob, 4:12").
+ */
 function CallRecord({
   m,
   mine,
@@ -56,11 +60,18 @@ function CallRecord({
   const calls = useCallStore();
   const video = m.call?.video === true;
   const kind = video ? 'video call' : 'call';
+  const durationMs = m.call?.missed === false ? m.call.durationMs : undefined;
+  const lasted = durationMs !== undefined;
+  const peer = useStore((s) => s.conversations.get(conversation)?.name);
   return (
     <p className="call-record">
-      <Icon name="phone" />
-      {mine ? `Your ${kind} was not answered.` : `Missed ${kind} from ${m.from.displayName}.`}
-      {!mine && isDmKey(conversation) && (
+      <Icon name={video ? 'video' : 'phone'} />
+      {lasted
+        ? `${video ? 'Video call' : 'Call'} with ${mine ? (peer ?? 'them') : m.from.displayName}, ${formatDuration(durationMs)}`
+        : mine
+          ? `Your ${kind} was not answered.`
+          : `Missed ${kind} from ${m.from.displayName}.`}
+      {!lasted && !mine && isDmKey(conversation) && (
         <button
           type="button"
           className="secondary small"

@@ -67,11 +67,13 @@ function useDownload(file: MessageFile) {
   const store = useChatStore();
   const [progress, setProgress] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
   const abort = useRef<AbortController | null>(null);
   useEffect(() => () => abort.current?.abort(), []);
   async function start() {
     abort.current = new AbortController();
     setProblem(null);
+    setSaved(false);
     setProgress(0);
     try {
       const blob = await downloadFile(
@@ -81,6 +83,7 @@ function useDownload(file: MessageFile) {
         abort.current.signal,
       );
       saveBlob(blob, file.name);
+      setSaved(true);
     } catch (err) {
       if (!(err instanceof TransferCancelled)) setProblem(describe(err).message);
     } finally {
@@ -88,7 +91,7 @@ function useDownload(file: MessageFile) {
       abort.current = null;
     }
   }
-  return { progress, problem, start, cancel: () => abort.current?.abort() };
+  return { progress, problem, saved, start, cancel: () => abort.current?.abort() };
 }
 
 function FileCard({ file }: { file: MessageFile }) {
@@ -123,6 +126,12 @@ function FileCard({ file }: { file: MessageFile }) {
       {d.problem && (
         <span role="alert" className="form-error">
           {d.problem}
+        </span>
+      )}
+      {d.saved && (
+        // The page hands the file to the browser (or Electron), which saves it where downloads go.
+        <span role="status" className="hint saved">
+          Saved to your downloads as {file.name}
         </span>
       )}
     </div>

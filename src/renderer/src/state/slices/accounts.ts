@@ -73,7 +73,10 @@ export class AccountsSlice extends Slice {
     this.set({
       accountId,
       status: account.status,
-      myName: account.status.state === 'online' ? account.status.user.displayName : undefined,
+      myName:
+        account.status.state === 'online'
+          ? rememberName(accountId, account.status.user.displayName)
+          : lastName(accountId),
       ...accountViews(),
       threadRead: this.threads.readPositions(accountId),
       active: undefined,
@@ -91,7 +94,9 @@ export class AccountsSlice extends Slice {
     this.set({
       accounts,
       status,
-      ...(status.state === 'online' ? { myName: status.user.displayName } : {}),
+      ...(status.state === 'online'
+        ? { myName: rememberName(accountId, status.user.displayName) }
+        : {}),
     });
     if (status.state === 'online' && !wasOnline) {
       void this.conversations.refresh();
@@ -143,5 +148,26 @@ export class AccountsSlice extends Slice {
     if (muted.has(conversation)) muted.delete(conversation);
     else muted.add(conversation);
     await this.updateSettings({ muted: [...muted] });
+  }
+}
+
+// The display name the server last stated, kept in the page's storage: a page opened while the
+// server is away still shows it, never the username (UX-3 gap 4).
+const NAME_KEY = (accountId: string) => `parley.name.${accountId}`;
+
+function rememberName(accountId: string, name: string): string {
+  try {
+    globalThis.localStorage?.setItem(NAME_KEY(accountId), name);
+  } catch {
+    // Storage full or refused: the name still shows until the page closes.
+  }
+  return name;
+}
+
+function lastName(accountId: string): string | undefined {
+  try {
+    return globalThis.localStorage?.getItem(NAME_KEY(accountId)) ?? undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -92,6 +92,8 @@ export class AttachmentsSlice extends Slice {
     };
     try {
       const preview = await this.uploader.preview(f);
+      // A pasted screenshot shows in the tray at once, before it is sent (UX-3 gap 10).
+      if (preview) patch({ previewUrl: URL.createObjectURL(preview.preview) });
       const main = await this.uploader.upload(
         conversation,
         f,
@@ -129,6 +131,12 @@ export class AttachmentsSlice extends Slice {
   }
 
   put(key: string, list: readonly PendingFile[]): void {
+    // Previews of files leaving the tray (sent, removed) are let go.
+    for (const old of this.state.attachments.get(key) ?? []) {
+      if (old.previewUrl && !list.some((a) => a.previewUrl === old.previewUrl)) {
+        URL.revokeObjectURL(old.previewUrl);
+      }
+    }
     const attachments = new Map(this.state.attachments);
     if (list.length) attachments.set(key, list);
     else attachments.delete(key);

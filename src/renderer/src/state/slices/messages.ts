@@ -1,5 +1,6 @@
 // Messages: sending (with quotes, threads and files), editing, reacting, removing, typing, and
 // live messages batched so that a flood costs one list copy a frame.
+import { formatDuration } from '../../ui/duration';
 import { recipientOf } from '../../../../shared/conversation-key';
 import type { EventDataMap } from '../../../../shared/protocol';
 import { composerKey, splitComposerKey } from '../chat-state';
@@ -110,12 +111,20 @@ export class MessagesSlice extends Slice {
   }
 
   /** A call record in the dm with `userId` (a missed call), as a message from the user. */
-  postCallRecord(userId: string, call: { missed: boolean; video: boolean }): Promise<unknown> {
+  postCallRecord(
+    userId: string,
+    call: { missed: boolean; video: boolean; durationMs?: number },
+  ): Promise<unknown> {
+    const kind = call.video ? 'Video call' : 'Call';
+    // What clients that do not read body.call show.
+    const text = call.missed
+      ? `Missed ${kind.toLowerCase()}`
+      : `${kind}, ${formatDuration(call.durationMs ?? 0)}`;
     return this.attempt(() =>
       this.invoke('chat:post', {
         accountId: this.state.accountId!,
         to: { user: userId },
-        text: call.video ? 'Missed video call' : 'Missed call',
+        text,
         call,
       }),
     );
