@@ -399,6 +399,7 @@ describe('DesktopCore', () => {
       muted: ['group:noise'],
       relayOnly: true,
       iceServers: [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }],
+      theme: 'dark',
     });
     first.core.dispose();
 
@@ -411,6 +412,7 @@ describe('DesktopCore', () => {
       startAtLogin: false,
       iceServers: [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }],
       relayOnly: true,
+      theme: 'dark',
     });
     await until(
       () => second.core.listAccounts()[0]?.status.state === 'online',
