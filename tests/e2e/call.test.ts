@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityProblems } from '../helpers/axe.js';
 import { CHROMIUM, HAVE_CHROMIUM, launchChromium, selectedAddresses } from '../helpers/chromium.js';
 import {
   openDesktop,
@@ -347,6 +348,13 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
       .poll(() => b.evaluate(`document.fullscreenElement === null`), { timeout: SEEN_MS })
       .toBe(true);
     await a.screenshot({ path: screenshotPath('call-docked') });
+    // The docked call passes axe-core as well, light and dark.
+    const problems = await accessibilityProblems(a);
+    await a.emulateMedia({ colorScheme: 'dark' });
+    problems.push(...(await accessibilityProblems(a)));
+    await a.screenshot({ path: screenshotPath('call-docked-dark') });
+    await a.emulateMedia({ colorScheme: 'light' });
+    expect(problems).toEqual([]);
     await seen(a.getByRole('timer').filter({ hasText: /0:0[2-9]/ }));
     await a.getByRole('button', { name: 'Hang up' }).click();
     // A line in the dm on both sides, with how long the call lasted.
