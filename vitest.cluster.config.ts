@@ -13,6 +13,9 @@ export default defineConfig({
       'tests/server/resume-ordering.test.ts',
       // Leaving a private group ends its subscriptions on every node (the unlisten control).
       'tests/server/security-3.test.ts',
+      // Someone added to a group starts hearing it through the broker's listen control.
+      'tests/server/add-members.test.ts',
+      'tests/server/call-records.test.ts',
       'tests/cluster/**/*.test.ts',
     ],
     globalSetup: ['tests/cluster-setup.ts'],

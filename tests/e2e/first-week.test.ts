@@ -229,13 +229,6 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
     await browse.getByRole('checkbox', { name: /Private: hidden/ }).check();
     await browse.getByRole('button', { name: 'Create group' }).click();
     await seen(a.getByRole('heading', { name: /^Private group #plans-[a-z0-9]{12}$/ }));
-    await a.screenshot({ path: screenshotPath('debug-plans') });
-    const m = a.getByRole('button', { name: /^Private group #plans-/ });
-    console.log(
-      'COUNT',
-      await m.count(),
-      await m.first().evaluate((e) => e.outerHTML.slice(0, 300)),
-    );
     await seen(a.getByRole('button', { name: /^Private group #plans-/ }));
     // Add Ben by name (they share #team).
     await a.getByRole('button', { name: 'More actions' }).click();
