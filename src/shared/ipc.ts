@@ -72,10 +72,10 @@ export interface NotifySettingsView {
   iceServers: IceServer[];
   /** Calls: relay through TURN only, never reveal this computer's addresses. */
   relayOnly: boolean;
-  /** Light or dark, or whichever the OS uses. */
+  /** Light, dark or high contrast, or whichever the OS asks for. */
   theme: ThemeChoice;
 }
-export const THEME_CHOICES = ['system', 'light', 'dark'] as const;
+export const THEME_CHOICES = ['system', 'light', 'dark', 'contrast'] as const;
 export type ThemeChoice = (typeof THEME_CHOICES)[number];
 
 const accountId = z.string().min(1).max(300);

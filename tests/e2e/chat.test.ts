@@ -12,6 +12,7 @@ import {
   openDesktop,
   screenshotPath,
   type DesktopPage,
+  openAccountMenu,
   seen,
 } from '../helpers/desktop-page.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/test-server.js';
@@ -173,7 +174,9 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await seen(a.getByRole('status').filter({ hasText: 'Bob is typing…' }));
     await composer(b).fill('');
 
+    await openAccountMenu(b);
     await b.getByLabel('Status', { exact: true }).selectOption('busy');
+    await b.keyboard.press('Escape'); // closes the account menu
     const members = a.getByRole('complementary', { name: 'Members of team' });
     await seen(
       members.getByRole('listitem').filter({ hasText: 'Bob' }).getByRole('img', { name: 'busy' }),
@@ -241,11 +244,12 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     }
     expect(await focused()).toBe('Delete message');
     // Shown while focused (they are only faded out otherwise, so that the keys can reach them).
-    expect(
-      await a.evaluate(
-        'getComputedStyle(document.activeElement.closest(".message-actions")).opacity',
-      ),
-    ).toBe('1');
+    // (It fades in: wait for the end of the fade.)
+    await expect
+      .poll(() =>
+        a.evaluate('getComputedStyle(document.activeElement.closest(".message-actions")).opacity'),
+      )
+      .toBe('1');
     await a.keyboard.press('ArrowLeft');
     expect(await focused()).toBe('Edit message');
     await a.keyboard.press('Enter');
@@ -426,7 +430,9 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
   it('a direct message: the unread count and a notification while the window is elsewhere', async () => {
     const a = alice.page;
     const b = bob.page;
+    await openAccountMenu(b);
     await b.getByLabel('Status', { exact: true }).selectOption('online');
+    await b.keyboard.press('Escape');
     await blurWindow(b);
     await a
       .getByRole('complementary', { name: 'Members of team' })
@@ -750,6 +756,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     const members = b.getByRole('complementary', { name: 'Members of team' });
     // No picture yet: initials.
     await seen(members.getByRole('listitem').filter({ hasText: 'Alice' }).locator('span.avatar'));
+    await openAccountMenu(a);
     await a.getByRole('button', { name: 'Settings' }).click();
     const settings = a.getByRole('dialog', { name: 'Settings' });
     await settings.getByLabel('Display name').fill('Alice Liddell');
@@ -793,6 +800,7 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     const a = alice.page;
     const problems: string[] = [];
     problems.push(...(await accessibilityProblems(a)));
+    await openAccountMenu(a);
     await a.getByRole('button', { name: 'Settings' }).click();
     await seen(a.getByRole('dialog', { name: 'Settings' }));
     problems.push(...(await accessibilityProblems(a)));
@@ -801,6 +809,11 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await a.emulateMedia({ colorScheme: 'dark' });
     problems.push(...(await accessibilityProblems(a)));
     await a.screenshot({ path: screenshotPath('chat-dark') });
+    // The high-contrast theme (issue 22), as Settings → Appearance would choose it.
+    await a.evaluate(`document.documentElement.dataset.theme = 'contrast'`);
+    problems.push(...(await accessibilityProblems(a)));
+    await a.screenshot({ path: screenshotPath('chat-contrast') });
+    await a.evaluate(`delete document.documentElement.dataset.theme`);
 
     const fresh = await openDesktop(browser, server.url);
     try {

@@ -9,6 +9,7 @@ import {
   screenshotPath,
   signUpThroughCore,
   type DesktopPage,
+  openAccountMenu,
   seen,
 } from '../helpers/desktop-page.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -97,7 +98,9 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
         .toBe('online');
     }
     // And someone who goes away is shown away everywhere.
+    await openAccountMenu(d.cat.page);
     await d.cat.page.getByLabel('Status', { exact: true }).selectOption('away');
+    await d.cat.page.keyboard.press('Escape'); // closes the account menu
     await expect
       .poll(() => dmRowDot(a, 'Cat Lee').getAttribute('title'), { timeout: SEEN_MS })
       .toBe('away');
@@ -367,6 +370,7 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
     }
 
     const a = d.ann.page;
+    await openAccountMenu(a);
     await a.getByRole('button', { name: 'Settings' }).click();
     const settings = a.getByRole('dialog', { name: 'Settings' });
     // A controlled radio: it turns on once the setting is saved, so click and wait for it.
@@ -398,6 +402,7 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
     ).toBeLessThan(6);
     problems.push(...(await accessibilityProblems(a)));
     await a.setViewportSize({ width: 1280, height: 800 });
+    await openAccountMenu(a);
     await a.getByRole('button', { name: 'Settings' }).click();
     await settings.getByRole('radio', { name: 'Follow the system' }).click();
     await expect

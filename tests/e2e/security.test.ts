@@ -10,6 +10,7 @@ import {
   screenshotPath,
   type DesktopPage,
   signUpThroughCore,
+  openAccountMenu,
   seen,
 } from '../helpers/desktop-page.js';
 import { ProtoClient } from '../helpers/proto-client.js';
@@ -166,6 +167,7 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
         ).json()) as { token: string }
       ).token,
     );
+    await openAccountMenu(b);
     await b.getByRole('button', { name: 'Settings' }).click();
     const settings = b.getByRole('dialog', { name: 'Settings' });
     const form = settings.getByRole('form', { name: 'Change password' });

@@ -112,3 +112,9 @@ export async function signUpThroughCore(
 export async function seen(locator: Locator, timeout = 15_000): Promise<void> {
   await locator.first().waitFor({ state: 'visible', timeout });
 }
+
+/** Opens the account's menu (status, Settings, Sign out) at the top of the sidebar, if closed. */
+export async function openAccountMenu(page: Page): Promise<void> {
+  const button = page.locator('.account-button');
+  if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
+}

@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { getBridge } from './bridge';
+import './ui/tokens.css';
 import './styles.css';
 import { loadEmojiFont } from './ui/emoji-font';
 

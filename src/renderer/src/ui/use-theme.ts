@@ -1,12 +1,25 @@
-// Settings → Appearance: the chosen theme goes on <html> as data-theme, which styles.css reads
-// (light-dark() colours follow color-scheme). "system" removes it, so the OS decides.
+// Settings → Appearance: the chosen theme goes on <html> as data-theme, which ui/tokens.css
+// reads. "system" follows the OS: light or dark through color-scheme (no attribute), and high
+// contrast when the OS asks for more contrast (followed as it changes).
 import { useEffect } from 'react';
 import type { ThemeChoice } from '../../../shared/ipc';
+
+const MORE_CONTRAST = '(prefers-contrast: more)';
 
 export function useTheme(theme: ThemeChoice | undefined): void {
   useEffect(() => {
     const root = document.documentElement;
-    if (!theme || theme === 'system') delete root.dataset.theme;
-    else root.dataset.theme = theme;
+    if (theme && theme !== 'system') {
+      root.dataset.theme = theme;
+      return;
+    }
+    const query = window.matchMedia(MORE_CONTRAST);
+    const follow = () => {
+      if (query.matches) root.dataset.theme = 'contrast';
+      else delete root.dataset.theme;
+    };
+    follow();
+    query.addEventListener('change', follow);
+    return () => query.removeEventListener('change', follow);
   }, [theme]);
 }

@@ -2,6 +2,7 @@
 // is a dialog with Accept and Decline, and rings.
 import { useEffect, useRef, useState } from 'react';
 import type { CallView, EndReason } from './call-store';
+import { ToolButton } from '../../ui/ToolButton';
 import { FullScreenButton, NameTile, PersonTile, Video } from './CallTiles';
 import { CallExtras } from './CallExtras';
 import { CallStats } from './CallStats';
@@ -185,68 +186,66 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
           )}
         </div>
       )}
-      <div className="call-controls">
+      <div className="call-controls" role="toolbar" aria-label="Call controls">
         {live && (
           <>
-            <button type="button" aria-pressed={v.muted} onClick={() => store.setMuted(!v.muted)}>
-              {v.muted ? 'Unmute microphone' : 'Mute microphone'}
-            </button>
+            <ToolButton
+              label={v.muted ? 'Unmute microphone' : 'Mute microphone'}
+              icon={v.muted ? 'mic-off' : 'mic'}
+              pressed={v.muted}
+              onClick={() => store.setMuted(!v.muted)}
+            />
             {v.video ? (
-              <button
-                type="button"
-                aria-pressed={v.cameraOff}
+              <ToolButton
+                label={v.cameraOff ? 'Camera on' : 'Camera off'}
+                icon={v.cameraOff ? 'video-off' : 'video'}
+                pressed={v.cameraOff}
                 onClick={() => store.setCameraOff(!v.cameraOff)}
-              >
-                {v.cameraOff ? 'Camera on' : 'Camera off'}
-              </button>
+              />
             ) : (
-              <button
-                type="button"
+              <ToolButton
+                label="Start video"
+                icon="video"
                 disabled={phase !== 'connected' || v.screen !== undefined}
-                title={v.screen ? 'Stop sharing your screen first' : undefined}
                 onClick={() =>
                   void store.startVideo().catch((err: Error) => setProblem(err.message))
                 }
-              >
-                Start video
-              </button>
+              />
             )}
-          </>
-        )}
-        {live && (
-          <>
-            <button
-              type="button"
-              aria-pressed={v.screen !== undefined}
+            <ToolButton
+              label={v.screen ? 'Stop sharing' : 'Share screen'}
+              icon="screen"
+              pressed={v.screen !== undefined}
               disabled={phase !== 'connected'}
               onClick={() =>
                 void store
                   .shareScreen(v.screen === undefined)
                   .catch((err: Error) => setProblem(err.message))
               }
-            >
-              {v.screen ? 'Stop sharing' : 'Share screen'}
-            </button>
-            <button
-              type="button"
-              aria-pressed={showDevices}
+            />
+            <ToolButton
+              label="Devices"
+              icon="settings"
+              pressed={showDevices}
               onClick={() => setShowDevices(!showDevices)}
-            >
-              Devices
-            </button>
-            <button type="button" aria-pressed={showStats} onClick={() => setShowStats(!showStats)}>
-              Stats
-            </button>
+            />
+            <ToolButton
+              label="Stats"
+              icon="stats"
+              pressed={showStats}
+              onClick={() => setShowStats(!showStats)}
+            />
           </>
         )}
         {phase === 'ended' ? (
-          <button type="button" onClick={() => store.dismiss()}>
-            Close
-          </button>
+          <ToolButton label="Close" icon="close" onClick={() => store.dismiss()} />
         ) : (
-          <button type="button" className="danger" onClick={() => store.hangUp()}>
-            {phase === 'outgoing' ? 'Cancel' : 'Hang up'}
-          </button>
+          <ToolButton
+            label={phase === 'outgoing' ? 'Cancel' : 'Hang up'}
+            icon="hang-up"
+            className="danger"
+            onClick={() => store.hangUp()}
+          />
         )}
       </div>
       {problem && (

@@ -272,37 +272,46 @@ export const MessageRow = memo(function MessageRow({
           <button
             type="button"
             aria-label="React with an emoji"
+            title="React"
             aria-expanded={picking}
             onClick={() => setPicking((p) => !p)}
           >
-            React
+            <Icon name="react" />
           </button>
           <button
             type="button"
             aria-label="Reply with a quote"
+            title="Reply"
             onClick={() => {
               store.messages.replyTo(composerKey(conversation, inThread), m);
               focusComposer();
             }}
           >
-            Reply
+            <Icon name="reply" />
           </button>
           {!inThread && !m.thread && (
             <button
               type="button"
               aria-label="Reply in thread"
+              title="Reply in thread"
               onClick={() => void store.threads.open(conversation, m.messageId!)}
             >
-              Thread
+              <Icon name="thread" />
             </button>
           )}
           {mine && !m.call && (
             <>
-              <button type="button" aria-label="Edit message" onClick={startEdit}>
-                Edit
+              <button type="button" aria-label="Edit message" title="Edit" onClick={startEdit}>
+                <Icon name="edit" />
               </button>
-              <button type="button" aria-label="Delete message" onClick={() => setDeleting(true)}>
-                Delete
+              <button
+                type="button"
+                aria-label="Delete message"
+                title="Delete"
+                className="danger-icon"
+                onClick={() => setDeleting(true)}
+              >
+                <Icon name="trash" />
               </button>
             </>
           )}

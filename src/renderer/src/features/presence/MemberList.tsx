@@ -2,6 +2,7 @@
 import type { GroupUser } from '../../../../shared/protocol';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Avatar } from '../../ui/Avatar';
+import { Icon } from '../../ui/Icon';
 import type { VisibleStatus } from '../../../../shared/protocol';
 import { useOpenProfile } from '../people/profile-card-context';
 import { PresenceDot, usePresenceOf } from './PresenceDot';
@@ -53,25 +54,30 @@ export function MemberList({
       <ul>
         {list.map((u) => (
           <li key={u.user_id} className="member">
-            <Avatar userId={u.user_id} name={u.displayName} size={24} />
-            <MemberDot userId={u.user_id} listed={u.status} />
+            <span className="avatar-with-dot">
+              <Avatar userId={u.user_id} name={u.displayName} size={28} />
+              <MemberDot userId={u.user_id} listed={u.status} />
+            </span>
             <button
               type="button"
               className="person member-name"
               onClick={() => openProfile({ userId: u.user_id, displayName: u.displayName })}
             >
-              {u.displayName}
-              {u.user_id === myId && <span className="hint"> (you)</span>}
+              <span className="member-line" title={u.displayName}>
+                {u.displayName}
+                {u.user_id === myId && <span className="hint"> (you)</span>}
+              </span>
               {u.text && <span className="status-text">{u.text}</span>}
             </button>
             {u.user_id !== myId && (
               <button
                 type="button"
-                className="secondary small"
+                className="icon-button member-message"
                 aria-label={`Message ${u.displayName}`}
+                title={`Message ${u.displayName}`}
                 onClick={() => void store.conversations.openDirect(u.user_id, u.displayName)}
               >
-                Message
+                <Icon name="message" />
               </button>
             )}
           </li>

@@ -28,6 +28,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
             ['system', 'Follow the system'],
             ['light', 'Light'],
             ['dark', 'Dark'],
+            ['contrast', 'High contrast'],
           ] as const
         ).map(([theme, label]) => (
           <label key={theme}>

@@ -1,12 +1,12 @@
-// Groups and direct messages with unread counts and presence dots; the account, its status and
-// the connection state.
+// Groups and direct messages with unread counts and presence dots; the account's menu (its status,
+// Settings, Sign out) and the connection state.
 import { memo } from 'react';
 import type { ConversationItem } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Icon } from '../../ui/Icon';
 import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
 import { ConnectionBanner } from './ConnectionBanner';
-import { StatusPicker } from './StatusPicker';
+import { AccountMenu } from './AccountMenu';
 
 /** Groups, then direct messages, each by name: the order Alt+Up/Down follows too. */
 export function sidebarOrder(
@@ -33,24 +33,15 @@ export function Sidebar({
   /** Narrow windows, where the sidebar is a drawer over the conversation: closes it. */
   onClose?: () => void;
 }) {
-  const store = useChatStore();
   const conversations = useStore((s) => s.conversations);
   const active = useStore((s) => s.active);
-  // The name the server last stated, kept while offline (it never flips to the username).
-  const accountName = useStore((s) =>
-    s.status?.state === 'online' ? s.status.user.displayName : (s.myName ?? store.me?.username),
-  );
-  const server = useStore((s) => s.accounts.find((a) => a.id === s.accountId)?.serverUrl);
   const ordered = sidebarOrder(conversations);
   const groups = ordered.filter((c) => c.kind === 'group');
   const dms = ordered.filter((c) => c.kind === 'dm');
   return (
     <aside className="sidebar" aria-label="Conversations">
       <header className="account">
-        <div>
-          <strong>{accountName}</strong>
-          <div className="hint">{server}</div>
-        </div>
+        <AccountMenu onSettings={onSettings} />
         {onClose && (
           <button
             type="button"
@@ -100,21 +91,6 @@ export function Sidebar({
           )}
         </ul>
       </nav>
-      <footer className="sidebar-footer">
-        <StatusPicker />
-        <div className="footer-buttons">
-          <button type="button" className="secondary" onClick={onSettings}>
-            Settings
-          </button>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => void store.attempt(() => store.accounts.signOut())}
-          >
-            Sign out
-          </button>
-        </div>
-      </footer>
     </aside>
   );
 }
