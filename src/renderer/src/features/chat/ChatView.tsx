@@ -177,6 +177,8 @@ export function ChatView({
 function TopicLine({ group }: { group: string }) {
   const store = useChatStore();
   const topic = useStore((s) => s.topics.get(group) ?? '');
+  // The member list has a row per connection: count people.
+  const members = useStore((s) => new Set(s.members.get(group)?.map((m) => m.user_id)).size);
   const openLink = useOpenLink();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState('');
@@ -227,6 +229,11 @@ function TopicLine({ group }: { group: string }) {
   }
   return (
     <div className="topic">
+      {members > 0 && (
+        <span className="member-count">
+          {members} {members === 1 ? 'member' : 'members'} ·{' '}
+        </span>
+      )}
       {topic ? (
         <MessageText text={topic} openLink={openLink} />
       ) : (
