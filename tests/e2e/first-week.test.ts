@@ -370,6 +370,15 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
     }
 
     const a = d.ann.page;
+    // Sidebar sections close and open; a closed one keeps the open conversation in sight.
+    await a.getByRole('button', { name: /^#team/ }).click();
+    const groupsToggle = a.getByRole('button', { name: 'Groups', exact: true });
+    await groupsToggle.click();
+    expect(await groupsToggle.getAttribute('aria-expanded')).toBe('false');
+    await seen(a.getByRole('button', { name: /^#team/ }));
+    expect(await a.getByRole('button', { name: /^Private group #plans-/ }).count()).toBe(0);
+    await groupsToggle.click();
+    await seen(a.getByRole('button', { name: /^Private group #plans-/ }));
     await openAccountMenu(a);
     await a.getByRole('button', { name: 'Settings' }).click();
     const settings = a.getByRole('dialog', { name: 'Settings' });

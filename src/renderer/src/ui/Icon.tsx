@@ -21,6 +21,8 @@ import {
   Phone,
   PhoneOff,
   ChartNoAxesColumn,
+  ChevronDown,
+  ChevronRight,
   MonitorUp,
   Settings2,
   VideoOff,
@@ -38,6 +40,8 @@ import {
 
 const ICONS = {
   bell: Bell,
+  'chevron-down': ChevronDown,
+  'chevron-right': ChevronRight,
   close: X,
   'hang-up': PhoneOff,
   mic: Mic,

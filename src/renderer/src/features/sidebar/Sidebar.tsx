@@ -1,6 +1,6 @@
 // Groups and direct messages with unread counts and presence dots; the account's menu (its status,
 // Settings, Sign out) and the connection state.
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import type { ConversationItem } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Icon } from '../../ui/Icon';
@@ -38,6 +38,17 @@ export function Sidebar({
   const ordered = sidebarOrder(conversations);
   const groups = ordered.filter((c) => c.kind === 'group');
   const dms = ordered.filter((c) => c.kind === 'dm');
+  const [sections, setSections] = useState(loadSections);
+  const toggle = (id: string) =>
+    setSections((now) => {
+      const next =
+        id === 'groups-heading' ? { ...now, groups: !now.groups } : { ...now, dms: !now.dms };
+      saveSections(next);
+      return next;
+    });
+  // A collapsed section keeps what still matters in sight: the open conversation and unread ones.
+  const shown = (list: ConversationItem[], open: boolean) =>
+    open ? list : list.filter((c) => c.key === active || c.unread > 0);
   return (
     <aside className="sidebar" aria-label="Conversations">
       <header className="account">
@@ -55,9 +66,9 @@ export function Sidebar({
       </header>
       <ConnectionBanner />
       <nav aria-label="Conversation list" className="conversation-list">
-        <h2 id="groups-heading">Groups</h2>
+        <SectionHeading id="groups-heading" label="Groups" open={sections.groups} toggle={toggle} />
         <ul aria-labelledby="groups-heading">
-          {groups.map((c) => (
+          {shown(groups, sections.groups).map((c) => (
             <Row key={c.key} c={c} active={c.key === active} />
           ))}
           {groups.length === 0 && <li className="hint empty">No groups yet.</li>}
@@ -66,7 +77,12 @@ export function Sidebar({
           Browse groups
         </button>
         <div className="section-heading">
-          <h2 id="dms-heading">Direct messages</h2>
+          <SectionHeading
+            id="dms-heading"
+            label="Direct messages"
+            open={sections.dms}
+            toggle={toggle}
+          />
           <button
             type="button"
             className="icon-button tool"
@@ -78,7 +94,7 @@ export function Sidebar({
           </button>
         </div>
         <ul aria-labelledby="dms-heading">
-          {dms.map((c) => (
+          {shown(dms, sections.dms).map((c) => (
             <Row key={c.key} c={c} active={c.key === active} />
           ))}
           {dms.length === 0 && (
@@ -148,3 +164,49 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
     </li>
   );
 });
+
+/** Which sidebar sections are open, kept in the page's storage (Slack and Element keep it too). */
+interface Sections {
+  groups: boolean;
+  dms: boolean;
+}
+const SECTIONS_KEY = 'parley.sidebar.sections';
+
+function loadSections(): Sections {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SECTIONS_KEY) ?? '{}') as Partial<Sections>;
+    return { groups: saved.groups !== false, dms: saved.dms !== false };
+  } catch {
+    return { groups: true, dms: true };
+  }
+}
+
+function saveSections(s: Sections): void {
+  try {
+    localStorage.setItem(SECTIONS_KEY, JSON.stringify(s));
+  } catch {
+    // Not kept: the sections open again next time.
+  }
+}
+
+/** A section's heading, which opens and closes it (a disclosure button inside the heading). */
+function SectionHeading({
+  id,
+  label,
+  open,
+  toggle,
+}: {
+  id: string;
+  label: string;
+  open: boolean;
+  toggle: (id: string) => void;
+}) {
+  return (
+    <h2 id={id} className="section-title">
+      <button type="button" aria-expanded={open} onClick={() => toggle(id)}>
+        <Icon name={open ? 'chevron-down' : 'chevron-right'} size={14} />
+        {label}
+      </button>
+    </h2>
+  );
+}
