@@ -10,7 +10,7 @@ import {
   openDesktop,
   openAccountMenu,
   seen,
-  signUpThroughCore,
+  teamDesktop,
   type DesktopPage,
 } from '../tests/helpers/desktop-page.js';
 import { startTestServer } from '../tests/helpers/test-server.js';
@@ -48,10 +48,12 @@ async function main(): Promise<void> {
       ['ben', 'Ben Jones'],
       ['cat', 'Catherine Lee-Montgomery'],
     ] as const) {
-      const desk = await openDesktop(browser, server.url);
-      const account = await signUpThroughCore(desk, server.url, name, 'screens password', display);
-      await desk.core.request(account.id, 'join', { group: 'team' });
-      people[name] = { desk, id: account.id };
+      const { desk, accountId } = await teamDesktop(browser, server.url, {
+        username: name,
+        displayName: display,
+        groups: ['team'],
+      });
+      people[name] = { desk, id: accountId };
     }
     const say = (who: string, text: string, n: number) =>
       people[who]!.desk.core.request(people[who]!.id, 'post', {

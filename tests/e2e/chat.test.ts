@@ -12,6 +12,8 @@ import {
   openDesktop,
   screenshotPath,
   type DesktopPage,
+  moreAction,
+  moreOffers,
   openAccountMenu,
   seen,
 } from '../helpers/desktop-page.js';
@@ -462,11 +464,8 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     const b = bob.page;
     // Bob mutes #team and reads his dm with Alice.
     await sidebarRow(b, '#team').click();
-    await b.getByRole('button', { name: 'More actions' }).click();
-    await b.getByRole('menuitem', { name: 'Mute' }).click();
-    await b.getByRole('button', { name: 'More actions' }).click();
-    await seen(b.getByRole('menuitem', { name: 'Unmute' }));
-    await b.keyboard.press('Escape');
+    await moreAction(b, 'Mute');
+    await moreOffers(b, 'Unmute');
     await sidebarRow(b, 'Alice').click();
     await seen(b.getByRole('heading', { name: 'Alice' }));
     const before = await b.evaluate(
@@ -506,11 +505,8 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await seen(mention);
     expect(await mention.textContent()).toBe('@bob');
     await seen(b.getByRole('button', { name: '#team, muted', exact: true }));
-    await b.getByRole('button', { name: 'More actions' }).click();
-    await b.getByRole('menuitem', { name: 'Unmute' }).click();
-    await b.getByRole('button', { name: 'More actions' }).click();
-    await seen(b.getByRole('menuitem', { name: 'Mute' }));
-    await b.keyboard.press('Escape');
+    await moreAction(b, 'Unmute');
+    await moreOffers(b, 'Mute');
     // Both back in their dm, where the tests that follow expect them.
     await sidebarRow(b, 'Alice').click();
     await seen(b.getByRole('heading', { name: 'Alice' }));

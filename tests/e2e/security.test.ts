@@ -10,6 +10,7 @@ import {
   screenshotPath,
   type DesktopPage,
   signUpThroughCore,
+  moreAction,
   openAccountMenu,
   seen,
 } from '../helpers/desktop-page.js';
@@ -132,8 +133,7 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
       await b.getByRole('log', { name: 'Messages' }).getByText('the secret plan').count(),
     ).toBe(0);
 
-    await a.getByRole('button', { name: 'More actions' }).click();
-    await a.getByRole('menuitem', { name: 'Add people…' }).click();
+    await moreAction(a, 'Add people…');
     const invite = a.getByRole('dialog', { name: /^Add people to #board-/ });
     await invite.getByRole('button', { name: 'Make an invite link' }).click();
     const linkBox = invite.getByLabel('Invite link', { exact: true });

@@ -108,9 +108,35 @@ export async function signUpThroughCore(
   return account;
 }
 
+/** A desktop of its own, signed up through its core and a member of `groups`. */
+export async function teamDesktop(
+  browser: Browser,
+  serverUrl: string,
+  person: { username: string; displayName: string; groups: string[] },
+): Promise<{ desk: DesktopPage; accountId: string }> {
+  const desk = await openDesktop(browser, serverUrl);
+  const { username, displayName } = person;
+  const account = await signUpThroughCore(desk, serverUrl, username, 'team password', displayName);
+  for (const group of person.groups) await desk.core.request(account.id, 'join', { group });
+  return { desk, accountId: account.id };
+}
+
 /** Waits until the locator is visible (Playwright's own wait), failing with what was awaited. */
 export async function seen(locator: Locator, timeout = 15_000): Promise<void> {
   await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+/** Picks `item` in the conversation header's More menu (Mute, Add people…, Leave…). */
+export async function moreAction(page: Page, item: string): Promise<void> {
+  await page.getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menuitem', { name: item }).click();
+}
+
+/** Opens the More menu, waits for `item` to be offered, and closes it again. */
+export async function moreOffers(page: Page, item: string): Promise<void> {
+  await page.getByRole('button', { name: 'More actions' }).click();
+  await seen(page.getByRole('menuitem', { name: item }));
+  await page.keyboard.press('Escape');
 }
 
 /** Opens the account's menu (status, Settings, Sign out) at the top of the sidebar, if closed. */

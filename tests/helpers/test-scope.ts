@@ -30,5 +30,20 @@ export function testScope() {
       cleanups.push(() => c.close());
       return c;
     },
+    /** Users of `s`, connected and all members of `group` (so they share a conversation). */
+    async team<N extends string[]>(
+      s: TestServer,
+      group: string,
+      ...names: N
+    ): Promise<{ [K in keyof N]: ProtoClient }> {
+      const clients: ProtoClient[] = [];
+      for (const name of names) {
+        const c = await s.client(name);
+        cleanups.push(() => c.close());
+        await c.ok('join', { group });
+        clients.push(c);
+      }
+      return clients as { [K in keyof N]: ProtoClient };
+    },
   };
 }

@@ -6,18 +6,14 @@ import type { ProtoClient } from '../helpers/proto-client.js';
 import { testScope } from '../helpers/test-scope.js';
 import { until } from '../helpers/wait.js';
 
-const { server, client } = testScope();
+const { server, client, team } = testScope();
 
 const events = (c: ProtoClient, event: string) =>
   c.frames.filter((f) => f.event === event).map((f) => f.data as Record<string, unknown>);
 
 describe('add: a member adds someone to a group', () => {
   it('adds a group-mate to a private group: they hear the join and what is said after', async () => {
-    const s = await server();
-    const ann = await client(s, 'ann');
-    const ben = await client(s, 'ben');
-    await ann.ok('join', { group: 'team' });
-    await ben.ok('join', { group: 'team' });
+    const [ann, ben] = await team(await server(), 'team', 'ann', 'ben');
     const { group: plans } = await ann.ok<{ group: string }>('join', {
       group: 'plans',
       private: true,

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { ProtoClient } from '../helpers/proto-client.js';
 import { testScope } from '../helpers/test-scope.js';
 
-const { server, client } = testScope();
+const { server, team } = testScope();
 
-const record = (from: ProtoClient, to: ProtoClient, durationMs: number, id: string) =>
+const record = (to: ProtoClient, durationMs: number, id: string) =>
   ({
     to: { user: to.userId },
     body: { text: 'Call' },
@@ -16,26 +16,23 @@ const record = (from: ProtoClient, to: ProtoClient, durationMs: number, id: stri
     clientMsgId: id,
   }) as const;
 
+const ring = (caller: ProtoClient, callee: ProtoClient, callId: string, video: boolean) =>
+  caller.ok('rtc', { user_id: callee.userId, callId, signal: { kind: 'ring', video, name: 'x' } });
+const accept = (callee: ProtoClient, caller: ProtoClient, callId: string) =>
+  callee.ok('rtc', { cid: caller.cid, callId, signal: { kind: 'accept' } });
+
 describe('call records with a length', () => {
   it('are written after an answered ring, no longer than since it, once', async () => {
-    const s = await server();
-    const ann = await client(s, 'ann');
-    const ben = await client(s, 'ben');
-    await ann.ok('join', { group: 'team' });
-    await ben.ok('join', { group: 'team' });
-    await ann.ok('rtc', {
-      user_id: ben.userId,
-      callId: 'call-1',
-      signal: { kind: 'ring', video: true, name: 'ann' },
-    });
+    const [ann, ben] = await team(await server(), 'team', 'ann', 'ben');
+    await ring(ann, ben, 'call-1', true);
     // Rung but not answered: no call to give a length to.
-    expect((await ann.fails('post', record(ann, ben, 1_000, 'r1'))).code).toBe('BAD_REQUEST');
-    await ben.ok('rtc', { cid: ann.cid, callId: 'call-1', signal: { kind: 'accept' } });
+    expect((await ann.fails('post', record(ben, 1_000, 'r1'))).code).toBe('BAD_REQUEST');
+    await accept(ben, ann, 'call-1');
     // Answered a moment ago: it cannot have lasted an hour.
-    expect((await ann.fails('post', record(ann, ben, 3_600_000, 'r2'))).code).toBe('BAD_REQUEST');
-    await ann.ok('post', record(ann, ben, 1_500, 'r3'));
+    expect((await ann.fails('post', record(ben, 3_600_000, 'r2'))).code).toBe('BAD_REQUEST');
+    await ann.ok('post', record(ben, 1_500, 'r3'));
     // One record per ring.
-    expect((await ann.fails('post', record(ann, ben, 1_500, 'r4'))).code).toBe('BAD_REQUEST');
+    expect((await ann.fails('post', record(ben, 1_500, 'r4'))).code).toBe('BAD_REQUEST');
     const { messages } = await ben.ok<{ messages: { body: { call?: unknown } }[] }>('history', {
       conversation: `dm:${ann.userId}`,
     });
@@ -44,17 +41,9 @@ describe('call records with a length', () => {
   });
 
   it('a callee cannot write one for the caller', async () => {
-    const s = await server();
-    const ann = await client(s, 'ann');
-    const ben = await client(s, 'ben');
-    await ann.ok('join', { group: 'team' });
-    await ben.ok('join', { group: 'team' });
-    await ann.ok('rtc', {
-      user_id: ben.userId,
-      callId: 'call-2',
-      signal: { kind: 'ring', video: false, name: 'ann' },
-    });
-    await ben.ok('rtc', { cid: ann.cid, callId: 'call-2', signal: { kind: 'accept' } });
-    expect((await ben.fails('post', record(ben, ann, 1_000, 'b1'))).code).toBe('BAD_REQUEST');
+    const [ann, ben] = await team(await server(), 'team', 'ann', 'ben');
+    await ring(ann, ben, 'call-2', false);
+    await accept(ben, ann, 'call-2');
+    expect((await ben.fails('post', record(ann, 1_000, 'b1'))).code).toBe('BAD_REQUEST');
   });
 });

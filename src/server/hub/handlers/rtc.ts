@@ -17,8 +17,16 @@ const RTC_ANSWER_WINDOW_MS = 10 * 60_000;
 /** A call record may follow its ring by this much (no answer, then the caller gives up). */
 const CALL_RECORD_WINDOW_MS = 10 * 60_000;
 
+/** An answered call's ring is kept this long for its record (one per caller and callee). */
+const ANSWERED_RING_KEPT_MS = 24 * 3600_000;
+
 /** How much later than its ring a call's own clock may say it started (a slow accept). */
 const CLOCK_SLACK_MS = 5_000;
+
+/** How long a ring is kept for its record: a day once answered, else the missed-call window. */
+function ringKeptMs(ring: { answered?: boolean }): number {
+  return ring.answered ? ANSWERED_RING_KEPT_MS : CALL_RECORD_WINDOW_MS;
+}
 
 /**
  * The body.call the server writes for a post asking for a call record (L4): only in a dm with
@@ -34,8 +42,7 @@ export function callRecordFor(
 ): { call: { missed: true; video: boolean } | { video: boolean; durationMs: number } } {
   const ring = calleeId !== undefined ? ctx.recentRings.get(`${callerId}>${calleeId}`) : undefined;
   const since = ring ? ctx.now() - ring.at : Infinity;
-  const kept = ring?.answered ? ANSWERED_RING_KEPT_MS : CALL_RECORD_WINDOW_MS;
-  if (!ring || since > kept || (durationMs !== undefined && !ring.answered)) {
+  if (!ring || since > ringKeptMs(ring) || (durationMs !== undefined && !ring.answered)) {
     throw new HubError(ErrorCode.BAD_REQUEST, 'a call record follows a call you made in this dm');
   }
   if (durationMs === undefined) return { call: { missed: true, video: ring.video } };
@@ -50,14 +57,10 @@ export function callRecordFor(
   return { call: { video: ring.video, durationMs } };
 }
 
-/** An answered call's ring is kept this long for its record (one per caller and callee). */
-const ANSWERED_RING_KEPT_MS = 24 * 3600_000;
-
 /** Forgets rings too old to be recorded (called from the hub's sweep). */
 export function forgetOldRings(ctx: HubContext): void {
   for (const [key, ring] of ctx.recentRings) {
-    const kept = ring.answered ? ANSWERED_RING_KEPT_MS : CALL_RECORD_WINDOW_MS;
-    if (ctx.now() - ring.at > kept) ctx.recentRings.delete(key);
+    if (ctx.now() - ring.at > ringKeptMs(ring)) ctx.recentRings.delete(key);
   }
 }
 

@@ -7,7 +7,7 @@ import { useChatStore, useStore } from '../../state/use-store';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { Icon } from '../../ui/Icon';
 import { Menu } from '../../ui/Menu';
-import { ToolButton } from '../../ui/ToolButton';
+import { IconButton, ToolButton } from '../../ui/ToolButton';
 import { AddPeopleDialog } from '../groups/AddPeopleDialog';
 import { useCall, useCallStore } from '../call/use-call';
 import { MemberList } from '../presence/MemberList';
@@ -73,15 +73,12 @@ export function ChatView({
         }}
       >
         <header className="chat-header">
-          <button
-            type="button"
-            className="icon-button tool narrow-only"
-            aria-label="Show conversations"
-            title="Show conversations"
+          <IconButton
+            label="Show conversations"
+            icon="menu"
+            className="narrow-only"
             onClick={onShowSidebar}
-          >
-            <Icon name="menu" />
-          </button>
+          />
           <h1>
             {!group && <PresenceDot status={peerDot} />}
             {item.private && (

@@ -6,63 +6,49 @@ import { formatInviteLink } from '../../../../shared/invite-link';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
-import { usePeopleSearch } from '../people/use-people-search';
+import { PeopleFinder } from '../people/PeopleFinder';
 
 export function AddPeopleDialog({ group, onClose }: { group: string; onClose: () => void }) {
   const store = useChatStore();
   const members = useStore((s) => s.members.get(group));
   const [query, setQuery] = useState('');
-  const { people, problem: searchProblem } = usePeopleSearch(query);
   const [added, setAdded] = useState<string[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const isMember = (id: string) => members?.some((m) => m.user_id === id) ?? false;
   return (
     <Dialog title={`Add people to #${group}`} onClose={onClose}>
-      <label>
-        Name or username
-        <input
-          type="search"
-          value={query}
-          data-autofocus
-          placeholder="Who should join?"
-          onChange={(e) => setQuery(e.target.value)}
-        />
-      </label>
-      {(searchProblem ?? problem) && (
-        <p role="alert" className="form-error">
-          {searchProblem ?? problem}
-        </p>
-      )}
-      {query.trim() && (
-        <ul className="people-results" aria-label="People found">
-          {people.map((p) => (
-            <li key={p.user_id}>
-              <span>
-                {p.displayName} <span className="hint">@{p.username}</span>
-              </span>
-              {added.includes(p.user_id) || isMember(p.user_id) ? (
-                <span className="hint">{added.includes(p.user_id) ? 'Added' : 'Member'}</span>
-              ) : (
-                <button
-                  type="button"
-                  className="secondary small"
-                  aria-label={`Add ${p.displayName}`}
-                  onClick={() => {
-                    setProblem(null);
-                    store.members
-                      .add(group, p.user_id)
-                      .then(() => setAdded((list) => [...list, p.user_id]))
-                      .catch((err: unknown) => setProblem(describe(err).message));
-                  }}
-                >
-                  Add
-                </button>
-              )}
-            </li>
-          ))}
-          {people.length === 0 && <li className="hint">Nobody found yet.</li>}
-        </ul>
-      )}
+      <PeopleFinder
+        label="Name or username"
+        placeholder="Who should join?"
+        query={query}
+        onQuery={setQuery}
+        problem={problem}
+        render={(p) => (
+          <>
+            <span>
+              {p.displayName} <span className="hint">@{p.username}</span>
+            </span>
+            {added.includes(p.user_id) || isMember(p.user_id) ? (
+              <span className="hint">{added.includes(p.user_id) ? 'Added' : 'Member'}</span>
+            ) : (
+              <button
+                type="button"
+                className="secondary small"
+                aria-label={`Add ${p.displayName}`}
+                onClick={() => {
+                  setProblem(null);
+                  store.members
+                    .add(group, p.user_id)
+                    .then(() => setAdded((list) => [...list, p.user_id]))
+                    .catch((err: unknown) => setProblem(describe(err).message));
+                }}
+              >
+                Add
+              </button>
+            )}
+          </>
+        )}
+      />
       <InviteLink group={group} />
     </Dialog>
   );

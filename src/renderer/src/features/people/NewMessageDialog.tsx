@@ -5,7 +5,7 @@ import type { PersonSummary } from '../../../../shared/protocol';
 import { describe } from '../../state/chat-store';
 import { useChatStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
-import { usePeopleSearch } from './use-people-search';
+import { PeopleFinder } from './PeopleFinder';
 
 /** A group name from the people in it: their usernames, within the 64 characters allowed. */
 function nameFor(people: PersonSummary[]): string {
@@ -21,11 +21,7 @@ export function NewMessageDialog({ onClose }: { onClose: () => void }) {
   const [chosen, setChosen] = useState<PersonSummary[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const { people, problem: searchProblem } = usePeopleSearch(query);
   const myId = store.me?.user_id;
-  const offered = people.filter(
-    (p) => p.user_id !== myId && !chosen.some((c) => c.user_id === p.user_id),
-  );
 
   async function start() {
     const [only] = chosen;
@@ -75,40 +71,26 @@ export function NewMessageDialog({ onClose }: { onClose: () => void }) {
           ))}
         </ul>
       )}
-      <label>
-        To
-        <input
-          type="search"
-          value={query}
-          data-autofocus
-          placeholder="Name or username"
-          onChange={(e) => setQuery(e.target.value)}
-        />
-      </label>
-      {(searchProblem ?? problem) && (
-        <p role="alert" className="form-error">
-          {searchProblem ?? problem}
-        </p>
-      )}
-      {query.trim() && (
-        <ul className="people-results" aria-label="People found">
-          {offered.map((p) => (
-            <li key={p.user_id}>
-              <button
-                type="button"
-                className="link-button"
-                onClick={() => {
-                  setChosen((list) => [...list, p]);
-                  setQuery('');
-                }}
-              >
-                {p.displayName} <span className="hint">@{p.username}</span>
-              </button>
-            </li>
-          ))}
-          {offered.length === 0 && <li className="hint">Nobody found yet.</li>}
-        </ul>
-      )}
+      <PeopleFinder
+        label="To"
+        placeholder="Name or username"
+        query={query}
+        onQuery={setQuery}
+        problem={problem}
+        hide={(p) => p.user_id === myId || chosen.some((c) => c.user_id === p.user_id)}
+        render={(p) => (
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              setChosen((list) => [...list, p]);
+              setQuery('');
+            }}
+          >
+            {p.displayName} <span className="hint">@{p.username}</span>
+          </button>
+        )}
+      />
       <div className="dialog-actions">
         <button
           type="button"

@@ -2,7 +2,7 @@
 import type { GroupUser } from '../../../../shared/protocol';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Avatar } from '../../ui/Avatar';
-import { Icon } from '../../ui/Icon';
+import { IconButton } from '../../ui/ToolButton';
 import type { VisibleStatus } from '../../../../shared/protocol';
 import { useOpenProfile } from '../people/profile-card-context';
 import { PresenceDot, usePresenceOf } from './PresenceDot';
@@ -70,15 +70,12 @@ export function MemberList({
               {u.text && <span className="status-text">{u.text}</span>}
             </button>
             {u.user_id !== myId && (
-              <button
-                type="button"
-                className="icon-button member-message"
-                aria-label={`Message ${u.displayName}`}
-                title={`Message ${u.displayName}`}
+              <IconButton
+                label={`Message ${u.displayName}`}
+                icon="message"
+                className="member-message"
                 onClick={() => void store.conversations.openDirect(u.user_id, u.displayName)}
-              >
-                <Icon name="message" />
-              </button>
+              />
             )}
           </li>
         ))}

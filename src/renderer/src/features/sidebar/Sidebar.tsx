@@ -4,6 +4,7 @@ import { memo, useState } from 'react';
 import type { ConversationItem } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Icon } from '../../ui/Icon';
+import { IconButton } from '../../ui/ToolButton';
 import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
 import { ConnectionBanner } from './ConnectionBanner';
 import { AccountMenu } from './AccountMenu';
@@ -39,10 +40,9 @@ export function Sidebar({
   const groups = ordered.filter((c) => c.kind === 'group');
   const dms = ordered.filter((c) => c.kind === 'dm');
   const [sections, setSections] = useState(loadSections);
-  const toggle = (id: string) =>
+  const toggle = (section: keyof Sections) =>
     setSections((now) => {
-      const next =
-        id === 'groups-heading' ? { ...now, groups: !now.groups } : { ...now, dms: !now.dms };
+      const next = { ...now, [section]: !now[section] };
       saveSections(next);
       return next;
     });
@@ -66,7 +66,12 @@ export function Sidebar({
       </header>
       <ConnectionBanner />
       <nav aria-label="Conversation list" className="conversation-list">
-        <SectionHeading id="groups-heading" label="Groups" open={sections.groups} toggle={toggle} />
+        <SectionHeading
+          id="groups-heading"
+          label="Groups"
+          open={sections.groups}
+          onToggle={() => toggle('groups')}
+        />
         <ul aria-labelledby="groups-heading">
           {shown(groups, sections.groups).map((c) => (
             <Row key={c.key} c={c} active={c.key === active} />
@@ -81,17 +86,9 @@ export function Sidebar({
             id="dms-heading"
             label="Direct messages"
             open={sections.dms}
-            toggle={toggle}
+            onToggle={() => toggle('dms')}
           />
-          <button
-            type="button"
-            className="icon-button tool"
-            aria-label="New message"
-            title="New message"
-            onClick={onNewMessage}
-          >
-            <Icon name="pen" />
-          </button>
+          <IconButton label="New message" icon="pen" onClick={onNewMessage} />
         </div>
         <ul aria-labelledby="dms-heading">
           {shown(dms, sections.dms).map((c) => (
@@ -194,16 +191,16 @@ function SectionHeading({
   id,
   label,
   open,
-  toggle,
+  onToggle,
 }: {
   id: string;
   label: string;
   open: boolean;
-  toggle: (id: string) => void;
+  onToggle: () => void;
 }) {
   return (
     <h2 id={id} className="section-title">
-      <button type="button" aria-expanded={open} onClick={() => toggle(id)}>
+      <button type="button" aria-expanded={open} onClick={onToggle}>
         <Icon name={open ? 'chevron-down' : 'chevron-right'} size={14} />
         {label}
       </button>
