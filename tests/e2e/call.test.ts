@@ -188,7 +188,7 @@ describe.skipIf(!HAVE_CHROMIUM)('calls between pages', () => {
 
     // Another microphone mid-call: remembered, and audio keeps flowing from the new one.
     await a.getByRole('button', { name: 'Devices' }).click();
-    const mic = a.getByLabel('Microphone');
+    const mic = a.getByRole('combobox', { name: /^Microphone/ });
     await seen(mic);
     const options = await mic.locator('option').allTextContents();
     expect(options.length).toBeGreaterThan(0);
