@@ -69,11 +69,30 @@ describe('F1: leaving a private group ends every way of hearing it', () => {
 
 describe('L5: a connection ends when its token expires', () => {
   it("is closed with 4001 at the token's expiry (before, heartbeats kept it open for good)", async () => {
-    const s = await server({ tokenTtlSeconds: 1 });
-    const alice = await client(s, 'alice');
-    const { code, reason } = await alice.closed;
-    expect(code).toBe(4001);
-    expect(reason).toBe('token expired');
+    const s = await server({ tokenTtlSeconds: 2 });
+    await s.user('alice');
+    // A token lives 2 s from its minting; a loaded machine can spend that before the handshake
+    // ends (the server then closes the half-open connection, rightly). Such a try proves
+    // nothing either way, so mint a fresh token and try again, a bounded number of times.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const res = await s.post('/v1/tokens', {
+        username: 'alice',
+        password: 'correct horse battery',
+      });
+      const { token } = (await res.json()) as { token: string };
+      const alice = await ProtoClient.open(s.wsUrl);
+      scope.defer(() => alice.close());
+      const signedIn = await alice.auth(token).then(
+        (r) => r.success === true,
+        () => false,
+      );
+      if (!signedIn) continue;
+      const { code, reason } = await alice.closed;
+      expect(code).toBe(4001);
+      expect(reason).toBe('token expired');
+      return;
+    }
+    throw new Error('no handshake finished within the token’s 2 s life in 5 tries');
   });
 });
 
