@@ -74,9 +74,13 @@ export interface NotifySettingsView {
   relayOnly: boolean;
   /** Light, dark or high contrast, or whichever the OS asks for. */
   theme: ThemeChoice;
+  /** Messages with avatars and room between them, or tight rows without avatars. */
+  density: DensityChoice;
 }
 export const THEME_CHOICES = ['system', 'light', 'dark', 'contrast'] as const;
 export type ThemeChoice = (typeof THEME_CHOICES)[number];
+export const DENSITY_CHOICES = ['comfortable', 'compact'] as const;
+export type DensityChoice = (typeof DENSITY_CHOICES)[number];
 
 const accountId = z.string().min(1).max(300);
 const messageText = z
@@ -247,6 +251,7 @@ export const invokeArgs = {
       iceServers: z.array(iceServer).max(10).optional(),
       relayOnly: z.boolean().optional(),
       theme: z.enum(THEME_CHOICES).optional(),
+      density: z.enum(DENSITY_CHOICES).optional(),
     })
     .strict(),
   /** What the user is looking at, for the notification policy. */

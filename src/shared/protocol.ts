@@ -336,6 +336,11 @@ export interface GroupUser {
   displayName: string;
   status: VisibleStatus;
   text?: string;
+  /**
+   * Extension (issue 22): `admin` for a server admin (may remove anyone's message), `creator`
+   * for the group's creator (may remove members of a private group); left out for the rest.
+   */
+  role?: 'admin' | 'creator';
 }
 
 export interface ConversationSummary {

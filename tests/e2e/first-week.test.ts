@@ -376,8 +376,9 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
     await openAccountMenu(a);
     await a.getByRole('button', { name: 'Settings' }).click();
     const settings = a.getByRole('dialog', { name: 'Settings' });
+    await settings.getByRole('tab', { name: 'Appearance' }).click();
     // A controlled radio: it turns on once the setting is saved, so click and wait for it.
-    await settings.getByRole('radio', { name: 'Dark' }).click();
+    await settings.getByRole('radio', { name: 'Dark', exact: true }).click();
     await expect
       .poll(() => a.evaluate('document.documentElement.dataset.theme'), { timeout: SEEN_MS })
       .toBe('dark');
@@ -407,7 +408,8 @@ describe.skipIf(!HAVE_CHROMIUM)('a team of three, first week', () => {
     await a.setViewportSize({ width: 1280, height: 800 });
     await openAccountMenu(a);
     await a.getByRole('button', { name: 'Settings' }).click();
-    await settings.getByRole('radio', { name: 'Follow the system' }).click();
+    await settings.getByRole('tab', { name: 'Appearance' }).click();
+    await settings.getByRole('radio', { name: /^Follow the system/ }).click();
     await expect
       .poll(() => a.evaluate('document.documentElement.dataset.theme ?? null'), {
         timeout: SEEN_MS,

@@ -170,6 +170,7 @@ describe.skipIf(!HAVE_CHROMIUM)('what another client sends cannot impersonate or
     await openAccountMenu(b);
     await b.getByRole('button', { name: 'Settings' }).click();
     const settings = b.getByRole('dialog', { name: 'Settings' });
+    await settings.getByRole('tab', { name: 'Account' }).click();
     const form = settings.getByRole('form', { name: 'Change password' });
     await form.getByLabel('Current password').fill('not my password');
     await form.getByLabel('New password', { exact: true }).fill('brand new password');

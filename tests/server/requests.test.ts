@@ -160,6 +160,7 @@ describe('join, leave, groups, users', () => {
       username: 'alice',
       displayName: 'alice',
       status: 'online',
+      role: 'creator', // the first to join general
     });
     expect(r.list).toContainEqual({
       user_id: bob.userId,
@@ -184,6 +185,22 @@ describe('join, leave, groups, users', () => {
     expect((await alice.fails('users', { group: 'general', user_id: 'u_nobody' })).code).toBe(
       'NOT_FOUND',
     );
+  });
+
+  it("users names each member's role: the admin, the group's creator, no one else", async () => {
+    await bob.ok('join', { group: 'bobs-den' });
+    await alice.ok('join', { group: 'bobs-den' });
+    // The server's first account (made in beforeAll) is its admin.
+    const admin = await ProtoClient.connect(server.wsUrl, (await server.user('admin')).token);
+    await admin.ok('join', { group: 'bobs-den' });
+    await admin.close();
+    const r = await alice.ok<{ list: { user_id: string; role?: string }[] }>('users', {
+      group: 'bobs-den',
+    });
+    const roles = new Map(r.list.map((u) => [u.user_id, u.role]));
+    expect(roles.get(admin.userId)).toBe('admin');
+    expect(roles.get(bob.userId)).toBe('creator');
+    expect(roles.get(alice.userId)).toBeUndefined();
   });
 });
 

@@ -1,4 +1,4 @@
-// The desktop's settings (notifications, start at login, ICE servers, theme), kept in settings.json.
+// The desktop's settings (notifications, start at login, ICE servers, theme, density), kept in settings.json.
 import { join } from 'node:path';
 import type { NotifySettingsView } from '../../shared/ipc.js';
 import { readJson, writeJsonAtomic } from './json-file.js';
@@ -11,6 +11,7 @@ const DEFAULT_SETTINGS: NotifySettingsView = {
   iceServers: [],
   relayOnly: false,
   theme: 'system',
+  density: 'comfortable',
 };
 function isSettings(v: unknown): v is NotifySettingsView {
   return typeof v === 'object' && v !== null && 'level' in v && 'muted' in v;

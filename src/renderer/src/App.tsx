@@ -22,7 +22,10 @@ import { QuickSwitcher } from './features/switcher/QuickSwitcher';
 import { pageUploader } from './features/files/transfers';
 import { ChatStore } from './state/chat-store';
 import { ErrorBoundary } from './ui/ErrorBoundary';
-import { useTheme } from './ui/use-theme';
+import { useDensity, useTheme } from './ui/use-theme';
+import { EmptyState } from './ui/EmptyState';
+import { ToastRegion } from './ui/Toast';
+import { ToastContext, Toasts } from './ui/toasts';
 import { StoreContext, useChatStore, useStore } from './state/use-store';
 
 type Open = 'groups' | 'settings' | 'switcher' | 'new-message' | null;
@@ -36,6 +39,7 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
     () => (store && !('code' in bridge) ? new CallStore(chatCallHost(store), bridge) : null),
     [store, bridge],
   );
+  const [toasts] = useState(() => new Toasts());
   useEffect(() => {
     calls?.listen();
     return () => calls?.dispose();
@@ -67,9 +71,11 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
   return (
     <StoreContext.Provider value={store}>
       <CallContext.Provider value={calls}>
-        <ErrorBoundary area="Parley">
-          <Screens />
-        </ErrorBoundary>
+        <ToastContext.Provider value={toasts}>
+          <ErrorBoundary area="Parley">
+            <Screens />
+          </ErrorBoundary>
+        </ToastContext.Provider>
       </CallContext.Provider>
     </StoreContext.Provider>
   );
@@ -80,6 +86,7 @@ function Screens() {
   const fatal = useStore((s) => s.fatal);
   const accountId = useStore((s) => s.accountId);
   useTheme(useStore((s) => s.settings?.theme));
+  useDensity(useStore((s) => s.settings?.density));
   if (fatal) {
     return (
       <main className="fatal">
@@ -157,34 +164,33 @@ function Workspace() {
             </ErrorBoundary>
           ) : (
             <div className="welcome">
-              <h1>Welcome to Parley</h1>
-              <p>
-                Pick a conversation, or browse groups to join one. Press Ctrl+K to jump anywhere.
-              </p>
-              <div className="welcome-actions">
-                <button type="button" className="primary" onClick={() => setOpen('groups')}>
-                  Browse groups
-                </button>
-                <button type="button" className="secondary" onClick={() => setOpen('new-message')}>
-                  New message
-                </button>
-              </div>
+              <EmptyState
+                icon="message"
+                title="Welcome to Parley"
+                titleAs="h1"
+                action={
+                  <>
+                    <button type="button" className="primary" onClick={() => setOpen('groups')}>
+                      Browse groups
+                    </button>
+                    <button
+                      type="button"
+                      className="secondary"
+                      onClick={() => setOpen('new-message')}
+                    >
+                      New message
+                    </button>
+                  </>
+                }
+              >
+                <p>
+                  Pick a conversation, or browse groups to join one. Press Ctrl+K to jump anywhere.
+                </p>
+              </EmptyState>
             </div>
           )}
         </main>
-        {notice && (
-          <div className="notice" role="alert">
-            <span>{notice.message}</span>
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="Dismiss"
-              onClick={() => store.dismissNotice()}
-            >
-              ×
-            </button>
-          </div>
-        )}
+        <ToastRegion failure={notice?.message} onDismissFailure={() => store.dismissNotice()} />
         <ErrorBoundary area="the dialog" key={open ?? 'none'}>
           {open === 'groups' && <GroupBrowser onClose={() => setOpen(null)} />}
           {open === 'settings' && <SettingsDialog onClose={() => setOpen(null)} />}

@@ -8,11 +8,22 @@ import { loadEmojiFont } from './ui/emoji-font';
 
 loadEmojiFont();
 
-// One bridge per page, made once (outside React, whose development mode runs setup twice).
-const bridge = getBridge();
-
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App bridge={bridge} />
-  </StrictMode>,
-);
+const root = createRoot(document.getElementById('root')!);
+if (new URLSearchParams(location.search).has('gallery')) {
+  // The component gallery (issue 22): its own chunk, fetched only here; no bridge needed.
+  void import('./gallery/Gallery').then(({ Gallery }) =>
+    root.render(
+      <StrictMode>
+        <Gallery />
+      </StrictMode>,
+    ),
+  );
+} else {
+  // One bridge per page, made once (outside React, whose development mode runs setup twice).
+  const bridge = getBridge();
+  root.render(
+    <StrictMode>
+      <App bridge={bridge} />
+    </StrictMode>,
+  );
+}

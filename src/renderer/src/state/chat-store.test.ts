@@ -66,6 +66,7 @@ async function started(answers: Answers = {}) {
       iceServers: [],
       relayOnly: false,
       theme: 'system',
+      density: 'comfortable',
     }),
     'chat:outbox': () => [],
     'conversations:list': () => [

@@ -81,8 +81,23 @@ export const Avatar = memo(function Avatar({
       live = false;
     };
   }, [store, userId, avatar]);
+  return <AvatarFace userId={userId} name={name} size={size} url={avatar ? url : null} />;
+});
+
+/** The drawing alone: the picture at `url`, or the initials on the person's own colour. */
+export function AvatarFace({
+  userId,
+  name,
+  size = 28,
+  url = null,
+}: {
+  userId: string;
+  name: string;
+  size?: number;
+  url?: string | null;
+}) {
   const style = { width: size, height: size, fontSize: Math.round(size * 0.42) };
-  if (avatar && url) {
+  if (url) {
     return <img className="avatar" src={url} alt="" aria-hidden style={style} />;
   }
   return (
@@ -95,4 +110,4 @@ export const Avatar = memo(function Avatar({
       {initials(name)}
     </span>
   );
-});
+}

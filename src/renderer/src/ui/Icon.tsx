@@ -3,6 +3,8 @@
 // name, so each is hidden from assistive technology.
 import {
   Bell,
+  CircleAlert,
+  Hash,
   BellOff,
   Ellipsis,
   FaceSlightlySmilingPlus,
@@ -39,7 +41,9 @@ import {
 } from 'lucide-react';
 
 const ICONS = {
+  alert: CircleAlert,
   bell: Bell,
+  hash: Hash,
   'chevron-down': ChevronDown,
   'chevron-right': ChevronRight,
   close: X,

@@ -2,7 +2,7 @@
 // reads. "system" follows the OS: light or dark through color-scheme (no attribute), and high
 // contrast when the OS asks for more contrast (followed as it changes).
 import { useEffect } from 'react';
-import type { ThemeChoice } from '../../../shared/ipc';
+import type { DensityChoice, ThemeChoice } from '../../../shared/ipc';
 
 const MORE_CONTRAST = '(prefers-contrast: more)';
 
@@ -22,4 +22,13 @@ export function useTheme(theme: ThemeChoice | undefined): void {
     query.addEventListener('change', follow);
     return () => query.removeEventListener('change', follow);
   }, [theme]);
+}
+
+/** Settings → Appearance → Message density, as data-density on <html> (ui/tokens.css). */
+export function useDensity(density: DensityChoice | undefined): void {
+  useEffect(() => {
+    const root = document.documentElement;
+    if (density === 'compact') root.dataset.density = 'compact';
+    else delete root.dataset.density;
+  }, [density]);
 }

@@ -244,12 +244,16 @@ export async function users(
   }
   const list: GroupUser[] = [];
   const online = await ctx.registry.online(wanted);
+  const creator = await ctx.store.groupCreator(p.group);
   for (const userId of wanted) {
     const user = await ctx.store.userById(userId);
     if (!user) continue;
     const cids = online.get(userId);
     const status = visible(user.status);
     const text = user.statusText ?? undefined;
+    // What the member may do beyond others: a server admin removes anyone's message; a
+    // group's creator removes members of a private group.
+    const role = user.isAdmin ? 'admin' : userId === creator ? 'creator' : undefined;
     if (!cids || status === 'offline') {
       list.push({
         user_id: userId,
@@ -258,6 +262,7 @@ export async function users(
         cid: null,
         displayName: user.displayName,
         status: 'offline',
+        ...(role ? { role } : {}),
       });
       continue;
     }
@@ -270,6 +275,7 @@ export async function users(
         displayName: user.displayName,
         status,
         ...(text !== undefined ? { text } : {}),
+        ...(role ? { role } : {}),
       });
     }
   }

@@ -9,6 +9,7 @@ import {
 } from '../../../../shared/names';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
+import { Field } from '../../ui/Field';
 
 export function SignIn() {
   const store = useChatStore();
@@ -64,68 +65,82 @@ export function SignIn() {
         <h1 id="sign-in-title">
           {mode === 'signIn' ? 'Sign in to Parley' : 'Create your Parley account'}
         </h1>
-        <label>
-          Server
-          <input
-            name="server"
-            type="url"
-            required
-            value={server ?? defaultServer}
-            onChange={(e) => setServer(e.target.value)}
-            autoComplete="url"
-          />
-        </label>
-        <label>
-          Username
-          <input
-            name="username"
-            required
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-            onBlur={() => setChecked((c) => ({ ...c, username: username !== '' }))}
-            autoComplete="username"
-            autoFocus
-            aria-invalid={usernameBad || undefined}
-            aria-describedby={signingUp ? 'username-rule' : undefined}
-          />
-        </label>
-        {signingUp && (
-          <p id="username-rule" className={usernameBad ? 'field-rule bad' : 'field-rule'}>
-            {usernameBad ? 'This username does not fit: use ' : 'Use '}
-            {USERNAME_RULE}.
-          </p>
-        )}
-        {mode === 'signUp' && (
-          <label>
-            Display name <span className="hint">(optional)</span>
+        <Field label="Server">
+          {(tie) => (
             <input
-              name="displayName"
-              value={displayName}
-              onChange={(e) => setDisplayName(e.target.value)}
-              autoComplete="name"
+              name="server"
+              type="url"
+              required
+              value={server ?? defaultServer}
+              onChange={(e) => setServer(e.target.value)}
+              autoComplete="url"
+              {...tie}
             />
-          </label>
+          )}
+        </Field>
+        <Field
+          label="Username"
+          bad={usernameBad}
+          rule={
+            signingUp && (
+              <>
+                {usernameBad ? 'This username does not fit: use ' : 'Use '}
+                {USERNAME_RULE}.
+              </>
+            )
+          }
+        >
+          {(tie) => (
+            <input
+              name="username"
+              required
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+              onBlur={() => setChecked((c) => ({ ...c, username: username !== '' }))}
+              autoComplete="username"
+              autoFocus
+              {...tie}
+            />
+          )}
+        </Field>
+        {mode === 'signUp' && (
+          <Field label="Display name" optional>
+            {(tie) => (
+              <input
+                name="displayName"
+                value={displayName}
+                onChange={(e) => setDisplayName(e.target.value)}
+                autoComplete="name"
+                {...tie}
+              />
+            )}
+          </Field>
         )}
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            onBlur={() => setChecked((c) => ({ ...c, password: password !== '' }))}
-            autoComplete={mode === 'signIn' ? 'current-password' : 'new-password'}
-            aria-invalid={passwordBad || undefined}
-            aria-describedby={signingUp ? 'password-rule' : undefined}
-          />
-        </label>
-        {signingUp && (
-          <p id="password-rule" className={passwordBad ? 'field-rule bad' : 'field-rule'}>
-            {passwordBad ? 'Too short: a password needs ' : 'A password needs '}
-            {PASSWORD_RULE}.
-          </p>
-        )}
+        <Field
+          label="Password"
+          bad={passwordBad}
+          rule={
+            signingUp && (
+              <>
+                {passwordBad ? 'Too short: a password needs ' : 'A password needs '}
+                {PASSWORD_RULE}.
+              </>
+            )
+          }
+        >
+          {(tie) => (
+            <input
+              name="password"
+              type="password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              onBlur={() => setChecked((c) => ({ ...c, password: password !== '' }))}
+              autoComplete={mode === 'signIn' ? 'current-password' : 'new-password'}
+              {...tie}
+            />
+          )}
+        </Field>
         {error && (
           <p role="alert" className="form-error">
             {error}

@@ -15,6 +15,8 @@ import {
   pendingOf,
   type UiMessage,
 } from '../../state/messages';
+import { EmptyState } from '../../ui/EmptyState';
+import { MessageSkeleton } from '../../ui/Skeleton';
 import { useChatStore, useStore } from '../../state/use-store';
 import { useWindowFocused } from '../../ui/use-window-focus';
 import { useOpenLink } from './use-open-link';
@@ -230,24 +232,37 @@ export function MessageList({ conversation }: { conversation: string }) {
   }, [pin, start !== null]); // eslint-disable-line react-hooks/exhaustive-deps
 
   if (held.loading && held.list.length === 0 && pending.length === 0) {
-    return (
-      <div className="messages-empty" role="status">
-        Loading messages…
-      </div>
-    );
+    return <MessageSkeleton label="Loading messages…" />;
   }
   if (held.error && held.list.length === 0) {
     return (
       <div className="messages-empty" role="alert">
-        Could not load messages: {held.error}{' '}
-        <button type="button" onClick={() => void store.conversations.open(conversation)}>
-          Try again
-        </button>
+        <EmptyState
+          icon="alert"
+          title="Could not load messages"
+          action={
+            <button
+              type="button"
+              className="primary"
+              onClick={() => void store.conversations.open(conversation)}
+            >
+              Try again
+            </button>
+          }
+        >
+          <p>{held.error}</p>
+        </EmptyState>
       </div>
     );
   }
   if (items.length === 0) {
-    return <div className="messages-empty">No messages yet. Say hello!</div>;
+    return (
+      <div className="messages-empty">
+        <EmptyState icon="message" title="No messages yet">
+          <p>Say hello: what you write below starts the conversation.</p>
+        </EmptyState>
+      </div>
+    );
   }
   if (start === null) return <div className="messages" role="log" aria-label="Messages" />;
 

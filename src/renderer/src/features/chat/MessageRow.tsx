@@ -1,6 +1,6 @@
 // One message: author and time when the speaker changes, the quote it answers, the text, its
 // state (sending, failed with retry), its reactions and thread replies, and its actions: react,
-// reply with a quote, reply in a thread, and edit and delete for your own.
+// reply with a quote, reply in a thread, edit and delete for your own, and more (copy text).
 import { memo, useEffect, useState, type KeyboardEvent } from 'react';
 import { composerKey, type ChatState } from '../../state/chat-store';
 import type { UiMessage } from '../../state/messages';
@@ -11,6 +11,8 @@ import { Avatar } from '../../ui/Avatar';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { formatDuration } from '../../ui/duration';
 import { Icon } from '../../ui/Icon';
+import { Menu } from '../../ui/Menu';
+import { useToasts } from '../../ui/toasts';
 import { useOpenProfile } from '../people/profile-card-context';
 import { InlineText, MessageText, type LinkOpener } from './MessageText';
 import { ReactionBar, ReactionPicker } from './Reactions';
@@ -104,6 +106,7 @@ export const MessageRow = memo(function MessageRow({
 }) {
   const store = useChatStore();
   const openProfile = useOpenProfile();
+  const toasts = useToasts();
   const [deleting, setDeleting] = useState(false);
   const highlighted = useStore(
     (s) => s.highlight !== undefined && s.highlight.messageId === m.messageId,
@@ -133,6 +136,12 @@ export const MessageRow = memo(function MessageRow({
     }
   }, [editRequest]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  function copyText(text: string) {
+    void navigator.clipboard.writeText(text).then(
+      () => toasts.show('Message text copied.'),
+      () => toasts.show('Copying failed: select the text and copy it yourself.'),
+    );
+  }
   function startEdit() {
     setDraft(m.text ?? '');
     setEditing(true);
@@ -179,11 +188,17 @@ export const MessageRow = memo(function MessageRow({
             title="Show profile"
             onClick={() => openProfile({ userId: m.from.user_id, displayName: m.from.displayName })}
           >
-            <Avatar userId={m.from.user_id} name={m.from.displayName} size={22} />{' '}
+            <Avatar userId={m.from.user_id} name={m.from.displayName} size={36} />
             <strong className="author">{m.from.displayName}</strong>
           </button>{' '}
           <time dateTime={new Date(m.ts).toISOString()}>{time(m.ts)}</time>
         </header>
+      )}
+      {!showAuthor && (
+        // The article's name already says the time; this is for the eye only.
+        <time className="gutter-time" dateTime={new Date(m.ts).toISOString()} aria-hidden="true">
+          {time(m.ts)}
+        </time>
       )}
       {m.reply && !m.removed && (
         <button
@@ -314,6 +329,13 @@ export const MessageRow = memo(function MessageRow({
                 <Icon name="trash" />
               </button>
             </>
+          )}
+          {m.text && (
+            <Menu
+              label="More message actions"
+              icon={<Icon name="more" />}
+              actions={[{ label: 'Copy text', run: () => copyText(m.text!) }]}
+            />
           )}
           {deleting && m.messageId && (
             <ConfirmDialog

@@ -6,6 +6,7 @@ import { formatInviteLink } from '../../../../shared/invite-link';
 import { describe } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Dialog } from '../../ui/Dialog';
+import { useToasts } from '../../ui/toasts';
 import { PeopleFinder } from '../people/PeopleFinder';
 
 export function AddPeopleDialog({ group, onClose }: { group: string; onClose: () => void }) {
@@ -63,6 +64,7 @@ function InviteLink({ group }: { group: string }) {
   const [link, setLink] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
+  const toasts = useToasts();
   useEffect(() => {
     if (!serverUrl || !wanted) return;
     let live = true;
@@ -105,7 +107,10 @@ function InviteLink({ group }: { group: string }) {
           onClick={() =>
             void navigator.clipboard
               .writeText(link)
-              .then(() => setCopied(true))
+              .then(() => {
+                setCopied(true);
+                toasts.show('Invite link copied. Paste it to the people you invite.');
+              })
               .catch(() => setProblem('Copying failed: select the link and copy it yourself.'))
           }
         >

@@ -7,16 +7,8 @@ import { Avatar } from '../../ui/Avatar';
 import { Dialog } from '../../ui/Dialog';
 import { Icon } from '../../ui/Icon';
 import { useCall, useCallStore } from '../call/use-call';
-import { PresenceDot, usePresenceOf, type DotStatus } from '../presence/PresenceDot';
+import { PresenceDot, STATUS_WORDS, usePresenceOf } from '../presence/PresenceDot';
 import type { PersonRef } from './profile-card-context';
-
-const SAID: Record<DotStatus, string> = {
-  online: 'Online',
-  away: 'Away',
-  busy: 'Busy',
-  offline: 'Offline',
-  unknown: 'Unknown while Parley is offline',
-};
 
 /** The person as any loaded member list lists them (username, picture, status text). */
 function listed(members: ReadonlyMap<string, readonly GroupUser[]>, userId: string) {
@@ -44,7 +36,7 @@ export function ProfileCard({ person, onClose }: { person: PersonRef; onClose: (
         <div>
           {row?.username && <p className="hint">@{row.username}</p>}
           <p className="profile-status">
-            <PresenceDot status={status} /> {SAID[status]}
+            <PresenceDot status={status} /> {STATUS_WORDS[status]}
             {me && <span className="hint"> (you)</span>}
           </p>
           {text && <p className="status-text">{text}</p>}

@@ -12,6 +12,15 @@ const LABEL: Record<DotStatus, string> = {
   unknown: 'unknown while offline',
 };
 
+/** A status in words, as a sentence starts (cards and profiles). */
+export const STATUS_WORDS: Record<DotStatus, string> = {
+  online: 'Online',
+  away: 'Away',
+  busy: 'Busy',
+  offline: 'Offline',
+  unknown: 'Unknown while Parley is offline',
+};
+
 /** A coloured dot whose meaning is also said in words (colour alone is not enough). */
 export function PresenceDot({ status }: { status: DotStatus }) {
   return (

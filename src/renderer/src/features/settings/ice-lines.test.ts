@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIceLines } from './SettingsDialog';
+import { parseIceLines } from './CallSettings';
 
 describe('ICE servers typed in Settings', () => {
   it('reads one server per line, TURN with its user name and credential', () => {
