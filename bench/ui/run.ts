@@ -88,6 +88,29 @@ async function openGroup(page: Page, group: string): Promise<void> {
   await page.getByRole('heading', { name: `#${group}` }).waitFor({ timeout: 10_000 });
 }
 
+/**
+ * BENCH_UI_PROFILE=PREFIX: both pages' CPU profiles over the send → rendered samples, as
+ * PREFIX-sender.cpuprofile and PREFIX-receiver.cpuprofile (open them in Chromium's DevTools), to
+ * find where a change in the figure comes from.
+ */
+async function startProfiles(pages: Page[]) {
+  const sessions = await Promise.all(pages.map((p) => p.context().newCDPSession(p)));
+  for (const s of sessions) {
+    await s.send('Profiler.enable');
+    await s.send('Profiler.setSamplingInterval', { interval: 100 });
+    await s.send('Profiler.start');
+  }
+  return {
+    async stop(prefix: string) {
+      for (const [i, s] of sessions.entries()) {
+        const { profile } = await s.send('Profiler.stop');
+        const name = `${prefix}-${i === 0 ? 'sender' : 'receiver'}.cpuprofile`;
+        writeFileSync(name, JSON.stringify(profile));
+      }
+    },
+  };
+}
+
 /** Watches the page for messages whose text starts with `prefix-N`; records when each appeared. */
 async function watchArrivals(page: Page, prefix: string): Promise<void> {
   await page.evaluate(`(() => {
@@ -467,7 +490,9 @@ async function main(): Promise<void> {
     // 1
     await openGroup(a.page, 'lat');
     await openGroup(b.page, 'lat');
+    const profiles = process.env.BENCH_UI_PROFILE ? await startProfiles([a.page, b.page]) : null;
     const ui = await sendToRendered(a, b);
+    if (profiles) await profiles.stop(process.env.BENCH_UI_PROFILE!);
     const bare = await bareProtocolTrip(carol, dave, 'lat');
     results.sendToRendered = { ui, bareProtocol: bare, ratioP50: r2(ui.p50 / bare.p50) };
     console.log('send → rendered', JSON.stringify(results.sendToRendered, null, 1));

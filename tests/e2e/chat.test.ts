@@ -397,6 +397,10 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await a.getByRole('button', { name: 'Search', exact: true }).click();
     await dialog.getByRole('combobox', { name: 'Search for' }).fill('zebra');
     await seen(dialog.getByRole('status').filter({ hasText: 'Nothing found.' }));
+    // The empty result offers the one next step: looking in every conversation.
+    await dialog.getByRole('button', { name: 'Search every conversation' }).click();
+    expect(await dialog.getByRole('radio', { name: 'Everywhere' }).isChecked()).toBe(true);
+    await seen(dialog.getByText('No messages match “zebra”'));
     await dialog.getByRole('combobox', { name: 'Search for' }).fill('?!');
     await seen(dialog.getByRole('status').filter({ hasText: 'Type a word' }));
     await a.keyboard.press('Escape');

@@ -1,6 +1,6 @@
 // The app: one ChatStore over the bridge (Electron's preload or the web host), the screens, the
 // dialogs and the keyboard shortcuts.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import type { ParleyBridge } from '../../shared/ipc';
 import type { BridgeProblem } from './bridge';
 import { SignIn } from './features/auth/SignIn';
@@ -10,9 +10,7 @@ import { CallPanel } from './features/call/CallPanel';
 import { ScreenPicker } from './features/call/ScreenPicker';
 import { CallContext } from './features/call/use-call';
 import { ChatView } from './features/chat/ChatView';
-import { GroupBrowser } from './features/groups/GroupBrowser';
 import { showBrowserNotifications } from './features/notifications/browser-notifications';
-import { SettingsDialog } from './features/settings/SettingsDialog';
 import { NewMessageDialog } from './features/people/NewMessageDialog';
 import { ProfileCard } from './features/people/ProfileCard';
 import { ProfileCardContext, type PersonRef } from './features/people/profile-card-context';
@@ -27,6 +25,14 @@ import { EmptyState } from './ui/EmptyState';
 import { ToastRegion } from './ui/Toast';
 import { ToastContext, Toasts } from './ui/toasts';
 import { StoreContext, useChatStore, useStore } from './state/use-store';
+
+// Opened now and then, not at start: fetched when first opened, to keep the first load small.
+const GroupBrowser = lazy(() =>
+  import('./features/groups/GroupBrowser').then((m) => ({ default: m.GroupBrowser })),
+);
+const SettingsDialog = lazy(() =>
+  import('./features/settings/SettingsDialog').then((m) => ({ default: m.SettingsDialog })),
+);
 
 type Open = 'groups' | 'settings' | 'switcher' | 'new-message' | null;
 
@@ -192,8 +198,10 @@ function Workspace() {
         </main>
         <ToastRegion failure={notice?.message} onDismissFailure={() => store.dismissNotice()} />
         <ErrorBoundary area="the dialog" key={open ?? 'none'}>
-          {open === 'groups' && <GroupBrowser onClose={() => setOpen(null)} />}
-          {open === 'settings' && <SettingsDialog onClose={() => setOpen(null)} />}
+          <Suspense>
+            {open === 'groups' && <GroupBrowser onClose={() => setOpen(null)} />}
+            {open === 'settings' && <SettingsDialog onClose={() => setOpen(null)} />}
+          </Suspense>
           {open === 'switcher' && <QuickSwitcher onClose={() => setOpen(null)} />}
           {open === 'new-message' && <NewMessageDialog onClose={() => setOpen(null)} />}
         </ErrorBoundary>

@@ -8,6 +8,7 @@ import { Dialog } from '../../ui/Dialog';
 import { listKeys } from '../../ui/list-keys';
 import { highlight, queryWords } from '../search/highlight';
 import { groupNameOf } from '../../../../shared/conversation-key';
+import { EmptyState } from '../../ui/EmptyState';
 
 const TYPING_PAUSE_MS = 250;
 const DAY = new Intl.DateTimeFormat(undefined, {
@@ -143,6 +144,21 @@ export function SearchDialog({
                 : `${shown.length}${cursor ? '+' : ''} found, newest first.`
               : ''}
       </p>
+      {hasWords && state === 'done' && !problem && shown.length === 0 && (
+        <EmptyState
+          icon="search"
+          title={`No messages match “${query.trim()}”`}
+          action={
+            !everywhere && (
+              <button type="button" className="secondary" onClick={() => setEverywhere(true)}>
+                Search every conversation
+              </button>
+            )
+          }
+        >
+          <p>Try fewer words{everywhere ? '.' : ', or look in every conversation.'}</p>
+        </EmptyState>
+      )}
       <ul id="search-results" role="listbox" aria-label="Messages found">
         {shown.map((hit, i) => (
           <li

@@ -3,6 +3,7 @@
 import { memo, useState } from 'react';
 import type { ConversationItem } from '../../state/chat-store';
 import { useChatStore, useStore } from '../../state/use-store';
+import { Badge } from '../../ui/Badge';
 import { Icon } from '../../ui/Icon';
 import { IconButton } from '../../ui/ToolButton';
 import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
@@ -78,8 +79,8 @@ export function Sidebar({
           ))}
           {groups.length === 0 && <li className="hint empty">No groups yet.</li>}
         </ul>
-        <button type="button" className="secondary" onClick={onBrowseGroups}>
-          Browse groups
+        <button type="button" className="sidebar-action" onClick={onBrowseGroups}>
+          <Icon name="search" /> Browse groups
         </button>
         <div className="section-heading">
           <SectionHeading
@@ -144,7 +145,7 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
         </span>
         {muted && (
           <span className="muted-mark" aria-hidden>
-            🔕
+            <Icon name="bell-off" size={14} />
           </span>
         )}
         {c.mentions > 0 && (
@@ -152,11 +153,7 @@ const Row = memo(function Row({ c, active }: { c: ConversationItem; active: bool
             @{c.mentions > 99 ? '99+' : c.mentions}
           </span>
         )}
-        {c.unread > 0 && (
-          <span className="unread" aria-hidden>
-            {c.unread > 99 ? '99+' : c.unread}
-          </span>
-        )}
+        {c.unread > 0 && <Badge tone="accent">{c.unread > 99 ? '99+' : c.unread}</Badge>}
       </button>
     </li>
   );

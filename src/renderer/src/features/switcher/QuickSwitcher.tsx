@@ -7,6 +7,7 @@ import { Dialog } from '../../ui/Dialog';
 import { listKeys } from '../../ui/list-keys';
 import { usePeopleSearch } from '../people/use-people-search';
 import { sidebarOrder } from '../sidebar/Sidebar';
+import { Badge } from '../../ui/Badge';
 
 export function QuickSwitcher({ onClose }: { onClose: () => void }) {
   const store = useChatStore();
@@ -79,7 +80,7 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
           >
             {c.kind === 'group' ? '#' : ''}
             {c.name}
-            {c.unread > 0 && <span className="unread">{c.unread}</span>}
+            {c.unread > 0 && <Badge tone="accent">{c.unread}</Badge>}
           </li>
         ))}
         {shownPeople.length > 0 && (
