@@ -275,7 +275,8 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     // Bob sees Alice's reaction, with her name.
     const thumbsOnB = onB.getByRole('button', { name: /^👍 1: Alice$/ });
     await seen(thumbsOnB);
-    // Bob adds his own by keyboard: Tab to the actions, Enter, arrows, Enter.
+    // Bob adds his own by keyboard: to the message, its actions, Enter, arrows, Enter.
+    await onB.focus();
     await onB.getByRole('button', { name: 'React with an emoji' }).focus();
     await b.keyboard.press('Enter');
     await b.keyboard.press('ArrowRight'); // heart
@@ -326,7 +327,8 @@ describe.skipIf(!HAVE_CHROMIUM)('chat in two pages through the web host', () => 
     await seen(answer.getByRole('button', { name: /^In reply to Bob ?: where do we meet\?/ }));
     expect(await a.locator('.composer .replying').count()).toBe(0);
 
-    // A thread, by keyboard: the action, then the thread's own composer.
+    // A thread, by keyboard: the message, its action, then the thread's own composer.
+    await question.focus();
     await question.getByRole('button', { name: 'Reply in thread' }).focus();
     await a.keyboard.press('Enter');
     const panelA = a.getByRole('complementary', { name: 'Thread' });

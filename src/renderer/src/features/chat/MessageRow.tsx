@@ -115,6 +115,12 @@ export const MessageRow = memo(function MessageRow({
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState('');
   const [picking, setPicking] = useState(false);
+  // The action toolbar exists only while the row is pointed at or has focus (or one of its
+  // dialogs is open): thirty rows of hidden icon buttons cost every new message a measurable
+  // share of its render (bench:ui, issue 22). Focus on the row mounts it before Right reaches it.
+  const [pointed, setPointed] = useState(false);
+  const [focused, setFocused] = useState(false);
+  const engaged = pointed || focused || picking || deleting;
   const me = store.me?.user_id;
   const stateLabel =
     m.state === 'sending'
@@ -179,6 +185,12 @@ export const MessageRow = memo(function MessageRow({
       tabIndex={highlighted ? -1 : undefined}
       data-seq={m.seq || undefined}
       data-message-id={m.messageId}
+      onPointerEnter={() => setPointed(true)}
+      onPointerLeave={() => setPointed(false)}
+      onFocus={() => setFocused(true)}
+      onBlur={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocused(false);
+      }}
     >
       {showAuthor && (
         <header>
@@ -282,7 +294,7 @@ export const MessageRow = memo(function MessageRow({
         </button>
       )}
       {seen && <p className="hint seen">Seen</p>}
-      {m.state === 'sent' && !m.removed && !editing && m.messageId && (
+      {engaged && m.state === 'sent' && !m.removed && !editing && m.messageId && (
         <div className={`message-actions ${picking ? 'open' : ''}`}>
           <button
             type="button"
