@@ -400,6 +400,7 @@ describe('DesktopCore', () => {
       relayOnly: true,
       iceServers: [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }],
       theme: 'dark',
+      density: 'compact',
     });
     first.core.dispose();
 
@@ -413,6 +414,7 @@ describe('DesktopCore', () => {
       iceServers: [{ urls: 'turn:turn.example.org', username: 'u', credential: 'c' }],
       relayOnly: true,
       theme: 'dark',
+      density: 'compact',
     });
     await until(
       () => second.core.listAccounts()[0]?.status.state === 'online',
