@@ -172,6 +172,18 @@ describe.skipIf(!HAVE_CHROMIUM)('the design system', () => {
         timeout: SEEN_MS,
       })
       .toBe('compact');
+    // The page remembers the look too, and draws it before the desktop's settings arrive: a
+    // tab with no connection to the desktop at all (no key: it shows only an error) is compact.
+    const bare = await d.ann.context.newPage();
+    try {
+      await bare.goto(new URL('/', a.url()).origin + '/');
+      await seen(bare.getByRole('alert'));
+      expect(await bare.evaluate('document.documentElement.dataset.density ?? null')).toBe(
+        'compact',
+      );
+    } finally {
+      await bare.close();
+    }
     await openAccountMenu(a);
     await a.getByRole('button', { name: 'Settings' }).click();
     await settings.getByRole('tab', { name: 'Appearance' }).click();

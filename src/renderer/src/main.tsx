@@ -5,8 +5,10 @@ import { getBridge } from './bridge';
 import './ui/tokens.css';
 import './styles.css';
 import { loadEmojiFont } from './ui/emoji-font';
+import { applyRememberedAppearance } from './ui/use-theme';
 
 loadEmojiFont();
+applyRememberedAppearance();
 
 const root = createRoot(document.getElementById('root')!);
 if (new URLSearchParams(location.search).has('gallery')) {

@@ -3,7 +3,6 @@
 // address, so it costs the app nothing. Nothing here talks to a server: the pieces are the real
 // components with made-up words.
 import { useState } from 'react';
-import { useDensity } from '../ui/use-theme';
 import type { DensityChoice } from '../../../shared/ipc';
 import { ToastRegion } from '../ui/Toast';
 import { ToastContext, Toasts } from '../ui/toasts';
@@ -19,10 +18,10 @@ const THEMES = [
 export function Gallery() {
   const [toasts] = useState(() => new Toasts());
   const [density, setDensity] = useState<DensityChoice>('comfortable');
-  useDensity(density);
   return (
     <ToastContext.Provider value={toasts}>
-      <main className="gallery">
+      {/* On the gallery itself, not <html>: trying compact here changes nobody's settings. */}
+      <main className="gallery" data-density={density}>
         <header className="gallery-header">
           <h1>Parley components</h1>
           <p className="hint">
