@@ -16,16 +16,28 @@ describe('TokenIssuer', () => {
   });
 
   it('remembers a verified token but still refuses it once expired', async () => {
-    const issuer = new TokenIssuer(secret, 1);
-    const { token, expiresAt } = await issuer.issue('u_2', 0);
-    expect(issuer.remembered).toBe(0);
-    expect((await issuer.verify(token)).sub).toBe('u_2');
-    expect(issuer.remembered).toBe(1);
-    expect((await issuer.verify(token)).sub).toBe('u_2');
-    expect(issuer.remembered).toBe(1);
-    await new Promise((r) => setTimeout(r, expiresAt - Date.now() + 50));
-    await expect(issuer.verify(token)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
-    expect(issuer.remembered).toBe(0);
+    // A token's expiry is in whole seconds, so a 2 s token lives 1 to 2 s: a loaded machine can
+    // spend that before the two verifies below. Such a try proves nothing: try again (bounded).
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const issuer = new TokenIssuer(secret, 2);
+      const { token, expiresAt } = await issuer.issue('u_2', 0);
+      expect(issuer.remembered).toBe(0);
+      // The second verify answers from the memory of the first.
+      const live = await issuer
+        .verify(token)
+        .then(() => issuer.verify(token))
+        .catch((err: { code?: string }) =>
+          err.code === 'TOKEN_EXPIRED' ? null : Promise.reject(err),
+        );
+      if (live === null || Date.now() >= expiresAt) continue;
+      expect(live.sub).toBe('u_2');
+      expect(issuer.remembered).toBe(1);
+      await new Promise((r) => setTimeout(r, expiresAt - Date.now() + 50));
+      await expect(issuer.verify(token)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+      expect(issuer.remembered).toBe(0);
+      return;
+    }
+    throw new Error('no token verified twice within its life in 5 tries');
   });
 
   it('remembers only tokens that verified', async () => {
