@@ -50,15 +50,6 @@ async function closeDialogAndDrawer(page: Page): Promise<void> {
   if (await hide.isVisible()) await hide.click();
 }
 
-/** Asks `read` until `ok` holds (every 100 ms, at most 30 s). */
-async function expectPoll<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<void> {
-  for (const end = Date.now() + 30_000; Date.now() < end;) {
-    if (ok(await read())) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the call never showed two playing videos');
-}
-
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const server = await startTestServer();
@@ -178,11 +169,23 @@ async function main(): Promise<void> {
             .getByRole('alertdialog', { name: 'Incoming call' })
             .getByRole('button', { name: 'Accept' })
             .click();
-          // Both pictures playing: ours and Ben's, a second in.
-          const playing = `[...document.querySelectorAll('.call-panel video')].filter((v) => v.videoWidth > 0 && v.currentTime > 1).length`;
-          await expectPoll(
-            () => p.evaluate(playing),
-            (n) => Number(n) >= 2,
+          // Both pictures playing: ours and Ben's, a second in. (A function, not a string:
+          // the page's CSP forbids eval.)
+          await p.waitForFunction(
+            () =>
+              [
+                ...(
+                  globalThis as unknown as {
+                    document: {
+                      querySelectorAll(
+                        q: string,
+                      ): Iterable<{ videoWidth: number; currentTime: number }>;
+                    };
+                  }
+                ).document.querySelectorAll('.call-panel video'),
+              ].filter((v) => v.videoWidth > 0 && v.currentTime > 1).length >= 2,
+            undefined,
+            { timeout: 30_000 },
           );
         },
         async () => undefined,

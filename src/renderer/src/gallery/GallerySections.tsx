@@ -118,12 +118,8 @@ export function GallerySections({ theme }: { theme: string }) {
           ))}
         </ul>
         <div className="gallery-row">
-          <Badge tone="accent" label="3 unread">
-            3
-          </Badge>
-          <Badge tone="accent" label="12 unread">
-            12
-          </Badge>
+          <Badge tone="accent">3</Badge>
+          <Badge tone="accent">12</Badge>
           <Badge>Admin</Badge>
           <Badge>Private</Badge>
         </div>

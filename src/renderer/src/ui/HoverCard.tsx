@@ -1,4 +1,4 @@
-// A card of facts that appears beside its anchor while the pointer rests on it or it has focus
+// A card of facts that appears to the left of its anchor (below it when there is no room) while the pointer rests on it or it has focus
 // (after a short pause, so passing over a list opens nothing). It holds no controls: the anchor
 // itself opens whatever can be done. Escape hides it. Announced as the anchor's description.
 import { useEffect, useId, useRef, useState, type CSSProperties, type ReactNode } from 'react';
@@ -9,13 +9,10 @@ const CARD_WIDTH = 260;
 
 export function HoverCard({
   card,
-  side = 'left',
   beside,
   children,
 }: {
   card: ReactNode;
-  /** Where the card opens: beside a list at the window's right edge, or below. */
-  side?: 'left' | 'below';
   /** A selector of the anchor's ancestor to open beside (the whole list, not over its row). */
   beside?: string;
   /** The anchor, given the id of the card that describes it. */
@@ -38,7 +35,7 @@ export function HoverCard({
       const edge = ((beside && el.closest(beside)) || el).getBoundingClientRect().left;
       setPlace(
         // No room on the left (a narrow window's full-width list): below instead.
-        side === 'left' && edge > CARD_WIDTH + 16
+        edge > CARD_WIDTH + 16
           ? {
               top: Math.min(r.top, window.innerHeight - 220),
               right: window.innerWidth - edge + 8,

@@ -2,6 +2,7 @@
 // between them, Home and End jump, Enter or Space takes one, Escape or a click elsewhere closes
 // it and gives focus back to the button.
 import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useOutsidePointer } from './use-outside-pointer';
 
 export interface MenuAction {
   label: string;
@@ -24,15 +25,10 @@ export function Menu({
   const menuId = useId();
   const button = useRef<HTMLButtonElement>(null);
   const list = useRef<HTMLUListElement>(null);
+  const anchor = useRef<HTMLDivElement>(null);
+  useOutsidePointer(anchor, open, setOpen);
   useEffect(() => {
-    if (!open) return;
-    list.current?.querySelector<HTMLElement>('[role=menuitem]')?.focus();
-    const away = (e: PointerEvent) => {
-      const root = list.current?.parentElement;
-      if (root && !root.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('pointerdown', away);
-    return () => document.removeEventListener('pointerdown', away);
+    if (open) list.current?.querySelector<HTMLElement>('[role=menuitem]')?.focus();
   }, [open]);
 
   function close() {
@@ -53,7 +49,7 @@ export function Menu({
     if (e.key !== 'Tab') e.preventDefault();
   }
   return (
-    <div className="menu-anchor">
+    <div ref={anchor} className="menu-anchor">
       <button
         ref={button}
         type="button"

@@ -10,7 +10,7 @@ export interface ToastItem {
 }
 
 const KEPT = 3;
-export const TOAST_MS = 5000;
+const TOAST_MS = 5000;
 
 export class Toasts {
   private items: readonly ToastItem[] = [];
@@ -50,8 +50,8 @@ export class Toasts {
 
 export const ToastContext = createContext<Toasts | null>(null);
 
-/** The window's toasts; outside a provider (the gallery's pieces), one of their own. */
-const fallback = new Toasts();
 export function useToasts(): Toasts {
-  return useContext(ToastContext) ?? fallback;
+  const toasts = useContext(ToastContext);
+  if (!toasts) throw new Error('useToasts outside ToastContext');
+  return toasts;
 }

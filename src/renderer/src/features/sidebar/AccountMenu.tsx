@@ -1,9 +1,10 @@
 // The account's own menu, on its name and picture at the top of the sidebar (issue 22; Slack and
 // Discord keep these there): status and status text, Settings, Sign out. A disclosure popover,
 // not an ARIA menu, because it holds form fields. Escape or a click elsewhere closes it.
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useChatStore, useStore } from '../../state/use-store';
 import { Avatar } from '../../ui/Avatar';
+import { useOutsidePointer } from '../../ui/use-outside-pointer';
 import { PresenceDot, type DotStatus } from '../presence/PresenceDot';
 import { StatusPicker } from './StatusPicker';
 
@@ -21,14 +22,7 @@ export function AccountMenu({ onSettings }: { onSettings: () => void }) {
     if (s.status?.state !== 'online') return 'unknown';
     return s.myStatus === 'invisible' ? 'offline' : s.myStatus;
   });
-  useEffect(() => {
-    if (!open) return;
-    const away = (e: PointerEvent) => {
-      if (!root.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('pointerdown', away);
-    return () => document.removeEventListener('pointerdown', away);
-  }, [open]);
+  useOutsidePointer(root, open, setOpen);
   const close = () => {
     setOpen(false);
     button.current?.focus();
