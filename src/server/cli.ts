@@ -28,11 +28,16 @@ export const USAGE = `Usage: parley-server [options]
   --registration MODE  open (default) or closed (only an administrator creates accounts)
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --fsync              survive power loss, not only crashes (slower writes)
+  --sfu URL            ws://HOST:PORT of a Janus (VideoRoom plugin, WebSocket transport) for
+                       group calls of 5 to 25; repeat it for several (calls go to the least
+                       loaded and move when one dies). Its API secret is PARLEY_SFU_SECRET
   --config FILE        a JSON file of settings and limits (docs/protocol.md, "Limits");
                        flags given on the command line win over it
   --help               this text`;
 
 const positiveInt = z.number().int().positive();
+const sfuUrl = z.string().regex(/^wss?:\/\/\S+$/, '--sfu is a ws:// or wss:// URL');
+const sfuEndpoint = z.object({ url: sfuUrl, apiSecret: z.string().min(1).max(256) }).strict();
 /** What a --config file may set: every limit, and the timings. Unknown keys are refused. */
 const configFile = z
   .object({
@@ -43,6 +48,8 @@ const configFile = z
     metricsIntervalMs: positiveInt,
     /** STUN/TURN servers for calls, e.g. [{"urls": "turn:turn.example.org", "username": ..., "credential": ...}]. */
     iceServers: z.array(iceServer).max(10),
+    /** Janus instances: [{"url": "ws://127.0.0.1:8188", "apiSecret": "..."}]. */
+    sfu: z.array(sfuEndpoint).max(32),
     headersTimeoutMs: positiveInt,
     /** Host names the server answers to, besides IP literals and localhost. */
     allowedHosts: z.array(z.string().min(1).max(253)).max(50),
@@ -157,6 +164,7 @@ const flags = z.object({
   fsync: z.boolean().optional(),
   'trust-proxy': z.boolean().optional(),
   config: z.string().min(1, '--config takes a file').optional(),
+  sfu: z.array(sfuUrl).max(32).optional(),
   help: z.boolean().optional(),
 });
 
@@ -185,6 +193,7 @@ export function parseCli(
         fsync: { type: 'boolean' },
         'trust-proxy': { type: 'boolean' },
         config: { type: 'string' },
+        sfu: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -216,5 +225,10 @@ export function parseCli(
   if (f['log-level'] !== undefined) config.logLevel = f['log-level'];
   if (f.fsync) config.fsync = true;
   if (f['trust-proxy']) config.trustProxy = true;
+  if (f.sfu !== undefined) {
+    const apiSecret = process.env.PARLEY_SFU_SECRET;
+    if (!apiSecret) return { error: "--sfu needs PARLEY_SFU_SECRET: Janus's api_secret" };
+    config.sfu = f.sfu.map((url) => ({ url, apiSecret }));
+  }
   return { config };
 }

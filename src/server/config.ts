@@ -111,6 +111,11 @@ export interface ServerConfig {
   resumeMaxEvents: number;
   /** STUN/TURN servers handed to signed-in clients for calls (`ice` request). */
   iceServers: IceServer[];
+  /**
+   * Janus instances for group calls (`--sfu`, or `sfu` in --config): the server places each
+   * call on the least loaded and moves it when one dies. None: group calls are a mesh of 4.
+   */
+  sfu: { url: string; apiSecret: string }[];
   metricsIntervalMs: number;
   /** Queued notifications older than this are dropped. */
   notificationRetentionMs: number;
@@ -170,6 +175,7 @@ export function defaultConfig(dataDir: string): ServerConfig {
     scryptCost: 1 << 15,
     resumeMaxEvents: 500,
     iceServers: [],
+    sfu: [],
     metricsIntervalMs: 5_000,
     notificationRetentionMs: 7 * 24 * 3600 * 1000,
     headersTimeoutMs: 10_000,

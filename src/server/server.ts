@@ -160,6 +160,8 @@ export async function startServer(
     limits: config.limits,
     resumeMaxEvents: config.resumeMaxEvents,
     iceServers: config.iceServers,
+    sfu: config.sfu,
+    onLog: (message, err) => log.info(err ? { err } : {}, message),
     deleteFiles: (ids) => files.deleteBlobs(ids),
     imageHeader: (id) => files.imageHeader(id),
     onError: (err, what) => log.error({ err }, `${what} failed`),

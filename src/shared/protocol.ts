@@ -1,6 +1,10 @@
 // Wire types of Parley protocol v1 (docs/protocol.md). Runs anywhere: no node, DOM or electron.
 // Names here are the public contract: extend, never rename.
 
+import type { SfuCallState, SfuEventData, SfuResult } from './sfu-protocol.js';
+
+export type * from './sfu-protocol.js';
+
 export const PROTOCOL_VERSION = '1';
 export const REALTIME_PATH = '/v1/realtime';
 export const DEFAULT_PORT = 7420;
@@ -32,6 +36,10 @@ export const ErrorCode = {
   BUSY: 'BUSY',
   /** The user's uploads would pass their storage quota: remove messages with files first. */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /** A group call already holds as many people as a call can (25). */
+  CALL_FULL: 'CALL_FULL',
+  /** No SFU is configured or up for a group call. */
+  SFU_UNAVAILABLE: 'SFU_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -261,6 +269,10 @@ export interface EventDataMap {
     callId: string;
     signal: unknown;
   };
+  /** Extension (SFU group calls): news of the participant's own call. */
+  'sfu:event': SfuEventData;
+  /** Extension (SFU group calls): a group's call started, changed size or ended. */
+  'call:state': SfuCallState;
   notification: {
     from: { user_id: string; displayName: string };
     title: string;
@@ -283,6 +295,8 @@ export const EVENT_NAMES = [
   'group:updated',
   'presence:update',
   'rtc:signal',
+  'sfu:event',
+  'call:state',
   'notification',
   'resume',
   'metrics',
@@ -402,6 +416,7 @@ export interface RequestResultMap {
   notify: { queued: number; delivered: number };
   conversations: { list: ConversationSummary[] };
   ice: { iceServers: IceServer[] };
+  sfu: SfuResult;
   invite: { group: string; code: string; expiresAt: number };
   invites: { group: string; list: { code: string; createdBy: string; expiresAt: number }[] };
   uninvite: { group: string; code: string };

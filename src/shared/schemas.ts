@@ -15,6 +15,7 @@ import {
   type ConversationKey,
   type RequestType,
 } from './protocol.js';
+import { sfuParamsSchema } from './sfu-schemas.js';
 
 const id = z.string().min(1).max(64);
 /** Group names: letters and digits first, then letters, digits, `_`, `.`, `-`; 1 to 64 long. */
@@ -198,6 +199,7 @@ export const requestParams = {
   }),
   conversations: z.object({}),
   ice: z.object({}),
+  sfu: sfuParamsSchema(groupName),
 } satisfies Record<RequestType, z.ZodType>;
 
 export type RequestParams<T extends RequestType> = z.output<(typeof requestParams)[T]>;

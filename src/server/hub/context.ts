@@ -4,6 +4,7 @@ import type { IceServer } from '../../shared/protocol.js';
 import type { Broker } from '../broker.js';
 import type { TokenBucket } from '../rate-limit.js';
 import type { LiveRegistry } from '../registry.js';
+import type { SfuCalls } from '../sfu/sfu-calls.js';
 import type { Store } from '../store/store.js';
 import type { ConnectionIndex } from './connections.js';
 import type { HubOptions, HubStats } from './types.js';
@@ -22,6 +23,8 @@ export interface HubContext {
   readonly limits: HubOptions['limits'];
   readonly resumeMaxEvents: number;
   readonly iceServers: IceServer[];
+  /** Group calls on Janus; undefined when no SFU is configured. */
+  readonly calls: SfuCalls | undefined;
   /** Test failpoint: runs after a post is committed, before it is published. */
   readonly afterCommit: (() => void) | undefined;
   readonly stats: HubStats;

@@ -9,12 +9,14 @@ import { LocalFanout } from '../local-fanout.js';
 import { LocalRegistry, type AttachVerdict } from '../registry.js';
 import type { ConvId } from '../store/store.js';
 import { control } from './cluster-control.js';
+import { SfuCalls } from '../sfu/sfu-calls.js';
 import { ConnectionIndex } from './connections.js';
 import type { HubContext } from './context.js';
 import { handlers, type Handler } from './handlers/index.js';
 import { forgetOldRings } from './handlers/rtc.js';
 import { announceBack, announceOffline, fromCluster, profileChanged } from './presence.js';
-import { announceHead } from './publisher.js';
+import { eventFrame } from './frames.js';
+import { announceHead, publishGroup } from './publisher.js';
 import { deliverQueued, replay, streamSource } from './resume.js';
 import type { HubConnection, HubOptions, HubStats, RequestOrder } from './types.js';
 
@@ -40,6 +42,7 @@ export class Hub {
       onError,
     });
     this.connections = new ConnectionIndex(this.fanout);
+    const calls = opts.sfu?.length ? this.sfuCalls(opts) : undefined;
     this.ctx = {
       store: opts.store,
       broker: opts.broker,
@@ -48,6 +51,7 @@ export class Hub {
       limits: opts.limits,
       resumeMaxEvents: opts.resumeMaxEvents,
       iceServers: opts.iceServers ?? [],
+      calls,
       afterCommit: opts.afterCommit,
       stats: this.stats,
       signalBudgets: new Map(),
@@ -152,6 +156,7 @@ export class Hub {
   detach(conn: HubConnection): void {
     if (!this.connections.remove(conn)) return;
     this.admitted.delete(conn.cid);
+    this.ctx.calls?.connectionClosed(conn.cid);
     const { userId } = conn.user;
     this.background(
       this.ctx.registry
@@ -203,9 +208,23 @@ export class Hub {
   }
 
   dispose(): void {
+    this.ctx.calls?.stop();
     this.disposables.dispose();
     this.fanout.dispose();
     this.connections.clear();
+  }
+
+  /** Group calls on the configured Janus instances, connected in the background. */
+  private sfuCalls(opts: HubOptions): SfuCalls {
+    const calls = new SfuCalls(opts.sfu!, {
+      toConnection: (cid, data) =>
+        this.connections.get(cid)?.sendEvent('sfu:event', undefined, eventFrame('sfu:event', data)),
+      toGroup: (group, data) => publishGroup(this.ctx, group, 'call:state', data),
+      now: opts.now ?? Date.now,
+      log: (message, detail) => opts.onLog?.(message, detail),
+    });
+    this.background(calls.start(), 'connecting to the SFU');
+    return calls;
   }
 
   private background(work: Promise<unknown>, what: string): void {

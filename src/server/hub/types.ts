@@ -5,6 +5,7 @@ import type { Broker } from '../broker.js';
 import type { Limits } from '../config.js';
 import type { Recipient } from '../local-fanout.js';
 import type { LiveRegistry } from '../registry.js';
+import type { SfuEndpoint } from '../sfu/sfu-pool.js';
 import type { Store } from '../store/store.js';
 
 export class HubError extends Error {
@@ -77,6 +78,10 @@ export interface HubOptions {
   resumeMaxEvents: number;
   /** STUN/TURN servers for calls, given to signed-in users only (TURN credentials). */
   iceServers?: IceServer[];
+  /** Janus instances for group calls; none: group calls stay a mesh. */
+  sfu?: SfuEndpoint[];
+  /** News worth a log line (an SFU connected or lost). */
+  onLog?: (message: string, detail?: unknown) => void;
   now?: () => number;
   /** A stored file's picture header, if it is one (thumbnails are checked: F10). */
   imageHeader?: (

@@ -75,6 +75,9 @@ export function eventRouter(s: RouterSlices): (frame: EventFrame) => void {
     notification: null,
     resume: null,
     'rtc:signal': null,
+    // The group-call store (features/call/group) follows these itself.
+    'sfu:event': null,
+    'call:state': null,
     // The administrators' feed; the app does not subscribe to it.
     metrics: null,
   };

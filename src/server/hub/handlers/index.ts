@@ -14,6 +14,7 @@ import { notify } from './notify.js';
 import { presence, profile } from './presence.js';
 import { rtc } from './rtc.js';
 import { people, search } from './search.js';
+import { sfu } from './sfu.js';
 
 export type Handler<T extends RequestType> = (
   ctx: HubContext,
@@ -53,4 +54,5 @@ export const handlers: HandlerTable = {
   rtc,
   notify,
   ice: (ctx) => ({ iceServers: ctx.iceServers }),
+  sfu,
 };

@@ -1,0 +1,311 @@
+// One call's room on one Janus instance, and the Janus handles of the people in it. Everything
+// here speaks Janus's VideoRoom API (rooms created with a random number and secret, publishers
+// joined with ids this server picks, subscriptions that must carry the publisher's private id);
+// sfu-calls.ts decides who may ask for what.
+import { randomBytes, randomInt } from 'node:crypto';
+import type { SfuCallState, SfuEventData, SfuFeed } from '../../shared/protocol.js';
+import type { Jsep, PluginData } from './janus-client.js';
+import type { SfuInstance } from './sfu-pool.js';
+
+/** Video a publisher may send at most (bits/s): a grid tile needs far less, a speaker no more. */
+const PUBLISHER_BITRATE = 1_024_000;
+
+export interface PublishedStream {
+  mid: string;
+  type: 'audio' | 'video';
+  simulcast: boolean;
+}
+
+export interface Participant {
+  readonly cid: string;
+  readonly userId: string;
+  readonly displayName: string;
+  /** Their publisher id in the room: picked by this server, the same after a move. */
+  readonly feed: number;
+  publisher?: number;
+  privateId?: number;
+  subscriber?: number;
+  streams: PublishedStream[];
+  /** Their subscription's streams by mid: whose stream each is. */
+  subscribed: Map<string, { feed: number; feedMid: string; type: string }>;
+  media: { micOff: boolean; cameraOff: boolean; hand: boolean; screenMid: string | null };
+}
+
+export interface CallRoomOptions {
+  callId: string;
+  group: string;
+  video: boolean;
+  startedAt: number;
+  startedBy: { userId: string; displayName: string };
+  tell(cid: string, data: SfuEventData): void;
+}
+
+export class CallRoom {
+  readonly callId: string;
+  readonly group: string;
+  readonly startedAt: number;
+  readonly participants = new Map<string, Participant>();
+  instance: SfuInstance | undefined;
+  private roomId = 0;
+  private secret = '';
+
+  constructor(private readonly o: CallRoomOptions) {
+    this.callId = o.callId;
+    this.group = o.group;
+    this.startedAt = o.startedAt;
+  }
+
+  /** Creates the room on an instance: private, subscriptions tied to a publisher, levels on. */
+  async createOn(instance: SfuInstance): Promise<void> {
+    const conn = instance.connection;
+    if (!conn || instance.adminHandle === undefined) throw new Error('that call server is down');
+    this.roomId = randomInt(1, 2 ** 48);
+    this.secret = randomBytes(18).toString('base64url');
+    await conn.request(instance.adminHandle, {
+      request: 'create',
+      admin_key: instance.apiSecret,
+      room: this.roomId,
+      secret: this.secret,
+      is_private: true,
+      permanent: false,
+      require_pvtid: true,
+      publishers: 25,
+      bitrate: PUBLISHER_BITRATE,
+      videocodec: 'vp8',
+      audiocodec: 'opus',
+      audiolevel_event: true,
+      audio_active_packets: 25,
+      audio_level_average: 40,
+    });
+    this.instance = instance;
+  }
+
+  add(who: { cid: string; userId: string; displayName: string }, feed: number): Participant {
+    const p: Participant = {
+      ...who,
+      feed,
+      streams: [],
+      subscribed: new Map(),
+      media: { micOff: false, cameraOff: false, hand: false, screenMid: null },
+    };
+    this.participants.set(who.cid, p);
+    return p;
+  }
+
+  byFeed(feed: number): Participant | undefined {
+    for (const p of this.participants.values()) if (p.feed === feed) return p;
+    return undefined;
+  }
+
+  /** Joins the room as a publisher (not yet sending): their handle hears the room's news. */
+  async enter(p: Participant): Promise<void> {
+    const instance = this.live();
+    const handle = await instance.connection!.attach();
+    p.publisher = handle;
+    instance.owners.set(handle, {
+      event: (data) => this.publisherEvent(p, data),
+      news: () => undefined,
+    });
+    instance.load += 1;
+    const { data } = await instance.connection!.message(handle, {
+      request: 'join',
+      ptype: 'publisher',
+      room: this.roomId,
+      id: p.feed,
+      display: p.cid,
+    });
+    p.privateId = Number(data.private_id);
+  }
+
+  /** Sends the publisher's offer; answers Janus's answer and learns their streams. */
+  async publish(p: Participant, offer: Jsep): Promise<Jsep> {
+    const instance = this.live();
+    const { data, jsep } = await instance.connection!.message(
+      p.publisher!,
+      { request: p.streams.length > 0 ? 'configure' : 'publish' },
+      offer,
+    );
+    if (!jsep || jsep.type !== 'answer') throw new Error('Janus gave no answer to the offer');
+    p.streams = readStreams(data.streams);
+    return jsep;
+  }
+
+  /** Creates the subscription on first use, updates it after; Janus's offer comes back. */
+  async subscribe(
+    p: Participant,
+    add: { feed: number; mid: string }[],
+    remove: { feed: number; mid?: string }[],
+  ): Promise<{ jsep?: Jsep; streams: SfuEventStreams }> {
+    const instance = this.live();
+    const conn = instance.connection!;
+    let answer: { data: PluginData; jsep?: Jsep };
+    if (p.subscriber === undefined) {
+      if (add.length === 0) return { streams: [] };
+      const handle = await conn.attach();
+      p.subscriber = handle;
+      instance.owners.set(handle, { event: () => undefined, news: () => undefined });
+      answer = await conn.message(handle, {
+        request: 'join',
+        ptype: 'subscriber',
+        room: this.roomId,
+        private_id: p.privateId,
+        autoupdate: false,
+        streams: add,
+      });
+    } else {
+      answer = await conn.message(p.subscriber, {
+        request: 'update',
+        ...(add.length ? { subscribe: add } : {}),
+        ...(remove.length ? { unsubscribe: remove } : {}),
+      });
+    }
+    if (Array.isArray(answer.data.streams)) {
+      p.subscribed = new Map();
+      for (const s of answer.data.streams as Record<string, unknown>[]) {
+        if (typeof s.feed_id !== 'number' || typeof s.mid !== 'string') continue;
+        p.subscribed.set(s.mid, {
+          feed: s.feed_id,
+          feedMid: String(s.feed_mid),
+          type: String(s.type),
+        });
+      }
+    }
+    const streams = [...p.subscribed].map(([mid, s]) => ({ mid, ...s }));
+    return { ...(answer.jsep ? { jsep: answer.jsep } : {}), streams };
+  }
+
+  async startSubscription(p: Participant, answer: Jsep): Promise<void> {
+    if (p.subscriber === undefined) throw new Error('there is no subscription to answer');
+    await this.live().connection!.message(p.subscriber, { request: 'start' }, answer);
+  }
+
+  async configureSubscription(
+    p: Participant,
+    streams: { mid: string; send?: boolean; substream?: number }[],
+  ): Promise<void> {
+    if (p.subscriber === undefined) throw new Error('there is no subscription');
+    await this.live().connection!.message(p.subscriber, { request: 'configure', streams });
+  }
+
+  async trickle(
+    p: Participant,
+    target: 'publisher' | 'subscriber',
+    candidate: Record<string, unknown> | null,
+  ): Promise<void> {
+    const handle = target === 'publisher' ? p.publisher : p.subscriber;
+    if (handle === undefined) throw new Error(`there is no ${target} connection yet`);
+    await this.live().connection!.trickle(handle, candidate);
+  }
+
+  /** Takes someone out: their handles go (Janus tells the others their feed unpublished). */
+  remove(p: Participant): void {
+    this.participants.delete(p.cid);
+    const instance = this.instance;
+    if (!instance?.connection) return;
+    instance.load = Math.max(0, instance.load - 1);
+    for (const handle of [p.publisher, p.subscriber]) {
+      if (handle === undefined) continue;
+      instance.owners.delete(handle);
+      instance.connection.detach(handle).catch(() => undefined);
+    }
+  }
+
+  async destroy(): Promise<void> {
+    const instance = this.instance;
+    if (!instance?.connection || instance.adminHandle === undefined) return;
+    await instance.connection
+      .request(instance.adminHandle, {
+        request: 'destroy',
+        room: this.roomId,
+        secret: this.secret,
+      })
+      .catch(() => undefined);
+  }
+
+  /** The instance died: the room is made again on `target`, and everyone enters it anew. */
+  async moveTo(target: SfuInstance): Promise<void> {
+    await this.createOn(target);
+    await Promise.all(
+      [...this.participants.values()].map((p) => {
+        p.publisher = undefined;
+        p.subscriber = undefined;
+        p.privateId = undefined;
+        p.streams = [];
+        p.subscribed = new Map();
+        return this.enter(p);
+      }),
+    );
+  }
+
+  /** Everyone in the call as `viewer` sees them (their own feed included, marked). */
+  feeds(viewer?: Participant): SfuFeed[] {
+    return [...this.participants.values()].map((p) => ({
+      feed: p.feed,
+      user_id: p.userId,
+      displayName: p.displayName,
+      streams: p.streams.map((s) => ({ mid: s.mid, type: s.type, simulcast: s.simulcast })),
+      micOff: p.media.micOff,
+      cameraOff: p.media.cameraOff,
+      hand: p.media.hand,
+      ...(p.media.screenMid ? { screenMid: p.media.screenMid } : {}),
+      ...(p === viewer ? { self: true } : {}),
+    }));
+  }
+
+  state(): SfuCallState {
+    return {
+      group: this.group,
+      callId: this.callId,
+      count: this.participants.size,
+      startedAt: this.startedAt,
+      video: this.o.video,
+      startedBy: { user_id: this.o.startedBy.userId, displayName: this.o.startedBy.displayName },
+    };
+  }
+
+  tellAll(data: (p: Participant) => SfuEventData): void {
+    for (const p of this.participants.values()) this.o.tell(p.cid, data(p));
+  }
+
+  private live(): SfuInstance {
+    const instance = this.instance;
+    if (!instance?.connection) throw new Error('the call server is down');
+    return instance;
+  }
+
+  /** Room news on a publisher's handle: who talks, whose feed went. */
+  private publisherEvent(p: Participant, data: PluginData): void {
+    if (data.videoroom === 'talking' || data.videoroom === 'stopped-talking') {
+      const feed = Number(data.id);
+      this.o.tell(p.cid, {
+        callId: this.callId,
+        kind: 'talking',
+        feed,
+        talking: data.videoroom === 'talking',
+      });
+      return;
+    }
+    const gone = data.unpublished;
+    if (typeof gone === 'number') {
+      const owner = this.byFeed(gone);
+      if (owner && owner.streams.length > 0) {
+        owner.streams = [];
+        this.tellAll((q) => ({ callId: this.callId, kind: 'feeds', feeds: this.feeds(q) }));
+      }
+    }
+  }
+}
+
+type SfuEventStreams = { mid: string; feed: number; feedMid: string; type: string }[];
+
+function readStreams(raw: unknown): PublishedStream[] {
+  if (!Array.isArray(raw)) return [];
+  const out: PublishedStream[] = [];
+  for (const s of raw as Record<string, unknown>[]) {
+    if ((s.type !== 'audio' && s.type !== 'video') || typeof s.mid !== 'string' || s.disabled) {
+      continue;
+    }
+    out.push({ mid: s.mid, type: s.type, simulcast: s.simulcast === true });
+  }
+  return out;
+}
