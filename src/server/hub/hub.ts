@@ -179,6 +179,11 @@ export class Hub {
     return await handler(this.ctx, conn, params, order);
   }
 
+  /** Which SFU a group call is on, if it is running here. */
+  callPlacement(callId: string): string | undefined {
+    return this.ctx.calls?.placement(callId);
+  }
+
   /** Tells the user's contacts their new name or picture (with their status, as presence does). */
   profileChanged(userId: string): Promise<void> {
     return profileChanged(this.ctx, userId);

@@ -63,6 +63,11 @@ export class SfuCalls {
     this.pool.stop();
   }
 
+  /** Which SFU a call is on (operators' and tests' question; clients never learn it). */
+  placement(callId: string): string | undefined {
+    return this.rooms.get(callId)?.instance?.url;
+  }
+
   /** The calls running in these groups, for a client that just connected. */
   running(groups: Iterable<string>): SfuCallState[] {
     const out: SfuCallState[] = [];
@@ -137,13 +142,22 @@ export class SfuCalls {
     remove: { feed: number; mid?: string }[],
   ): Promise<{ jsep?: Jsep; streams: SfuStream[] }> {
     const { room, participant } = this.mine(cid, callId);
-    for (const s of [...add, ...remove]) {
+    for (const s of add) {
       const owner = room.byFeed(s.feed);
       if (!owner || owner === participant) {
         throw new HubError(ErrorCode.FORBIDDEN, `feed ${s.feed} is not someone else in this call`);
       }
-      if (s.mid !== undefined && !owner.streams.some((m) => m.mid === s.mid)) {
+      if (!(owner.up && owner.streams.some((m) => m.mid === s.mid))) {
         throw new HubError(ErrorCode.NOT_FOUND, `feed ${s.feed} has no stream ${s.mid}`);
+      }
+    }
+    // What one drops is in one's own subscription (its owner may have left the call already).
+    for (const s of remove) {
+      const mine = [...participant.subscribed.values()].some(
+        (x) => x.feed === s.feed && (s.mid === undefined || x.feedMid === s.mid),
+      );
+      if (!mine) {
+        throw new HubError(ErrorCode.NOT_FOUND, `your subscription has no feed ${s.feed}`);
       }
     }
     return room.subscribe(participant, add, remove).catch((err: unknown) => {

@@ -80,8 +80,9 @@ export class SfuPool {
 
   private async connect(instance: SfuInstance, backoffMs: number): Promise<void> {
     if (this.stopped) return;
+    let connection: JanusConnection | undefined;
     try {
-      const connection = await JanusConnection.connect(instance.url, instance.apiSecret, {
+      connection = await JanusConnection.connect(instance.url, instance.apiSecret, {
         event: (handle, data, jsep) => instance.owners.get(handle)?.event(data, jsep),
         handleNews: (handle, kind) => instance.owners.get(handle)?.news(kind),
         closed: (why) => {
@@ -95,14 +96,17 @@ export class SfuPool {
           this.retry(instance, RECONNECT_MIN_MS);
         },
       });
+      const adminHandle = await connection.attach();
       if (this.stopped) {
         connection.close();
         return;
       }
-      instance.adminHandle = await connection.attach();
+      instance.adminHandle = adminHandle;
       instance.connection = connection;
       this.hooks.log(`SFU ${instance.url} connected`);
     } catch (err) {
+      // Connected but not usable (the attach failed): closed, and tried again like the rest.
+      connection?.close();
       this.hooks.log(`SFU ${instance.url} unreachable`, err);
       this.retry(instance, Math.min(backoffMs * 2, RECONNECT_MAX_MS));
     }

@@ -26,6 +26,11 @@ export interface Participant {
   privateId?: number;
   subscriber?: number;
   streams: PublishedStream[];
+  /**
+   * Their media reached the SFU (Janus's `webrtcup`): only then can others subscribe to it
+   * (Janus answers "No such feed" before), so only then are their streams listed.
+   */
+  up: boolean;
   /** Their subscription's streams by mid: whose stream each is. */
   subscribed: Map<string, { feed: number; feedMid: string; type: string }>;
   media: { micOff: boolean; cameraOff: boolean; hand: boolean; screenMid: string | null };
@@ -85,6 +90,7 @@ export class CallRoom {
       ...who,
       feed,
       streams: [],
+      up: false,
       subscribed: new Map(),
       media: { micOff: false, cameraOff: false, hand: false, screenMid: null },
     };
@@ -104,7 +110,7 @@ export class CallRoom {
     p.publisher = handle;
     instance.owners.set(handle, {
       event: (data) => this.publisherEvent(p, data),
-      news: () => undefined,
+      news: (kind) => this.publisherNews(p, kind),
     });
     instance.load += 1;
     const { data } = await instance.connection!.message(handle, {
@@ -142,16 +148,23 @@ export class CallRoom {
     if (p.subscriber === undefined) {
       if (add.length === 0) return { streams: [] };
       const handle = await conn.attach();
-      p.subscriber = handle;
       instance.owners.set(handle, { event: () => undefined, news: () => undefined });
-      answer = await conn.message(handle, {
-        request: 'join',
-        ptype: 'subscriber',
-        room: this.roomId,
-        private_id: p.privateId,
-        autoupdate: false,
-        streams: add,
-      });
+      try {
+        answer = await conn.message(handle, {
+          request: 'join',
+          ptype: 'subscriber',
+          room: this.roomId,
+          private_id: p.privateId,
+          autoupdate: false,
+          streams: add,
+        });
+      } catch (err) {
+        // Not a subscription yet: the next try starts from a fresh handle.
+        instance.owners.delete(handle);
+        conn.detach(handle).catch(() => undefined);
+        throw err;
+      }
+      p.subscriber = handle;
     } else {
       answer = await conn.message(p.subscriber, {
         request: 'update',
@@ -231,6 +244,7 @@ export class CallRoom {
         p.subscriber = undefined;
         p.privateId = undefined;
         p.streams = [];
+        p.up = false;
         p.subscribed = new Map();
         return this.enter(p);
       }),
@@ -243,7 +257,9 @@ export class CallRoom {
       feed: p.feed,
       user_id: p.userId,
       displayName: p.displayName,
-      streams: p.streams.map((s) => ({ mid: s.mid, type: s.type, simulcast: s.simulcast })),
+      streams: p.up
+        ? p.streams.map((s) => ({ mid: s.mid, type: s.type, simulcast: s.simulcast }))
+        : [],
       micOff: p.media.micOff,
       cameraOff: p.media.cameraOff,
       hand: p.media.hand,
@@ -271,6 +287,14 @@ export class CallRoom {
     const instance = this.instance;
     if (!instance?.connection) throw new Error('the call server is down');
     return instance;
+  }
+
+  /** Janus's news of a publisher's connection: media up (others may subscribe) or gone. */
+  private publisherNews(p: Participant, kind: string): void {
+    const up = kind === 'webrtcup' ? true : kind === 'hangup' ? false : p.up;
+    if (up === p.up) return;
+    p.up = up;
+    this.tellAll((q) => ({ callId: this.callId, kind: 'feeds', feeds: this.feeds(q) }));
   }
 
   /** Room news on a publisher's handle: who talks, whose feed went. */
