@@ -51,6 +51,7 @@ export const INVOKE_CHANNELS = [
   'calls:ringing',
   'screen:chosen',
   'calls:ice',
+  'calls:sfu',
 ] as const;
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
 

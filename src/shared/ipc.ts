@@ -23,6 +23,8 @@ import type { IpcErrorCode } from './errors.js';
 import { FILE_CHUNK_BYTES } from './files.js';
 import { MAX_FILES_PER_MESSAGE } from './protocol.js';
 import { groupName, iceServer, password, recipient, requestParams } from './schemas.js';
+import { sfuParamsSchema } from './sfu-schemas.js';
+import type { SfuResult } from './sfu-protocol.js';
 
 export { bridgeName, EVENT_CHANNELS, INVOKE_CHANNELS } from './ipc-channels.js';
 export type { IpcEventChannel, InvokeChannel } from './ipc-channels.js';
@@ -269,6 +271,8 @@ export const invokeArgs = {
   'calls:keepAwake': z.object({ on: z.boolean() }).strict(),
   /** The ICE servers and relay policy a call should use: the user's own, else the server's. */
   'calls:ice': z.object({ accountId }).strict(),
+  /** A group call's op on the server's SFU, checked here as the server checks it. */
+  'calls:sfu': z.object({ accountId, request: sfuParamsSchema(groupName) }).strict(),
   /** The screen or window picked for a share request (`screen:choose`); null cancels. */
   'screen:chosen': z
     .object({ requestId: z.string().min(1).max(64), sourceId: z.string().max(200).nullable() })
@@ -361,6 +365,7 @@ export interface InvokeResults {
   'calls:ringing': { notified: boolean };
   'screen:chosen': { shared: boolean };
   'calls:ice': { iceServers: IceServer[]; relayOnly: boolean };
+  'calls:sfu': SfuResult;
 }
 
 /** Main → renderer pushes. */

@@ -1,10 +1,12 @@
 // Group calls through the SFU end to end: a real server, real Janus instances, Chromium pages.
-// Publisher pages each hold several participants (tests/e2e/sfu-page) publishing small canvas
-// pictures and tones, so a 2-core machine holds a call of 8.
+// Two real app pages (Ann, Ben: desktop core, web host, the app) and publisher pages each
+// holding several participants (tests/e2e/sfu-page) publishing small canvas pictures and tones,
+// so a 2-core machine holds a call of 8.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JanusInstance } from '../../src/server/sfu/janus-process.js';
+import { mediaAddress, type JanusInstance } from '../../src/server/sfu/janus-process.js';
 import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { screenshotPath, seen, teamDesktop, type DesktopPage } from '../helpers/desktop-page.js';
 import { HAVE_JANUS, JANUS_PROBLEM, sfuConfig, startTestJanus } from '../helpers/janus.js';
 import { servePublisherPage, type PublisherSite } from '../helpers/sfu-pages.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -51,9 +53,15 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
       sfu: sfuConfig(janus),
       allowedOrigins: [site.url.replace(/\/$/, '')],
     });
-    browser = await launchChromium();
+    browser = await launchChromium([
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ]);
   }, 60_000);
+  const desks: DesktopPage[] = [];
   afterAll(async () => {
+    for (const d of desks) await d.close();
     await browser?.close();
     await site?.stop();
     await server?.stop();
@@ -88,74 +96,142 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
         30_000,
       ).catch(async (err: Error) => {
         const state = await s.page.evaluate((i) => sfuTest.debug(i), s.index);
-        throw new Error(`${err.message}: expected ${JSON.stringify(others)}, ${JSON.stringify(state)}`);
+        throw new Error(
+          `${err.message}: expected ${JSON.stringify(others)}, ${JSON.stringify(state)}`,
+        );
       });
     }
   }
 
+  /** An app page of a member of `group`, with the group open. */
+  async function appPage(username: string, displayName: string, group: string): Promise<Page> {
+    const { desk } = await teamDesktop(
+      browser,
+      server.url,
+      { username, displayName, groups: [group] },
+      { alsoKeepAddresses: [mediaAddress()!] },
+    );
+    desks.push(desk);
+    await desk.page.reload();
+    await desk.page.getByRole('button', { name: new RegExp(`^#${group}`) }).click();
+    await seen(desk.page.getByRole('heading', { name: group }));
+    return desk.page;
+  }
+
+  /** The tiles of others whose video the app page has shown frames of, by data-feed. */
+  function appFrames(page: Page): Promise<Record<string, number>> {
+    return page.evaluate(`(() => {
+      const out = {};
+      for (const tile of document.querySelectorAll('.group-tile[data-feed]')) {
+        const v = tile.querySelector('video');
+        out[tile.dataset.feed] = v ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+      }
+      return out;
+    })()`);
+  }
+
+  async function appSeesEveryone(page: Page, feeds: number[], what: string): Promise<void> {
+    await until(
+      async () => {
+        const frames = await appFrames(page);
+        return feeds.every((f) => (frames[String(f)] ?? 0) > 5);
+      },
+      what,
+      30_000,
+    ).catch(async (err: Error) => {
+      throw new Error(
+        `${err.message}: ${JSON.stringify(await appFrames(page))} for ${JSON.stringify(feeds)}`,
+      );
+    });
+  }
+
   const self = (s: Seat) => s.page.evaluate((i) => sfuTest.self(i), s.index);
-  const speakerOf = (s: Seat) => s.page.evaluate((i) => sfuTest.speaker(i), s.index);
   const loud = (s: Seat, on: boolean) =>
     s.page.evaluate(([i, on]) => sfuTest.loud(i, on), [s.index, on] as const);
+  const groupCall = (page: Page) => page.getByRole('region', { name: 'Group call' });
 
-  it('8 people: everyone decodes everyone; the speaker leads; one leaves and comes back; the SFU dies and the call resumes', async () => {
+  it('8 people, 2 of them in the app: everyone decodes everyone; the speaker leads; one leaves and comes back; the SFU dies and the call resumes', async () => {
+    const ann = await appPage('ann', 'Ann', 'standup');
+    const ben = await appPage('ben', 'Ben', 'standup');
+    // Ann starts the call from the conversation: the server has an SFU, so it is a group call.
+    await ann.getByRole('button', { name: 'Video call', exact: true }).click();
+    await seen(
+      groupCall(ann).getByRole('status').filter({ hasText: 'Call in #standup, 1 person' }),
+    );
+
     const pages = [await site.open(browser), await site.open(browser)];
     const seats: Seat[] = [];
-    for (let i = 0; i < 8; i++) seats.push(await seat(pages[i % 2]!, `pub${i}`, 'standup'));
+    for (let i = 0; i < 6; i++) seats.push(await seat(pages[i % 2]!, `pub${i}`, 'standup'));
+    // Ben sees the running call in the conversation and joins it.
+    await ben.getByRole('button', { name: 'Join call, 7 people' }).click();
+    await seen(groupCall(ben).getByRole('status').filter({ hasText: '8 people' }));
     await everyoneSeesEveryone(seats);
-
-    // The active speaker (Janus's audio levels) is who the others' speaker view shows.
-    const [watcher, first, second] = [seats[0]!, seats[3]!, seats[6]!];
-    await loud(first, true);
-    const firstFeed = await self(first);
-    await until(
-      async () => (await speakerOf(watcher)) === firstFeed,
-      'seat 3 to be the speaker',
-      20_000,
+    const publisherFeeds = await Promise.all(seats.map(self));
+    await appSeesEveryone(ann, publisherFeeds as number[], 'Ann decoding every publisher');
+    await appSeesEveryone(ben, publisherFeeds as number[], 'Ben decoding every publisher');
+    // The publishers decode Ann and Ben too (8 in all, each sees the 7 others).
+    expect((await seats[0]!.page.evaluate((i) => sfuTest.feeds(i), seats[0]!.index)).length).toBe(
+      8,
     );
-    await loud(first, false);
-    await loud(second, true);
-    const secondFeed = await self(second);
-    await until(
-      async () => (await speakerOf(watcher)) === secondFeed,
-      'seat 6 to be the speaker',
-      20_000,
-    );
-    await loud(second, false);
+    await ann.screenshot({ path: screenshotPath('group-call-grid-1100') });
 
-    // One leaves: the others stop listing them; they come back and everyone sees everyone.
-    const leaver = seats[7]!;
+    // Speaker view: the big tile follows whoever talks (Janus's audio levels).
+    await groupCall(ann).getByRole('button', { name: 'Speaker view' }).click();
+    const bigFeed = async () => ann.locator('.group-tile.large').getAttribute('data-feed');
+    for (const talker of [seats[2]!, seats[4]!]) {
+      await loud(talker, true);
+      const feed = String(await self(talker));
+      await until(
+        async () => (await bigFeed()) === feed,
+        `seat ${talker.index} in the big tile`,
+        20_000,
+      );
+      await loud(talker, false);
+    }
+    await ann.screenshot({ path: screenshotPath('group-call-speaker-1100') });
+    await groupCall(ann).getByRole('button', { name: 'Grid view' }).click();
+
+    // The participant list, with a raised hand.
+    await groupCall(ben).getByRole('button', { name: 'Raise hand' }).click();
+    await groupCall(ann).getByRole('button', { name: 'Participants' }).click();
+    const list = ann.getByRole('complementary', { name: 'Participants' });
+    await seen(
+      list.getByRole('listitem').filter({ hasText: 'Ben' }).filter({ hasText: 'hand raised' }),
+    );
+    await ann.screenshot({ path: screenshotPath('group-call-people-1100') });
+
+    // One leaves: the others' tiles drop them; they come back and everyone sees everyone.
+    const leaver = seats[5]!;
     const leaverFeed = await self(leaver);
     await leaver.page.evaluate((i) => sfuTest.leave(i), leaver.index);
     await until(
-      async () =>
-        !(await watcher.page.evaluate((i) => sfuTest.feeds(i), watcher.index)).includes(
-          leaverFeed!,
-        ),
+      async () => !(String(leaverFeed) in (await appFrames(ann))),
       'the leaver to be gone from the call',
       10_000,
     );
-    seats[7] = await seat(leaver.page, 'pub7', 'standup');
+    seats[5] = await seat(leaver.page, 'pub5', 'standup');
     await everyoneSeesEveryone(seats);
+    const again = (await Promise.all(seats.map(self))) as number[];
+    await appSeesEveryone(ann, again, 'Ann decoding the one who came back');
 
     // The call's Janus is killed: the call moves to the other one and everyone is back.
-    const callId = (await watcher.page.evaluate((i) => sfuTest.callId(i), watcher.index))!;
+    const callId = (await seats[0]!.page.evaluate((i) => sfuTest.callId(i), seats[0]!.index))!;
     const placement = janus.find((j) => server.hub.callPlacement(callId) === j.url);
     expect(placement).toBeDefined();
     const killedAt = Date.now();
     placement!.kill();
-    await until(
-      async () =>
-        (
-          await Promise.all(seats.map((s) => s.page.evaluate((i) => sfuTest.phase(i), s.index)))
-        ).every((p) => p === 'reconnecting' || p === 'connected'),
-      'everyone to hear of the move',
-      10_000,
-    );
     await everyoneSeesEveryone(seats);
+    await appSeesEveryone(ann, again, 'Ann decoding everyone after the move');
+    await appSeesEveryone(ben, again, 'Ben decoding everyone after the move');
     console.log(
-      `group call of 8: back with every picture ${Date.now() - killedAt} ms after its SFU was killed`,
+      `group call of 8: every page decoding every picture again ${Date.now() - killedAt} ms after its SFU was killed`,
     );
     expect(server.hub.callPlacement(callId)).not.toBe(placement!.url);
+    await seen(groupCall(ann).getByRole('status').filter({ hasText: '8 people' }));
+
+    // Leaving from the app: Ann's panel goes, Ben's call goes on without her.
+    await groupCall(ann).getByRole('button', { name: 'Leave call' }).click();
+    await groupCall(ann).waitFor({ state: 'detached' });
+    await seen(groupCall(ben).getByRole('status').filter({ hasText: '7 people' }));
   }, 240_000);
 });

@@ -28,11 +28,19 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
  * `globalThis.__ice`, so a test can check that media really went over loopback.
  * (A string: it runs in the page, before the app.)
  */
-export const LOOPBACK_ICE = `(() => {
+export const LOOPBACK_ICE = loopbackIce();
+
+/**
+ * LOOPBACK_ICE, also keeping candidates of these addresses: this machine's own (Janus offers
+ * no loopback candidates, janus-process.ts says why; packets to them never leave the machine).
+ */
+export function loopbackIce(alsoKeep: string[] = []): string {
+  return `(() => {
   const record = (globalThis.__ice = { kept: [], dropped: [], connections: [] });
+  const alsoKeep = ${JSON.stringify(alsoKeep)};
   const loopback = (line) => {
     const address = String(line).replace(/^a=/, '').split(' ')[4] ?? '';
-    const ok = address.startsWith('127.') || address === '::1';
+    const ok = address.startsWith('127.') || address === '::1' || alsoKeep.includes(address);
     (ok ? record.kept : record.dropped).push(address);
     return ok;
   };
@@ -62,6 +70,7 @@ export const LOOPBACK_ICE = `(() => {
     }
   };
 })()`;
+}
 
 /**
  * The local and remote addresses of the candidate pair each open connection of the page uses

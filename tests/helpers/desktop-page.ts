@@ -8,7 +8,7 @@ import { DesktopCore } from '../../src/main/core/desktop-core.js';
 import { fileSecrets } from '../../src/main/core/file-secrets.js';
 import { wsSocketFactory } from '../../src/main/core/ws-socket.js';
 import { startWebHost, type WebHost } from '../../src/main/web-host.js';
-import { LOOPBACK_ICE } from './chromium.js';
+import { loopbackIce } from './chromium.js';
 import { tempDir } from './test-server.js';
 import { until } from './wait.js';
 
@@ -39,7 +39,12 @@ export interface DesktopPage {
 export async function openDesktop(
   browser: Browser,
   serverUrl: string,
-  opts: { recordNotifications?: boolean; initScript?: string } = {},
+  opts: {
+    recordNotifications?: boolean;
+    initScript?: string;
+    /** Remote ICE addresses kept besides loopback (this machine's own, for Janus). */
+    alsoKeepAddresses?: string[];
+  } = {},
 ): Promise<DesktopPage> {
   const dataDir = tempDir('parley-desktop-');
   const core = new DesktopCore({
@@ -60,7 +65,7 @@ export async function openDesktop(
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.addInitScript(LOOPBACK_ICE);
+  await page.addInitScript(loopbackIce(opts.alsoKeepAddresses));
   if (opts.recordNotifications) await page.addInitScript(RECORD_NOTIFICATIONS);
   if (opts.initScript) await page.addInitScript(opts.initScript);
   await page.goto(host.launchUrl);
@@ -113,8 +118,9 @@ export async function teamDesktop(
   browser: Browser,
   serverUrl: string,
   person: { username: string; displayName: string; groups: string[] },
+  opts: Parameters<typeof openDesktop>[2] = {},
 ): Promise<{ desk: DesktopPage; accountId: string }> {
-  const desk = await openDesktop(browser, serverUrl);
+  const desk = await openDesktop(browser, serverUrl, opts);
   const { username, displayName } = person;
   const account = await signUpThroughCore(desk, serverUrl, username, 'team password', displayName);
   for (const group of person.groups) await desk.core.request(account.id, 'join', { group });

@@ -154,6 +154,7 @@ const handlers: InvokeHandlers<DesktopCore> = {
     return {};
   },
   'calls:ice': (core, a) => core.callIce(a.accountId),
+  'calls:sfu': (core, a) => core.request(a.accountId, 'sfu', a.request),
   'screen:chosen': (core, a) => core.screenChosen(a.requestId, a.sourceId),
   'calls:ringing': (core, a) => core.ringing(a.accountId, a.userId, a.name, a.video, a.group),
   'calls:keepAwake': (core, a) => core.keepAwake(a.on),

@@ -9,6 +9,9 @@ import { CallStore } from './features/call/call-store';
 import { CallPanel } from './features/call/CallPanel';
 import { ScreenPicker } from './features/call/ScreenPicker';
 import { CallContext } from './features/call/use-call';
+import { GroupCallPanel } from './features/call/group/GroupCallPanel';
+import { GroupCallStore } from './features/call/group/group-call-store';
+import { GroupCallContext } from './features/call/group/use-group-call';
 import { ChatView } from './features/chat/ChatView';
 import { showBrowserNotifications } from './features/notifications/browser-notifications';
 import { NewMessageDialog } from './features/people/NewMessageDialog';
@@ -45,11 +48,19 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
     () => (store && !('code' in bridge) ? new CallStore(chatCallHost(store), bridge) : null),
     [store, bridge],
   );
+  const groupCalls = useMemo(
+    () => (store && !('code' in bridge) ? new GroupCallStore(chatCallHost(store), bridge) : null),
+    [store, bridge],
+  );
   const [toasts] = useState(() => new Toasts());
   useEffect(() => {
     calls?.listen();
-    return () => calls?.dispose();
-  }, [calls]);
+    groupCalls?.listen();
+    return () => {
+      calls?.dispose();
+      groupCalls?.dispose();
+    };
+  }, [calls, groupCalls]);
   useEffect(() => {
     if (!store || 'code' in bridge) return;
     void store.start();
@@ -66,7 +77,7 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
       store.dispose();
     };
   }, [store, bridge]);
-  if ('code' in bridge || !store || !calls) {
+  if ('code' in bridge || !store || !calls || !groupCalls) {
     return (
       <main className="fatal">
         <h1>Parley</h1>
@@ -77,11 +88,13 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
   return (
     <StoreContext.Provider value={store}>
       <CallContext.Provider value={calls}>
-        <ToastContext.Provider value={toasts}>
-          <ErrorBoundary area="Parley">
-            <Screens />
-          </ErrorBoundary>
-        </ToastContext.Provider>
+        <GroupCallContext.Provider value={groupCalls}>
+          <ToastContext.Provider value={toasts}>
+            <ErrorBoundary area="Parley">
+              <Screens />
+            </ErrorBoundary>
+          </ToastContext.Provider>
+        </GroupCallContext.Provider>
       </CallContext.Provider>
     </StoreContext.Provider>
   );
@@ -162,6 +175,7 @@ function Workspace() {
         <main className="main">
           <ErrorBoundary area="the call panel">
             <CallPanel />
+            <GroupCallPanel />
             <ScreenPicker />
           </ErrorBoundary>
           {active ? (

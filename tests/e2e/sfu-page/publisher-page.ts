@@ -156,7 +156,9 @@ const api = {
       publisher: links.publisher?.pc.connectionState,
       subscriber: links.subscription?.pc.connectionState,
       layout: links.subscription ? [...links.subscription.layout().values()] : [],
-      transceivers: links.subscription?.pc.getTransceivers().map((t) => [t.mid, t.currentDirection]),
+      transceivers: links.subscription?.pc
+        .getTransceivers()
+        .map((t) => [t.mid, t.currentDirection]),
       decoded: await api.decoded(i),
     };
   },

@@ -27,7 +27,7 @@ const ENDED: Record<EndReason, string> = {
   'permission denied': 'Parley is not allowed to use the camera or microphone.',
 };
 
-function Timer({ since }: { since: number }) {
+export function Timer({ since }: { since: number }) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);

@@ -9,7 +9,7 @@ import { Icon } from '../../ui/Icon';
 import { Menu } from '../../ui/Menu';
 import { IconButton, ToolButton } from '../../ui/ToolButton';
 import { AddPeopleDialog } from '../groups/AddPeopleDialog';
-import { useCall, useCallStore } from '../call/use-call';
+import { CallButtons, GroupCallButtons } from '../call/CallButtons';
 import { MemberList } from '../presence/MemberList';
 import { PresenceDot, usePresenceOf } from '../presence/PresenceDot';
 import { Composer } from './Composer';
@@ -249,51 +249,5 @@ function TopicLine({ group }: { group: string }) {
         {topic ? 'Change' : 'Set a topic'}
       </button>
     </div>
-  );
-}
-
-function CallButtons({ userId, name }: { userId: string; name: string }) {
-  const calls = useCallStore();
-  return <StartCall onCall={(video) => void calls.start(userId, name, video)} />;
-}
-
-/** A group call rings the members online now (the call itself refuses more than four). */
-function GroupCallButtons({ group }: { group: string }) {
-  const calls = useCallStore();
-  const store = useChatStore();
-  return (
-    <StartCall
-      onCall={async (video) => {
-        // Whom to ring comes from the member list, which opening the group loads: a click
-        // before it arrived waits for it rather than finding no one.
-        if (!store.getState().members.has(group)) await store.members.loadMembers(group);
-        const { members, presence } = store.getState();
-        const me = store.me?.user_id;
-        const online = (members.get(group) ?? []).filter(
-          (m) => m.user_id !== me && (presence.get(m.user_id)?.status ?? m.status) !== 'offline',
-        );
-        void calls.startGroup(
-          group,
-          online.map((m) => ({ userId: m.user_id, name: m.displayName })),
-          video,
-        );
-      }}
-    />
-  );
-}
-
-function StartCall({ onCall }: { onCall: (video: boolean) => void | Promise<void> }) {
-  const phase = useCall().state.phase;
-  const busy = phase !== 'idle' && phase !== 'ended';
-  return (
-    <>
-      <ToolButton label="Call" icon="phone" disabled={busy} onClick={() => void onCall(false)} />
-      <ToolButton
-        label="Video call"
-        icon="video"
-        disabled={busy}
-        onClick={() => void onCall(true)}
-      />
-    </>
   );
 }
