@@ -166,7 +166,9 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     await ben.getByRole('button', { name: 'Join call, 7 people' }).click();
     await seen(groupCall(ben).getByRole('status').filter({ hasText: '8 people' }));
     await everyoneSeesEveryone(seats);
-    const publisherFeeds = await Promise.all(seats.map(self));
+    const publisherFeeds = (await Promise.all(seats.map(self))) as number[];
+    await appSeesEveryone(ann, publisherFeeds, 'Ann decoding every publisher');
+    await appSeesEveryone(ben, publisherFeeds, 'Ben decoding every publisher');
     // The publishers decode Ann and Ben too (8 in all, each sees the 7 others).
     expect((await seats[0]!.page.evaluate((i) => sfuTest.feeds(i), seats[0]!.index)).length).toBe(
       8,
