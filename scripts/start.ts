@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     ...process.env,
     PARLEY_DEFAULT_SERVER: local.url,
   });
-  await local.server?.close();
+  await local.close();
   process.exitCode = code;
 }
 

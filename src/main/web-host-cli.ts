@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       `parley web: ${e.code === 'EADDRINUSE' ? `port ${port} is in use; pick another with --port` : e.message}`,
     );
     process.exitCode = 1;
-    await local.server?.close();
+    await local.close();
     return;
   }
   // The link carries the key that lets a page drive this app: it is printed, never served.
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     void (async () => {
       await host.close();
       core.dispose();
-      await local.server?.close();
+      await local.close();
       process.exit(0);
     })();
   };
