@@ -162,7 +162,8 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     const pages = [await site.open(browser), await site.open(browser)];
     const seats: Seat[] = [];
     for (let i = 0; i < 6; i++) seats.push(await seat(pages[i % 2]!, `pub${i}`, 'standup'));
-    // Ben sees the running call in the conversation and joins it.
+    // Ben sees the running call in the conversation (its line, and the header) and joins it.
+    await seen(ben.getByText('Ann started a call'));
     await ben.getByRole('button', { name: 'Join call, 7 people' }).click();
     await seen(groupCall(ben).getByRole('status').filter({ hasText: '8 people' }));
     await everyoneSeesEveryone(seats);

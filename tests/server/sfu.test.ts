@@ -58,6 +58,10 @@ describe.skipIf(!HAVE_JANUS)('group calls on Janus', () => {
     const [ann, ben, cat] = await team(s, 'team', 'ann', 'ben', 'cat');
     const dan = await client(s, 'dan');
     const announced = cat.event<SfuCallState>('call:state', (d) => d.count === 1);
+    const started = cat.event<{ messageId: string; body: { text: string; call?: unknown } }>(
+      'message:send',
+      (d) => d.body.call !== undefined,
+    );
     const a = await firstJoin(ann, 'team');
     expect(a.feeds).toEqual([
       expect.objectContaining({ feed: a.feed, self: true, user_id: ann.userId }),
@@ -70,6 +74,12 @@ describe.skipIf(!HAVE_JANUS)('group calls on Janus', () => {
     });
     expect(await sfu(cat, 'calls')).toEqual({
       calls: [expect.objectContaining({ callId: a.callId, count: 1 })],
+    });
+    // The call's line in the conversation, stored: who started it, and which call.
+    const line = (await started).data;
+    expect(line.body).toMatchObject({
+      text: 'ann started a call',
+      call: { group: true, started: true, callId: a.callId, video: true },
     });
 
     const annHearsBen = ann.event<SfuEventData>(
@@ -154,12 +164,24 @@ describe.skipIf(!HAVE_JANUS)('group calls on Janus', () => {
 
     // Leaving: the last one out ends the call, and the group hears how long it lasted.
     const ended = cat.event<SfuCallState>('call:state', (d) => d.ended !== undefined);
+    const rewritten = cat.event<{ messageId: string; body: { call?: { durationMs?: number } } }>(
+      'message:updated',
+      (d) => d.messageId === line.messageId,
+    );
     await sfu(ann, 'leave', { callId: a.callId });
     ben.close();
     const end = (await ended).data;
     expect(end).toMatchObject({ callId: a.callId, count: 0 });
     expect(end.ended!.durationMs).toBeGreaterThanOrEqual(0);
     expect(await sfu(cat, 'calls')).toEqual({ calls: [] });
+    // The line now says how long the call lasted and how many were in it at most.
+    expect((await rewritten).data.body.call).toMatchObject({ group: true, people: 2 });
+    const history = await cat.allHistory('group:team');
+    const stored = history.find((m) => m.messageId === line.messageId) as unknown as {
+      body: { call: { durationMs: number; started?: boolean } };
+    };
+    expect(stored.body.call.started).toBeUndefined();
+    expect(stored.body.call.durationMs).toBeGreaterThanOrEqual(0);
   }, 40_000);
 
   it('move to the other Janus when theirs is killed, keeping who is in them', async () => {

@@ -10,6 +10,7 @@ import { LocalRegistry, type AttachVerdict } from '../registry.js';
 import type { ConvId } from '../store/store.js';
 import { control } from './cluster-control.js';
 import { SfuCalls } from '../sfu/sfu-calls.js';
+import { callEnded, callStarted } from './call-lines.js';
 import { ConnectionIndex } from './connections.js';
 import type { HubContext } from './context.js';
 import { handlers, type Handler } from './handlers/index.js';
@@ -227,6 +228,8 @@ export class Hub {
       toGroup: (group, data) => publishGroup(this.ctx, group, 'call:state', data),
       now: opts.now ?? Date.now,
       log: (message, detail) => opts.onLog?.(message, detail),
+      lineStarted: (call) => callStarted(this.ctx, call),
+      lineEnded: (call) => callEnded(this.ctx, call),
     });
     this.background(calls.start(), 'connecting to the SFU');
     return calls;

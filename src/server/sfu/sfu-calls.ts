@@ -22,6 +22,21 @@ export interface SfuCallsPorts {
   toGroup(group: string, data: SfuCallState): void;
   now(): number;
   log(message: string, detail?: unknown): void;
+  /** Stores the call's line in its conversation ("Ann started a call"); answers its id. */
+  lineStarted?(call: {
+    group: string;
+    callId: string;
+    video: boolean;
+    by: { userId: string; cid: string; displayName: string };
+  }): Promise<string>;
+  /** Rewrites that line when the call ends ("Call, 4:12 · 8 people"). */
+  lineEnded?(call: {
+    group: string;
+    messageId: string;
+    video: boolean;
+    durationMs: number;
+    people: number;
+  }): Promise<void>;
 }
 
 export interface JoinResult {
@@ -115,6 +130,15 @@ export class SfuCalls {
           feeds: room.feeds(other),
         });
       }
+    }
+    room.peak = Math.max(room.peak, room.participants.size);
+    if (!room.line && this.ports.lineStarted) {
+      room.line = this.ports
+        .lineStarted({ group, callId: room.callId, video: room.video, by: who })
+        .catch((err: unknown) => {
+          this.ports.log(`the line of call ${room.callId} was not stored`, err);
+          return undefined;
+        });
     }
     this.announce(room);
     return {
@@ -272,13 +296,30 @@ export class SfuCalls {
       this.rooms.delete(room.callId);
       if (this.byGroup.get(room.group) === room) this.byGroup.delete(room.group);
       void room.destroy();
+      const durationMs = this.ports.now() - room.startedAt;
       this.ports.toGroup(room.group, {
         group: room.group,
         callId: room.callId,
         count: 0,
         startedAt: room.startedAt,
-        ended: { durationMs: this.ports.now() - room.startedAt },
+        ended: { durationMs },
       });
+      const { lineEnded } = this.ports;
+      void room.line
+        ?.then((messageId) =>
+          messageId && lineEnded
+            ? lineEnded({
+                group: room.group,
+                messageId,
+                video: room.video,
+                durationMs,
+                people: room.peak,
+              })
+            : undefined,
+        )
+        .catch((err: unknown) =>
+          this.ports.log(`the line of call ${room.callId} was not rewritten`, err),
+        );
       return;
     }
     room.tellAll((p) => ({ callId: room.callId, kind: 'feeds', feeds: room.feeds(p) }));

@@ -51,8 +51,16 @@ export class CallRoom {
   readonly startedAt: number;
   readonly participants = new Map<string, Participant>();
   instance: SfuInstance | undefined;
+  /** The most people in the call at once (its line says so when it ends). */
+  peak = 0;
+  /** The call's line in the conversation, once stored (its message id). */
+  line: Promise<string | undefined> | undefined;
   private roomId = 0;
   private secret = '';
+
+  get video(): boolean {
+    return this.o.video;
+  }
 
   constructor(private readonly o: CallRoomOptions) {
     this.callId = o.callId;

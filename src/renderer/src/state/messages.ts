@@ -41,7 +41,13 @@ export interface UiMessage {
   replies?: ThreadSummary;
   /** A call record (a missed call), shown as such rather than as its text. */
   /** A call record: missed, or answered and lasting `durationMs`. */
-  call?: { missed: boolean; video: boolean; durationMs?: number };
+  call?: {
+    missed: boolean;
+    video: boolean;
+    durationMs?: number;
+    /** A group call's line (issue 23): started (and its call), or ended with how many. */
+    group?: { started: boolean; callId?: string; people?: number };
+  };
   /** Attachments, as the server stated them. */
   files?: MessageFile[];
 }
@@ -61,7 +67,17 @@ export function answerOf(
     : [];
   const reply = body.reply as ReplyQuote | undefined;
   const thread = body.thread;
-  const call = body.call as { missed?: unknown; video?: unknown; durationMs?: unknown } | undefined;
+  const call = body.call as
+    | {
+        missed?: unknown;
+        video?: unknown;
+        durationMs?: unknown;
+        group?: unknown;
+        started?: unknown;
+        callId?: unknown;
+        people?: unknown;
+      }
+    | undefined;
   return {
     ...(files.length ? { files } : {}),
     ...(call && typeof call === 'object'
@@ -71,6 +87,15 @@ export function answerOf(
             video: call.video === true,
             ...(typeof call.durationMs === 'number' && call.durationMs >= 0
               ? { durationMs: call.durationMs }
+              : {}),
+            ...(call.group === true
+              ? {
+                  group: {
+                    started: call.started === true,
+                    ...(typeof call.callId === 'string' ? { callId: call.callId } : {}),
+                    ...(typeof call.people === 'number' ? { people: call.people } : {}),
+                  },
+                }
               : {}),
           },
         }

@@ -6,6 +6,7 @@ import { composerKey, type ChatState } from '../../state/chat-store';
 import type { UiMessage } from '../../state/messages';
 import { useChatStore, useStore } from '../../state/use-store';
 import { useCallStore } from '../call/use-call';
+import { GroupCallLine } from '../call/group/GroupCallLine';
 import { MessageFiles } from '../files/Attachments';
 import { Avatar } from '../../ui/Avatar';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
@@ -235,6 +236,13 @@ export const MessageRow = memo(function MessageRow({
       )}
       {m.removed ? (
         <p className="removed">This message was deleted.</p>
+      ) : m.call?.group ? (
+        <GroupCallLine
+          call={m.call}
+          group={m.call.group}
+          from={m.from.displayName}
+          conversation={conversation}
+        />
       ) : m.call ? (
         <CallRecord m={m} mine={mine} conversation={conversation} />
       ) : editing ? (
@@ -259,7 +267,7 @@ export const MessageRow = memo(function MessageRow({
         m.text && <MessageText text={m.text} openLink={openLink} me={store.me?.username} />
       )}
       {m.files && !m.removed && <MessageFiles files={m.files} />}
-      {m.editedTs !== undefined && !m.removed && <span className="hint"> (edited)</span>}
+      {m.editedTs !== undefined && !m.removed && !m.call && <span className="hint"> (edited)</span>}
       {stateLabel && (
         <p className={`message-state ${m.state}`} role={m.state === 'failed' ? 'alert' : undefined}>
           {stateLabel}
