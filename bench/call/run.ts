@@ -9,6 +9,8 @@
 //      between two RTCPeerConnections in one page (the machine's own ceiling), as a ratio.
 //   3. a group call of three (a third page): from the later of two Accepts to every page
 //      connected to both others.
+//   4. group calls through the SFU against the mesh (sfu.ts): bench/results/call-sfu.json and
+//      call-sfu.md. `--sfu-only` runs this part alone.
 // Results: bench/results/call.json and call.md. Every wait is bounded.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,9 +18,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { HAVE_CHROMIUM, launchChromium } from '../../tests/helpers/chromium.js';
+import { HAVE_JANUS, JANUS_PROBLEM } from '../../tests/helpers/janus.js';
 import { openDesktop, type DesktopPage } from '../../tests/helpers/desktop-page.js';
 import { startTestServer, tempDir } from '../../tests/helpers/test-server.js';
 import { until } from '../../tests/helpers/wait.js';
+import { benchSfu } from './sfu.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
@@ -233,6 +237,10 @@ async function main(): Promise<void> {
     console.log('bench:call needs Chromium (apt-get install chromium); skipped.');
     return;
   }
+  if (process.argv.includes('--sfu-only')) {
+    await sfuPart();
+    return;
+  }
   const server = await startTestServer();
   const browser = await launchChromium([
     '--use-fake-device-for-media-stream',
@@ -303,6 +311,49 @@ async function main(): Promise<void> {
 | ${FILE_MB} MB over the file-transfer channel | ${f.mbPerSecond} MB/s (${f.seconds} s), largest bufferedAmount ${f.maxBufferedMB} MB, SHA-256 matched; a bare data channel in the same run: ${f.bareChannelMbPerSecond} MB/s (ratio ${f.ratio}) | ≥ 40 MB/s, < 16 MB buffered |
 `;
   writeFileSync(join(RESULTS, 'call.md'), md);
+  console.log(md);
+  await sfuPart();
+}
+
+/** Part 4: the SFU against the mesh, in this run (sfu.ts). */
+async function sfuPart(): Promise<void> {
+  if (!HAVE_JANUS) {
+    console.log(`bench:call's SFU part needs Janus: ${JANUS_PROBLEM}; skipped.`);
+    return;
+  }
+  const result = await benchSfu(quick ? 3_000 : 10_000, quick ? [2, 4] : [2, 4, 8, 16]);
+  const date = new Date().toISOString();
+  if (quick) return;
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(
+    join(RESULTS, 'call-sfu.json'),
+    `${JSON.stringify({ date, ...result }, null, 2)}\n`,
+  );
+  const at = (n: number) => result.sfu.find((r) => r.people === n);
+  const ratio = at(16) && at(2) ? r1(at(16)!.uploadKBps / at(2)!.uploadKBps) : undefined;
+  const rows = [
+    ...result.sfu.map(
+      (r) =>
+        `| SFU, ${r.people} people | ${r.uploadKBps} KB/s | ${r.cpuPercent} % | ${r.joinToFirstFrameMs} ms | ${r.janusCpuPercent} % for ${r.forwardedVideoStreams} video streams (${r.janusCpuPerStreamPercent} % each) |`,
+    ),
+    ...result.mesh.map(
+      (r) => `| mesh, ${r.people} people | ${r.uploadKBps} KB/s | ${r.cpuPercent} % | | |`,
+    ),
+  ];
+  const md = `# Group call benchmark: SFU against mesh (${date})
+
+One participant alone in its own Chromium sends 640x360 at 15 fps (three simulcast layers through
+the SFU; one stream per peer in the mesh); its upload is its connections' bytes sent, its CPU its
+browser's process tree, over ${quick ? 3 : 10} s windows. The other participants are publisher pages
+(160x120) in a second Chromium. Janus's CPU is its process's over the same window.
+
+| call | upload | CPU (measured browser) | join → first remote frame | Janus CPU |
+| --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+SFU upload at 16 / at 2: **${ratio ?? 'n/a'}x** (target ≤ 1.3x). Join → first remote frame target: < 1 s.
+`;
+  writeFileSync(join(RESULTS, 'call-sfu.md'), md);
   console.log(md);
 }
 

@@ -57,6 +57,7 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
       '--autoplay-policy=no-user-gesture-required',
+      '--auto-accept-this-tab-capture',
     ]);
   }, 60_000);
   const desks: DesktopPage[] = [];
@@ -109,7 +110,14 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
       browser,
       server.url,
       { username, displayName, groups: [group] },
-      { alsoKeepAddresses: [mediaAddress()!] },
+      {
+        alsoKeepAddresses: [mediaAddress()!],
+        // Headless Chromium has no picker: "this tab" stands in for the person's choice.
+        initScript: `(() => {
+          const real = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
+          navigator.mediaDevices.getDisplayMedia = (c) => real({ ...c, preferCurrentTab: true });
+        })()`,
+      },
     );
     desks.push(desk);
     await desk.page.reload();
@@ -145,6 +153,19 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     });
   }
 
+  /** The page at 1280 and 800 px wide, light and dark (issue 23's screenshots). */
+  async function shots(page: Page, name: string): Promise<void> {
+    for (const width of [1280, 800]) {
+      await page.setViewportSize({ width, height: 760 });
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.screenshot({ path: screenshotPath(`group-call-${name}-${scheme}-${width}`) });
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1100, height: 700 });
+  }
+
   const self = (s: Seat) => s.page.evaluate((i) => sfuTest.self(i), s.index);
   const loud = (s: Seat, on: boolean) =>
     s.page.evaluate(([i, on]) => sfuTest.loud(i, on), [s.index, on] as const);
@@ -174,7 +195,7 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     expect((await seats[0]!.page.evaluate((i) => sfuTest.feeds(i), seats[0]!.index)).length).toBe(
       8,
     );
-    await ann.screenshot({ path: screenshotPath('group-call-grid-1100') });
+    await shots(ann, 'grid');
 
     // Speaker view: the big tile follows whoever talks (Janus's audio levels).
     await groupCall(ann).getByRole('button', { name: 'Speaker view' }).click();
@@ -189,8 +210,29 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
       );
       await loud(talker, false);
     }
-    await ann.screenshot({ path: screenshotPath('group-call-speaker-1100') });
+    await shots(ann, 'speaker');
     await groupCall(ann).getByRole('button', { name: 'Grid view' }).click();
+
+    // Ben shares his screen (this tab, as the picker would give it): it is Ann's large tile.
+    await groupCall(ben).getByRole('button', { name: 'Share screen' }).click();
+    const screenTile = groupCall(ann).getByRole('figure', { name: "Ben's screen" });
+    await seen(screenTile);
+    await until(
+      async () =>
+        (await screenTile
+          .locator('video')
+          .evaluate(
+            (v) =>
+              (
+                v as unknown as { getVideoPlaybackQuality(): { totalVideoFrames: number } }
+              ).getVideoPlaybackQuality().totalVideoFrames,
+          )) > 3,
+      "Ann decoding Ben's screen",
+      20_000,
+    );
+    await shots(ann, 'screen');
+    await groupCall(ben).getByRole('button', { name: 'Stop sharing' }).click();
+    await screenTile.waitFor({ state: 'detached', timeout: 20_000 });
 
     // The participant list, with a raised hand.
     await groupCall(ben).getByRole('button', { name: 'Raise hand' }).click();
@@ -199,7 +241,7 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     await seen(
       list.getByRole('listitem').filter({ hasText: 'Ben' }).filter({ hasText: 'hand raised' }),
     );
-    await ann.screenshot({ path: screenshotPath('group-call-people-1100') });
+    await shots(ann, 'people');
 
     // One leaves: the others' tiles drop them; they come back and everyone sees everyone.
     const leaver = seats[5]!;

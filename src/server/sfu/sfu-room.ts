@@ -140,7 +140,8 @@ export class CallRoom {
       offer,
     );
     if (!jsep || jsep.type !== 'answer') throw new Error('Janus gave no answer to the offer');
-    p.streams = readStreams(data.streams);
+    // A renegotiation's answer may leave the list out: the streams stay as they were then.
+    if (Array.isArray(data.streams)) p.streams = readStreams(data.streams);
     return jsep;
   }
 

@@ -10,25 +10,27 @@ interface Participant {
   session: SfuSession;
   gain: GainNode;
   ws: WebSocket;
+  /** When `add` was called (the benchmark's join → first remote frame). */
+  startedAt: number;
 }
 
 const participants: Participant[] = [];
 const audio = new AudioContext();
 
 /** A picture that changes every frame (so frames are really decoded), and a tone. */
-function media(label: string): { stream: MediaStream; gain: GainNode } {
+function media(label: string, width = 160, height = 120): { stream: MediaStream; gain: GainNode } {
   const canvas = document.createElement('canvas');
-  canvas.width = 160;
-  canvas.height = 120;
+  canvas.width = width;
+  canvas.height = height;
   const g = canvas.getContext('2d')!;
   let n = 0;
   setInterval(() => {
     n += 1;
     g.fillStyle = `hsl(${(n * 7) % 360} 60% 50%)`;
-    g.fillRect(0, 0, 160, 120);
+    g.fillRect(0, 0, width, height);
     g.fillStyle = '#fff';
-    g.font = '20px sans-serif';
-    g.fillText(`${label} ${n}`, 8, 64);
+    g.font = `${Math.round(height / 6)}px sans-serif`;
+    g.fillText(`${label} ${n}`, 8, height / 2);
   }, 66);
   const osc = audio.createOscillator();
   osc.frequency.value = 220 + participants.length * 40;
@@ -91,7 +93,65 @@ function connect(
   });
 }
 
+/** The mesh reference of bench:call: plain connections, each sending the same picture. */
+const mesh: RTCPeerConnection[] = [];
+
+async function gathered(pc: RTCPeerConnection): Promise<string> {
+  if (pc.iceGatheringState !== 'complete') {
+    await new Promise<void>((r) =>
+      pc.addEventListener('icegatheringstatechange', () => {
+        if (pc.iceGatheringState === 'complete') r();
+      }),
+    );
+  }
+  return pc.localDescription!.sdp;
+}
+
 const api = {
+  /** Offers `k` connections sending one picture of `size` and a tone; answers the offers. */
+  async meshOffer(k: number, size: [number, number]): Promise<string[]> {
+    const { stream } = media('mesh', size[0], size[1]);
+    const offers: string[] = [];
+    for (let i = 0; i < k; i++) {
+      const pc = new RTCPeerConnection();
+      for (const t of stream.getTracks()) pc.addTrack(t, stream);
+      await pc.setLocalDescription(await pc.createOffer());
+      offers.push(await gathered(pc));
+      mesh.push(pc);
+    }
+    return offers;
+  },
+  /** The receiving side of the mesh reference: answers each offer. */
+  async meshAnswer(offers: string[]): Promise<string[]> {
+    const answers: string[] = [];
+    for (const sdp of offers) {
+      const pc = new RTCPeerConnection();
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      answers.push(await gathered(pc));
+      mesh.push(pc);
+    }
+    return answers;
+  },
+  async meshAccept(answers: string[]): Promise<void> {
+    const senders = mesh.slice(-answers.length);
+    await Promise.all(
+      senders.map((pc, i) => pc.setRemoteDescription({ type: 'answer', sdp: answers[i]! })),
+    );
+  },
+  /** Bytes sent so far by this page's mesh connections. */
+  async meshSent(): Promise<number> {
+    let bytes = 0;
+    for (const pc of mesh) {
+      (await pc.getStats()).forEach((r: { type: string; bytesSent?: number }) => {
+        if (r.type === 'outbound-rtp') bytes += r.bytesSent ?? 0;
+      });
+    }
+    return bytes;
+  },
+  meshClose(): void {
+    for (const pc of mesh.splice(0)) pc.close();
+  },
   /** Adds a participant; resolves with its index once it has joined and published. */
   async add(
     url: string,
@@ -99,8 +159,10 @@ const api = {
     group: string,
     label: string,
     iceServers: RTCIceServer[] = [],
+    size: [number, number] = [160, 120],
   ): Promise<number> {
-    const { stream, gain } = media(label);
+    const startedAt = performance.now();
+    const { stream, gain } = media(label, size[0], size[1]);
     // Events may come before the session exists (none of its call yet): they are for a later one.
     const holder: { session?: SfuSession } = {};
     const { ws, port } = await connect(url, token, (d) => holder.session?.event(d));
@@ -113,7 +175,7 @@ const api = {
     });
     holder.session = session;
     await session.join();
-    participants.push({ session, gain, ws });
+    participants.push({ session, gain, ws, startedAt });
     return participants.length - 1;
   },
   /** Frames decoded so far from each other feed, as [feed, frames] pairs. */
@@ -143,6 +205,16 @@ const api = {
     participants[i]!.ws.close();
   },
   count: () => participants.length,
+  /** Milliseconds from `add` until a frame of someone else's video was decoded (polled). */
+  async firstFrame(i: number, timeoutMs = 20_000): Promise<number> {
+    const p = participants[i]!;
+    for (;;) {
+      const got = [...(await p.session.receiving()).values()].some((r) => r.framesDecoded > 0);
+      if (got) return performance.now() - p.startedAt;
+      if (performance.now() - p.startedAt > timeoutMs) throw new Error('no remote frame');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  },
   /** Connection states and what each receives: a failing test's message. */
   async debug(i: number): Promise<unknown> {
     const p = participants[i]!;

@@ -114,9 +114,9 @@ export function GroupCallPanel() {
               </button>
             </nav>
           )}
+          {v.people && live && <People feeds={everyone} talking={s.talking} />}
         </div>
       )}
-      {v.people && live && <People feeds={everyone} talking={s.talking} />}
       <CallAudio streams={s.remotes} />
       <div className="call-controls" role="toolbar" aria-label="Call controls">
         {live && (

@@ -92,6 +92,8 @@ export class SfuSession {
     switch (data.kind) {
       case 'feeds':
         this.patch({ feeds: data.feeds });
+        // A screen's mid may be named after its track arrived: sort the tracks again.
+        this.readTracks();
         void this.follow();
         return;
       case 'talking': {
