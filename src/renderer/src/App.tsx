@@ -44,13 +44,19 @@ export function App({ bridge }: { bridge: ParleyBridge | BridgeProblem }) {
     () => ('code' in bridge ? null : new ChatStore(bridge, { uploader: pageUploader })),
     [bridge],
   );
-  const calls = useMemo(
-    () => (store && !('code' in bridge) ? new CallStore(chatCallHost(store), bridge) : null),
-    [store, bridge],
-  );
   const groupCalls = useMemo(
     () => (store && !('code' in bridge) ? new GroupCallStore(chatCallHost(store), bridge) : null),
     [store, bridge],
+  );
+  const calls = useMemo(
+    () =>
+      store && groupCalls && !('code' in bridge)
+        ? new CallStore(chatCallHost(store), bridge, {
+            // In a group call, a 1:1 or mesh ring is answered busy.
+            busyElsewhere: () => groupCalls.getView().session !== undefined,
+          })
+        : null,
+    [store, bridge, groupCalls],
   );
   const [toasts] = useState(() => new Toasts());
   useEffect(() => {

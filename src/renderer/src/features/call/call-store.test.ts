@@ -14,7 +14,7 @@ const fakeStream = () =>
     getVideoTracks: () => [],
   }) as unknown as MediaStream;
 
-function setup() {
+function setup(busyElsewhere = () => false) {
   const fake = fakeBridge({
     'rtc:signal': () => ({}),
     'calls:keepAwake': () => ({}),
@@ -32,6 +32,7 @@ function setup() {
     media: { getUserMedia: () => Promise.resolve(fakeStream()) },
     schedule: (f) => f(),
     peers: () => Promise.reject(new Error('no WebRTC in this test')),
+    busyElsewhere,
   });
   store.listen();
   return { store, fake };
@@ -97,5 +98,25 @@ describe('CallStore over a fake bridge', () => {
     });
     store.dispose();
     expect(fake.listeners()).toBe(0);
+  });
+
+  it('a ring while in a group call elsewhere is answered busy and never shown', async () => {
+    const { store, fake } = setup(() => true);
+    fake.push('server:event', {
+      accountId: 'a1',
+      frame: rtc({
+        from: { user_id: 'u_bob', cid: 'c_b' },
+        callId: 'call-z',
+        signal: { kind: 'ring', video: true, name: 'Bob' },
+      }),
+    });
+    await until(() => fake.calls.some((c) => c.channel === 'rtc:signal'));
+    expect(fake.calls.find((c) => c.channel === 'rtc:signal')?.args).toMatchObject({
+      cid: 'c_b',
+      callId: 'call-z',
+      signal: { kind: 'decline', reason: 'busy' },
+    });
+    expect(store.getView().state.phase).toBe('idle');
+    store.dispose();
   });
 });

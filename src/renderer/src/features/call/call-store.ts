@@ -38,6 +38,8 @@ export interface CallStorePorts {
   /** WebRTC's code (loaded with the first call by default). */
   peers?: typeof loadPeer;
   now?: () => number;
+  /** The user is in a call elsewhere (a group call on the SFU): a ring is answered busy. */
+  busyElsewhere?: () => boolean;
 }
 
 export class CallStore extends StoreBase<CallView> {
@@ -50,6 +52,7 @@ export class CallStore extends StoreBase<CallView> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly media: Pick<MediaDevices, 'getUserMedia'>;
   private readonly now: () => number;
+  private readonly busyElsewhere: () => boolean;
 
   constructor(
     private readonly host: CallHost,
@@ -59,6 +62,7 @@ export class CallStore extends StoreBase<CallView> {
     super(view(IDLE_CORE, IDLE_MEDIA, new Map()), ports.schedule);
     this.media = ports.media ?? navigator.mediaDevices;
     this.now = ports.now ?? Date.now;
+    this.busyElsewhere = ports.busyElsewhere ?? (() => false);
     const peers = ports.peers ?? loadPeer;
     this.mesh = new Mesh({
       input: (i) => this.dispatch(i),
@@ -386,6 +390,11 @@ export class CallStore extends StoreBase<CallView> {
    */
   private async checkRing(e: Extract<CallEffect, { kind: 'checkRing' }>): Promise<void> {
     const { from, callId, video } = e;
+    if (this.busyElsewhere()) {
+      // As the machine answers a ring while in a call of its own: busy, and nothing shown.
+      this.send({ cid: from.cid }, { kind: 'decline', reason: 'busy' }, callId);
+      return;
+    }
     const name = (from.displayName ?? this.host.knownName(from.user_id) ?? 'Someone').slice(0, 64);
     const group = await this.sharedGroup(e.group, from.user_id);
     this.dispatch({
