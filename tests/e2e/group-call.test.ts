@@ -211,6 +211,29 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
       await loud(talker, false);
     }
     await shots(ann, 'speaker');
+    // Tiles scrolled out of the strip get nothing from the SFU; those in sight go on.
+    const sight = await ann.evaluate(`(() => {
+      const strip = document.querySelector('.group-strip').getBoundingClientRect();
+      const out = { shown: [], hidden: [] };
+      for (const t of document.querySelectorAll('.group-strip .group-tile[data-feed]')) {
+        if (t.getAttribute('aria-label').endsWith('(you)')) continue;
+        const r = t.getBoundingClientRect();
+        (r.left >= strip.right || r.right <= strip.left ? out.hidden : out.shown).push(t.dataset.feed);
+      }
+      return out;
+    })()`);
+    const { shown, hidden } = sight as { shown: string[]; hidden: string[] };
+    expect(hidden.length).toBeGreaterThan(0);
+    const before = await appFrames(ann);
+    const watched = shown[0];
+    expect(watched).toBeDefined();
+    await until(
+      async () => ((await appFrames(ann))[watched!] ?? 0) > (before[watched!] ?? 0) + 30,
+      'a tile in sight to show 30 more frames',
+      20_000,
+    );
+    const after = await appFrames(ann);
+    for (const f of hidden) expect((after[f] ?? 0) - (before[f] ?? 0)).toBeLessThanOrEqual(2);
     await groupCall(ann).getByRole('button', { name: 'Grid view' }).click();
 
     // Ben shares his screen (this tab, as the picker would give it): it is Ann's large tile.
