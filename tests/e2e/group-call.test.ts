@@ -197,6 +197,25 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     );
     await shots(ann, 'grid');
 
+    // Simulcast: grid tiles get the small layer; pinned large, Ben's camera (640x480, sent in
+    // layers) comes in its large one, and back to small when unpinned.
+    const widest = () =>
+      ann.evaluate<number>(`(async () => {
+        let w = 0;
+        for (const pc of globalThis.__ice.connections) {
+          if (pc.connectionState !== 'connected') continue;
+          (await pc.getStats()).forEach((r) => {
+            if (r.type === 'inbound-rtp' && r.kind === 'video' && r.frameWidth) w = Math.max(w, r.frameWidth);
+          });
+        }
+        return w;
+      })()`);
+    await until(async () => (await widest()) <= 320, 'every grid tile in a small layer', 20_000);
+    await groupCall(ann).getByRole('button', { name: 'Pin Ben' }).click();
+    await until(async () => (await widest()) >= 480, "Ben's large layer once pinned", 20_000);
+    await groupCall(ann).getByRole('button', { name: 'Unpin Ben' }).click();
+    await until(async () => (await widest()) <= 320, "Ben's small layer again", 20_000);
+
     // Speaker view: the big tile follows whoever talks (Janus's audio levels).
     await groupCall(ann).getByRole('button', { name: 'Speaker view' }).click();
     const bigFeed = async () => ann.locator('.group-tile.large').getAttribute('data-feed');

@@ -40,7 +40,9 @@ export function GroupCallPanel() {
   const presenter = s.feeds.find((f) => !f.self && f.screenMid && s.screens.has(f.feed));
   const others = s.feeds.filter((f) => !f.self);
   const speaker = presenter ? undefined : (others.find((f) => f.feed === s.speaker) ?? others[0]);
-  const big = presenter ?? (v.layout === 'speaker' ? speaker : undefined);
+  const pinned = others.find((f) => f.feed === v.pinned);
+  const big = presenter ?? pinned ?? (v.layout === 'speaker' ? speaker : undefined);
+  const onPin = (feed: number | undefined) => store.pin(feed);
   const tileOf = (f: SfuFeed, large = false) => (
     <GroupTile
       key={f.feed}
@@ -50,6 +52,7 @@ export function GroupCallPanel() {
       stream={f.self ? v.local : s.remotes.get(f.feed)}
       talking={s.talking.has(f.feed)}
       large={large}
+      {...(f.self ? {} : { onPin, pinned: f.feed === v.pinned })}
       onQuality={onQuality}
     />
   );

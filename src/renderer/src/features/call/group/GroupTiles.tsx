@@ -17,6 +17,10 @@ export interface TileProps {
   large?: boolean;
   /** A shared screen rather than the person's camera. */
   screen?: boolean;
+  /** This tile is pinned as the large one. */
+  pinned?: boolean;
+  /** Pins (or unpins) this person as the large tile; left out where pinning means nothing. */
+  onPin?(feed: number | undefined): void;
   onQuality(feed: number, quality: Quality): void;
 }
 
@@ -47,6 +51,8 @@ export function GroupTile({
   talking,
   large = false,
   screen = false,
+  pinned = false,
+  onPin,
   onQuality,
 }: TileProps) {
   const ref = useRef<HTMLElement>(null);
@@ -85,6 +91,18 @@ export function GroupTile({
         )}
         {feed.cameraOff && !screen && <span className="visually-hidden">camera off</span>}
       </figcaption>
+      {onPin && (
+        <button
+          type="button"
+          className="tile-pin"
+          aria-label={pinned ? `Unpin ${feed.displayName}` : `Pin ${feed.displayName}`}
+          title={pinned ? 'Unpin' : 'Pin as the large picture'}
+          aria-pressed={pinned}
+          onClick={() => onPin(pinned ? undefined : feed.feed)}
+        >
+          <Icon name={pinned ? 'pin-off' : 'pin'} />
+        </button>
+      )}
     </figure>
   );
 }

@@ -26,6 +26,8 @@ export interface GroupCallView {
   layout: GroupLayout;
   /** The participant list is open. */
   people: boolean;
+  /** Someone pinned as the large tile (whoever talks), by feed. */
+  pinned?: number;
   /** What went wrong last (joining, sharing), in words. */
   problem?: string;
   /** Each group's running call, by group name (the conversation's "Join call" button). */
@@ -183,6 +185,11 @@ export class GroupCallStore extends StoreBase<GroupCallView> {
 
   showPeople(people: boolean): void {
     this.set({ people });
+  }
+
+  /** Pins someone as the large tile whoever talks; undefined unpins. */
+  pin(feed: number | undefined): void {
+    this.set({ pinned: feed });
   }
 
   /** A tile's need: large, small, or off screen (then nothing is sent for it). */
