@@ -215,4 +215,19 @@ describe.skipIf(!HAVE_JANUS)('group calls on Janus', () => {
     await sfu(ann, 'state', { callId: a.callId, cameraOff: true });
     await sfu(cat, 'state', { callId: c.callId, cameraOff: true });
   }, 60_000);
+
+  it('bound how many calls one person starts: each holds a room and leaves a line', async () => {
+    const s = await server({ sfu: sfuConfig(janus) });
+    const [ann] = await team(s, 'team', 'ann');
+    const first = await firstJoin(ann, 'team');
+    await sfu(ann, 'leave', { callId: first.callId });
+    for (let i = 1; i < 10; i++) {
+      const { callId } = await sfu(ann, 'join', { group: 'team', video: false });
+      await sfu(ann, 'leave', { callId });
+    }
+    const refused = await ann.request('sfu', { op: 'join', group: 'team', video: false });
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((refused.error as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -203,6 +203,7 @@ export class Hub {
       }
     }
     forgetOldRings(this.ctx);
+    this.ctx.calls?.sweep();
   }
 
   /** Waits (at most `timeoutMs`) for background work, before the store is closed. */

@@ -8,6 +8,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { SfuCallState, SfuEventData, SfuFeed, SfuStream } from '../../shared/protocol.js';
 import { ErrorCode } from '../../shared/protocol.js';
 import { HubError } from '../hub/types.js';
+import { refusedBy, StartBudget, unavailable } from './sfu-limits.js';
 import type { Jsep } from './janus-client.js';
 import { SfuPool, type SfuEndpoint, type SfuInstance } from './sfu-pool.js';
 import { CallRoom, type Participant } from './sfu-room.js';
@@ -53,6 +54,7 @@ export class SfuCalls {
   private readonly byGroup = new Map<string, CallRoom>();
   /** Each connection is in at most one call. */
   private readonly byCid = new Map<string, CallRoom>();
+  private readonly starts = new StartBudget();
 
   constructor(
     endpoints: SfuEndpoint[],
@@ -107,7 +109,10 @@ export class SfuCalls {
     if (callId !== undefined && room?.callId !== callId) {
       throw new HubError(ErrorCode.NOT_FOUND, 'that call has ended');
     }
-    if (!room) room = await this.open(group, who, video);
+    if (!room) {
+      this.starts.charge(who.userId, this.ports.now());
+      room = await this.open(group, who, video);
+    }
     if (room.participants.size >= MAX_SFU_CALL) {
       throw new HubError(
         ErrorCode.CALL_FULL,
@@ -249,6 +254,11 @@ export class SfuCalls {
     if (room && participant) this.drop(room, participant);
   }
 
+  /** Forgets start budgets that have refilled (called from the hub's sweep). */
+  sweep(): void {
+    this.starts.sweep(this.ports.now());
+  }
+
   private mine(cid: string, callId: string): { room: CallRoom; participant: Participant } {
     const room = this.byCid.get(cid);
     const participant = room?.participants.get(cid);
@@ -363,16 +373,4 @@ export class SfuCalls {
       this.ports.toConnection(p.cid, { callId: room.callId, kind: 'moved', feeds: room.feeds(p) });
     }
   }
-}
-
-function unavailable(cause?: unknown): HubError {
-  const why = cause instanceof Error ? ` (${cause.message})` : '';
-  return new HubError(ErrorCode.SFU_UNAVAILABLE, `no call server is available right now${why}`);
-}
-
-/** Janus refusing a client's SDP or request: a coded error the client can show. */
-function refusedBy(err: unknown): HubError {
-  if (err instanceof HubError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new HubError(ErrorCode.BAD_REQUEST, `the call server refused: ${message}`);
 }
