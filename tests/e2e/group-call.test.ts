@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaAddress, type JanusInstance } from '../../src/server/sfu/janus-process.js';
 import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { accessibilityProblems } from '../helpers/axe.js';
 import { screenshotPath, seen, teamDesktop, type DesktopPage } from '../helpers/desktop-page.js';
 import { HAVE_JANUS, JANUS_PROBLEM, sfuConfig, startTestJanus } from '../helpers/janus.js';
 import { servePublisherPage, type PublisherSite } from '../helpers/sfu-pages.js';
@@ -284,6 +285,8 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
       list.getByRole('listitem').filter({ hasText: 'Ben' }).filter({ hasText: 'hand raised' }),
     );
     await shots(ann, 'people');
+    // The call's panel, its tiles and the list pass axe (no serious or critical problem).
+    expect(await accessibilityProblems(ann)).toEqual([]);
 
     // One leaves: the others' tiles drop them; they come back and everyone sees everyone.
     const leaver = seats[5]!;
@@ -303,6 +306,13 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     const callId = (await seats[0]!.page.evaluate((i) => sfuTest.callId(i), seats[0]!.index))!;
     const placement = janus.find((j) => server.hub.callPlacement(callId) === j.url);
     expect(placement).toBeDefined();
+    // Ann's page notes whether it ever said "Reconnecting the call" (it may say so briefly).
+    await ann.evaluate(`(() => {
+      const seen = () => document.querySelector('.group-call .call-status')?.textContent?.includes('Reconnecting the call');
+      globalThis.__reconnectingShown = false;
+      const mo = new MutationObserver(() => { if (seen()) { globalThis.__reconnectingShown = true; mo.disconnect(); } });
+      mo.observe(document.body, { childList: true, subtree: true, characterData: true });
+    })()`);
     const killedAt = Date.now();
     placement!.kill();
     await everyoneSeesEveryone(seats);
@@ -312,6 +322,7 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
       `group call of 8: every page decoding every picture again ${Date.now() - killedAt} ms after its SFU was killed`,
     );
     expect(server.hub.callPlacement(callId)).not.toBe(placement!.url);
+    expect(await ann.evaluate('globalThis.__reconnectingShown')).toBe(true);
     await seen(groupCall(ann).getByRole('status').filter({ hasText: '8 people' }));
 
     // Leaving from the app: Ann's panel goes, Ben's call goes on without her.
