@@ -66,6 +66,8 @@ export interface SfuResultMap {
   configure: Record<string, never>;
   trickle: Record<string, never>;
   state: Record<string, never>;
+  /** One's connections to the SFU failed: enter again (same feed); publish and subscribe anew. */
+  rejoin: { feeds: SfuFeed[] };
   leave: Record<string, never>;
   /** The running calls of the caller's groups. */
   calls: { calls: SfuCallState[] };

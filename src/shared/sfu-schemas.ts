@@ -69,6 +69,7 @@ export function sfuParamsSchema(group: z.ZodType<string>) {
       hand: z.boolean().optional(),
       screenMid: mid.nullable().optional(),
     }),
+    z.object({ op: z.literal('rejoin'), callId }),
     z.object({ op: z.literal('leave'), callId }),
     z.object({ op: z.literal('calls') }),
   ]);

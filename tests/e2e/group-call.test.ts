@@ -34,6 +34,7 @@ type Api = {
   phase(i: number): string;
   loud(i: number, on: boolean): void;
   leave(i: number): void;
+  recover(i: number): Promise<void>;
   speaker(i: number): number | undefined;
   callId(i: number): string | undefined;
   debug(i: number): Promise<unknown>;
@@ -301,6 +302,20 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     await everyoneSeesEveryone(seats);
     const again = (await Promise.all(seats.map(self))) as number[];
     await appSeesEveryone(ann, again, 'Ann decoding the one who came back');
+
+    // Someone's connections fail (their network changed): they enter again with the same feed,
+    // and everyone (the two app pages too) decodes them again.
+    const feedBefore = await self(seats[1]!);
+    await seats[1]!.page.evaluate((i) => sfuTest.recover(i), seats[1]!.index);
+    expect(await self(seats[1]!)).toBe(feedBefore);
+    await everyoneSeesEveryone(seats);
+    // Its old connections are closed by now: new frames on Ben's tile are its new ones.
+    const framesThen = (await appFrames(ben))[String(feedBefore)] ?? 0;
+    await until(
+      async () => ((await appFrames(ben))[String(feedBefore)] ?? 0) > framesThen + 30,
+      'Ben showing 30 new frames of the one who reconnected',
+      20_000,
+    );
 
     // The call's Janus is killed: the call moves to the other one and everyone is back.
     const callId = (await seats[0]!.page.evaluate((i) => sfuTest.callId(i), seats[0]!.index))!;

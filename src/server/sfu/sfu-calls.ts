@@ -242,6 +242,16 @@ export class SfuCalls {
     room.tellAll((p) => ({ callId, kind: 'feeds', feeds: room.feeds(p) }));
   }
 
+  /** The caller's connections to the SFU failed: they enter again and publish anew. */
+  async rejoin(cid: string, callId: string): Promise<SfuFeed[]> {
+    const { room, participant } = this.mine(cid, callId);
+    await room.reenter(participant).catch((err: unknown) => {
+      throw unavailable(err);
+    });
+    room.tellAll((p) => ({ callId, kind: 'feeds', feeds: room.feeds(p) }));
+    return room.feeds(participant);
+  }
+
   leave(cid: string, callId: string): void {
     const { room, participant } = this.mine(cid, callId);
     this.drop(room, participant);

@@ -249,15 +249,36 @@ export class CallRoom {
     await this.createOn(target);
     await Promise.all(
       [...this.participants.values()].map((p) => {
-        p.publisher = undefined;
-        p.subscriber = undefined;
-        p.privateId = undefined;
-        p.streams = [];
-        p.up = false;
-        p.subscribed = new Map();
+        forgetHandles(p);
         return this.enter(p);
       }),
     );
+  }
+
+  /**
+   * Someone's connections to the SFU failed (their network changed): their handles go, and
+   * they enter again with the same feed, to publish and subscribe anew.
+   */
+  async reenter(p: Participant): Promise<void> {
+    const instance = this.live();
+    for (const handle of [p.publisher, p.subscriber]) {
+      if (handle === undefined) continue;
+      instance.owners.delete(handle);
+      await instance.connection!.detach(handle).catch(() => undefined);
+    }
+    instance.load = Math.max(0, instance.load - 1);
+    forgetHandles(p);
+    // Janus lets the feed's id go as the old handle leaves: a few tries, 100 ms apart.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.enter(p);
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        instance.load = Math.max(0, instance.load - 1);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /** Everyone in the call as `viewer` sees them (their own feed included, marked). */
@@ -327,6 +348,16 @@ export class CallRoom {
       }
     }
   }
+}
+
+/** A participant's Janus side, forgotten (a move or a re-entry makes it again). */
+function forgetHandles(p: Participant): void {
+  p.publisher = undefined;
+  p.subscriber = undefined;
+  p.privateId = undefined;
+  p.streams = [];
+  p.up = false;
+  p.subscribed = new Map();
 }
 
 type SfuEventStreams = { mid: string; feed: number; feedMid: string; type: string }[];

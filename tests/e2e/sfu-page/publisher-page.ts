@@ -200,6 +200,10 @@ const api = {
     void audio.resume();
     participants[i]!.gain.gain.value = on ? 0.8 : 0;
   },
+  /** What a failed connection does (the network changed): enter again and connect anew. */
+  recover(i: number): Promise<void> {
+    return participants[i]!.session.recover();
+  },
   leave(i: number): void {
     participants[i]!.session.leave();
     participants[i]!.ws.close();

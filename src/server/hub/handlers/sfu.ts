@@ -51,6 +51,8 @@ export async function sfu(
       calls.state(cid, callId, withoutUndefined(state));
       return {};
     }
+    case 'rejoin':
+      return { feeds: await calls.rejoin(cid, p.callId) };
     case 'leave':
       calls.leave(cid, p.callId);
       return {};

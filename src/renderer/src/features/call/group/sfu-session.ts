@@ -11,6 +11,10 @@ export type Quality = 'high' | 'low' | 'off';
 
 const SUBSTREAM: Record<Exclude<Quality, 'off'>, number> = { high: 2, low: 0 };
 
+/** Tries to get a failed call back (the network changed) before giving up, 2 s apart. */
+const RECOVERY_TRIES = 10;
+const RECOVERY_PAUSE_MS = 2_000;
+
 export interface SfuSessionView {
   phase: 'joining' | 'connected' | 'reconnecting' | 'ended';
   callId?: string;
@@ -50,6 +54,8 @@ export class SfuSession {
   /** What the SFU was last asked to send, by subscription mid. */
   private readonly applied = new Map<string, Quality>();
   private screenTrack: MediaStreamTrack | null = null;
+  /** A recovery under way (connections failed): one at a time. */
+  private recovering = false;
   /** Subscription changes, one at a time, each from the latest list of who is in the call. */
   private following: Promise<void> = Promise.resolve();
 
@@ -175,6 +181,13 @@ export class SfuSession {
     this.subscription = new Subscription(this.port, callId, this.o.iceServers, () =>
       this.readTracks(),
     );
+    for (const link of [this.publisher, this.subscription]) {
+      const pc = link.pc;
+      // ICE gave up (the network changed under the call): enter again and connect anew.
+      pc.addEventListener('connectionstatechange', () => {
+        if (pc.connectionState === 'failed' && link.pc === pc) void this.recover();
+      });
+    }
     const self = this.view.feeds.find((f) => f.self);
     if (self?.micOff) this.publisher.setSending('audio', false);
     if (self?.cameraOff) this.publisher.setSending('video', false);
@@ -182,6 +195,41 @@ export class SfuSession {
     if (this.screenTrack) await this.shareScreen(this.screenTrack);
     await this.follow();
     this.patch({ phase: 'connected' });
+  }
+
+  /**
+   * Gets the call back after our connections to the SFU failed: the server lets us enter again
+   * (same feed) and we publish and subscribe anew; tried RECOVERY_TRIES times (the network may
+   * take a while to come back), then the call ends with the reason.
+   */
+  async recover(): Promise<void> {
+    const callId = this.view.callId;
+    if (!callId || this.recovering || this.view.phase === 'ended') return;
+    this.recovering = true;
+    this.patch({ phase: 'reconnecting' });
+    try {
+      // (The call may end meanwhile: the person left, or the server ended it.)
+      for (let attempt = 1; !this.isEnded(); attempt++) {
+        try {
+          const { feeds } = await this.port.request('rejoin', { callId });
+          this.patch({ feeds });
+          await this.connect();
+          return;
+        } catch (err) {
+          if (attempt >= RECOVERY_TRIES) {
+            this.end(`the call could not reconnect (${errorText(err)})`);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, RECOVERY_PAUSE_MS));
+        }
+      }
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private isEnded(): boolean {
+    return this.view.phase === 'ended';
   }
 
   /** Frames decoded and bytes received of each other person's video so far, by feed. */
