@@ -245,16 +245,23 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     })()`);
     const { shown, hidden } = sight as { shown: string[]; hidden: string[] };
     expect(hidden.length).toBeGreaterThan(0);
-    const before = await appFrames(ann);
     const watched = shown[0];
     expect(watched).toBeDefined();
-    await until(
-      async () => ((await appFrames(ann))[watched!] ?? 0) > (before[watched!] ?? 0) + 30,
-      'a tile in sight to show 30 more frames',
-      20_000,
-    );
-    const after = await appFrames(ann);
-    for (const f of hidden) expect((after[f] ?? 0) - (before[f] ?? 0)).toBeLessThanOrEqual(2);
+    // While a tile in sight shows 30 frames, a hidden one shows at most 2. Frames already on
+    // their way when a tile went out of sight (the screenshots resized the window) may still
+    // land: up to 5 rounds, each from a fresh count; a tile still sent anything never passes.
+    let stillMoving: string[] = hidden;
+    for (let round = 0; round < 5 && stillMoving.length > 0; round++) {
+      const before = await appFrames(ann);
+      await until(
+        async () => ((await appFrames(ann))[watched!] ?? 0) > (before[watched!] ?? 0) + 30,
+        'a tile in sight to show 30 more frames',
+        20_000,
+      );
+      const after = await appFrames(ann);
+      stillMoving = hidden.filter((f) => (after[f] ?? 0) - (before[f] ?? 0) > 2);
+    }
+    expect(stillMoving).toEqual([]);
     await groupCall(ann).getByRole('button', { name: 'Grid view' }).click();
 
     // Ben shares his screen (this tab, as the picker would give it): it is Ann's large tile.
