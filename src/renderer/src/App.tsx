@@ -9,9 +9,8 @@ import { CallStore } from './features/call/call-store';
 import { CallPanel } from './features/call/CallPanel';
 import { ScreenPicker } from './features/call/ScreenPicker';
 import { CallContext } from './features/call/use-call';
-import { GroupCallPanel } from './features/call/group/GroupCallPanel';
 import { GroupCallStore } from './features/call/group/group-call-store';
-import { GroupCallContext } from './features/call/group/use-group-call';
+import { GroupCallContext, useGroupCall } from './features/call/group/use-group-call';
 import { ChatView } from './features/chat/ChatView';
 import { showBrowserNotifications } from './features/notifications/browser-notifications';
 import { NewMessageDialog } from './features/people/NewMessageDialog';
@@ -32,6 +31,10 @@ import { StoreContext, useChatStore, useStore } from './state/use-store';
 // Opened now and then, not at start: fetched when first opened, to keep the first load small.
 const GroupBrowser = lazy(() =>
   import('./features/groups/GroupBrowser').then((m) => ({ default: m.GroupBrowser })),
+);
+// A group call's panel loads with the first group call.
+const GroupCallPanel = lazy(() =>
+  import('./features/call/group/GroupCallPanel').then((m) => ({ default: m.GroupCallPanel })),
 );
 const SettingsDialog = lazy(() =>
   import('./features/settings/SettingsDialog').then((m) => ({ default: m.SettingsDialog })),
@@ -181,7 +184,7 @@ function Workspace() {
         <main className="main">
           <ErrorBoundary area="the call panel">
             <CallPanel />
-            <GroupCallPanel />
+            <GroupCallPanelWhenInCall />
             <ScreenPicker />
           </ErrorBoundary>
           {active ? (
@@ -230,5 +233,15 @@ function Workspace() {
         </ErrorBoundary>
       </div>
     </ProfileCardContext.Provider>
+  );
+}
+
+function GroupCallPanelWhenInCall() {
+  const inCall = useGroupCall().session !== undefined;
+  if (!inCall) return null;
+  return (
+    <Suspense fallback={null}>
+      <GroupCallPanel />
+    </Suspense>
   );
 }

@@ -49,6 +49,12 @@ describe('GroupCallStore over a fake bridge', () => {
       frame: state({ group: 'team', callId: 'c1', count: 6, startedAt: 1 }),
     });
     expect(store.getView().running.get('team')?.count).toBe(6);
+    // The server is not trusted: a state that does not parse is dropped.
+    fake.push('server:event', {
+      accountId: 'a1',
+      frame: state({ group: 'team', callId: 'c1', count: 'lots', startedAt: 1 }),
+    });
+    expect(store.getView().running.get('team')?.count).toBe(6);
     // Another account's news is not this page's.
     fake.push('server:event', {
       accountId: 'a2',

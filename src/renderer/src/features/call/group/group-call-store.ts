@@ -5,12 +5,20 @@
 // call's UI shows: layout, page, raised hand, participant list.
 import type { ParleyBridge } from '../../../../../shared/ipc';
 import type { SfuCallState, SfuEventData, SfuResultMap } from '../../../../../shared/sfu-protocol';
+import {
+  sfuCallStateSchema,
+  sfuEventSchema,
+  sfuResultSchemas,
+} from '../../../../../shared/sfu-wire';
 import { ActionError } from '../../../state/invoke';
 import { StoreBase, type Scheduler } from '../../../state/store-base';
 import type { CallHost } from '../call-host';
 import { openMedia, pickScreen } from '../media';
 import type { SfuPort } from './sfu-links';
-import { SfuSession, type Quality, type SfuSessionView } from './sfu-session';
+import type { Quality, SfuSession, SfuSessionView } from './sfu-session';
+
+// The call's WebRTC code loads with the first group call, not with the app (as the mesh's does).
+const loadSession = () => import('./sfu-session');
 
 export type GroupLayout = 'grid' | 'speaker';
 
@@ -47,6 +55,8 @@ const IDLE: GroupCallView = {
 
 export class GroupCallStore extends StoreBase<GroupCallView> {
   private session: SfuSession | undefined;
+  /** A join is under way (the camera opening, the call's code loading). */
+  private opening = false;
   /** The server has an SFU (learnt from `calls`); undefined until asked. */
   private sfu: boolean | undefined;
 
@@ -69,8 +79,15 @@ export class GroupCallStore extends StoreBase<GroupCallView> {
     this.disposables.addFn(
       this.bridge.on('server:event', ({ accountId, frame }) => {
         if (accountId !== this.host.accountId()) return;
-        if (frame.event === 'sfu:event') this.session?.event(frame.data as SfuEventData);
-        if (frame.event === 'call:state') this.noteRunning(frame.data as SfuCallState);
+        // The server is not trusted with the page's state: what does not parse is dropped.
+        if (frame.event === 'sfu:event') {
+          const parsed = sfuEventSchema.safeParse(frame.data);
+          if (parsed.success) this.session?.event(parsed.data as SfuEventData);
+        }
+        if (frame.event === 'call:state') {
+          const parsed = sfuCallStateSchema.safeParse(frame.data);
+          if (parsed.success) this.noteRunning(parsed.data);
+        }
       }),
     );
     void this.refreshRunning();
@@ -97,13 +114,25 @@ export class GroupCallStore extends StoreBase<GroupCallView> {
    * SFU (the caller falls back to a mesh call); throws ActionError with the reason otherwise.
    */
   async join(group: string, video: boolean, callId?: string): Promise<boolean> {
-    if (this.session) throw new ActionError('BAD_REQUEST', 'You are in a group call already.');
+    if (this.session || this.opening) {
+      throw new ActionError('BAD_REQUEST', 'You are in a group call already.');
+    }
+    this.opening = true;
+    try {
+      return await this.open(group, video, callId);
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  private async open(group: string, video: boolean, callId?: string): Promise<boolean> {
     // A server without an SFU is known before the camera opens: the caller makes a mesh call.
     if (this.sfu === undefined) await this.refreshRunning();
     if (this.sfu === false) return false;
     const opened = await openMedia(this.ports.media ?? navigator.mediaDevices, video);
     if (!opened.ok) throw new ActionError('BAD_REQUEST', `Cannot join the call: ${opened.detail}.`);
     const local = opened.stream;
+    const { SfuSession } = await loadSession();
     const session = new SfuSession(this.port(), {
       group,
       video,
@@ -225,9 +254,18 @@ export class GroupCallStore extends StoreBase<GroupCallView> {
   ): Promise<SfuResultMap[Op]> {
     const accountId = this.host.accountId();
     if (!accountId) return Promise.reject(new ActionError('NO_ACCOUNT', 'Not signed in.'));
-    return this.host.invoke('calls:sfu', {
+    const answer = this.host.invoke('calls:sfu', {
       accountId,
       request: { op, ...params } as never,
-    }) as Promise<SfuResultMap[Op]>;
+    });
+    const schema = sfuResultSchemas[op];
+    if (!schema) return answer as Promise<SfuResultMap[Op]>;
+    return answer.then((result) => {
+      const parsed = schema.safeParse(result);
+      if (!parsed.success) {
+        throw new ActionError('SERVER_ERROR', `The server's answer to ${op} was not understood.`);
+      }
+      return parsed.data as SfuResultMap[Op];
+    });
   }
 }
