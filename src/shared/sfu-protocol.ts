@@ -17,7 +17,8 @@ export interface SfuFeed {
   /** The server's name for them: show this. */
   displayName: string;
   /** What they publish (empty until their media is up). */
-  streams: { mid: string; type: 'audio' | 'video'; simulcast: boolean }[];
+  /** `layers`: the simulcast layers sent (1 to 3); a subscriber asks for 0 to layers - 1. */
+  streams: { mid: string; type: 'audio' | 'video'; simulcast: boolean; layers?: number }[];
   micOff: boolean;
   cameraOff: boolean;
   hand: boolean;

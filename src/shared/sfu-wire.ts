@@ -14,7 +14,14 @@ const feedSchema = z.object({
   user_id: z.string().check(z.minLength(1), z.maxLength(64)),
   displayName: z.string().check(z.maxLength(64)),
   streams: z
-    .array(z.object({ mid, type: z.enum(['audio', 'video']), simulcast: z.boolean() }))
+    .array(
+      z.object({
+        mid,
+        type: z.enum(['audio', 'video']),
+        simulcast: z.boolean(),
+        layers: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(3))),
+      }),
+    )
     .check(z.maxLength(16)),
   micOff: z.boolean(),
   cameraOff: z.boolean(),

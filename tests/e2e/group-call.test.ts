@@ -200,7 +200,7 @@ describe.skipIf(!CAN_RUN)('group calls on the SFU', () => {
     await shots(ann, 'grid');
 
     // Simulcast: grid tiles get the small layer; pinned large, Ben's camera (640x480, sent in
-    // layers) comes in its large one, and back to small when unpinned.
+    // two layers) comes in its large one, and back to small when unpinned.
     const widest = () =>
       ann.evaluate<number>(`(async () => {
         let w = 0;

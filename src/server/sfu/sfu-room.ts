@@ -14,6 +14,8 @@ export interface PublishedStream {
   mid: string;
   type: 'audio' | 'video';
   simulcast: boolean;
+  /** Simulcast layers the publisher offered (`a=rid` lines): the highest one a subscriber asks for. */
+  layers: number;
 }
 
 export interface Participant {
@@ -89,6 +91,9 @@ export class CallRoom {
       audiolevel_event: true,
       audio_active_packets: 25,
       audio_level_average: 40,
+      // A keyframe asked of every publisher every 2 s: a subscriber switching to a smaller
+      // layer waits for one on that layer, and a request may reach another layer only.
+      fir_freq: 2,
     });
     this.instance = instance;
   }
@@ -141,7 +146,7 @@ export class CallRoom {
     );
     if (!jsep || jsep.type !== 'answer') throw new Error('Janus gave no answer to the offer');
     // A renegotiation's answer may leave the list out: the streams stay as they were then.
-    if (Array.isArray(data.streams)) p.streams = readStreams(data.streams);
+    if (Array.isArray(data.streams)) p.streams = readStreams(data.streams, ridsByMid(offer.sdp));
     return jsep;
   }
 
@@ -288,7 +293,12 @@ export class CallRoom {
       user_id: p.userId,
       displayName: p.displayName,
       streams: p.up
-        ? p.streams.map((s) => ({ mid: s.mid, type: s.type, simulcast: s.simulcast }))
+        ? p.streams.map((s) => ({
+            mid: s.mid,
+            type: s.type,
+            simulcast: s.simulcast,
+            layers: s.layers,
+          }))
         : [],
       micOff: p.media.micOff,
       cameraOff: p.media.cameraOff,
@@ -362,14 +372,29 @@ function forgetHandles(p: Participant): void {
 
 type SfuEventStreams = { mid: string; feed: number; feedMid: string; type: string }[];
 
-function readStreams(raw: unknown): PublishedStream[] {
+/** How many simulcast layers each m-line of an offer sends (its `a=rid:… send` lines). */
+function ridsByMid(sdp: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1];
+    if (mid !== undefined) out.set(mid, section.match(/\r?\na=rid:\S+ send/g)?.length ?? 0);
+  }
+  return out;
+}
+
+function readStreams(raw: unknown, rids: Map<string, number>): PublishedStream[] {
   if (!Array.isArray(raw)) return [];
   const out: PublishedStream[] = [];
   for (const s of raw as Record<string, unknown>[]) {
     if ((s.type !== 'audio' && s.type !== 'video') || typeof s.mid !== 'string' || s.disabled) {
       continue;
     }
-    out.push({ mid: s.mid, type: s.type, simulcast: s.simulcast === true });
+    out.push({
+      mid: s.mid,
+      type: s.type,
+      simulcast: s.simulcast === true,
+      layers: Math.max(1, Math.min(3, rids.get(s.mid) ?? 1)),
+    });
   }
   return out;
 }

@@ -12,12 +12,29 @@ export interface SfuPort {
   ): Promise<SfuResultMap[Op]>;
 }
 
-/** Video layers, largest first: the SFU sends a grid tile `l`, the speaker `h`. */
-const SIMULCAST: RTCRtpEncodingParameters[] = [
-  { rid: 'h', maxBitrate: 900_000 },
-  { rid: 'm', maxBitrate: 300_000, scaleResolutionDownBy: 2 },
-  { rid: 'l', maxBitrate: 100_000, scaleResolutionDownBy: 4 },
-];
+/**
+ * Video layers, largest first, as many as Chromium really sends for the picture's size: it sends
+ * 3 from 960x540 up, 2 from 480x270, 1 below, and drops the smallest layers past that. A layer
+ * asked for but never sent would leave a small tile on the large one: the SFU switches down only
+ * to a layer that arrives.
+ */
+export function simulcastLayers(width: number, height: number): RTCRtpEncodingParameters[] {
+  const area = width * height;
+  if (area >= 960 * 540) {
+    return [
+      { rid: 'h', maxBitrate: 900_000 },
+      { rid: 'm', maxBitrate: 300_000, scaleResolutionDownBy: 2 },
+      { rid: 'l', maxBitrate: 100_000, scaleResolutionDownBy: 4 },
+    ];
+  }
+  if (area >= 480 * 270) {
+    return [
+      { rid: 'h', maxBitrate: 600_000 },
+      { rid: 'l', maxBitrate: 150_000, scaleResolutionDownBy: 2 },
+    ];
+  }
+  return [];
+}
 
 type Target = 'publisher' | 'subscriber';
 
@@ -50,7 +67,7 @@ function trickleTo(port: SfuPort, callId: string, target: Target) {
     void port.request('trickle', { callId, target, candidate }).catch(() => undefined);
 }
 
-/** Our media to the SFU: audio, and video in three layers when `simulcast`. */
+/** Our media to the SFU: audio, and video in layers (simulcastLayers) when `simulcast`. */
 export class Publisher {
   readonly pc: RTCPeerConnection;
   private readonly trickle: Trickle;
@@ -70,6 +87,8 @@ export class Publisher {
     this.pc.onicecandidate = (e) => this.trickle.add(candidateOf(e));
     const audioTrack = local.getAudioTracks()[0];
     const videoTrack = local.getVideoTracks()[0];
+    const { width = 0, height = 0 } = videoTrack?.getSettings() ?? {};
+    const layers = simulcastLayers(width, height);
     this.audio = this.pc.addTransceiver(audioTrack ?? 'audio', {
       direction: 'sendonly',
       streams: [local],
@@ -77,7 +96,7 @@ export class Publisher {
     this.video = this.pc.addTransceiver(videoTrack ?? 'video', {
       direction: 'sendonly',
       streams: [local],
-      ...(simulcast && videoTrack ? { sendEncodings: SIMULCAST } : {}),
+      ...(simulcast && layers.length > 1 ? { sendEncodings: layers } : {}),
     });
   }
 

@@ -5,11 +5,17 @@
 // MediaStream, no React, no bridge: the app and the tests' publisher pages both run it.
 import type { SfuEventData, SfuFeed } from '../../../../../shared/sfu-protocol';
 import { Publisher, Subscription, type SfuPort } from './sfu-links';
+import { bytesSent, receivedByFeed } from './sfu-stats';
 
 /** What a tile needs of someone's video: the large layer, the small one, or nothing. */
 export type Quality = 'high' | 'low' | 'off';
 
-const SUBSTREAM: Record<Exclude<Quality, 'off'>, number> = { high: 2, low: 0 };
+/** Layer requests the SFU refused are asked for again, this often and this many times in a row. */
+const CONFIGURE_RETRY_MS = 300;
+const CONFIGURE_RETRIES = 10;
+
+/** How long a tile is out of sight before its picture is no longer sent. */
+const OFF_AFTER_MS = 500;
 
 /** Tries to get a failed call back (the network changed) before giving up, 2 s apart. */
 const RECOVERY_TRIES = 10;
@@ -51,6 +57,9 @@ export class SfuSession {
   private readonly remotes = new Map<number, MediaStream>();
   private readonly screens = new Map<number, MediaStream>();
   private readonly wanted = new Map<number, Quality>();
+  private configureFailures = 0;
+  /** Tiles gone out of sight, each stopped once OFF_AFTER_MS has passed. */
+  private readonly goingOff = new Map<number, ReturnType<typeof setTimeout>>();
   /** What the SFU was last asked to send, by subscription mid. */
   private readonly applied = new Map<string, Quality>();
   private screenTrack: MediaStreamTrack | null = null;
@@ -126,6 +135,24 @@ export class SfuSession {
 
   /** What someone's tile needs; the SFU is asked for that layer (or to stop sending). */
   setQuality(feed: number, quality: Quality): void {
+    clearTimeout(this.goingOff.get(feed));
+    this.goingOff.delete(feed);
+    if (quality === 'off') {
+      // A tile moving between the grid and the large place unmounts and mounts again: its
+      // picture is stopped only if it stays out of sight, not paused and resumed in a blink.
+      this.goingOff.set(
+        feed,
+        setTimeout(() => {
+          this.goingOff.delete(feed);
+          this.want(feed, 'off');
+        }, OFF_AFTER_MS),
+      );
+      return;
+    }
+    this.want(feed, quality);
+  }
+
+  private want(feed: number, quality: Quality): void {
     if (this.wanted.get(feed) === quality) return;
     this.wanted.set(feed, quality);
     void this.applyQualities();
@@ -161,6 +188,8 @@ export class SfuSession {
   }
 
   private end(reason?: string): void {
+    for (const timer of this.goingOff.values()) clearTimeout(timer);
+    this.goingOff.clear();
     this.publisher?.close();
     this.subscription?.close();
     this.publisher = undefined;
@@ -233,40 +262,13 @@ export class SfuSession {
   }
 
   /** Frames decoded and bytes received of each other person's video so far, by feed. */
-  async receiving(): Promise<Map<number, { framesDecoded: number; bytes: number }>> {
-    const out = new Map<number, { framesDecoded: number; bytes: number }>();
-    const sub = this.subscription;
-    if (!sub) return out;
-    const layout = sub.layout();
-    const report = await sub.pc.getStats();
-    report.forEach(
-      (r: {
-        type: string;
-        kind?: string;
-        mid?: string;
-        framesDecoded?: number;
-        bytesReceived?: number;
-      }) => {
-        if (r.type !== 'inbound-rtp' || r.kind !== 'video' || !r.mid) return;
-        const stream = layout.get(r.mid);
-        if (!stream) return;
-        const sum = out.get(stream.feed) ?? { framesDecoded: 0, bytes: 0 };
-        sum.framesDecoded += r.framesDecoded ?? 0;
-        sum.bytes += r.bytesReceived ?? 0;
-        out.set(stream.feed, sum);
-      },
-    );
-    return out;
+  receiving(): Promise<Map<number, { framesDecoded: number; bytes: number }>> {
+    return this.subscription ? receivedByFeed(this.subscription) : Promise.resolve(new Map());
   }
 
   /** Bytes sent so far by our publishing connection (the benchmark's upload). */
-  async sent(): Promise<number> {
-    const report = await this.publisher?.pc.getStats();
-    let bytes = 0;
-    report?.forEach((r: { type: string; bytesSent?: number }) => {
-      if (r.type === 'outbound-rtp') bytes += r.bytesSent ?? 0;
-    });
-    return bytes;
+  sent(): Promise<number> {
+    return this.publisher ? bytesSent(this.publisher.pc) : Promise.resolve(0);
   }
 
   private follow(): Promise<void> {
@@ -330,13 +332,26 @@ export class SfuSession {
         feed?.screenMid === s.feedMid ? 'high' : (this.wanted.get(s.feed) ?? 'low');
       if (this.applied.get(mid) === quality) continue;
       this.applied.set(mid, quality);
+      // The top layer is the highest the publisher sends: the SFU moves only to a layer that
+      // arrives, so asking for one that is never sent would leave the tile where it was.
+      const layers = feed?.streams.find((x) => x.mid === s.feedMid)?.layers ?? 3;
       changes.push(
         quality === 'off'
           ? { mid, send: false }
-          : { mid, send: true, substream: SUBSTREAM[quality] },
+          : { mid, send: true, substream: quality === 'high' ? layers - 1 : 0 },
       );
     }
-    await sub.configure(changes).catch(() => undefined);
+    try {
+      await sub.configure(changes);
+      this.configureFailures = 0;
+    } catch {
+      // Refused or lost (the SFU was renegotiating this subscription, say): these layers were
+      // not set, so they are asked for again shortly, a bounded number of times in a row.
+      if (this.subscription !== sub) return;
+      for (const c of changes) this.applied.delete(c.mid);
+      if (++this.configureFailures > CONFIGURE_RETRIES) return;
+      setTimeout(() => void this.applyQualities(), CONFIGURE_RETRY_MS);
+    }
   }
 
   private state(change: Record<string, unknown>): void {
