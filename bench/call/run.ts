@@ -342,7 +342,7 @@ async function sfuPart(): Promise<void> {
   ];
   const md = `# Group call benchmark: SFU against mesh (${date})
 
-One participant alone in its own Chromium sends 640x360 at 15 fps (three simulcast layers through
+One participant alone in its own Chromium sends 640x360 at 15 fps (two simulcast layers through
 the SFU; one stream per peer in the mesh); its upload is its connections' bytes sent, its CPU its
 browser's process tree, over ${quick ? 3 : 10} s windows. The other participants are publisher pages
 (160x120) in a second Chromium. Janus's CPU is its process's over the same window.

@@ -4,7 +4,7 @@
 //
 // The measured participant is alone in a Chromium of its own, so its CPU is that browser's
 // process tree (utime + stime from /proc), nothing else's; it sends a 640x360 picture at 15 fps
-// (simulcast through the SFU: three layers). The others are publisher pages (160x120) in a
+// (simulcast through the SFU: the two layers Chromium sends at that size). The others are publisher pages (160x120) in a
 // second Chromium. Every window is WINDOW_MS long; every wait is bounded.
 import { readFileSync, readdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
