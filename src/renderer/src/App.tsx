@@ -10,7 +10,11 @@ import { CallPanel } from './features/call/CallPanel';
 import { ScreenPicker } from './features/call/ScreenPicker';
 import { CallContext } from './features/call/use-call';
 import { GroupCallStore } from './features/call/group/group-call-store';
-import { GroupCallContext, useGroupCall } from './features/call/group/use-group-call';
+import {
+  GroupCallContext,
+  useGroupCall,
+  useGroupCallStore,
+} from './features/call/group/use-group-call';
 import { ChatView } from './features/chat/ChatView';
 import { showBrowserNotifications } from './features/notifications/browser-notifications';
 import { NewMessageDialog } from './features/people/NewMessageDialog';
@@ -113,6 +117,12 @@ function Screens() {
   const ready = useStore((s) => s.ready);
   const fatal = useStore((s) => s.fatal);
   const accountId = useStore((s) => s.accountId);
+  const groupCalls = useGroupCallStore();
+  // The account shown changed: its groups' running calls ("Join call"); reconnecting refreshes
+  // them in the store, and live changes come as events.
+  useEffect(() => {
+    if (accountId) void groupCalls.refreshRunning();
+  }, [groupCalls, accountId]);
   useTheme(useStore((s) => s.settings?.theme));
   useDensity(useStore((s) => s.settings?.density));
   if (fatal) {

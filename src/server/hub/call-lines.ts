@@ -5,7 +5,7 @@ import type { MessageBody } from '../../shared/protocol.js';
 import { groupKey } from '../../shared/protocol.js';
 import type { ConvId } from '../store/store.js';
 import type { HubContext } from './context.js';
-import { publishConversation } from './publisher.js';
+import { publishConversation, publishNewMessage } from './publisher.js';
 
 export interface CallLineStart {
   group: string;
@@ -31,22 +31,7 @@ export async function callStarted(ctx: HubContext, call: CallLineStart): Promise
     ts,
   });
   if (!saved.duplicate) {
-    ctx.stats.messages++;
-    publishConversation(
-      ctx,
-      convId,
-      'message:send',
-      (conversation) => ({
-        messageId: saved.messageId,
-        conversation,
-        seq: saved.seq,
-        ts,
-        from,
-        body,
-        clientMsgId: `call-${call.callId}`,
-      }),
-      saved.seq,
-    );
+    publishNewMessage(ctx, saved, { ts, from, body, clientMsgId: `call-${call.callId}` });
   }
   return saved.messageId;
 }

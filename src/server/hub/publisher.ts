@@ -71,3 +71,24 @@ export function announceHead(ctx: HubContext, convId: ConvId, seq: number): void
   ctx.broker.publish(topics.user(a), { ctl: 'head', room: dmKey(b), seq });
   if (a !== b) ctx.broker.publish(topics.user(b), { ctl: 'head', room: dmKey(a), seq });
 }
+
+/** A newly stored message, sent to its conversation (`message:send`) and counted. */
+export function publishNewMessage(
+  ctx: HubContext,
+  saved: { convId: ConvId; messageId: string; seq: number },
+  m: Pick<EventDataMap['message:send'], 'ts' | 'from' | 'body' | 'clientMsgId' | 'notification'>,
+): void {
+  ctx.stats.messages++;
+  publishConversation(
+    ctx,
+    saved.convId,
+    'message:send',
+    (conversation) => ({
+      messageId: saved.messageId,
+      conversation,
+      seq: saved.seq,
+      ...m,
+    }),
+    saved.seq,
+  );
+}

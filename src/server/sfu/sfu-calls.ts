@@ -127,15 +127,8 @@ export class SfuCalls {
       this.drop(room, participant);
       throw unavailable(err);
     }
-    for (const other of room.participants.values()) {
-      if (other !== participant) {
-        this.ports.toConnection(other.cid, {
-          callId: room.callId,
-          kind: 'feeds',
-          feeds: room.feeds(other),
-        });
-      }
-    }
+    // The joiner's own list is in its answer too; an event before the answer is dropped.
+    room.tellFeeds();
     room.peak = Math.max(room.peak, room.participants.size);
     if (!room.line && this.ports.lineStarted) {
       room.line = this.ports
@@ -159,7 +152,7 @@ export class SfuCalls {
     const answer = await room.publish(participant, offer).catch((err: unknown) => {
       throw refusedBy(err);
     });
-    room.tellAll((p) => ({ callId, kind: 'feeds', feeds: room.feeds(p) }));
+    room.tellFeeds();
     return answer;
   }
 
@@ -239,7 +232,7 @@ export class SfuCalls {
       }
     }
     participant.media = { ...participant.media, ...state };
-    room.tellAll((p) => ({ callId, kind: 'feeds', feeds: room.feeds(p) }));
+    room.tellFeeds();
   }
 
   /** The caller's connections to the SFU failed: they enter again and publish anew. */
@@ -248,7 +241,7 @@ export class SfuCalls {
     await room.reenter(participant).catch((err: unknown) => {
       throw unavailable(err);
     });
-    room.tellAll((p) => ({ callId, kind: 'feeds', feeds: room.feeds(p) }));
+    room.tellFeeds();
     return room.feeds(participant);
   }
 
@@ -342,7 +335,7 @@ export class SfuCalls {
         );
       return;
     }
-    room.tellAll((p) => ({ callId: room.callId, kind: 'feeds', feeds: room.feeds(p) }));
+    room.tellFeeds();
     this.announce(room);
   }
 

@@ -319,8 +319,11 @@ export class CallRoom {
     };
   }
 
-  tellAll(data: (p: Participant) => SfuEventData): void {
-    for (const p of this.participants.values()) this.o.tell(p.cid, data(p));
+  /** Tells everyone in the call who is in it now, each from their own view. */
+  tellFeeds(): void {
+    for (const p of this.participants.values()) {
+      this.o.tell(p.cid, { callId: this.callId, kind: 'feeds', feeds: this.feeds(p) });
+    }
   }
 
   private live(): SfuInstance {
@@ -334,7 +337,7 @@ export class CallRoom {
     const up = kind === 'webrtcup' ? true : kind === 'hangup' ? false : p.up;
     if (up === p.up) return;
     p.up = up;
-    this.tellAll((q) => ({ callId: this.callId, kind: 'feeds', feeds: this.feeds(q) }));
+    this.tellFeeds();
   }
 
   /** Room news on a publisher's handle: who talks, whose feed went. */
@@ -354,7 +357,7 @@ export class CallRoom {
       const owner = this.byFeed(gone);
       if (owner && owner.streams.length > 0) {
         owner.streams = [];
-        this.tellAll((q) => ({ callId: this.callId, kind: 'feeds', feeds: this.feeds(q) }));
+        this.tellFeeds();
       }
     }
   }

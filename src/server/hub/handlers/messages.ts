@@ -19,7 +19,12 @@ import { checkBody, messageIn, ownMessage, sender, targetOf, visibleMessage } fr
 import type { HubContext } from '../context.js';
 import { eventFrame, keyFor } from '../frames.js';
 import { sharesConversation } from '../presence.js';
-import { announceHead, publishConversation, publishGroup } from '../publisher.js';
+import {
+  announceHead,
+  publishConversation,
+  publishGroup,
+  publishNewMessage,
+} from '../publisher.js';
 import { type HubConnection, HubError, type RequestOrder } from '../types.js';
 import { queueForOffline } from './notify.js';
 import { callRecordFor } from './rtc.js';
@@ -74,23 +79,13 @@ export async function post(
     return result;
   }
   ctx.afterCommit?.();
-  ctx.stats.messages++;
-  publishConversation(
-    ctx,
-    saved.convId,
-    'message:send',
-    (conversation) => ({
-      messageId: saved.messageId,
-      conversation,
-      seq: saved.seq,
-      ts,
-      from: sender(ctx, conn),
-      body,
-      clientMsgId: p.clientMsgId,
-      ...(notification ? { notification } : {}),
-    }),
-    saved.seq,
-  );
+  publishNewMessage(ctx, saved, {
+    ts,
+    from: sender(ctx, conn),
+    body,
+    clientMsgId: p.clientMsgId,
+    ...(notification ? { notification } : {}),
+  });
   if (notification?.always) await queueForOffline(ctx, conn, saved.convId, notification);
   return result;
 }

@@ -2,7 +2,7 @@
 // goes through the server's SFU when it has one (5 to 25 people), joining the group's running
 // call if there is one ("Join call, 6 people"); without an SFU it rings the members online as a
 // mesh of at most 4, as before.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useChatStore } from '../../state/use-store';
 import { ToolButton } from '../../ui/ToolButton';
 import { useGroupCall, useGroupCallStore } from './group/use-group-call';
@@ -20,8 +20,6 @@ export function GroupCallButtons({ group }: { group: string }) {
   const store = useChatStore();
   const [problem, setProblem] = useState<string | null>(null);
   const runningHere = running.get(group);
-  // Opening a group asks which calls run now (live changes come as events after that).
-  useEffect(() => void groupCalls.refreshRunning(), [groupCalls, group]);
   const ringMesh = async (video: boolean) => {
     // Whom to ring comes from the member list, which opening the group loads: a click
     // before it arrived waits for it rather than finding no one.

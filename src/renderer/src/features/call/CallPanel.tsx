@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { CallView, EndReason } from './call-store';
 import { ToolButton } from '../../ui/ToolButton';
 import { FullScreenButton, NameTile, PersonTile, Video } from './CallTiles';
+import { CameraToggle, MicToggle } from './MediaToggles';
 import { CallExtras } from './CallExtras';
 import { CallStats } from './CallStats';
 import { DevicePicker } from './DevicePicker';
@@ -189,19 +190,9 @@ function LiveCall({ v, live }: { v: CallView; live: boolean }) {
       <div className="call-controls" role="toolbar" aria-label="Call controls">
         {live && (
           <>
-            <ToolButton
-              label={v.muted ? 'Unmute microphone' : 'Mute microphone'}
-              icon={v.muted ? 'mic-off' : 'mic'}
-              pressed={v.muted}
-              onClick={() => store.setMuted(!v.muted)}
-            />
+            <MicToggle muted={v.muted} onChange={(m) => store.setMuted(m)} />
             {v.video ? (
-              <ToolButton
-                label={v.cameraOff ? 'Camera on' : 'Camera off'}
-                icon={v.cameraOff ? 'video-off' : 'video'}
-                pressed={v.cameraOff}
-                onClick={() => store.setCameraOff(!v.cameraOff)}
-              />
+              <CameraToggle off={v.cameraOff} onChange={(off) => store.setCameraOff(off)} />
             ) : (
               <ToolButton
                 label="Start video"

@@ -7,6 +7,7 @@ import { Icon } from '../../../ui/Icon';
 import { ToolButton } from '../../../ui/ToolButton';
 import { Timer } from '../CallPanel';
 import { FullScreenButton } from '../CallTiles';
+import { CameraToggle, MicToggle } from '../MediaToggles';
 import { CallAudio, GroupTile } from './GroupTiles';
 import type { GroupCallView } from './group-call-store';
 import type { Quality } from './sfu-session';
@@ -124,19 +125,9 @@ export function GroupCallPanel() {
       <div className="call-controls" role="toolbar" aria-label="Call controls">
         {live && (
           <>
-            <ToolButton
-              label={v.muted ? 'Unmute microphone' : 'Mute microphone'}
-              icon={v.muted ? 'mic-off' : 'mic'}
-              pressed={v.muted}
-              onClick={() => store.setMuted(!v.muted)}
-            />
+            <MicToggle muted={v.muted} onChange={(m) => store.setMuted(m)} />
             {v.video && (
-              <ToolButton
-                label={v.cameraOff ? 'Camera on' : 'Camera off'}
-                icon={v.cameraOff ? 'video-off' : 'video'}
-                pressed={v.cameraOff}
-                onClick={() => store.setCameraOff(!v.cameraOff)}
-              />
+              <CameraToggle off={v.cameraOff} onChange={(off) => store.setCameraOff(off)} />
             )}
             <ToolButton
               label={v.sharing ? 'Stop sharing' : 'Share screen'}

@@ -73,7 +73,7 @@ export class GroupCallStore extends StoreBase<GroupCallView> {
 
   readonly getView = (): GroupCallView => this.state;
 
-  /** Follows the server's call news; asks which calls are running now. dispose() stops. */
+  /** Follows the server's call news, and asks again on reconnecting. dispose() stops. */
   listen(): void {
     this.disposables.clear();
     this.disposables.addFn(
@@ -90,7 +90,14 @@ export class GroupCallStore extends StoreBase<GroupCallView> {
         }
       }),
     );
-    void this.refreshRunning();
+    // Connected (again): which calls run now; live changes come as events after that.
+    this.disposables.addFn(
+      this.bridge.on('account:status', ({ accountId, status }) => {
+        if (accountId === this.host.accountId() && status.state === 'online') {
+          void this.refreshRunning();
+        }
+      }),
+    );
   }
 
   override dispose(): void {
